@@ -1,0 +1,123 @@
+/**
+ * One error base for the whole project. Every error carries a stable `code`, a `retriable` flag
+ * derived from the condition, and the root `cause` when it wraps another error. Retry logic asks
+ * only {@link isRetriable}.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'SOURCE_UNAVAILABLE'
+  | 'SOURCE_QUERY_FAILED'
+  | 'TARGET_UNAVAILABLE'
+  | 'TARGET_HTTP'
+  | 'TARGET_REJECTED'
+  | 'TARGET_AUTH'
+  | 'CAPACITY_EXCEEDED'
+  | 'CHECKPOINT_INVALID'
+  | 'MODEL_LOAD_FAILED'
+  | 'BUNDLE_INVALID'
+  | 'DLQ_IO'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+export interface MigrateErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export class MigrateError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: MigrateErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+/** A config file, flag or environment variable is invalid. `path` names the option, e.g. `target.rate`. */
+export class ConfigError extends MigrateError {
+  readonly path: string;
+  constructor(path: string, message: string, options: MigrateErrorOptions = {}) {
+    super('CONFIG_INVALID', path ? `${path}: ${message}` : message, options);
+    this.path = path;
+  }
+}
+
+/** Neo4j could not be reached or a query failed. Connection failures are retriable. */
+export class SourceError extends MigrateError {
+  constructor(code: 'SOURCE_UNAVAILABLE' | 'SOURCE_QUERY_FAILED', message: string, options: MigrateErrorOptions = {}) {
+    super(code, message, { retriable: code === 'SOURCE_UNAVAILABLE', ...options });
+  }
+}
+
+/**
+ * A target write failed. 5xx, 429, 503 with Retry-After and connection errors are retriable;
+ * 4xx validation errors are not (the record goes to the reject log).
+ */
+export class TargetError extends MigrateError {
+  readonly status: number | null;
+  readonly retryAfterMs: number | null;
+  readonly targetCode: string | null;
+
+  constructor(
+    code: 'TARGET_UNAVAILABLE' | 'TARGET_HTTP' | 'TARGET_REJECTED' | 'TARGET_AUTH',
+    message: string,
+    options: MigrateErrorOptions & { status?: number | null; retryAfterMs?: number | null; targetCode?: string | null } = {},
+  ) {
+    const status = options.status ?? null;
+    const retriable =
+      options.retriable ?? (code === 'TARGET_UNAVAILABLE' || (status !== null && (status >= 500 || status === 429)));
+    super(code, message, { ...options, retriable });
+    this.status = status;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+    this.targetCode = options.targetCode ?? null;
+  }
+}
+
+/** A planned write would push a memory space past the target's capacity. */
+export class CapacityError extends MigrateError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('CAPACITY_EXCEEDED', message, { details });
+  }
+}
+
+export class AbortError extends MigrateError {
+  constructor(message = 'operation aborted', options: MigrateErrorOptions = {}) {
+    super('ABORTED', message, options);
+  }
+}
+
+/** Node.js socket error codes that mean "the connection broke, try again". */
+const RETRIABLE_SYSCALL_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+/** The one question retry logic asks. */
+export function isRetriable(err: unknown): boolean {
+  if (err instanceof MigrateError) return err.retriable;
+  if (typeof err === 'object' && err !== null) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && RETRIABLE_SYSCALL_CODES.has(code)) return true;
+    const cause = (err as { cause?: unknown }).cause;
+    if (cause !== undefined && cause !== err) return isRetriable(cause);
+  }
+  return false;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
