@@ -1,0 +1,157 @@
+import { z } from 'zod';
+
+/**
+ * The one schema of engram-migrate's configuration. Every field has a default, so an empty config file
+ * is valid; unknown keys are errors (a typo must not silently become a default).
+ */
+
+const SPACE_ID = /^[a-z0-9_-]{3,64}$/;
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+const spaceId = z.string().regex(SPACE_ID, 'must be 3-64 characters of a-z, 0-9, _ and -');
+
+const edgeWeightRule = z.union([
+  z
+    .object({
+      property: z.string().min(1),
+      divisor: z.number().positive().default(1),
+      max: z.number().default(1),
+      min: z.number().default(0),
+    })
+    .strict(),
+  z.object({ constant: z.number() }).strict(),
+]);
+
+export const sourceSchema = z
+  .object({
+    uri: z.string().default('bolt://127.0.0.1:7687'),
+    user: z.string().default('neo4j'),
+    password: z.string().default(''),
+    database: z.string().default('neo4j'),
+    /** Labels to migrate, in order; default: every label in the database. */
+    labels: z.array(z.string().min(1)).optional(),
+    /** Records per PULL from the server. */
+    fetchSize: positiveInt.default(2000),
+  })
+  .strict()
+  .prefault({});
+
+export const mappingSchema = z
+  .object({
+    /** The property that holds each node's unique key; it becomes the memory id. */
+    key: z.string().min(1).default('id'),
+    /** Label → memory space. Labels not listed go to `defaultSpace`, where `{label}` is the lowercased label. */
+    spaces: z.record(z.string(), spaceId).default({}),
+    defaultSpace: z.string().default('{label}'),
+    /** Label → memory type; default: the label itself. */
+    memoryTypes: z.record(z.string(), z.string()).default({}),
+    /** Label → content template such as `"{name}: {content}"`; labels not listed get stable JSON of their properties. */
+    contentTemplates: z.record(z.string(), z.string()).default({}),
+    /** Properties left out of content everywhere (the embedding property always is). */
+    excludeProperties: z.array(z.string()).default([]),
+    embeddingProperty: z.string().default('embedding'),
+    /** Label → properties joined to make the text a missing embedding is generated from. */
+    textProperties: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+    /** Used for labels without an entry in `textProperties`; the first present property wins. */
+    defaultTextProperties: z.array(z.string()).min(1).default(['content', 'text', 'title', 'name']),
+    /** Generate an embedding when a node has none; when false such nodes are rejected. */
+    generateMissingEmbeddings: z.boolean().default(true),
+    timestampProperty: z.string().default('created_at'),
+    /** The article initialises strength to 1.0; Engram's API calls it confidence. */
+    strength: z.number().min(0).max(1).default(1),
+    /** Relationship type → weight rule; defaults follow the article (READ: duration/300 capped at 1; SIMILAR_TO: similarity). */
+    edgeWeights: z.record(z.string(), edgeWeightRule).default({
+      READ: { property: 'duration', divisor: 300, max: 1, min: 0 },
+      SIMILAR_TO: { property: 'similarity', divisor: 1, max: 1, min: 0 },
+    }),
+    defaultEdgeWeight: z.number().default(0.5),
+  })
+  .strict()
+  .prefault({});
+
+export const targetSchema = z
+  .object({
+    kind: z.enum(['bundle', 'engram']).default('bundle'),
+    /** Bundle directory (bundle target). */
+    path: z.string().default('./bundle'),
+    url: z.string().url().default('http://127.0.0.1:7432'),
+    apiKey: z.string().default(''),
+    /** Concurrent HTTP requests to Engram. */
+    concurrency: positiveInt.default(16),
+    timeoutMs: positiveInt.default(30_000),
+    maxRetries: z.number().int().nonnegative().default(10),
+    retryBaseMs: positiveInt.default(200),
+    retryMaxMs: positiveInt.default(30_000),
+    /** Memories per space the target holds before it evicts (Engram: 100,000). */
+    capacityPerSpace: positiveInt.default(100_000),
+    /** What to do when the plan would overflow a space: refuse to start, or warn and go on. */
+    onOverflow: z.enum(['refuse', 'warn']).default('refuse'),
+  })
+  .strict()
+  .prefault({});
+
+export const engineSchema = z
+  .object({
+    /** Nodes per batch (the article's sweet spot: 10,000). */
+    batchSize: positiveInt.default(10_000),
+    /** Pause between batches, as in the article (100 ms). 0 turns it off. */
+    pauseMs: nonNegative.default(100),
+    /** Records per second written to the target; 0 = unlimited. */
+    rate: nonNegative.default(0),
+    /** Worker threads; 0 = one per core less the main thread's, at least 1. */
+    workers: z.number().int().nonnegative().default(0),
+    /** ONNX Runtime threads per worker; 0 = so that workers × threads fits the cores. */
+    inferenceThreads: z.number().int().nonnegative().default(0),
+    /** Batches mapped ahead of the writer. */
+    maxInflightBatches: positiveInt.default(3),
+    /** Relationships per page when streaming edges (source nodes per page). */
+    edgeBatchSize: positiveInt.default(5_000),
+  })
+  .strict()
+  .prefault({});
+
+export const modelSchema = z
+  .object({
+    /** A local folder in transformers.js layout, or a hub id when `allowRemote` is on. */
+    path: z.string().default('./models/tiny'),
+    allowRemote: z.boolean().default(false),
+    dtype: z.enum(['fp32', 'q8']).default('fp32'),
+    maxTokens: positiveInt.default(256),
+    /** Texts per inference call. */
+    batchSize: positiveInt.default(16),
+  })
+  .strict()
+  .prefault({});
+
+export const validateSchema = z
+  .object({
+    sampleSize: positiveInt.default(1000),
+    seed: z.number().int().default(1),
+    /** Failure thresholds as fractions (article: missing 0%, embedding mismatch < 0.01%, edge count < 0.1%). */
+    maxMissingRate: nonNegative.default(0),
+    maxEmbeddingMismatchRate: nonNegative.default(0.0001),
+    maxEdgeMismatchRate: nonNegative.default(0.001),
+    minCosine: z.number().min(-1).max(1).default(0.99),
+  })
+  .strict()
+  .prefault({});
+
+export const configSchema = z
+  .object({
+    source: sourceSchema,
+    mapping: mappingSchema,
+    target: targetSchema,
+    engine: engineSchema,
+    model: modelSchema,
+    validate: validateSchema,
+    /** Where checkpoints, the reject log, the edge sidecar and reports go. */
+    runDir: z.string().default('.runs/backfill'),
+  })
+  .strict();
+
+export type MigrateOptions = z.input<typeof configSchema>;
+export type ResolvedConfig = Readonly<z.output<typeof configSchema>>;
+export type ResolvedMapping = ResolvedConfig['mapping'];
+export type EdgeWeightRule = z.output<typeof edgeWeightRule>;
+export { SPACE_ID };

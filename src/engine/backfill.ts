@@ -1,0 +1,186 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/config-schema.js';
+import { MigrateError, errorMessage } from '../errors.js';
+import { NdjsonAppender } from '../shared/ndjson-appender.js';
+import { Neo4jSource } from '../source/neo4j-source.js';
+import { createTarget } from '../target/create-target.js';
+import type { Target } from '../target/target.js';
+import type { BackfillSummary, ProgressEvent } from './backfill-types.js';
+import { CHECKPOINT_VERSION, CheckpointStore, emptyCounters, type Checkpoint } from './checkpoint-store.js';
+import { migrateEdges } from './edge-phase.js';
+import { migrateNodes, rejectBadKeys } from './node-phase.js';
+import { planBackfill } from './plan.js';
+import { RejectLog } from './reject-log.js';
+import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
+import { choosePoolSizing, WorkerPool } from './worker-pool.js';
+import { WriteLimiter } from './write-limiter.js';
+
+export interface BackfillOptions {
+  config: ResolvedConfig;
+  /** Continue the run recorded in `config.runDir` (a missing checkpoint starts fresh). */
+  resume?: boolean;
+  /** Read and map everything, write nothing, report what would happen. */
+  dryRun?: boolean;
+  /** Start over even if the run directory or bundle holds an unfinished run. */
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  onBatchCommitted?: (batch: CommittedBatch) => Promise<void> | void;
+  /** The run's token bucket; pass one to change its settings while the run goes on. */
+  limiter?: WriteLimiter;
+  /** A target other than the one the config names. */
+  target?: Target;
+}
+
+/** Options that decide what bytes get written; a resume with different ones would mix two runs. */
+function configHash(config: ResolvedConfig): string {
+  const { source, mapping, target } = config;
+  const relevant = { uri: source.uri, database: source.database, labels: source.labels, mapping, target: { kind: target.kind, path: target.path, url: target.url } };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, options: BackfillOptions): Promise<{ checkpoint: Checkpoint | null; resumed: boolean }> {
+  const existing = await store.load();
+  if (existing && options.resume) {
+    if (existing.configHash !== configHash(config)) {
+      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping or target options; resume it with the same options or start over with --overwrite`);
+    }
+    return { checkpoint: existing, resumed: true };
+  }
+  if (existing && !existing.done && !options.overwrite && !options.dryRun) {
+    throw new MigrateError('CHECKPOINT_INVALID', `${config.runDir} holds an unfinished run (${existing.counters.memoriesWritten} memories written); pass --resume to continue it or --overwrite to start over`);
+  }
+  return { checkpoint: null, resumed: false };
+}
+
+/**
+ * The backfill (article, Phase 3): streams every node and relationship from Neo4j through the worker
+ * pool into the target under the token bucket, checkpointing after every acknowledged batch, so a
+ * crash at any point resumes without loss or duplicates. Records that cannot be migrated go to the
+ * reject log; the summary accounts for every node read.
+ */
+export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
+  const { config } = options;
+  const started = Date.now();
+  const dryRun = options.dryRun ?? false;
+  const store = new CheckpointStore(config.runDir);
+  const { checkpoint: previous, resumed } = await startCheckpoint(store, config, options);
+  const source = new Neo4jSource(config.source, config.mapping);
+  const target = options.target ?? createTarget(config, { overwrite: options.overwrite || !resumed });
+  const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: target.kind === 'engram' ? config.target.concurrency : 0 });
+  const signal = options.signal ?? new AbortController().signal;
+  let pool: WorkerPool | null = null;
+  let ctx: RunContext | null = null;
+  let error: unknown = null;
+  try {
+    await source.connect();
+    const { plan, existingAtStart } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
+    const checkpoint: Checkpoint = previous ?? {
+      version: CHECKPOINT_VERSION,
+      runId: randomUUID(),
+      configHash: configHash(config),
+      startedAt: new Date().toISOString(),
+      updatedAt: '',
+      now: new Date().toISOString(),
+      labels: {},
+      counters: emptyCounters(),
+      existingAtStart,
+      targetState: {},
+      rejectLogLength: 0,
+      edgeSidecarLength: 0,
+      done: false,
+    };
+    if (!dryRun) {
+      await mkdir(config.runDir, { recursive: true });
+      await target.open(previous ? previous.targetState : null);
+    }
+    const sizing = choosePoolSizing(config.engine);
+    const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
+    pool = new WorkerPool(sizing, { path, allowRemote, dtype, maxTokens, batchSize });
+    ctx = {
+      config,
+      source,
+      target,
+      pool,
+      limiter,
+      plan,
+      checkpoint,
+      store,
+      rejects: await RejectLog.open(dryRun ? null : join(config.runDir, 'rejects.ndjson'), previous?.rejectLogLength ?? 0),
+      edgeSidecar: dryRun || target.capabilities.edges ? null : await NdjsonAppender.open(join(config.runDir, 'edges.ndjson'), previous?.edgeSidecarLength ?? 0),
+      dryRun,
+      signal,
+      onProgress: options.onProgress ?? (() => undefined),
+      onBatchCommitted: options.onBatchCommitted,
+      embeddingsToGenerate: 0,
+    };
+    await saveCheckpoint(ctx);
+    emitProgress(ctx, 'plan', null);
+    for (const label of plan.labels) {
+      if (signal.aborted) break;
+      await rejectBadKeys(ctx, label);
+      await migrateNodes(ctx, label);
+    }
+    for (const label of plan.labels) {
+      if (signal.aborted) break;
+      await migrateEdges(ctx, label);
+    }
+    if (!signal.aborted && !dryRun) {
+      emitProgress(ctx, 'finish', null);
+      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: config.source.uri, database: config.source.database } });
+      checkpoint.done = true;
+      await saveCheckpoint(ctx);
+    }
+    emitProgress(ctx, 'done', null);
+  } catch (err) {
+    error = err;
+  } finally {
+    await pool?.close();
+    await ctx?.rejects.close();
+    await ctx?.edgeSidecar?.close();
+    await limiter.stop();
+    await source.close();
+    await target.close().catch(() => undefined);
+  }
+  return summarize(ctx, { config, target, resumed, dryRun, started, error, aborted: signal.aborted });
+}
+
+function summarize(
+  ctx: RunContext | null,
+  run: { config: ResolvedConfig; target: Target; resumed: boolean; dryRun: boolean; started: number; error: unknown; aborted: boolean },
+): BackfillSummary {
+  const counters = ctx?.checkpoint.counters ?? emptyCounters();
+  const durationMs = Date.now() - run.started;
+  const plan = ctx?.plan ?? { labels: [], spaces: [], totalNodes: 0, totalRelationships: 0, warnings: [] };
+  const warnings = [...plan.warnings];
+  const status = run.error ? 'failed' : run.aborted ? 'aborted' : run.dryRun ? 'dry-run' : 'completed';
+  if (status === 'completed' && counters.nodesRead !== plan.totalNodes) {
+    warnings.push(`read ${counters.nodesRead} nodes but counted ${plan.totalNodes} at the start: the graph changed during the run (dual writes cover the difference)`);
+  }
+  if (!run.target.capabilities.edges) warnings.push(`${run.target.kind} cannot store edges; ${counters.edgesWritten} edges are in the sidecar ${join(run.config.runDir, 'edges.ndjson')}`);
+  const code = run.error instanceof MigrateError ? run.error.code : 'INTERNAL';
+  return {
+    status,
+    runId: ctx?.checkpoint.runId ?? '',
+    runDir: run.config.runDir,
+    target: { kind: run.target.kind, location: run.target.location, edges: run.target.capabilities.edges ? 'stored' : 'sidecar' },
+    resumed: run.resumed,
+    plan,
+    counters,
+    rejectsByCode: Object.fromEntries(ctx?.rejects.byCode ?? []),
+    rejectSample: ctx?.rejects.sample ?? [],
+    embeddingsToGenerate: ctx?.embeddingsToGenerate ?? 0,
+    accounted: counters.nodesRead === counters.memoriesWritten + counters.nodesRejected || run.dryRun,
+    durationMs,
+    nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
+    warnings,
+    error: run.error ? { code, message: errorMessage(run.error) } : null,
+    files: {
+      checkpoint: join(run.config.runDir, 'checkpoint.json'),
+      rejects: join(run.config.runDir, 'rejects.ndjson'),
+      edges: run.target.capabilities.edges ? null : join(run.config.runDir, 'edges.ndjson'),
+    },
+  };
+}

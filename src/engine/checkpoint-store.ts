@@ -1,0 +1,102 @@
+import { open, readFile, rename, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { MigrateError } from '../errors.js';
+import type { TargetState } from '../target/target.js';
+
+export const CHECKPOINT_VERSION = 1;
+
+export interface LabelProgress {
+  badKeysDone: boolean;
+  /** Last key of the last acknowledged node batch; null before the first. */
+  nodesAfter: string | null;
+  nodesDone: boolean;
+  edgesAfter: string | null;
+  edgesDone: boolean;
+}
+
+export interface RunCounters {
+  nodesRead: number;
+  memoriesWritten: number;
+  nodesRejected: number;
+  embeddingsCopied: number;
+  embeddingsGenerated: number;
+  relationshipsRead: number;
+  edgesWritten: number;
+  relationshipsRejected: number;
+}
+
+/** Everything needed to resume a backfill exactly where its last acknowledged batch ended. */
+export interface Checkpoint {
+  version: number;
+  runId: string;
+  /** Hash of the options that decide what gets written; resuming with other options is refused. */
+  configHash: string;
+  startedAt: string;
+  updatedAt: string;
+  /** The run's notion of "now" for nodes without a timestamp, kept so a resumed run writes the same bytes. */
+  now: string;
+  labels: Record<string, LabelProgress>;
+  counters: RunCounters;
+  /** Memories each space held before the run began (capacity planning). */
+  existingAtStart: Record<string, number>;
+  targetState: TargetState;
+  rejectLogLength: number;
+  edgeSidecarLength: number;
+  done: boolean;
+}
+
+export function emptyCounters(): RunCounters {
+  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0 };
+}
+
+/**
+ * The checkpoint file of a run directory. `save` is atomic and durable (write to a temporary file,
+ * fsync, rename, fsync the directory), so a kill -9 at any instant leaves either the old or the new one.
+ */
+export class CheckpointStore {
+  readonly path: string;
+
+  constructor(runDir: string) {
+    this.path = join(runDir, 'checkpoint.json');
+  }
+
+  async load(): Promise<Checkpoint | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    let value: Checkpoint;
+    try {
+      value = JSON.parse(text) as Checkpoint;
+    } catch (cause) {
+      throw new MigrateError('CHECKPOINT_INVALID', `checkpoint ${this.path} is not valid JSON`, { cause });
+    }
+    if (value.version !== CHECKPOINT_VERSION) {
+      throw new MigrateError('CHECKPOINT_INVALID', `checkpoint ${this.path} has version ${value.version}; this engram-migrate writes version ${CHECKPOINT_VERSION}`);
+    }
+    return value;
+  }
+
+  async save(checkpoint: Checkpoint): Promise<void> {
+    checkpoint.updatedAt = new Date().toISOString();
+    await mkdir(dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp`;
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify(checkpoint));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.path);
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}

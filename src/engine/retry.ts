@@ -1,0 +1,38 @@
+import { isRetriable } from '../errors.js';
+import { sleep } from '../shared/abort.js';
+
+export interface RetryOptions {
+  maxRetries: number;
+  baseMs: number;
+  maxMs: number;
+  signal?: AbortSignal;
+  /** Called before each wait; for counters and logs. */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** Randomness source in [0, 1); tests pass a fixed one. */
+  random?: () => number;
+}
+
+/**
+ * Delay before retry `attempt` (0-based): "full jitter" exponential backoff, but never shorter than a
+ * server's Retry-After.
+ */
+export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseMs' | 'maxMs' | 'random'>, retryAfterMs: number | null = null): number {
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
+  const jittered = Math.floor((options.random ?? Math.random)() * ceiling);
+  return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
+}
+
+/** Runs `fn` until it succeeds, fails with a non-retriable error, or `maxRetries` retries are spent. */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= options.maxRetries || !isRetriable(err) || options.signal?.aborted) throw err;
+      const retryAfter = (err as { retryAfterMs?: number | null }).retryAfterMs ?? null;
+      const delay = backoffDelay(attempt, options, retryAfter);
+      options.onRetry?.(err, attempt, delay);
+      await sleep(delay, options.signal);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { MigrateError } from '../errors.js';
+import type { WorkerModelOptions, WorkerTask } from '../../workers/task-types.js';
+
+export interface PoolSizing {
+  workers: number;
+  inferenceThreads: number;
+}
+
+/**
+ * Worker count and ONNX threads per worker so that workers × threads never exceeds the cores
+ * (oversubscribing lost 10-25% here). 0 means "choose".
+ */
+export function choosePoolSizing(requested: { workers: number; inferenceThreads: number }, cores = availableParallelism()): PoolSizing {
+  const workers = requested.workers > 0 ? requested.workers : Math.max(1, cores);
+  const inferenceThreads = requested.inferenceThreads > 0 ? requested.inferenceThreads : Math.max(1, Math.floor(cores / workers));
+  return { workers, inferenceThreads };
+}
+
+/** The compiled worker file. Under vitest (TypeScript sources) it is taken from `dist/`, so build first. */
+export function workerFilename(name = 'backfill-worker'): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const compiled = resolve(here, '../../workers', `${name}.js`);
+  if (!import.meta.url.endsWith('.ts') && existsSync(compiled)) return compiled;
+  const fromRoot = join(resolve(here, '../..'), 'dist', 'workers', `${name}.js`);
+  if (existsSync(fromRoot)) return fromRoot;
+  throw new MigrateError('INTERNAL', `worker file ${name}.js not found next to ${here} nor in dist/ (run "npm run build")`);
+}
+
+/** The piscina pool that runs mapping, inference, encoding and cosine work off the main thread. */
+export class WorkerPool {
+  readonly sizing: PoolSizing;
+  readonly #pool: Piscina;
+
+  constructor(sizing: PoolSizing, model: Omit<WorkerModelOptions, 'threads'> | null) {
+    this.sizing = sizing;
+    this.#pool = new Piscina({
+      filename: workerFilename(),
+      minThreads: sizing.workers,
+      maxThreads: sizing.workers,
+      // Tasks queue here when every worker is busy; the engine bounds what it submits.
+      maxQueue: 'auto',
+      idleTimeout: 60_000,
+      workerData: { model: model ? { ...model, threads: sizing.inferenceThreads } : undefined },
+    });
+  }
+
+  run<R>(task: WorkerTask, signal?: AbortSignal): Promise<R> {
+    return this.#pool.run(task, signal ? { signal } : {}) as Promise<R>;
+  }
+
+  get utilization(): number {
+    return this.#pool.utilization;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+  }
+}
+
+/** A Float32Array over shared memory, so workers read and write it in place. */
+export function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+}
+
+export function sharedUint8(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}

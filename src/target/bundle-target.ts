@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, rename, stat, writeFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MigrateError } from '../errors.js';
+import { NdjsonAppender } from '../shared/ndjson-appender.js';
+import type { EncodedMemoryBatch, MemoryWriteResult, Schedule, Target, TargetCapabilities, TargetState } from './target.js';
+
+export const BUNDLE_FORMAT = 'engram-migrate-bundle';
+export const BUNDLE_VERSION = 1;
+
+export interface BundleFileInfo {
+  file: string;
+  count: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** `manifest.json` of a bundle: what is in it and how to check it. */
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  version: number;
+  createdAt: string;
+  embeddingDim: number;
+  embeddingEncoding: 'f32le-base64';
+  spaces: Record<string, BundleFileInfo>;
+  edges: BundleFileInfo;
+  info: Record<string, unknown>;
+}
+
+export const memoriesFile = (space: string): string => join('memories', `${space}.ndjson`);
+export const EDGES_FILE = 'edges.ndjson';
+
+/** sha256, line count and size of a file, streamed. */
+export async function digestFile(path: string): Promise<{ sha256: string; count: number; bytes: number }> {
+  const hash = createHash('sha256');
+  let count = 0;
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) count++;
+  }
+  return { sha256: hash.digest('hex'), count, bytes };
+}
+
+/**
+ * The default target: a directory holding NDJSON memories per space (`memories/<space>.ndjson`), NDJSON
+ * edges, and a manifest with counts and checksums. `engram-migrate load` replays it into Engram.
+ * Durability: every acknowledged batch is fsynced and its file lengths go into the checkpoint.
+ */
+export class BundleTarget implements Target {
+  readonly kind = 'bundle' as const;
+  readonly encoding = 'bundle-ndjson' as const;
+  readonly capabilities: TargetCapabilities = { edges: true, dedup: false, capacityPerSpace: null };
+  readonly location: string;
+  readonly #overwrite: boolean;
+  readonly #memories = new Map<string, NdjsonAppender>();
+  #edges: NdjsonAppender | null = null;
+  #resume: TargetState | null = null;
+
+  constructor(dir: string, options: { overwrite?: boolean } = {}) {
+    this.location = dir;
+    this.#overwrite = options.overwrite ?? false;
+  }
+
+  async open(state: TargetState | null): Promise<void> {
+    await mkdir(join(this.location, 'memories'), { recursive: true });
+    if (state === null) {
+      const existing = await readdir(join(this.location, 'memories'));
+      if (existing.length > 0 && !this.#overwrite) {
+        throw new MigrateError('BUNDLE_INVALID', `bundle directory ${this.location} already holds memories; resume the run that wrote it (--resume) or pass --overwrite`);
+      }
+    }
+    this.#resume = state;
+    const fresh = state === null;
+    this.#edges = await NdjsonAppender.open(join(this.location, EDGES_FILE), fresh ? 0 : (state[EDGES_FILE] ?? 0));
+    if (state !== null) {
+      for (const [file, length] of Object.entries(state)) {
+        if (file.startsWith('memories/')) this.#memories.set(file, await NdjsonAppender.open(join(this.location, file), length));
+      }
+    }
+  }
+
+  async #appender(space: string): Promise<NdjsonAppender> {
+    const file = memoriesFile(space);
+    let appender = this.#memories.get(file);
+    if (!appender) {
+      // A space first written after the checkpoint starts empty, even if a crash left bytes in it.
+      appender = await NdjsonAppender.open(join(this.location, file), this.#resume?.[file] ?? (this.#overwrite || this.#resume ? 0 : null));
+      this.#memories.set(file, appender);
+    }
+    return appender;
+  }
+
+  async writeMemories(batch: EncodedMemoryBatch, schedule: Schedule): Promise<MemoryWriteResult> {
+    let start = 0;
+    while (start < batch.ids.length) {
+      const space = batch.spaces[start]!;
+      let end = start + 1;
+      while (end < batch.ids.length && batch.spaces[end] === space) end++;
+      const appender = await this.#appender(space);
+      const bytes = batch.bytes.subarray(batch.offsets[start], batch.offsets[end]);
+      await schedule(end - start, () => appender.append(bytes));
+      start = end;
+    }
+    return { written: batch.ids.length, rejects: [] };
+  }
+
+  async writeEdges(lines: Uint8Array): Promise<void> {
+    await this.#edges!.append(lines);
+  }
+
+  async state(): Promise<TargetState> {
+    const state: TargetState = { [EDGES_FILE]: await this.#edges!.sync() };
+    for (const [file, appender] of this.#memories) state[file] = await appender.sync();
+    return state;
+  }
+
+  async spaceCounts(spaces: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const space of spaces) {
+      const path = join(this.location, memoriesFile(space));
+      const exists = await stat(path).then(() => true, () => false);
+      counts.set(space, exists ? (await digestFile(path)).count : 0);
+    }
+    return counts;
+  }
+
+  async finish(info: Record<string, unknown>): Promise<void> {
+    await this.state();
+    const spaces: Record<string, BundleFileInfo> = {};
+    for (const file of [...this.#memories.keys()].sort()) {
+      const space = file.slice('memories/'.length, -'.ndjson'.length);
+      spaces[space] = { file, ...(await digestFile(join(this.location, file))) };
+    }
+    const manifest: BundleManifest = {
+      format: BUNDLE_FORMAT,
+      version: BUNDLE_VERSION,
+      createdAt: new Date().toISOString(),
+      embeddingDim: 768,
+      embeddingEncoding: 'f32le-base64',
+      spaces,
+      edges: { file: EDGES_FILE, ...(await digestFile(join(this.location, EDGES_FILE))) },
+      info,
+    };
+    const path = join(this.location, 'manifest.json');
+    await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
+    const handle = await open(`${path}.tmp`, 'r');
+    await handle.sync();
+    await handle.close();
+    await rename(`${path}.tmp`, path);
+  }
+
+  async close(): Promise<void> {
+    for (const appender of this.#memories.values()) await appender.close();
+    await this.#edges?.close();
+  }
+}

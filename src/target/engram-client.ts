@@ -1,0 +1,175 @@
+import { Pool } from 'undici';
+import { TargetError } from '../errors.js';
+import { withRetry } from '../engine/retry.js';
+
+export interface EngramClientOptions {
+  url: string;
+  apiKey?: string;
+  /** Keep-alive connections (and so concurrent requests) to the server. */
+  connections?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Called on every retry, for counters. */
+  onRetry?: (err: unknown) => void;
+}
+
+export interface EngramMemory {
+  id: string;
+  content: string;
+  confidence: number;
+  timestamp: string;
+  embedding?: number[];
+}
+
+export interface EngramRecallHit {
+  id: string;
+  score: number;
+}
+
+export interface EngramListPage {
+  memories: EngramMemory[];
+  count: number;
+  tierCounts: { hot: number; warm: number; cold: number; total: number } | null;
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return null;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
+/**
+ * Engram's HTTP API as it really behaves (see docs: engram-api.md): one request per memory over
+ * keep-alive connections, explicit ids, the space in `X-Memory-Space`, retries with backoff and jitter
+ * on 5xx, 429, 503 Retry-After and broken connections. 4xx answers are not retried.
+ */
+export class EngramClient {
+  readonly url: string;
+  readonly #pool: Pool;
+  readonly #options: Required<Omit<EngramClientOptions, 'onRetry'>> & Pick<EngramClientOptions, 'onRetry'>;
+
+  constructor(options: EngramClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.#options = {
+      url: this.url,
+      apiKey: options.apiKey ?? '',
+      connections: options.connections ?? 16,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      maxRetries: options.maxRetries ?? 10,
+      retryBaseMs: options.retryBaseMs ?? 200,
+      retryMaxMs: options.retryMaxMs ?? 30_000,
+      onRetry: options.onRetry,
+    };
+    this.#pool = new Pool(this.url, {
+      connections: this.#options.connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.#options.timeoutMs,
+      bodyTimeout: this.#options.timeoutMs,
+    });
+  }
+
+  #headers(space: string | null, json: boolean): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (json) headers['content-type'] = 'application/json';
+    if (space) headers['x-memory-space'] = space;
+    if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
+    return headers;
+  }
+
+  /** One HTTP exchange, errors classified; no retry. */
+  async #once(method: 'GET' | 'POST', path: string, space: string | null, body: Uint8Array | string | undefined, signal?: AbortSignal): Promise<{ status: number; json: unknown }> {
+    let response;
+    try {
+      response = await this.#pool.request({ method, path, headers: this.#headers(space, body !== undefined), body, signal: signal ?? null });
+    } catch (cause) {
+      if (signal?.aborted) throw cause;
+      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.url}: ${(cause as Error).message}`, { cause, retriable: true });
+    }
+    const text = await response.body.text().catch((cause: unknown) => {
+      throw new TargetError('TARGET_UNAVAILABLE', `connection to Engram broke while reading a response: ${(cause as Error).message}`, { cause, retriable: true });
+    });
+    const status = response.statusCode;
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    if (status < 400) return { status, json };
+    const err = (json as ErrorBody | null)?.error;
+    const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
+    const options = { status, targetCode: err?.code ?? null, retryAfterMs: parseRetryAfter(response.headers['retry-after']) };
+    if (status === 401 || status === 403) throw new TargetError('TARGET_AUTH', message, { ...options, retriable: false });
+    if (status >= 500 || status === 429) throw new TargetError('TARGET_HTTP', message, options);
+    throw new TargetError('TARGET_REJECTED', message, options);
+  }
+
+  async #request(method: 'GET' | 'POST', path: string, space: string | null, body?: Uint8Array | string, signal?: AbortSignal): Promise<{ status: number; json: unknown }> {
+    return withRetry(() => this.#once(method, path, space, body, signal), {
+      maxRetries: this.#options.maxRetries,
+      baseMs: this.#options.retryBaseMs,
+      maxMs: this.#options.retryMaxMs,
+      ...(signal ? { signal } : {}),
+      onRetry: (err) => this.#options.onRetry?.(err),
+    });
+  }
+
+  /** Stores one memory; `body` is the JSON request (it must carry `id`). Returns the id the server reports. */
+  async remember(space: string, body: Uint8Array | string, signal?: AbortSignal): Promise<string> {
+    const { json } = await this.#request('POST', '/api/v1/memories/remember', space, body, signal);
+    return String((json as { memory_id?: unknown } | null)?.memory_id ?? '');
+  }
+
+  /** One memory without its embedding, or null when the server has none under that id. */
+  async getMemory(space: string, id: string, signal?: AbortSignal): Promise<EngramMemory | null> {
+    try {
+      const { json } = await this.#request('GET', `/api/v1/memories/${encodeURIComponent(id)}?space=${encodeURIComponent(space)}`, space, undefined, signal);
+      return json as EngramMemory;
+    } catch (err) {
+      if (err instanceof TargetError && err.status === 404) return null;
+      throw err;
+    }
+  }
+
+  /** A page of a space's memories (the only way to read embeddings back). At most 1,000 per page. */
+  async listMemories(space: string, offset: number, limit: number, includeEmbeddings: boolean, signal?: AbortSignal): Promise<EngramListPage> {
+    const query = `limit=${limit}&offset=${offset}&include_embeddings=${includeEmbeddings}&tier=all&space=${encodeURIComponent(space)}`;
+    const { json } = await this.#request('GET', `/api/v1/memories?${query}`, space, undefined, signal);
+    const body = json as { memories?: EngramMemory[]; count?: number; tier_counts?: EngramListPage['tierCounts'] };
+    return { memories: body.memories ?? [], count: body.count ?? 0, tierCounts: body.tier_counts ?? null };
+  }
+
+  /** Memories held in a space (`tier_counts.hot` of the list endpoint). */
+  async spaceCount(space: string, signal?: AbortSignal): Promise<number> {
+    const page = await this.listMemories(space, 0, 1, false, signal);
+    return page.tierCounts?.hot ?? page.count;
+  }
+
+  /** Top-k recall by embedding (similarity only: Engram does not wire spreading activation into the server). */
+  async recall(space: string, embedding: ArrayLike<number>, k: number, signal?: AbortSignal): Promise<EngramRecallHit[]> {
+    // Seven significant digits keep the URL near 9 KB; recall ranks by cosine, which this does not move measurably.
+    const cue = encodeURIComponent(JSON.stringify(Array.from(embedding, (x) => Number(x.toPrecision(7)))));
+    const { json } = await this.#request('GET', `/api/v1/memories/recall?embedding=${cue}&max_results=${k}&threshold=0&space=${encodeURIComponent(space)}`, space, undefined, signal);
+    const memories = (json as { memories?: { vivid?: Array<{ id: string; similarity_score?: number }>; associated?: Array<{ id: string; similarity_score?: number }> } }).memories;
+    const hits = [...(memories?.vivid ?? []), ...(memories?.associated ?? [])].map((m) => ({ id: m.id, score: m.similarity_score ?? 0 }));
+    return hits.sort((a, b) => b.score - a.score).slice(0, k);
+  }
+
+  async health(signal?: AbortSignal): Promise<{ status: string }> {
+    const { json } = await this.#request('GET', '/health', null, undefined, signal);
+    return json as { status: string };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}

@@ -1,0 +1,56 @@
+import type { MemoryEncoding } from '../mapping/memory-encoding.js';
+import type { RejectRecord } from '../mapping/types.js';
+
+/** Schedules one unit of target work under the run's token bucket (weight = records it writes). */
+export type Schedule = <T>(weight: number, job: () => Promise<T>) => Promise<T>;
+
+/** Memories of one batch, already encoded by a worker: item i is `bytes[offsets[i]..offsets[i+1])`. */
+export interface EncodedMemoryBatch {
+  ids: string[];
+  spaces: string[];
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+export interface MemoryWriteResult {
+  written: number;
+  /** Records the target refused for their content (4xx); they go to the reject log, the run goes on. */
+  rejects: RejectRecord[];
+}
+
+export interface TargetCapabilities {
+  /** Can the target hold edges? Engram cannot (no edge API); its edges go to the run's sidecar. */
+  edges: boolean;
+  /** Does the target silently drop near-duplicate embeddings? */
+  dedup: boolean;
+  /** Memories a space holds before the target evicts; null = unbounded. */
+  capacityPerSpace: number | null;
+}
+
+/** What a target needs in a checkpoint to resume exactly (bundle: durable file lengths). */
+export type TargetState = Record<string, number>;
+
+/**
+ * Where memories go. Implementations: the bundle directory (default) and Engram over HTTP.
+ * The engine calls `open`, then `writeMemories`/`writeEdges` batch by batch, `state()` after each
+ * acknowledged batch (into the checkpoint), and `finish` once at the end.
+ */
+export interface Target {
+  readonly kind: 'bundle' | 'engram';
+  readonly encoding: MemoryEncoding;
+  readonly capabilities: TargetCapabilities;
+  /** A human-readable location (directory or URL). */
+  readonly location: string;
+  /** Opens for writing; with a state from a checkpoint, rewinds to it so nothing is written twice. */
+  open(state: TargetState | null): Promise<void>;
+  writeMemories(batch: EncodedMemoryBatch, schedule: Schedule, signal?: AbortSignal): Promise<MemoryWriteResult>;
+  /** Only when `capabilities.edges`; lines are NDJSON, each ending in a newline. */
+  writeEdges(lines: Uint8Array, count: number): Promise<void>;
+  /** Makes everything written so far durable and returns the state to checkpoint. */
+  state(): Promise<TargetState>;
+  /** Memories held per space right now (for capacity planning and validation). */
+  spaceCounts(spaces: readonly string[]): Promise<Map<string, number>>;
+  /** Completes the target (the bundle writes its manifest). */
+  finish(info: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+}

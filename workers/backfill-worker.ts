@@ -1,0 +1,164 @@
+/**
+ * The pool's thread entry: maps node batches to encoded memories (generating missing embeddings with
+ * transformers.js), maps relationship batches to edge lines, and computes cosine similarities, all on
+ * shared Float32Array buffers. Imports only mapping code, types and the embedder: no connections.
+ */
+import { workerData } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
+import { mapRelationship } from '../src/mapping/edge-mapper.js';
+import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
+import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
+import { EMBEDDING_DIM, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
+import { cosineRows } from '../src/shared/cosine.js';
+import {
+  EMBEDDING_ABSENT,
+  EMBEDDING_BAD_WIDTH,
+  EMBEDDING_PRESENT,
+  type CosineTask,
+  type EdgeTask,
+  type EdgeTaskResult,
+  type EmbedTask,
+  type NodeTask,
+  type NodeTaskResult,
+  type WorkerModelOptions,
+  type WorkerTask,
+} from './task-types.js';
+
+const model = (workerData as { model?: WorkerModelOptions } | undefined)?.model;
+let embedder: Promise<Embedder> | null = null;
+
+function getEmbedder(): Promise<Embedder> {
+  if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
+  embedder ??= createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens });
+  return embedder;
+}
+
+function embeddingInput(task: NodeTask, row: number): EmbeddingInput {
+  const state = task.embeddingState[row]!;
+  if (state === EMBEDDING_ABSENT) return { kind: 'absent' };
+  if (state !== EMBEDDING_PRESENT) {
+    const code = state === EMBEDDING_BAD_WIDTH ? 'EMBEDDING_WIDTH' : 'EMBEDDING_INVALID';
+    return { kind: 'invalid', code, detail: task.embeddingDetail[row] ?? 'embedding is not a list of numbers' };
+  }
+  const vector = task.embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM);
+  const bad = firstNonFinite(vector);
+  return bad === -1 ? { kind: 'present' } : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: `embedding[${bad}] is ${vector[bad]} (must be a finite float32)` };
+}
+
+async function generate(task: NodeTask, pending: Array<{ row: number; text: string }>): Promise<number> {
+  if (pending.length === 0) return 0;
+  const started = performance.now();
+  const e = await getEmbedder();
+  const chunk = model!.batchSize;
+  const scratch = new Float32Array(chunk * EMBEDDING_DIM);
+  for (let i = 0; i < pending.length; i += chunk) {
+    const part = pending.slice(i, i + chunk);
+    await e.embed(part.map((p) => p.text), scratch, 0);
+    part.forEach((p, j) => task.embeddings.set(scratch.subarray(j * EMBEDDING_DIM, (j + 1) * EMBEDDING_DIM), p.row * EMBEDDING_DIM));
+  }
+  return performance.now() - started;
+}
+
+async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
+  const rejects: RejectRecord[] = [];
+  const mapped: Array<{ row: number; node: MappedNode }> = [];
+  const taken = new Set(task.takenKeys);
+  let previousKey = task.previousKey;
+  task.nodes.forEach((batchNode, row) => {
+    const node: SourceNode = { ...batchNode, embedding: undefined };
+    const result = mapNode(node, embeddingInput(task, row), task.mapping, task.space, task.now);
+    if (!result.ok) return void rejects.push(result.reject);
+    const key = result.node.id;
+    if (key === previousKey || taken.has(key)) {
+      const why = key === previousKey ? `another ${node.label} node already has ${task.mapping.key} ${key}` : `a node of an earlier label in space ${task.space} already has ${task.mapping.key} ${key}`;
+      return void rejects.push({ kind: 'node', id: key, label: node.label, elementId: node.elementId, field: task.mapping.key, code: 'DUPLICATE_KEY', reason: why });
+    }
+    previousKey = key;
+    mapped.push({ row, node: result.node });
+  });
+  const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
+  const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
+  if (task.dryRun) {
+    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, inferenceMs: 0 };
+  }
+  const inferenceMs = await generate(task, pending);
+  const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
+  const parts: string[] = [];
+  const offsets = new Uint32Array(mapped.length + 1);
+  let length = 0;
+  mapped.forEach((m, i) => {
+    const text = encodeMemory(m.node, task.embeddings.subarray(m.row * EMBEDDING_DIM, (m.row + 1) * EMBEDDING_DIM), task.encoding, task.mapping.strength) + suffix;
+    parts.push(text);
+    length += Buffer.byteLength(text);
+    offsets[i + 1] = length;
+  });
+  const bytes = Buffer.from(parts.join(''));
+  const result: NodeTaskResult = {
+    ids: mapped.map((m) => m.node.id),
+    spaces: mapped.map((m) => m.node.space),
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offsets,
+    rows: Uint32Array.from(mapped, (m) => m.row),
+    rejects,
+    copied: mapped.length - pending.length,
+    generated: pending.length,
+    toGenerate: 0,
+    inferenceMs,
+  };
+  // Buffer.from may hand out a slice of a shared pool; only a buffer of its own can be transferred.
+  if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== bytes.byteLength) result.bytes = new Uint8Array(bytes);
+  return move(result, [result.bytes.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer, result.rows.buffer as ArrayBuffer]);
+}
+
+/** Hands a result's buffers to the main thread without copying them (piscina's transferable protocol). */
+class Movable<T> {
+  constructor(readonly value: T, readonly buffers: ArrayBuffer[]) {}
+  get [Piscina.transferableSymbol](): ArrayBuffer[] {
+    return this.buffers;
+  }
+  get [Piscina.valueSymbol](): T {
+    return this.value;
+  }
+}
+
+function move<T>(value: T, buffers: ArrayBuffer[]): T {
+  return Piscina.move(new Movable(value, buffers) as never) as unknown as T;
+}
+
+function runEdges(task: EdgeTask): EdgeTaskResult {
+  const rejects: RejectRecord[] = [];
+  const lines: string[] = [];
+  const spaceOf = (label: string): string => task.spaces[label] ?? label;
+  for (const rel of task.relationships) {
+    const result = mapRelationship(rel, task.mapping, spaceOf);
+    if (result.ok) lines.push(encodeEdge(result.edge) + '\n');
+    else rejects.push(result.reject);
+  }
+  const bytes = new Uint8Array(Buffer.from(lines.join('')));
+  return move({ bytes, count: lines.length, rejects }, [bytes.buffer as ArrayBuffer]);
+}
+
+function runCosine(task: CosineTask): number {
+  cosineRows(task.a, task.b, task.dim, task.start, task.end, task.out);
+  return task.end - task.start;
+}
+
+async function runEmbed(task: EmbedTask): Promise<number> {
+  const e = await getEmbedder();
+  await e.embed(task.texts, task.out, task.offset);
+  return task.texts.length;
+}
+
+export default async function run(task: WorkerTask): Promise<unknown> {
+  switch (task.kind) {
+    case 'nodes':
+      return runNodes(task);
+    case 'edges':
+      return runEdges(task);
+    case 'cosine':
+      return runCosine(task);
+    case 'embed':
+      return runEmbed(task);
+  }
+}
