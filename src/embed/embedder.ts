@@ -9,6 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { ConfigError, MigrateError, errorMessage } from '../errors.js';
 import { meanPoolNormalize } from './mean-pool.js';
+import { restoreSuffix, specialSuffix } from './special-suffix.js';
 
 /** Options of {@link createEmbedder}. */
 export interface EmbedderOptions {
@@ -94,9 +95,12 @@ class TransformersEmbedder implements Embedder {
   readonly #model: PreTrainedModel;
   readonly #maxTokens: number;
   readonly #scratch: Float64Array;
+  readonly #suffix: bigint[];
 
   constructor(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, dim: number, maxTokens: number) {
     this.#tokenizer = tokenizer;
+    // Only right-padded tokenizers put the closing token at the end of the unpadded row.
+    this.#suffix = tokenizer.padding_side === 'right' ? specialSuffix(tokenizer) : [];
     this.#model = model;
     this.dim = dim;
     this.#maxTokens = maxTokens;
@@ -109,9 +113,11 @@ class TransformersEmbedder implements Embedder {
       throw new RangeError(`out holds ${out.length} floats; ${texts.length} vectors at offset ${offset} need ${(offset + texts.length) * this.dim}`);
     }
     const inputs = this.#tokenizer(texts, { padding: true, truncation: true, max_length: this.#maxTokens });
+    const { input_ids: ids, attention_mask: mask } = inputs as { input_ids: TensorLike; attention_mask: TensorLike };
+    const seqLength = ids.dims[1] as number;
+    restoreSuffix(ids.data as BigInt64Array, mask.data as BigInt64Array, texts.length, seqLength, this.#maxTokens, this.#suffix);
     const { last_hidden_state: hidden } = (await this.#model(inputs)) as { last_hidden_state: TensorLike };
     try {
-      const mask = (inputs as { attention_mask: TensorLike }).attention_mask;
       const [batch, seq, dim] = hidden.dims as [number, number, number];
       if (dim !== this.dim || batch !== texts.length) throw new MigrateError('INTERNAL', `model returned dims [${hidden.dims.join(', ')}]`);
       meanPoolNormalize(hidden.data as Float32Array, mask.data as BigInt64Array, batch, seq, dim, out, offset * dim, this.#scratch);
