@@ -1,0 +1,186 @@
+/**
+ * TEST DOUBLE of the Engram HTTP server (not Engram). An in-process `node:http` server (keep-alive
+ * on) that mirrors `/work/shared/docs/engram-api.md` route by route, with fault injection and a
+ * store inspection API. Product code must never import it; tests and benchmarks only.
+ *
+ * Deviations from Engram, on purpose: near-duplicate search uses LSH above `exactScanBelow`
+ * memories per space (see dedup-index.ts: a true >= 0.95 pair is missed with p < 1e-4);
+ * recall is an exact scan (Engram uses HNSW); `GET /health` skips auth; extra `/__double/*`
+ * control routes exist.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkAuth, isWellFormedKey } from './auth-check.js';
+import { CONTROL_PREFIX, handleControl } from './control-routes.js';
+import { EngramDoubleStore } from './engram-double-store.js';
+import { engramError, injectedError, type DoubleResponse } from './engram-errors.js';
+import { matchRoute } from './engram-routes.js';
+import { FaultInjector, validateFaults, type FaultDecision } from './fault-injector.js';
+import { ListenerControl } from './listener-control.js';
+import type { RememberResult } from './memory-space.js';
+import { extractJsonObject, readBody, send } from './request-io.js';
+import { DoubleStats } from './double-stats.js';
+import { DEFAULT_CAPACITY, DEFAULT_DEDUP_THRESHOLD, type EngramDoubleOptions, type EngramDoubleStats, type EngramFaults } from './types.js';
+
+/** A running double. */
+export interface EngramDouble {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  /** Inspection API: spaces, counts, stored memories with embeddings, seeding, clearing. */
+  readonly store: EngramDoubleStore;
+  /** A snapshot of the counters. */
+  readonly stats: EngramDoubleStats;
+  resetStats(): void;
+  /** Replace the active faults (validated; throws naming the bad field). */
+  setFaults(faults: EngramFaults | null): void;
+  faults(): EngramFaults;
+  /** Close the server and every connection. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_EXACT_SCAN_BELOW = 256;
+
+/** Start a double. `port: 0` (default) picks a free port. */
+export async function startEngramDouble(opts: EngramDoubleOptions = {}): Promise<EngramDouble> {
+  const keys = opts.auth === undefined ? undefined : new Set(opts.auth.keys);
+  for (const key of keys ?? []) {
+    if (!isWellFormedKey(key)) throw new Error(`auth.keys: '${key}' is not of the form engram_key_<keyId>_<secret>`);
+  }
+  const capacity = opts.capacity ?? DEFAULT_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`capacity must be an integer >= 1, got ${capacity}`);
+  const store = new EngramDoubleStore({
+    capacity,
+    dedupThreshold: opts.dedupThreshold ?? DEFAULT_DEDUP_THRESHOLD,
+    exactScanBelow: opts.exactScanBelow ?? DEFAULT_EXACT_SCAN_BELOW,
+  });
+  if (opts.faults !== undefined) validateFaults(opts.faults);
+  const faults = new FaultInjector();
+  const stats = new DoubleStats(faults);
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    void serve({ req, res, store, faults, stats, keys, setFaults }).catch((err: unknown) => {
+      send(res, engramError('MEMORY_SYSTEM_ERROR', `double internal error: ${(err as Error).message}`));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  const listener = new ListenerControl(server);
+  const port = await listener.listen(opts.port ?? 0, host);
+
+  function setFaults(next: EngramFaults | null): void {
+    faults.set(next);
+    const outage = faults.outage();
+    if (outage?.mode === 'refuse') listener.refuseFor(outage.remainingMs);
+    else listener.resume();
+  }
+
+  if (opts.faults !== undefined) setFaults(opts.faults);
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    store,
+    get stats() {
+      return stats.snapshot();
+    },
+    resetStats: () => stats.reset(),
+    setFaults,
+    faults: () => faults.get(),
+    stop: () => listener.stop(),
+  };
+}
+
+interface Served {
+  req: IncomingMessage;
+  res: ServerResponse;
+  store: EngramDoubleStore;
+  faults: FaultInjector;
+  stats: DoubleStats;
+  keys: ReadonlySet<string> | undefined;
+  setFaults(faults: EngramFaults | null): void;
+}
+
+/** TCP RST: the client sees ECONNRESET. */
+function reset(req: IncomingMessage): void {
+  req.socket.resetAndDestroy();
+}
+
+async function serve(s: Served): Promise<void> {
+  const { req, res } = s;
+  const started = performance.now();
+  const url = new URL(req.url ?? '/', 'http://double.invalid');
+  const method = req.method ?? 'GET';
+  if (url.pathname.startsWith(CONTROL_PREFIX)) {
+    const body = await readBody(req);
+    const raw = body.ok ? body.value.toString('utf8') : '';
+    send(res, body.ok ? handleControl(controlTarget(s), method, url.pathname, raw) : body.response);
+    return;
+  }
+  const match = matchRoute(method, url.pathname);
+  s.stats.request(match.found ? match.route.name : `${method} (unmatched)`);
+  const decision = s.faults.decide(match.found ? match.route.kind : 'read');
+  if (decision?.outage === 'reset') return reset(req);
+  if (decision?.outage === '503') {
+    const retry = Math.max(1, Math.ceil((s.faults.outage()?.remainingMs ?? 1000) / 1000));
+    return respond(s, injectedError(503, retry), undefined, started);
+  }
+  if (!match.found) {
+    req.resume();
+    const headers: Record<string, string> = match.allow === undefined ? {} : { allow: match.allow };
+    return respond(s, { status: match.status, headers }, decision, started);
+  }
+  const denied = match.route.public === true ? undefined : checkAuth(req.headers, s.keys);
+  if (denied !== undefined) {
+    req.resume();
+    return respond(s, denied, decision, started);
+  }
+  let body: Record<string, unknown> | undefined;
+  if (match.route.body) {
+    const raw = await readBody(req);
+    const parsed = raw.ok ? extractJsonObject(req, raw.value) : raw;
+    if (!parsed.ok) return respond(s, parsed.response, decision, started);
+    body = parsed.value;
+  } else {
+    req.resume();
+  }
+  if (decision?.timing === 'before' && faultHits(s, decision, started)) return;
+  const ctx = { req, url, body, store: s.store, health: s.faults.health, recordWrite: (r: RememberResult) => s.stats.write(r) };
+  const response = match.route.handler(match.pathId === undefined ? ctx : { ...ctx, pathId: match.pathId });
+  if (decision?.timing === 'after' && faultHits(s, decision, started)) return;
+  await respond(s, response, decision, started);
+}
+
+/** Apply an injected reset or error; true when it replaced the normal answer. */
+function faultHits(s: Served, decision: FaultDecision, started: number): boolean {
+  if (decision.reset) {
+    reset(s.req);
+    return true;
+  }
+  if (decision.errorStatus !== undefined) {
+    void respond(s, injectedError(decision.errorStatus, s.faults.retryAfterSeconds), decision, started);
+    return true;
+  }
+  return false;
+}
+
+/** Wait for added latency and slow-down, then answer. */
+async function respond(s: Served, response: DoubleResponse, decision: FaultDecision | undefined, started: number): Promise<void> {
+  if (decision !== undefined) {
+    const handlerMs = performance.now() - started;
+    const waitMs = decision.delayMs + (decision.slowdownFactor - 1) * (handlerMs + decision.delayMs);
+    if (waitMs > 0) await sleep(waitMs);
+  }
+  s.stats.status(response.status);
+  send(s.res, response);
+}
+
+function controlTarget(s: Served): Parameters<typeof handleControl>[0] {
+  return {
+    store: s.store,
+    stats: () => s.stats.snapshot(),
+    resetStats: () => s.stats.reset(),
+    faults: () => s.faults.get(),
+    setFaults: s.setFaults,
+  };
+}

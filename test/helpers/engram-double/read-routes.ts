@@ -1,0 +1,177 @@
+/**
+ * TEST DOUBLE of the Engram HTTP server (not Engram): read routes.
+ * - `GET /api/v1/memories/{id}` -> `{id, content, confidence, timestamp, memory_type}` or 404
+ * - `GET /api/v1/memories?limit(<=1000)&offset&include_embeddings&tier` -> page + `tier_counts`
+ *   (everything is `hot` here; `count` is the total of the tiers asked for)
+ * - `GET /api/v1/memories/recall` -> exact similarity recall: score max(0, cosine), >= threshold
+ *   (default 0.5), best first, top `max_results` (default 10); > 0.7 `vivid`, else `associated`.
+ *   A text-only `query` matches nothing (the double has no text index). `mode=spreading|hybrid` -> 400.
+ * - `GET /api/v1/system/health`, `GET /health` -> status (503 when unhealthy)
+ */
+import { invalidInput, memoryNotFound, type DoubleResponse } from './engram-errors.js';
+import { json, queryBool, queryFloat, queryUsize } from './request-io.js';
+import { confidenceCategory, resolveSpace, rfc3339Time, serdeTime, type RouteContext } from './route-context.js';
+import { EMBEDDING_DIM, MAX_LIST_LIMIT } from './types.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+const TIERS = ['hot', 'warm', 'cold', 'all'];
+
+/** `GET /api/v1/memories/{id}`. */
+export function getMemory(ctx: RouteContext): DoubleResponse {
+  const space = resolveSpace(ctx);
+  if (!space.ok) return space.response;
+  const id = ctx.pathId ?? '';
+  const memory = ctx.store.space(space.value).get(id);
+  if (memory === undefined) return memoryNotFound(id);
+  return json(200, {
+    id: memory.id,
+    content: memory.content,
+    confidence: memory.confidence,
+    timestamp: rfc3339Time(memory.timestampMs),
+    memory_type: 'episodic',
+  });
+}
+
+/** `GET /api/v1/memories`. */
+export function listMemories(ctx: RouteContext): DoubleResponse {
+  const params = ctx.url.searchParams;
+  const space = resolveSpace(ctx);
+  if (!space.ok) return space.response;
+  const limit = queryUsize(params, 'limit');
+  if (!limit.ok) return limit.response;
+  const offset = queryUsize(params, 'offset');
+  if (!offset.ok) return offset.response;
+  const withEmbeddings = queryBool(params, 'include_embeddings');
+  if (!withEmbeddings.ok) return withEmbeddings.response;
+  const tier = params.get('tier') ?? 'all';
+  if (!TIERS.includes(tier)) return invalidInput(`Unknown tier '${tier}'. Use one of: hot, warm, cold, all.`);
+  const target = ctx.store.space(space.value);
+  const effectiveLimit = Math.min(limit.value ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
+  const start = offset.value ?? 0;
+  const inTier = tier === 'hot' || tier === 'all';
+  const page = inTier ? target.list(start, effectiveLimit, withEmbeddings.value === true) : [];
+  const memories = page.map((m) => {
+    const item: Record<string, unknown> = { id: m.id, content: m.content, confidence: m.confidence, timestamp: rfc3339Time(m.timestampMs) };
+    if (withEmbeddings.value === true) item['embedding'] = Array.from(m.embedding);
+    return item;
+  });
+  return json(200, {
+    memories,
+    count: inTier ? target.count : 0,
+    pagination: { offset: start, limit: effectiveLimit, returned: memories.length },
+    tier_counts: { hot: target.count, warm: 0, cold: 0, total: target.count },
+  });
+}
+
+function parseCue(raw: string): Float32Array | undefined {
+  let values: unknown;
+  try {
+    values = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) return undefined;
+  return Float32Array.from(values as number[]);
+}
+
+function checkMode(mode: string | null): DoubleResponse | undefined {
+  if (mode === null) return undefined;
+  const m = mode.trim().toLowerCase();
+  if (m === 'similarity') return undefined;
+  if (m === 'spreading' || m === 'hybrid') {
+    return invalidInput('Spreading recall requires the `spreading_api_beta` flag. Enable it with `engram config set feature_flags.spreading_api_beta true` and restart the server.');
+  }
+  return invalidInput(`Unsupported recall mode '${m}'. Use one of: similarity, spreading, hybrid.`);
+}
+
+/** `GET /api/v1/memories/recall`. */
+export function recallMemories(ctx: RouteContext): DoubleResponse {
+  const started = performance.now();
+  const params = ctx.url.searchParams;
+  const maxResults = queryUsize(params, 'max_results');
+  if (!maxResults.ok) return maxResults.response;
+  const threshold = queryFloat(params, 'threshold');
+  if (!threshold.ok) return threshold.response;
+  const text = params.get('query');
+  const rawCue = params.get('embedding');
+  if (text === null && rawCue === null) {
+    return invalidInput('Recall requires either a text query or embedding vector. Memory retrieval needs a cue - what are you trying to remember?');
+  }
+  const cue = rawCue === null ? undefined : parseCue(rawCue);
+  if (rawCue !== null && cue === undefined) return invalidInput('Invalid embedding format. Expected JSON array of floats.');
+  if (cue !== undefined && cue.length !== EMBEDDING_DIM) {
+    return invalidInput(`Embedding must be exactly ${EMBEDDING_DIM} dimensions, got ${cue.length}`);
+  }
+  const modeError = checkMode(params.get('mode'));
+  if (modeError) return modeError;
+  const space = resolveSpace(ctx);
+  if (!space.ok) return space.response;
+  const k = maxResults.value ?? 10;
+  const hits = text === null && cue !== undefined ? ctx.store.space(space.value).recall(cue, k, threshold.value ?? 0.5) : [];
+  const now = serdeTime(Date.now());
+  const results = hits.map(({ memory, score }) => ({
+    id: memory.id,
+    content: memory.content,
+    confidence: { value: score, category: confidenceCategory(score), reasoning: 'Recalled from memory store with confidence score' },
+    activation_level: score,
+    similarity_score: score,
+    retrieval_path: 'Memory store recall',
+    observed_at: serdeTime(memory.timestampMs),
+    last_access: now,
+    tags: [],
+    memory_type: 'Episodic',
+    relevance_explanation: `Retrieved with ${score.toFixed(2)} confidence`,
+  }));
+  const elapsedMs = Math.round(performance.now() - started);
+  return json(200, {
+    memories: {
+      vivid: results.filter((r) => r.similarity_score > 0.7),
+      associated: results.filter((r) => r.similarity_score <= 0.7),
+      reconstructed: [],
+    },
+    recall_confidence: { value: 0.8, category: 'High', reasoning: 'Similarity recall emphasised lexical and embedding cues' },
+    query_analysis: {
+      understood_intent: text ?? 'Embedding-based recall request',
+      search_strategy: cue !== undefined ? 'Vector similarity with contextual dilation' : 'Similarity-first recall using lexical cues',
+      cognitive_load: k > 20 ? 'Medium' : 'Low',
+      suggestions: [k < 10 ? 'Increase max_results to surface broader associations' : 'Apply tag filters to focus on specific episodic clusters'],
+    },
+    metadata: params.get('include_metadata') === 'true'
+      ? { total_memories_searched: ctx.store.count(space.value), activation_spread_hops: 2, processing_time_ms: elapsedMs, memory_system_load: 'Normal' }
+      : null,
+    system_message: `Recall completed in ${elapsedMs}ms. Found memories through direct matching and spreading activation.`,
+  });
+}
+
+/** `GET /api/v1/system/health`: every space, or only `?space=` / `X-Memory-Space` when given. */
+export function systemHealth(ctx: RouteContext): DoubleResponse {
+  const asked = ctx.req.headers['x-memory-space'] !== undefined || ctx.url.searchParams.has('space');
+  let spaces = ctx.store.spaces();
+  if (asked) {
+    const space = resolveSpace(ctx);
+    if (!space.ok) return space.response;
+    spaces = [ctx.store.space(space.value).id];
+  }
+  return json(ctx.health === 'unhealthy' ? 503 : 200, {
+    status: ctx.health,
+    timestamp: rfc3339Time(Date.now()),
+    checks: [],
+    spaces: spaces.map((space) => ({
+      space,
+      memories: ctx.store.count(space),
+      pressure: 0,
+      wal_lag_ms: 0,
+      consolidation_rate: 0,
+    })),
+  });
+}
+
+/** `GET /health`. */
+export function simpleHealth(ctx: RouteContext): DoubleResponse {
+  return json(ctx.health === 'unhealthy' ? 503 : 200, {
+    status: ctx.health,
+    service: 'engram',
+    version: '0.1.0',
+    timestamp: rfc3339Time(Date.now()),
+  });
+}
