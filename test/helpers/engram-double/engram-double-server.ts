@@ -58,7 +58,8 @@ export async function startEngramDouble(opts: EngramDoubleOptions = {}): Promise
   const faults = new FaultInjector();
   const stats = new DoubleStats(faults);
   const host = opts.host ?? '127.0.0.1';
-  const server = createServer({ keepAlive: true }, (req, res) => {
+  // hyper accepts URIs up to 64 KiB; recall sends a 768-float embedding in the query string.
+  const server = createServer({ keepAlive: true, maxHeaderSize: 64 * 1024 }, (req, res) => {
     void serve({ req, res, store, faults, stats, keys, setFaults }).catch((err: unknown) => {
       send(res, engramError('MEMORY_SYSTEM_ERROR', `double internal error: ${(err as Error).message}`));
     });
