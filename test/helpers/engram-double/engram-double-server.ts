@@ -14,7 +14,7 @@ import { checkAuth, isWellFormedKey } from './auth-check.js';
 import { CONTROL_PREFIX, handleControl } from './control-routes.js';
 import { EngramDoubleStore } from './engram-double-store.js';
 import { engramError, injectedError, type DoubleResponse } from './engram-errors.js';
-import { matchRoute } from './engram-routes.js';
+import { matchRoute, type RouteMatch } from './engram-routes.js';
 import { FaultInjector, validateFaults, type FaultDecision } from './fault-injector.js';
 import { ListenerControl } from './listener-control.js';
 import type { RememberResult } from './memory-space.js';
@@ -108,16 +108,11 @@ function reset(req: IncomingMessage): void {
 }
 
 async function serve(s: Served): Promise<void> {
-  const { req, res } = s;
+  const { req } = s;
   const started = performance.now();
   const url = new URL(req.url ?? '/', 'http://double.invalid');
   const method = req.method ?? 'GET';
-  if (url.pathname.startsWith(CONTROL_PREFIX)) {
-    const body = await readBody(req);
-    const raw = body.ok ? body.value.toString('utf8') : '';
-    send(res, body.ok ? handleControl(controlTarget(s), method, url.pathname, raw) : body.response);
-    return;
-  }
+  if (url.pathname.startsWith(CONTROL_PREFIX)) return serveControl(s, method, url.pathname);
   const match = matchRoute(method, url.pathname);
   s.stats.request(match.found ? match.route.name : `${method} (unmatched)`);
   const decision = s.faults.decide(match.found ? match.route.kind : 'read');
@@ -126,30 +121,39 @@ async function serve(s: Served): Promise<void> {
     const retry = Math.max(1, Math.ceil((s.faults.outage()?.remainingMs ?? 1000) / 1000));
     return respond(s, injectedError(503, retry), undefined, started);
   }
-  if (!match.found) {
-    req.resume();
-    const headers: Record<string, string> = match.allow === undefined ? {} : { allow: match.allow };
-    return respond(s, { status: match.status, headers }, decision, started);
-  }
-  const denied = match.route.public === true ? undefined : checkAuth(req.headers, s.keys);
-  if (denied !== undefined) {
-    req.resume();
-    return respond(s, denied, decision, started);
-  }
-  let body: Record<string, unknown> | undefined;
-  if (match.route.body) {
-    const raw = await readBody(req);
-    const parsed = raw.ok ? extractJsonObject(req, raw.value) : raw;
-    if (!parsed.ok) return respond(s, parsed.response, decision, started);
-    body = parsed.value;
-  } else {
-    req.resume();
-  }
+  const route = await admit(s, match);
+  if (!route.ok) return respond(s, route.response, decision, started);
   if (decision?.timing === 'before' && faultHits(s, decision, started)) return;
-  const ctx = { req, url, body, store: s.store, health: s.faults.health, recordWrite: (r: RememberResult) => s.stats.write(r) };
-  const response = match.route.handler(match.pathId === undefined ? ctx : { ...ctx, pathId: match.pathId });
+  const ctx = { req, url, body: route.body, store: s.store, health: s.faults.health, recordWrite: (r: RememberResult) => s.stats.write(r) };
+  const response = route.match.route.handler(route.match.pathId === undefined ? ctx : { ...ctx, pathId: route.match.pathId });
   if (decision?.timing === 'after' && faultHits(s, decision, started)) return;
   await respond(s, response, decision, started);
+}
+
+type Admitted =
+  | { ok: true; match: Extract<RouteMatch, { found: true }>; body?: Record<string, unknown> }
+  | { ok: false; response: DoubleResponse };
+
+/** Route found, auth passed, JSON body extracted (in that order, as axum's layers run). */
+async function admit(s: Served, match: RouteMatch): Promise<Admitted> {
+  if (!match.found) {
+    s.req.resume();
+    return { ok: false, response: { status: match.status, headers: match.allow === undefined ? {} : { allow: match.allow } } };
+  }
+  const denied = match.route.public === true ? undefined : checkAuth(s.req.headers, s.keys);
+  if (denied !== undefined || !match.route.body) {
+    s.req.resume();
+    return denied === undefined ? { ok: true, match } : { ok: false, response: denied };
+  }
+  const raw = await readBody(s.req);
+  const parsed = raw.ok ? extractJsonObject(s.req, raw.value) : raw;
+  return parsed.ok ? { ok: true, match, body: parsed.value } : parsed;
+}
+
+async function serveControl(s: Served, method: string, path: string): Promise<void> {
+  const body = await readBody(s.req);
+  const raw = body.ok ? body.value.toString('utf8') : '';
+  send(s.res, body.ok ? handleControl(controlTarget(s), method, path, raw) : body.response);
 }
 
 /** Apply an injected reset or error; true when it replaced the normal answer. */

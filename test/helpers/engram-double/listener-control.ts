@@ -23,16 +23,30 @@ export class ListenerControl {
     });
   }
 
-  /** Listen on `port` (0 = free port) and resolve the real port. */
-  listen(port: number, host: string): Promise<number> {
+  /**
+   * Listen on `port` and resolve the real port. 0 picks a free port; a busy port silently moves to
+   * the next free one, as `engram start --port` does (so callers must read the real port).
+   */
+  async listen(port: number, host: string): Promise<number> {
     this.#host = host;
+    for (let candidate = port; ; candidate++) {
+      try {
+        this.#port = await this.#tryListen(candidate, host);
+        return this.#port;
+      } catch (err) {
+        const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (!busy || port === 0 || candidate >= Math.min(65_535, port + 100)) throw err;
+      }
+    }
+  }
+
+  #tryListen(port: number, host: string): Promise<number> {
     return new Promise((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(port, host, () => {
         this.#server.off('error', reject);
         const address = this.#server.address();
-        this.#port = typeof address === 'object' && address !== null ? address.port : port;
-        resolve(this.#port);
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
       });
     });
   }

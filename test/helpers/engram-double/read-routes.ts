@@ -11,6 +11,7 @@
 import { invalidInput, memoryNotFound, type DoubleResponse } from './engram-errors.js';
 import { json, queryBool, queryFloat, queryUsize } from './request-io.js';
 import { confidenceCategory, resolveSpace, rfc3339Time, serdeTime, type RouteContext } from './route-context.js';
+import type { MemorySpace } from './memory-space.js';
 import { EMBEDDING_DIM, MAX_LIST_LIMIT } from './types.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -84,32 +85,11 @@ function checkMode(mode: string | null): DoubleResponse | undefined {
   return invalidInput(`Unsupported recall mode '${m}'. Use one of: similarity, spreading, hybrid.`);
 }
 
-/** `GET /api/v1/memories/recall`. */
-export function recallMemories(ctx: RouteContext): DoubleResponse {
-  const started = performance.now();
-  const params = ctx.url.searchParams;
-  const maxResults = queryUsize(params, 'max_results');
-  if (!maxResults.ok) return maxResults.response;
-  const threshold = queryFloat(params, 'threshold');
-  if (!threshold.ok) return threshold.response;
-  const text = params.get('query');
-  const rawCue = params.get('embedding');
-  if (text === null && rawCue === null) {
-    return invalidInput('Recall requires either a text query or embedding vector. Memory retrieval needs a cue - what are you trying to remember?');
-  }
-  const cue = rawCue === null ? undefined : parseCue(rawCue);
-  if (rawCue !== null && cue === undefined) return invalidInput('Invalid embedding format. Expected JSON array of floats.');
-  if (cue !== undefined && cue.length !== EMBEDDING_DIM) {
-    return invalidInput(`Embedding must be exactly ${EMBEDDING_DIM} dimensions, got ${cue.length}`);
-  }
-  const modeError = checkMode(params.get('mode'));
-  if (modeError) return modeError;
-  const space = resolveSpace(ctx);
-  if (!space.ok) return space.response;
-  const k = maxResults.value ?? 10;
-  const hits = text === null && cue !== undefined ? ctx.store.space(space.value).recall(cue, k, threshold.value ?? 0.5) : [];
-  const now = serdeTime(Date.now());
-  const results = hits.map(({ memory, score }) => ({
+type Hit = ReturnType<MemorySpace['recall']>[number];
+
+/** One recall result `R`; the score is also the confidence and activation, as in Engram. */
+function recallResult({ memory, score }: Hit, now: string): Record<string, unknown> {
+  return {
     id: memory.id,
     content: memory.content,
     confidence: { value: score, category: confidenceCategory(score), reasoning: 'Recalled from memory store with confidence score' },
@@ -121,12 +101,54 @@ export function recallMemories(ctx: RouteContext): DoubleResponse {
     tags: [],
     memory_type: 'Episodic',
     relevance_explanation: `Retrieved with ${score.toFixed(2)} confidence`,
-  }));
+  };
+}
+
+interface RecallQuery {
+  text: string | null;
+  cue?: Float32Array;
+  k: number;
+  threshold: number;
+}
+
+/** Query parameters of a recall, or the 400 that rejects them. */
+function parseRecallQuery(params: URLSearchParams): { ok: true; value: RecallQuery } | { ok: false; response: DoubleResponse } {
+  const maxResults = queryUsize(params, 'max_results');
+  if (!maxResults.ok) return maxResults;
+  const threshold = queryFloat(params, 'threshold');
+  if (!threshold.ok) return threshold;
+  const text = params.get('query');
+  const rawCue = params.get('embedding');
+  if (text === null && rawCue === null) {
+    return { ok: false, response: invalidInput('Recall requires either a text query or embedding vector. Memory retrieval needs a cue - what are you trying to remember?') };
+  }
+  const cue = rawCue === null ? undefined : parseCue(rawCue);
+  if (rawCue !== null && cue === undefined) return { ok: false, response: invalidInput('Invalid embedding format. Expected JSON array of floats.') };
+  if (cue !== undefined && cue.length !== EMBEDDING_DIM) {
+    return { ok: false, response: invalidInput(`Embedding must be exactly ${EMBEDDING_DIM} dimensions, got ${cue.length}`) };
+  }
+  const modeError = checkMode(params.get('mode'));
+  if (modeError) return { ok: false, response: modeError };
+  const value: RecallQuery = { text, k: maxResults.value ?? 10, threshold: threshold.value ?? 0.5 };
+  if (cue !== undefined) value.cue = cue;
+  return { ok: true, value };
+}
+
+/** `GET /api/v1/memories/recall`. */
+export function recallMemories(ctx: RouteContext): DoubleResponse {
+  const started = performance.now();
+  const parsed = parseRecallQuery(ctx.url.searchParams);
+  if (!parsed.ok) return parsed.response;
+  const space = resolveSpace(ctx);
+  if (!space.ok) return space.response;
+  const { text, cue, k, threshold } = parsed.value;
+  const hits = text === null && cue !== undefined ? ctx.store.space(space.value).recall(cue, k, threshold) : [];
+  const now = serdeTime(Date.now());
   const elapsedMs = Math.round(performance.now() - started);
   return json(200, {
     memories: {
-      vivid: results.filter((r) => r.similarity_score > 0.7),
-      associated: results.filter((r) => r.similarity_score <= 0.7),
+      vivid: hits.filter((h) => h.score > 0.7).map((h) => recallResult(h, now)),
+      associated: hits.filter((h) => h.score <= 0.7).map((h) => recallResult(h, now)),
       reconstructed: [],
     },
     recall_confidence: { value: 0.8, category: 'High', reasoning: 'Similarity recall emphasised lexical and embedding cues' },
@@ -136,7 +158,7 @@ export function recallMemories(ctx: RouteContext): DoubleResponse {
       cognitive_load: k > 20 ? 'Medium' : 'Low',
       suggestions: [k < 10 ? 'Increase max_results to surface broader associations' : 'Apply tag filters to focus on specific episodic clusters'],
     },
-    metadata: params.get('include_metadata') === 'true'
+    metadata: ctx.url.searchParams.get('include_metadata') === 'true'
       ? { total_memories_searched: ctx.store.count(space.value), activation_spread_hops: 2, processing_time_ms: elapsedMs, memory_system_load: 'Normal' }
       : null,
     system_message: `Recall completed in ${elapsedMs}ms. Found memories through direct matching and spreading activation.`,

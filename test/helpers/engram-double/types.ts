@@ -55,7 +55,7 @@ export interface EngramFaults {
 
 /** Options of {@link startEngramDouble}. */
 export interface EngramDoubleOptions {
-  /** TCP port; 0 (default) picks a free one. */
+  /** TCP port; 0 (default) picks a free one; a busy port moves to the next free one, like Engram. */
   port?: number;
   /** Interface to bind (default 127.0.0.1). */
   host?: string;
