@@ -116,7 +116,8 @@ class TransformersEmbedder implements Embedder {
     const { input_ids: ids, attention_mask: mask } = inputs as { input_ids: TensorLike; attention_mask: TensorLike };
     const seqLength = ids.dims[1] as number;
     restoreSuffix(ids.data as BigInt64Array, mask.data as BigInt64Array, texts.length, seqLength, this.#maxTokens, this.#suffix);
-    const { last_hidden_state: hidden } = (await this.#model(inputs)) as { last_hidden_state: TensorLike };
+    const { last_hidden_state: hidden } = (await this.#model(inputs)) as { last_hidden_state?: TensorLike };
+    if (hidden === undefined) throw new MigrateError('INTERNAL', 'the model has no last_hidden_state output to mean-pool');
     try {
       const [batch, seq, dim] = hidden.dims as [number, number, number];
       if (dim !== this.dim || batch !== texts.length) throw new MigrateError('INTERNAL', `model returned dims [${hidden.dims.join(', ')}]`);

@@ -69,7 +69,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const { checkpoint: previous, resumed } = await startCheckpoint(store, config, options);
   const source = new Neo4jSource(config.source, config.mapping);
   const target = options.target ?? createTarget(config, { overwrite: options.overwrite || !resumed });
-  const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: target.kind === 'engram' ? config.target.concurrency : 0 });
+  const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
   const signal = options.signal ?? new AbortController().signal;
   let pool: WorkerPool | null = null;
   let ctx: RunContext | null = null;

@@ -79,7 +79,7 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
   if (!ctx.dryRun) {
-    const outcome = await ctx.target.writeMemories(result, ctx.limiter.schedule, ctx.signal);
+    const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
     targetRejects = outcome.rejects.map((r) => ({ ...r, label: label.label }));
   }

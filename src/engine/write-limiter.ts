@@ -1,10 +1,10 @@
 import Bottleneck from 'bottleneck';
-import type { Schedule } from '../target/target.js';
+import type { WriteGate } from '../target/target.js';
 
 export interface LimiterSettings {
   /** Records per second; 0 = unlimited. */
   rate: number;
-  /** Concurrent requests; 0 = unlimited. */
+  /** Concurrent requests a target may have in flight (its lanes); 0 = the target's default. */
   concurrency: number;
 }
 
@@ -24,11 +24,12 @@ export function refillFor(rate: number): { amount: number; intervalMs: number } 
 }
 
 /**
- * The token bucket governing target writes (bottleneck): records per second through the reservoir,
- * concurrent requests through maxConcurrent. Settings change while running (`update`).
- * Jobs heavier than one refill acquire their tokens piecewise, so a batch write never stalls.
+ * The token bucket governing target writes (bottleneck's reservoir): records per second, with jobs
+ * weighted by the records they write; plus the request concurrency targets read per batch. Settings
+ * change while running (`update`). Jobs heavier than one refill acquire their tokens piecewise.
+ * Bottleneck admits only a few hundred jobs per second, so targets schedule chunks, not single records.
  */
-export class WriteLimiter {
+export class WriteLimiter implements WriteGate {
   #settings: LimiterSettings;
   readonly #bottleneck: Bottleneck;
   #scheduled = 0;
@@ -43,7 +44,6 @@ export class WriteLimiter {
     // refill timer once a reservoir has been switched off.
     const refill = refillFor(s.rate);
     return {
-      maxConcurrent: s.concurrency > 0 ? s.concurrency : null,
       reservoir: refill.amount,
       reservoirRefreshAmount: refill.amount,
       reservoirRefreshInterval: refill.intervalMs,
@@ -60,22 +60,33 @@ export class WriteLimiter {
     return this.#scheduled;
   }
 
-  update(settings: Partial<LimiterSettings>): void {
+  /** Applies new settings; resolves once bottleneck has taken them. */
+  async update(settings: Partial<LimiterSettings>): Promise<void> {
     this.#settings = { ...this.#settings, ...settings };
-    const next = this.#bottleneckSettings(this.#settings);
-    this.#bottleneck.updateSettings(next);
+    await this.#bottleneck.updateSettings(this.#bottleneckSettings(this.#settings));
+    // bottleneck 2.19.5: updateSettings() on a limiter whose refill heartbeat runs clears that heartbeat
+    // and never restarts it (its _startHeartbeat only starts one when none is set), so the bucket would
+    // stop refilling. Restart it.
+    const store = (this.#bottleneck as unknown as { _store?: { heartbeat?: unknown; _startHeartbeat?: () => void } })._store;
+    if (store?._startHeartbeat) {
+      clearInterval(store.heartbeat as NodeJS.Timeout);
+      store.heartbeat = null;
+      store._startHeartbeat();
+    }
   }
 
-  /** The largest weight one bottleneck job may have under the current settings. */
+  get concurrency(): number {
+    return this.#settings.concurrency;
+  }
+
+  /** The largest weight one bottleneck job may have: one refill. */
   #maxWeight(): number {
-    const refill = refillFor(this.#settings.rate).amount;
-    const concurrency = this.#settings.concurrency > 0 ? this.#settings.concurrency : Infinity;
-    return Math.min(refill, concurrency);
+    return refillFor(this.#settings.rate).amount;
   }
 
-  readonly schedule: Schedule = async <T>(weight: number, job: () => Promise<T>): Promise<T> => {
+  readonly schedule = async <T>(weight: number, job: () => Promise<T>): Promise<T> => {
     this.#scheduled += weight;
-    if (this.#settings.rate <= 0 && this.#settings.concurrency <= 0) return job();
+    if (this.#settings.rate <= 0) return job();
     let remaining = weight;
     for (let max = this.#maxWeight(); remaining > max; max = this.#maxWeight()) {
       await this.#bottleneck.schedule({ weight: max }, async () => undefined);
@@ -85,6 +96,7 @@ export class WriteLimiter {
   };
 
   async stop(): Promise<void> {
-    await this.#bottleneck.stop({ dropWaitingJobs: false });
+    // Called when the run ends; jobs still waiting belong to a run that was stopped.
+    await this.#bottleneck.stop({ dropWaitingJobs: true });
   }
 }

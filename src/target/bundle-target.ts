@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, stat, writeFile, open } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MigrateError } from '../errors.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
-import type { EncodedMemoryBatch, MemoryWriteResult, Schedule, Target, TargetCapabilities, TargetState } from './target.js';
+import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
 
 export const BUNDLE_FORMAT = 'engram-migrate-bundle';
 export const BUNDLE_VERSION = 1;
@@ -71,13 +71,18 @@ export class BundleTarget implements Target {
       if (existing.length > 0 && !this.#overwrite) {
         throw new MigrateError('BUNDLE_INVALID', `bundle directory ${this.location} already holds memories; resume the run that wrote it (--resume) or pass --overwrite`);
       }
+      for (const file of existing) await rm(join(this.location, 'memories', file), { force: true });
+      await rm(join(this.location, 'manifest.json'), { force: true });
     }
     this.#resume = state;
     const fresh = state === null;
     this.#edges = await NdjsonAppender.open(join(this.location, EDGES_FILE), fresh ? 0 : (state[EDGES_FILE] ?? 0));
     if (state !== null) {
-      for (const [file, length] of Object.entries(state)) {
-        if (file.startsWith('memories/')) this.#memories.set(file, await NdjsonAppender.open(join(this.location, file), length));
+      // Files the checkpoint knows are cut back to its lengths; a space file it does not know was
+      // started after the checkpoint, so it is emptied: nothing written after the checkpoint survives.
+      const onDisk = (await readdir(join(this.location, 'memories'))).map((f) => `memories/${f}`).filter((f) => f.endsWith('.ndjson'));
+      for (const file of new Set([...onDisk, ...Object.keys(state).filter((f) => f.startsWith('memories/'))])) {
+        this.#memories.set(file, await NdjsonAppender.open(join(this.location, file), state[file] ?? 0));
       }
     }
   }
@@ -86,14 +91,13 @@ export class BundleTarget implements Target {
     const file = memoriesFile(space);
     let appender = this.#memories.get(file);
     if (!appender) {
-      // A space first written after the checkpoint starts empty, even if a crash left bytes in it.
-      appender = await NdjsonAppender.open(join(this.location, file), this.#resume?.[file] ?? (this.#overwrite || this.#resume ? 0 : null));
+      appender = await NdjsonAppender.open(join(this.location, file), this.#overwrite || this.#resume ? 0 : null);
       this.#memories.set(file, appender);
     }
     return appender;
   }
 
-  async writeMemories(batch: EncodedMemoryBatch, schedule: Schedule): Promise<MemoryWriteResult> {
+  async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate): Promise<MemoryWriteResult> {
     let start = 0;
     while (start < batch.ids.length) {
       const space = batch.spaces[start]!;
@@ -101,7 +105,7 @@ export class BundleTarget implements Target {
       while (end < batch.ids.length && batch.spaces[end] === space) end++;
       const appender = await this.#appender(space);
       const bytes = batch.bytes.subarray(batch.offsets[start], batch.offsets[end]);
-      await schedule(end - start, () => appender.append(bytes));
+      await gate.schedule(end - start, () => appender.append(bytes));
       start = end;
     }
     return { written: batch.ids.length, rejects: [] };

@@ -1,7 +1,7 @@
 import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
-import type { EncodedMemoryBatch, MemoryWriteResult, Schedule, Target, TargetCapabilities, TargetState } from './target.js';
+import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
 
 /**
  * Engram over HTTP. One request per memory (Engram has no batch route), bounded by the run's limiter.
@@ -14,9 +14,13 @@ export class EngramTarget implements Target {
   readonly capabilities: TargetCapabilities;
   readonly location: string;
   readonly client: EngramClient;
+  readonly #concurrency: number;
+  readonly #chunkMax: number;
 
-  constructor(options: EngramClientOptions & { capacityPerSpace: number }) {
+  constructor(options: EngramClientOptions & { capacityPerSpace: number; chunkMax?: number }) {
     this.client = new EngramClient(options);
+    this.#concurrency = options.connections ?? 16;
+    this.#chunkMax = options.chunkMax ?? 64;
     this.location = this.client.url;
     this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
   }
@@ -26,32 +30,52 @@ export class EngramTarget implements Target {
     if (health.status === 'unhealthy') throw new TargetError('TARGET_UNAVAILABLE', `Engram at ${this.location} reports itself unhealthy`);
   }
 
-  async writeMemories(batch: EncodedMemoryBatch, schedule: Schedule, signal?: AbortSignal): Promise<MemoryWriteResult> {
+  /**
+   * Sends a batch over `gate.concurrency` lanes (default: the target's `concurrency`); each lane sends one request at a time, so at most
+   * `concurrency` requests are in flight. Each lane takes chunks of memories and pays their tokens to
+   * the limiter up front (weight = records): bottleneck admits a few hundred jobs per second, far too
+   * few for one job per request.
+   */
+  async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult> {
     const failFast = new AbortController();
     const onAbort = (): void => failFast.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const rejects: RejectRecord[] = [];
     let written = 0;
+    let next = 0;
+    const total = batch.ids.length;
+    const lanes = gate.concurrency > 0 ? gate.concurrency : this.#concurrency;
+    const chunk = Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes)));
+    const send = async (i: number): Promise<void> => {
+      const body = batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]);
+      try {
+        await this.client.remember(batch.spaces[i]!, body, failFast.signal);
+        written++;
+      } catch (err) {
+        if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
+        rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+      }
+    };
+    const lane = async (): Promise<void> => {
+      while (next < total && !failFast.signal.aborted) {
+        const start = next;
+        const end = Math.min(total, start + chunk);
+        next = end;
+        await gate.schedule(end - start, async () => {
+          for (let i = start; i < end && !failFast.signal.aborted; i++) await send(i);
+        });
+      }
+    };
     try {
       await Promise.all(
-        batch.ids.map((id, i) =>
-          schedule(1, async () => {
-            if (failFast.signal.aborted) throw failFast.signal.reason;
-            const body = batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]);
-            try {
-              await this.client.remember(batch.spaces[i]!, body, failFast.signal);
-              written++;
-            } catch (err) {
-              if (err instanceof TargetError && err.code === 'TARGET_REJECTED') {
-                rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
-                return;
-              }
-              failFast.abort(err);
-              throw err;
-            }
+        Array.from({ length: Math.min(lanes, Math.ceil(total / chunk)) }, () =>
+          lane().catch((err: unknown) => {
+            failFast.abort(err);
+            throw err;
           }),
         ),
       );
+      if (failFast.signal.aborted) throw failFast.signal.reason;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -1,8 +1,13 @@
 import type { MemoryEncoding } from '../mapping/memory-encoding.js';
 import type { RejectRecord } from '../mapping/types.js';
 
-/** Schedules one unit of target work under the run's token bucket (weight = records it writes). */
-export type Schedule = <T>(weight: number, job: () => Promise<T>) => Promise<T>;
+/** The run's write limits as a target sees them. */
+export interface WriteGate {
+  /** Runs `job` once the token bucket has `weight` tokens (one per record the job writes). */
+  schedule<T>(weight: number, job: () => Promise<T>): Promise<T>;
+  /** Requests a target may have in flight at once; 0 = its own default. Read per batch, so it can change live. */
+  readonly concurrency: number;
+}
 
 /** Memories of one batch, already encoded by a worker: item i is `bytes[offsets[i]..offsets[i+1])`. */
 export interface EncodedMemoryBatch {
@@ -43,7 +48,7 @@ export interface Target {
   readonly location: string;
   /** Opens for writing; with a state from a checkpoint, rewinds to it so nothing is written twice. */
   open(state: TargetState | null): Promise<void>;
-  writeMemories(batch: EncodedMemoryBatch, schedule: Schedule, signal?: AbortSignal): Promise<MemoryWriteResult>;
+  writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult>;
   /** Only when `capabilities.edges`; lines are NDJSON, each ending in a newline. */
   writeEdges(lines: Uint8Array, count: number): Promise<void>;
   /** Makes everything written so far durable and returns the state to checkpoint. */

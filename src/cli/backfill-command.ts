@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { backfill } from '../engine/backfill.js';
+import type { BackfillSummary } from '../engine/backfill-types.js';
+import { watchControl } from '../engine/control-file.js';
+import { WriteLimiter } from '../engine/write-limiter.js';
+import { MigrateError } from '../errors.js';
+import { addConnectionOptions, addWriteOptions, configFromFlags, integerArg } from './common-options.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { formatTable, printJson, withInterrupt } from './output.js';
+import { ProgressReporter } from './progress-reporter.js';
+
+export function exitCodeForSummary(summary: BackfillSummary): number {
+  if (summary.status === 'aborted') return EXIT.INTERRUPTED;
+  if (summary.status === 'failed') {
+    const code = summary.error?.code ?? 'INTERNAL';
+    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
+  }
+  return summary.counters.nodesRejected + summary.counters.relationshipsRejected > 0 ? EXIT.REJECTS : EXIT.OK;
+}
+
+export function printBackfillSummary(s: BackfillSummary, write: (line: string) => void): void {
+  const c = s.counters;
+  write(`backfill ${s.status}${s.resumed ? ' (resumed)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.nodesPerSecond} nodes/s, target ${s.target.kind} ${s.target.location}`);
+  write(
+    formatTable(
+      ['', 'read', s.status === 'dry-run' ? 'would write' : 'written', 'rejected'],
+      [
+        ['nodes', c.nodesRead, c.memoriesWritten, c.nodesRejected],
+        ['relationships', c.relationshipsRead, c.edgesWritten, c.relationshipsRejected],
+      ],
+    ),
+  );
+  write(`embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}`);
+  if (s.plan.spaces.length > 0) {
+    write(formatTable(['space', 'labels', 'planned', 'already there', 'capacity'], s.plan.spaces.map((p) => [p.space, p.labels.join(','), p.planned, p.existing, p.capacity ?? '-'])));
+  }
+  for (const [code, n] of Object.entries(s.rejectsByCode)) write(`rejected ${n} × ${code}`);
+  for (const r of s.rejectSample.slice(0, 5)) write(`  e.g. ${r.kind} ${r.id ?? r.elementId} (${r.label ?? ''}) field ${r.field ?? '-'}: ${r.reason}`);
+  if (s.status !== 'dry-run' && (c.nodesRejected > 0 || c.relationshipsRejected > 0)) write(`reject log: ${s.files.rejects}`);
+  for (const w of s.warnings) write(`warning: ${w}`);
+  if (!s.accounted) write('ERROR: nodes read ≠ written + rejected: something is unaccounted for');
+  if (s.error) write(`error ${s.error.code}: ${s.error.message}`);
+  if (s.status === 'aborted' || s.status === 'failed') write(`resume with: engram-migrate backfill --resume --run-dir ${s.runDir} (and the same options)`);
+}
+
+export function registerBackfill(program: Command): void {
+  const cmd = program
+    .command('backfill')
+    .description('stream every node and relationship from Neo4j into the target (bundle or Engram), resumably')
+    .option('--dry-run', 'read and map everything, write nothing, report what would be written')
+    .option('--resume', 'continue the run recorded in --run-dir after a crash or Ctrl-C')
+    .option('--overwrite', 'start over even if --run-dir or the bundle holds an unfinished run')
+    .option('--validate-every <n>', 'validate a sample after every n memories written (see "validate")', integerArg);
+  addWriteOptions(addConnectionOptions(cmd));
+  cmd.addHelpText('after', `\nChange the write rate of a running backfill: engram-migrate throttle --run-dir DIR --rate N\n(or edit DIR/control.json and send SIGUSR2).\n\n${EXIT_HELP}`);
+  cmd.action(async (flags: Record<string, unknown>) => {
+    const config = configFromFlags(flags);
+    const reporter = new ProgressReporter({ quiet: Boolean(flags.quiet) });
+    const limiter = new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
+    const stopWatching = watchControl(config.runDir, limiter, (m) => reporter.log(m));
+    const summary = await withInterrupt(
+      (signal) =>
+        backfill({
+          config,
+          limiter,
+          signal,
+          resume: Boolean(flags.resume),
+          dryRun: Boolean(flags.dryRun),
+          overwrite: Boolean(flags.overwrite),
+          onProgress: (e) => {
+            if (e.phase === 'nodes' || e.phase === 'edges') reporter.update(e.phase, e.done, e.total, `rejected ${e.phase === 'nodes' ? e.counters.nodesRejected : e.counters.relationshipsRejected}`);
+          },
+        }),
+      () => reporter.log('interrupt: finishing the batch in flight and saving the checkpoint (Ctrl-C again to quit at once)'),
+    ).finally(() => {
+      stopWatching();
+      reporter.stop();
+    });
+    if (flags.json) printJson(summary);
+    else printBackfillSummary(summary, (line) => process.stderr.write(line + '\n'));
+    if (summary.status === 'failed' && summary.error?.code === 'INTERNAL') throw new MigrateError('INTERNAL', summary.error.message);
+    process.exitCode = exitCodeForSummary(summary);
+  });
+}

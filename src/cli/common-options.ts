@@ -1,0 +1,77 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { PartialOptions } from '../config/resolve-config.js';
+import { resolveLayeredConfig } from '../config/resolve-config.js';
+import type { ResolvedConfig } from '../config/config-schema.js';
+
+/** Parses a whole, non-negative number; anything else is an error that names the flag (no silent coercion). */
+export function integerArg(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+export function numberArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function listArg(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** Flags every command that talks to Neo4j and a target shares. */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
+    .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI] (default bolt://127.0.0.1:7687)')
+    .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
+    .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
+    .addOption(new Option('--target <kind>', 'where memories go (default bundle)').choices(['bundle', 'engram']))
+    .option('--bundle <dir>', 'bundle directory for the bundle target (default ./bundle)')
+    .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL] (default http://127.0.0.1:7432)')
+    .option('--engram-api-key <key>', 'Engram API key (engram_key_<id>_<secret>) [env ENGRAM_API_KEY]')
+    .option('--run-dir <dir>', 'where checkpoints, the reject log, the edge sidecar and reports go (default .runs/backfill)')
+    .option('--model <path>', 'embedding model folder in transformers.js layout (default ./models/tiny)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'no progress output');
+}
+
+/** Flags of commands that write (backfill, load, tune). */
+export function addWriteOptions(cmd: Command): Command {
+  return cmd
+    .option('--batch-size <n>', 'nodes per batch (default 10000)', integerArg)
+    .option('--pause-ms <ms>', 'pause between batches (default 100, as in the article)', integerArg)
+    .option('--rate <n>', 'records per second written to the target, 0 = unlimited (default 0); change it live with the control file', numberArg)
+    .option('--concurrency <n>', 'concurrent requests to Engram (default 16)', integerArg)
+    .option('--workers <n>', 'worker threads, 0 = one per core (default 0)', integerArg)
+    .option('--inference-threads <n>', 'ONNX Runtime threads per worker, 0 = fit the cores (default 0)', integerArg)
+    .addOption(new Option('--on-overflow <mode>', 'when a space would exceed the target capacity').choices(['refuse', 'warn']));
+}
+
+type Flags = Record<string, unknown>;
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Maps parsed flags onto the config's shape (only flags that were given). */
+export function optionsFromFlags(f: Flags): PartialOptions {
+  return {
+    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: f.neo4jPassword, database: f.database, labels: f.labels }) as never,
+    target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: f.engramApiKey, concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
+    engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads }) as never,
+    model: defined({ path: f.model }) as never,
+    validate: defined({ sampleSize: f.sample, seed: f.seed }) as never,
+    ...(f.runDir !== undefined ? { runDir: f.runDir as string } : {}),
+  };
+}
+
+/** Config file < environment < flags, validated. */
+export function configFromFlags(f: Flags, extra: PartialOptions = {}): ResolvedConfig {
+  const flags = optionsFromFlags(f);
+  const merged: PartialOptions = { ...flags };
+  for (const [k, v] of Object.entries(extra)) (merged as Record<string, unknown>)[k] = { ...((flags as Record<string, object>)[k] ?? {}), ...(v as object) };
+  return resolveLayeredConfig({ file: f.config as string | undefined, flags: merged });
+}

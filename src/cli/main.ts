@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { MigrateError, errorMessage } from '../errors.js';
+import { registerBackfill } from './backfill-command.js';
+import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('engram-migrate')
+    .description('Move a live Neo4j graph to Engram without downtime and without losing a record.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerBackfill(program);
+  program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them).\n\n${EXIT_HELP}`);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    const code = exitCodeFor(err);
+    process.stderr.write(`engram-migrate: ${err instanceof MigrateError ? `${err.code}: ` : ''}${errorMessage(err)}\n`);
+    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}
+
+process.exitCode = await main(process.argv);
