@@ -64,6 +64,7 @@ async function overHttp(): Promise<void> {
     console.log(`http: child seeded ${MEMORIES} memories in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const bodies = randomVectors(WRITES, 1234).map((v, i) =>
       JSON.stringify({ id: `h${i}`, content: `http write ${i}`, embedding: Array.from(v, (x) => Number(x.toPrecision(6))), confidence: 0.7 }));
+    const before = await double.stats();
     const pool = new Pool(double.url, { connections: CONNECTIONS, pipelining: 1 });
     const latencies: number[] = [];
     let next = 0;
@@ -87,8 +88,11 @@ async function overHttp(): Promise<void> {
     await pool.close();
     latencies.sort((a, b) => a - b);
     const stats = await double.stats();
+    const cpuUs = ((stats.process.cpuMs - before.process.cpuMs) * 1000) / WRITES;
     console.log(`http: ${WRITES} writes at ${MEMORIES} memories, ${CONNECTIONS} connections: ${Math.round(WRITES / (ms / 1000))} writes/s, ` +
       `p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, non-201 ${failures}`);
+    console.log(`http: double CPU ${cpuUs.toFixed(0)} us per write => ${Math.round(1e6 / cpuUs)} writes/s per core; ` +
+      `double rss ${Math.round(stats.process.rssBytes / 2 ** 20)} MiB`);
     console.log(`http: outcomes ${JSON.stringify(stats.writes)}`);
   } finally {
     await double.stop();

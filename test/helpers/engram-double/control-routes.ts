@@ -2,7 +2,8 @@
  * TEST DOUBLE of the Engram HTTP server (not Engram): control routes that exist only on the double,
  * all under `/__double/`, never faulted and never behind auth, so a benchmark in another process can
  * steer it:
- * - `GET  /__double/stats`        counters (requests, statuses, write outcomes, injected faults)
+ * - `GET  /__double/stats`        counters (requests, statuses, write outcomes, injected faults) and
+ *                                 `process: {cpuMs, rssBytes}` of the double's process
  * - `POST /__double/stats/reset`  zero the counters
  * - `GET  /__double/faults`       active faults
  * - `POST /__double/faults`       replace faults with the JSON body (`{}` or `null` clears them)
@@ -55,8 +56,10 @@ export function handleControl(target: ControlTarget, method: string, path: strin
   const body = parseBody(rawBody);
   if (!body.ok) return body.response;
   switch (route) {
-    case 'GET stats':
-      return json(200, target.stats());
+    case 'GET stats': {
+      const cpu = process.cpuUsage();
+      return json(200, { ...target.stats(), process: { cpuMs: (cpu.user + cpu.system) / 1000, rssBytes: process.memoryUsage().rss } });
+    }
     case 'POST stats/reset':
       target.resetStats();
       return json(200, target.stats());

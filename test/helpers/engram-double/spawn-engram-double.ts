@@ -24,7 +24,8 @@ export interface SpawnedEngramDouble {
   port: number;
   pid: number;
   setFaults(faults: EngramFaults | null): Promise<EngramFaults>;
-  stats(): Promise<EngramDoubleStats>;
+  /** Counters, plus CPU time and RSS of the child process. */
+  stats(): Promise<EngramDoubleStats & { process: { cpuMs: number; rssBytes: number } }>;
   /** Fill `space` with `count` random memories inside the child (fast, no HTTP per memory). */
   seed(space: string, count: number, seed?: number): Promise<{ stored: number; memories: number }>;
   /** SIGTERM, then wait for exit. */
@@ -83,7 +84,7 @@ export function spawnEngramDouble(opts: SpawnEngramDoubleOptions = {}): Promise<
         port: Number(new URL(url).port),
         pid: child.pid ?? -1,
         setFaults: (faults) => control<EngramFaults>(url, 'POST', 'faults', faults ?? {}),
-        stats: () => control<EngramDoubleStats>(url, 'GET', 'stats'),
+        stats: () => control(url, 'GET', 'stats'),
         seed: (space, count, seed) => control(url, 'POST', 'seed', { space, count, seed }),
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
