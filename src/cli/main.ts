@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { MigrateError, errorMessage } from '../errors.js';
 import { registerBackfill } from './backfill-command.js';
+import { registerLoad, registerThrottle } from './load-command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 
 function packageVersion(): string {
@@ -17,6 +18,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerBackfill(program);
+  registerLoad(program);
+  registerThrottle(program);
   program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them).\n\n${EXIT_HELP}`);
   return program;
 }

@@ -22,6 +22,8 @@ export class ProgressReporter {
   #phase = '';
   #phaseStart = 0;
   #lastLine = 0;
+  #phaseDone = 0;
+  #lastDone = -1;
 
   constructor(options: ProgressReporterOptions = {}) {
     this.#stream = options.stream ?? process.stderr;
@@ -38,8 +40,12 @@ export class ProgressReporter {
       this.#finishBar();
       this.#phase = phase;
       this.#phaseStart = now;
+      this.#phaseDone = done;
       this.#lastLine = 0;
+      this.#lastDone = -1;
     }
+    if (done === this.#lastDone && !this.#bar) return;
+    this.#lastDone = done;
     if (this.#interactive && this.#bar === null) {
       this.#bar = new cliProgress.SingleBar(
         { format: `${phase.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {extra}`, stream: this.#stream, hideCursor: true, etaBuffer: 50 },
@@ -47,16 +53,18 @@ export class ProgressReporter {
       );
       this.#bar.start(Math.max(total, done, 1), done, { rate: 0, extra });
     }
-    const seconds = Math.max((now - this.#phaseStart) / 1000, 0.001);
-    const rate = Math.round(done / seconds);
+    // The first batch lands before any rate can be measured: show none rather than a huge one.
+    const seconds = (now - this.#phaseStart) / 1000;
+    const rate = seconds >= 1 ? Math.round((done - this.#phaseDone) / seconds) : 0;
     if (this.#bar) {
       this.#bar.setTotal(Math.max(total, done, 1));
       this.#bar.update(done, { rate, extra });
     } else if (now - this.#lastLine >= this.#interval || done >= total) {
       this.#lastLine = now;
       const eta = rate > 0 && total > done ? `${Math.round((total - done) / rate)}s` : '-';
+      const shown = rate > 0 ? `${rate}/s` : '-/s';
       const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
-      this.#stream.write(`[${new Date(now).toISOString()}] ${phase}: ${done}/${total} (${pct}%) ${rate}/s eta ${eta}${extra ? ` ${extra}` : ''}\n`);
+      this.#stream.write(`[${new Date(now).toISOString()}] ${phase}: ${done}/${total} (${pct}%) ${shown} eta ${eta}${extra ? ` ${extra}` : ''}\n`);
     }
   }
 

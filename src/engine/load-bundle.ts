@@ -1,0 +1,123 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/config-schema.js';
+import { engramRequest } from '../mapping/memory-encoding.js';
+import type { RejectRecord } from '../mapping/types.js';
+import { readLineChunks, readManifest, parseMemoryLine } from '../target/bundle-reader.js';
+import { EngramTarget } from '../target/engram-target.js';
+import type { EncodedMemoryBatch } from '../target/target.js';
+import { RejectLog } from './reject-log.js';
+import { WriteLimiter } from './write-limiter.js';
+import { sleep } from '../shared/abort.js';
+
+export interface LoadOptions {
+  bundleDir: string;
+  config: ResolvedConfig;
+  resume?: boolean;
+  signal?: AbortSignal;
+  limiter?: WriteLimiter;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LoadSummary {
+  status: 'completed' | 'aborted' | 'failed';
+  target: string;
+  spaces: Record<string, { memories: number; loaded: number; rejected: number }>;
+  loaded: number;
+  rejected: number;
+  edgesNotLoaded: number;
+  durationMs: number;
+  memoriesPerSecond: number;
+  error: { code: string; message: string } | null;
+  rejectLog: string;
+}
+
+interface LoadCheckpoint {
+  bundle: string;
+  offsets: Record<string, number>;
+  loaded: number;
+  rejected: number;
+  rejectLogLength: number;
+}
+
+function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
+  const ids: string[] = [];
+  const spaces: string[] = [];
+  const bodies: string[] = [];
+  const offsets = new Uint32Array(lines.length + 1);
+  let length = 0;
+  lines.forEach((line, i) => {
+    const m = parseMemoryLine(line, where);
+    const body = engramRequest({ id: m.id, space: m.memory_space_id, content: m.content, timestamp: m.timestamp, memoryType: m.memory_type }, m.vector, m.confidence);
+    ids.push(m.id);
+    spaces.push(m.memory_space_id);
+    bodies.push(body);
+    length += Buffer.byteLength(body);
+    offsets[i + 1] = length;
+  });
+  return { ids, spaces, bytes: new Uint8Array(Buffer.from(bodies.join(''))), offsets };
+}
+
+/**
+ * Replays a bundle into Engram (`engram-migrate load`): verifies the manifest's checksums, then sends
+ * every memory with the run's token bucket, retries and lanes, checkpointing the byte offset of each
+ * space file after every acknowledged batch so `--resume` continues exactly. Edges stay in the bundle
+ * (Engram has no edge API).
+ */
+export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
+  const { config } = options;
+  const started = Date.now();
+  const manifest = await readManifest(options.bundleDir, true);
+  const checkpointPath = join(config.runDir, 'load-checkpoint.json');
+  await mkdir(config.runDir, { recursive: true });
+  const previous = options.resume ? ((await readFile(checkpointPath, 'utf8').then((t) => JSON.parse(t) as LoadCheckpoint, () => null)) ?? null) : null;
+  const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
+  const target = new EngramTarget({ url: config.target.url, apiKey: config.target.apiKey, connections: config.target.concurrency, timeoutMs: config.target.timeoutMs, maxRetries: config.target.maxRetries, retryBaseMs: config.target.retryBaseMs, retryMaxMs: config.target.retryMaxMs, capacityPerSpace: config.target.capacityPerSpace });
+  const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: config.target.concurrency });
+  const rejectLogPath = join(config.runDir, 'load-rejects.ndjson');
+  const rejects = await RejectLog.open(rejectLogPath, cp.rejectLogLength);
+  const total = Object.values(manifest.spaces).reduce((s, i) => s + i.count, 0);
+  const spaces: LoadSummary['spaces'] = Object.fromEntries(Object.entries(manifest.spaces).map(([s, i]) => [s, { memories: i.count, loaded: 0, rejected: 0 }]));
+  let error: unknown = null;
+  try {
+    await target.open();
+    for (const [space, info] of Object.entries(manifest.spaces)) {
+      for await (const chunk of readLineChunks(join(options.bundleDir, info.file), cp.offsets[info.file] ?? 0, config.engine.batchSize)) {
+        if (options.signal?.aborted) break;
+        const outcome = await target.writeMemories(encodeBatch(chunk.lines, info.file), limiter, options.signal);
+        const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: space }));
+        await rejects.add(failed);
+        cp.loaded += outcome.written;
+        cp.rejected += failed.length;
+        spaces[space]!.loaded += outcome.written;
+        spaces[space]!.rejected += failed.length;
+        cp.offsets[info.file] = chunk.endOffset;
+        cp.rejectLogLength = await rejects.sync();
+        await writeFile(`${checkpointPath}.tmp`, JSON.stringify(cp));
+        await rename(`${checkpointPath}.tmp`, checkpointPath);
+        options.onProgress?.(cp.loaded + cp.rejected, total);
+        if (config.engine.pauseMs > 0) await sleep(config.engine.pauseMs, options.signal).catch(() => undefined);
+      }
+    }
+  } catch (err) {
+    error = err;
+  } finally {
+    await rejects.close();
+    await limiter.stop();
+    await target.close();
+  }
+  const durationMs = Date.now() - started;
+  const code = (error as { code?: string } | null)?.code ?? 'INTERNAL';
+  return {
+    status: error ? 'failed' : options.signal?.aborted ? 'aborted' : 'completed',
+    target: target.location,
+    spaces,
+    loaded: cp.loaded,
+    rejected: cp.rejected,
+    edgesNotLoaded: manifest.edges.count,
+    durationMs,
+    memoriesPerSecond: Math.round(((cp.loaded + cp.rejected) * 1000) / Math.max(durationMs, 1)),
+    error: error ? { code, message: (error as Error).message } : null,
+    rejectLog: rejectLogPath,
+  };
+}
