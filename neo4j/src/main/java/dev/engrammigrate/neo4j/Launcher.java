@@ -25,8 +25,9 @@ import org.neo4j.graphdb.QueryExecutionException;
  * </pre>
  *
  * Prints {@code NEO4J READY bolt://127.0.0.1:<port>} once database "neo4j" is available and the password is
- * set; shuts down cleanly on SIGTERM/SIGINT and then prints {@code NEO4J STOPPED}. Heap is sized by the
- * JVM's -Xmx. Passwords need at least 8 characters (Neo4j's default minimum).
+ * set (from --password, or env NEO4J_LAUNCHER_PASSWORD so it stays out of `ps`); shuts down cleanly on
+ * SIGTERM/SIGINT and then prints {@code NEO4J STOPPED}. Heap is sized by the JVM's -Xmx. Passwords need
+ * at least 8 characters (Neo4j's default minimum).
  */
 public final class Launcher {
   private Launcher() {}
@@ -80,7 +81,8 @@ public final class Launcher {
       }
     }
     if (auth) {
-      setPassword(dbms, args.getOrDefault("user", "neo4j"), args.get("password"));
+      String password = args.getOrDefault("password", System.getenv("NEO4J_LAUNCHER_PASSWORD"));
+      setPassword(dbms, args.getOrDefault("user", "neo4j"), password);
     }
     long ms = Duration.ofNanos(System.nanoTime() - started).toMillis();
     System.out.println("NEO4J READY bolt://127.0.0.1:" + port + " in " + ms + " ms (home " + home + ")");
