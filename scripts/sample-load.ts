@@ -3,7 +3,7 @@
  *
  *   node dist/scripts/sample-load.js --uri bolt://127.0.0.1:7687 --nodes 100000 --seed 42 \
  *     --missing-embeddings 0.2 --clear [--user neo4j --password secret123] [--database neo4j]
- *     [--concurrency 2 --document-batch-size 5000 --relationship-batch-size 25000]
+ *     [--concurrency 2 --document-batch-size 1000 --relationship-batch-size 25000]
  *
  * Exits non-zero when Neo4j's counts differ from `sampleCounts` for the same options.
  */
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     clear: { type: 'boolean', default: false },
     database: { type: 'string' },
     concurrency: { type: 'string', default: '2' },
-    'document-batch-size': { type: 'string', default: '5000' },
+    'document-batch-size': { type: 'string', default: '1000' },
     'relationship-batch-size': { type: 'string', default: '25000' },
   },
 });
