@@ -36,9 +36,17 @@ describe('withRetry', () => {
     expect(calls).toBe(6);
   });
 
-  it('uses full jitter under a growing, capped ceiling, and never less than Retry-After', () => {
-    const opts = { baseMs: 100, maxMs: 1000, random: () => 0.999 };
-    expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, opts))).toEqual([99, 199, 399, 799, 999, 999]);
-    expect(backoffDelay(0, { ...opts, random: () => 0 }, 2500)).toBe(2500);
+  it('uses equal jitter under a growing, capped ceiling, and never less than Retry-After', () => {
+    const high = { baseMs: 100, maxMs: 1000, random: () => 0.999 };
+    const low = { ...high, random: () => 0 };
+    expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, high))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, low))).toEqual([50, 100, 200, 400, 500, 500]);
+    expect(backoffDelay(0, low, 2500)).toBe(2500);
+  });
+
+  it('spends the default 10 retries over at least 55 s even with the unluckiest draws', () => {
+    const low = { baseMs: 200, maxMs: 30_000, random: () => 0 };
+    const total = Array.from({ length: 10 }, (_, a) => backoffDelay(a, low)).reduce((s, d) => s + d, 0);
+    expect(total).toBeGreaterThanOrEqual(55_000);
   });
 });
