@@ -38,6 +38,12 @@ export interface GeneratedModel {
   ms: number;
 }
 
+function checkShape(shape: BertShape): void {
+  for (const [name, value] of Object.entries(shape)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+}
+
 function resolveVocab(vocab: string[] | number | undefined): string[] {
   if (vocab === undefined) return buildVocabulary();
   return typeof vocab === 'number' ? vocabularyOfSize(vocab) : vocab;
@@ -108,6 +114,7 @@ export async function generateBertModel(dir: string, opts: GenerateBertModelOpti
     vocabSize: vocab.length,
     maxPositions: opts.maxPositions ?? 512,
   };
+  checkShape(shape);
   const json = (o: object) => `${JSON.stringify(o, null, 2)}\n`;
   let bytes = await writeAll(dir, {
     'config.json': json(buildBertConfig(shape)),

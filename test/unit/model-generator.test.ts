@@ -64,8 +64,9 @@ describe('generateBertModel', () => {
     expect(result.bytes).toBe([...sizes.values()].reduce((n, b) => n + b.length, 0));
   });
 
-  it('rejects a hidden size the heads do not divide', async () => {
+  it('rejects a hidden size the heads do not divide and non-positive sizes', async () => {
     await expect(generateBertModel(join(root, 'bad'), { ...SMALL, heads: 5 })).rejects.toThrow(/divisible/);
+    await expect(generateBertModel(join(root, 'bad'), { ...SMALL, layers: 0 })).rejects.toThrow(/layers/);
   });
 });
 
