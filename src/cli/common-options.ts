@@ -46,6 +46,7 @@ export function addWriteOptions(cmd: Command): Command {
     .option('--rate <n>', 'records per second written to the target, 0 = unlimited (default 0); change it live with the control file', numberArg)
     .option('--concurrency <n>', 'concurrent requests to Engram (default 16)', integerArg)
     .option('--workers <n>', 'worker threads, 0 = one per core (default 0)', integerArg)
+    .option('--no-edges', 'migrate nodes only, not relationships')
     .option('--inference-threads <n>', 'ONNX Runtime threads per worker, 0 = fit the cores (default 0)', integerArg)
     .addOption(new Option('--on-overflow <mode>', 'when a space would exceed the target capacity').choices(['refuse', 'warn']));
 }
@@ -61,7 +62,7 @@ export function optionsFromFlags(f: Flags): PartialOptions {
   return {
     source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: f.neo4jPassword, database: f.database, labels: f.labels }) as never,
     target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: f.engramApiKey, concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
-    engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads }) as never,
+    engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads, edges: f.edges === false ? false : undefined }) as never,
     model: defined({ path: f.model }) as never,
     validate: defined({ sampleSize: f.sample, seed: f.seed }) as never,
     ...(f.runDir !== undefined ? { runDir: f.runDir as string } : {}),

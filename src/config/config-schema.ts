@@ -107,6 +107,8 @@ export const engineSchema = z
     maxInflightBatches: positiveInt.default(3),
     /** Relationships per page when streaming edges (source nodes per page). */
     edgeBatchSize: positiveInt.default(5_000),
+    /** Migrate relationships after the nodes; off = nodes only. */
+    edges: z.boolean().default(true),
   })
   .strict()
   .prefault({});

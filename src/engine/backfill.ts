@@ -37,7 +37,8 @@ export interface BackfillOptions {
 /** Options that decide what bytes get written; a resume with different ones would mix two runs. */
 function configHash(config: ResolvedConfig): string {
   const { source, mapping, target } = config;
-  const relevant = { uri: source.uri, database: source.database, labels: source.labels, mapping, target: { kind: target.kind, path: target.path, url: target.url } };
+  const where = target.kind === 'bundle' ? target.path : target.url;
+  const relevant = { uri: source.uri, database: source.database, labels: source.labels, mapping, target: { kind: target.kind, where } };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -123,7 +124,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
       await rejectBadKeys(ctx, label);
       await migrateNodes(ctx, label);
     }
-    for (const label of plan.labels) {
+    for (const label of config.engine.edges ? plan.labels : []) {
       if (signal.aborted) break;
       await migrateEdges(ctx, label);
     }

@@ -1,0 +1,90 @@
+import type { EdgeRecord, MemoryRecord } from '../mapping/types.js';
+
+/**
+ * The article's `GraphDatabase` trait: the one interface the live coordinators (dual write, shadow read,
+ * cutover router) see, with one adapter per store (Neo4j, Engram). Writes are idempotent upserts by id,
+ * so a write that is replayed (dead-letter queue, crash recovery) never duplicates anything.
+ */
+
+/**
+ * A memory as a service writes it. The fields of the backfill's {@link MemoryRecord} a live write needs;
+ * `embedding` must hold 768 finite numbers.
+ */
+export interface LiveMemory {
+  id: string;
+  space: string;
+  content: string;
+  embedding: Float32Array | number[];
+  /** RFC 3339; default: the time of the write. */
+  timestamp?: string;
+  memoryType?: string;
+  /** Engram's `confidence` (the article's strength, initialised to 1.0). Default 1. */
+  strength?: number;
+}
+
+/** An edge (the article's Edge struct), as mapped by the backfill's edge mapper. */
+export type LiveEdge = Pick<EdgeRecord, 'source' | 'target' | 'type' | 'weight'> & Partial<Pick<EdgeRecord, 'sourceSpace' | 'targetSpace'>>;
+
+/** `activate()`'s query: top-k activation for a query embedding within a memory space. */
+export interface ActivationQuery {
+  space: string;
+  embedding: Float32Array | number[];
+  k: number;
+}
+
+export interface ActivationHit {
+  id: string;
+  /** Cosine similarity in [-1, 1] (Engram clamps at 0); after spreading, the spread activation. */
+  score: number;
+}
+
+export interface ActivationResult {
+  /** Best first, at most `k`. */
+  hits: ActivationHit[];
+}
+
+/** What a store did with an edge. Engram has no edge API: it answers `unsupported` and stores nothing. */
+export type EdgeWriteResult = { stored: true } | { stored: false; reason: string };
+
+/** A memory read back by id. Engram's GET does not return the embedding. */
+export interface StoredLiveMemory {
+  id: string;
+  space: string;
+  content: string;
+  timestamp: string | null;
+  embedding: Float32Array | null;
+}
+
+export interface StoreCapabilities {
+  edges: boolean;
+  spreading: boolean;
+}
+
+/** One store behind the live coordinators. Every method may take an AbortSignal to bound its time. */
+export interface GraphDatabase {
+  /** A short name for logs and metric labels, e.g. `neo4j` or `engram`. */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  /** Idempotent upsert by `id` (and space). */
+  createMemory(memory: LiveMemory, signal?: AbortSignal): Promise<void>;
+  /** Idempotent upsert of the edge between two memories; `{stored: false}` when the store cannot hold edges. */
+  createEdge(edge: LiveEdge, signal?: AbortSignal): Promise<EdgeWriteResult>;
+  /** The memory, or null when the store has none under that id. */
+  getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null>;
+  /** Top-k activation for a query embedding. */
+  activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult>;
+  close(): Promise<void>;
+}
+
+/** The memory as a backfill {@link MemoryRecord} would carry it, for code that already has one. */
+export function liveMemoryFromRecord(record: Pick<MemoryRecord, 'id' | 'space' | 'content' | 'embedding' | 'timestamp' | 'memoryType' | 'strength'>): LiveMemory {
+  return {
+    id: record.id,
+    space: record.space,
+    content: record.content,
+    embedding: record.embedding,
+    timestamp: record.timestamp,
+    memoryType: record.memoryType,
+    strength: record.strength,
+  };
+}

@@ -1,0 +1,45 @@
+import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
+import { EMBEDDING_DIM } from '../mapping/types.js';
+import type { CosineTask, EmbedTask } from '../../workers/task-types.js';
+
+/** Rows below which splitting a comparison across workers costs more than it saves. */
+const MIN_ROWS_PER_TASK = 512;
+
+/**
+ * Cosine similarity of rows [0, rows) of `a` and `b` (both shared, row-major, 768 wide) into `out`
+ * (shared), computed in the pool: the rows are split into one contiguous range per worker, and each
+ * worker reads the buffers in place (SharedArrayBuffer: nothing is copied or transferred).
+ */
+export async function poolCosine(pool: WorkerPool, a: Float32Array, b: Float32Array, rows: number, out: Float32Array, signal?: AbortSignal): Promise<void> {
+  if (rows === 0) return;
+  const parts = Math.max(1, Math.min(pool.sizing.workers, Math.floor(rows / MIN_ROWS_PER_TASK)));
+  const per = Math.ceil(rows / parts);
+  const tasks: Array<Promise<number>> = [];
+  for (let start = 0; start < rows; start += per) {
+    const task: CosineTask = { kind: 'cosine', a, b, dim: EMBEDDING_DIM, start, end: Math.min(rows, start + per), out };
+    tasks.push(pool.run<number>(task, signal));
+  }
+  await Promise.all(tasks);
+}
+
+/**
+ * Embeds `texts` in the pool with the run's model (the same `embed` task the backfill's generation
+ * uses), `batchSize` texts per task, and hands vector i to `place(i, vector)`.
+ */
+export async function poolEmbed(
+  pool: WorkerPool,
+  texts: readonly string[],
+  batchSize: number,
+  place: (i: number, vector: Float32Array) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (texts.length === 0) return;
+  const out = sharedFloat32(texts.length * EMBEDDING_DIM);
+  const tasks: Array<Promise<number>> = [];
+  for (let offset = 0; offset < texts.length; offset += batchSize) {
+    const task: EmbedTask = { kind: 'embed', texts: texts.slice(offset, offset + batchSize), out, offset };
+    tasks.push(pool.run<number>(task, signal));
+  }
+  await Promise.all(tasks);
+  for (let i = 0; i < texts.length; i++) place(i, out.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM));
+}

@@ -1,0 +1,214 @@
+import type { ResolvedMapping } from '../config/config-schema.js';
+import { buildNodeBatch, type NodeBatchBuffers } from '../engine/node-batch.js';
+import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
+import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../mapping/node-mapper.js';
+import { EMBEDDING_DIM, type SourceNode } from '../mapping/types.js';
+import { EMBEDDING_ABSENT, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT } from '../../workers/task-types.js';
+import { mapLimit } from './map-limit.js';
+import { poolCosine, poolEmbed } from './pool-vectors.js';
+import { rejectKey, type RejectIndex } from './reject-index.js';
+import type { SourceSampleChunk } from './source-sample-reader.js';
+import { ABSENT, PRESENT, type SampleTargetReader, type TargetSample } from './target-sample.js';
+import { DEDUP_COSINE, emptyCounters, type FaultKind, type ValidationFault, type ValidationThresholds } from './validation-report.js';
+import type { ValidationLabel } from './validation-plan.js';
+
+const D = EMBEDDING_DIM;
+
+export interface SampleCheckerContext {
+  mapping: ResolvedMapping;
+  /** The run's "now" (timestamps of nodes without one); content does not depend on it. */
+  now: string;
+  pool: WorkerPool;
+  /** Texts per embed task (config model.batchSize). */
+  modelBatchSize: number;
+  reader: SampleTargetReader;
+  target: TargetSample;
+  rejects: RejectIndex;
+  thresholds: ValidationThresholds;
+  /** `space \u0000 key` held by two labels of one space: their edges mix, so their edge count is not checked. */
+  sharedKeys: ReadonlySet<string>;
+  maxFaults: number;
+  /** Missing memories to explain at most (each costs the target a similarity search). */
+  maxExplained: number;
+  signal?: AbortSignal;
+}
+
+/** The same reading of the embedding property as the backfill worker's. */
+function embeddingInput(batch: NodeBatchBuffers, j: number): EmbeddingInput {
+  const state = batch.embeddingState[j]!;
+  if (state === EMBEDDING_ABSENT) return { kind: 'absent' };
+  if (state !== EMBEDDING_PRESENT) {
+    const code = state === EMBEDDING_BAD_WIDTH ? 'EMBEDDING_WIDTH' : 'EMBEDDING_INVALID';
+    return { kind: 'invalid', code, detail: batch.embeddingDetail[j] ?? 'embedding is not a list of numbers' };
+  }
+  const bad = firstNonFinite(batch.embeddings.subarray(j * D, (j + 1) * D));
+  return bad === -1 ? { kind: 'present' } : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: `embedding[${bad}] is not a finite float32` };
+}
+
+function firstDifference(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return `differs at character ${i}: expected ${JSON.stringify(a.slice(i, i + 40))}, target has ${JSON.stringify(b.slice(i, i + 40))}`;
+}
+
+interface Expected {
+  node: MappedNode;
+  /** Index in the chunk's node batch. */
+  j: number;
+}
+
+/**
+ * Runs the per-node checks on chunks of the sample: maps each sampled node as the backfill would,
+ * then checks presence (explaining absences), content, edge count, and the embedding by cosine in the
+ * pool between the expected vectors (copied from Neo4j, or generated again with the run's model) and
+ * the stored ones, both in shared buffers.
+ */
+export class SampleChecker {
+  readonly counters = emptyCounters();
+  readonly faults: ValidationFault[] = [];
+  readonly faultsByKind: Partial<Record<FaultKind, number>> = {};
+  readonly rejectedByCode: Record<string, number> = {};
+  readonly timings = { embedMs: 0, cosineMs: 0, explainMs: 0 };
+  readonly #ctx: SampleCheckerContext;
+  #explained = 0;
+
+  constructor(ctx: SampleCheckerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Checks the sampled `keys` of `label`, which occupy rows [firstRow, firstRow + keys.length). */
+  async check(label: ValidationLabel, firstRow: number, keys: readonly string[], chunk: SourceSampleChunk): Promise<void> {
+    const { target } = this.#ctx;
+    const flat: SourceNode[] = [];
+    const owners = keys.map((key) => (chunk.nodes.get(key) ?? []).map((node) => flat.push(node) - 1));
+    const batch = buildNodeBatch(flat);
+    const vectors = sharedFloat32(keys.length * D);
+    const toGenerate: Array<{ i: number; text: string }> = [];
+    const compare: number[] = [];
+    const missing: Array<{ i: number; expected: Expected }> = [];
+    this.counters.sampled += keys.length;
+    keys.forEach((key, i) => {
+      const row = firstRow + i;
+      if (owners[i]!.length === 0) return void this.counters.vanished++;
+      this.#checkEdges(label, row, key, chunk);
+      const expected = this.#expect(label, key, row, owners[i]!, flat, batch);
+      if (!expected) return;
+      if (expected.node.generateFrom === null) vectors.set(batch.embeddings.subarray(expected.j * D, (expected.j + 1) * D), i * D);
+      const present = target.present[row]!;
+      if (present === ABSENT) {
+        if (this.#ctx.rejects.keys.has(rejectKey(label.label, key))) return void this.counters.rejectedAtWrite++;
+        this.counters.expected++;
+        missing.push({ i, expected });
+        if (expected.node.generateFrom !== null && this.#ctx.reader.dedup) toGenerate.push({ i, text: expected.node.generateFrom });
+        return;
+      }
+      this.counters.expected++;
+      this.counters.present++;
+      this.#checkContent(label, key, expected.node.content, target.contents[row] ?? '');
+      if (present !== PRESENT) return void this.counters.embeddingUnread++;
+      compare.push(i);
+      if (expected.node.generateFrom !== null) toGenerate.push({ i, text: expected.node.generateFrom });
+    });
+    await this.#generate(toGenerate, vectors);
+    await this.#compare(label, firstRow, keys, vectors, compare);
+    await this.#explain(label, keys, vectors, missing);
+  }
+
+  /** The memory the backfill would have made from the key's node(s), or null when the mapping rejects it. */
+  #expect(label: ValidationLabel, key: string, row: number, owned: number[], flat: SourceNode[], batch: NodeBatchBuffers): Expected | null {
+    if (label.takenKeys.has(key)) return this.#rejected('DUPLICATE_KEY');
+    const candidates: Expected[] = [];
+    let code = '';
+    for (const j of owned) {
+      const result = mapNode(flat[j]!, embeddingInput(batch, j), this.#ctx.mapping, label.space, this.#ctx.now);
+      if (result.ok) candidates.push({ node: result.node, j });
+      else code ||= result.reject.code;
+    }
+    if (candidates.length === 0) return this.#rejected(code);
+    // A key held by several nodes: the backfill kept one of them (which one depends on page order).
+    const stored = this.#ctx.target.contents[row];
+    return candidates.find((c) => c.node.content === stored) ?? candidates[0]!;
+  }
+
+  #rejected(code: string): null {
+    this.counters.rejectedByMapping++;
+    this.rejectedByCode[code] = (this.rejectedByCode[code] ?? 0) + 1;
+    return null;
+  }
+
+  #checkContent(label: ValidationLabel, key: string, expected: string, actual: string): void {
+    this.counters.contentChecked++;
+    if (expected === actual) return;
+    this.counters.contentMismatch++;
+    this.#fault({ kind: 'content-mismatch', label: label.label, space: label.space, id: key, detail: firstDifference(expected, actual) });
+  }
+
+  #checkEdges(label: ValidationLabel, row: number, key: string, chunk: SourceSampleChunk): void {
+    const counts = this.#ctx.target.edgeCounts;
+    const expectation = chunk.edges?.get(key);
+    if (!counts || !expectation || this.#ctx.sharedKeys.has(`${label.space}\u0000${key}`)) return;
+    this.counters.edgeChecked++;
+    const actual = counts[row]!;
+    if (actual === expectation.edges) return;
+    this.counters.edgeMismatch++;
+    const detail = `Neo4j has ${expectation.relationships} outgoing relationships, the mapping makes ${expectation.edges} edges, the target holds ${actual}`;
+    this.#fault({ kind: 'edge-count-mismatch', label: label.label, space: label.space, id: key, detail, expected: expectation.edges, actual });
+  }
+
+  async #generate(items: Array<{ i: number; text: string }>, vectors: Float32Array): Promise<void> {
+    if (items.length === 0) return;
+    const started = performance.now();
+    await poolEmbed(this.#ctx.pool, items.map((x) => x.text), this.#ctx.modelBatchSize, (k, v) => vectors.set(v, items[k]!.i * D), this.#ctx.signal);
+    this.counters.regenerated += items.length;
+    this.timings.embedMs += performance.now() - started;
+  }
+
+  async #compare(label: ValidationLabel, firstRow: number, keys: readonly string[], vectors: Float32Array, rows: number[]): Promise<void> {
+    if (rows.length === 0) return;
+    const started = performance.now();
+    const stored = this.#ctx.target.vectors.subarray(firstRow * D, (firstRow + keys.length) * D);
+    const out = sharedFloat32(keys.length);
+    await poolCosine(this.#ctx.pool, vectors, stored, keys.length, out, this.#ctx.signal);
+    const min = this.#ctx.thresholds.minCosine;
+    for (const i of rows) {
+      this.counters.embeddingChecked++;
+      const cosine = out[i]!;
+      if (cosine >= min) continue;
+      this.counters.embeddingMismatch++;
+      this.#fault({ kind: 'embedding-mismatch', label: label.label, space: label.space, id: keys[i]!, detail: `cosine ${cosine.toFixed(6)} < ${min} between the expected and the stored embedding`, cosine });
+    }
+    this.timings.cosineMs += performance.now() - started;
+  }
+
+  /** Near-duplicate of another stored memory → lost to dedup; space at capacity → eviction; else missing. */
+  async #explain(label: ValidationLabel, keys: readonly string[], vectors: Float32Array, missing: Array<{ i: number }>): Promise<void> {
+    const started = performance.now();
+    const { reader, target } = this.#ctx;
+    const capacity = reader.capacityPerSpace;
+    const full = capacity !== null && (target.spaceCounts.get(label.space) ?? 0) >= capacity;
+    await mapLimit(missing, 8, async ({ i }) => {
+      const id = keys[i]!;
+      const base = { label: label.label, space: label.space, id };
+      if (reader.dedup && this.#explained < this.#ctx.maxExplained) {
+        this.#explained++;
+        const near = await reader.nearest(label.space, vectors.slice(i * D, (i + 1) * D), id, this.#ctx.signal);
+        if (near && near.cosine >= DEDUP_COSINE) {
+          this.counters.lostToDedup++;
+          return this.#fault({ ...base, kind: 'lost-to-dedup', duplicateOf: near.id, cosine: near.cosine, detail: `near-duplicate (cosine ${near.cosine.toFixed(4)} ≥ ${DEDUP_COSINE}) of ${near.id}, which the target kept instead` });
+        }
+      }
+      if (full) {
+        this.counters.lostToEviction++;
+        return this.#fault({ ...base, kind: 'lost-to-eviction', detail: `space ${label.space} holds ${target.spaceCounts.get(label.space)} memories, at its capacity of ${capacity}` });
+      }
+      this.counters.missing++;
+      this.#fault({ ...base, kind: 'missing', detail: `not in space ${label.space} of the target` });
+    });
+    this.timings.explainMs += performance.now() - started;
+  }
+
+  #fault(fault: ValidationFault): void {
+    this.faultsByKind[fault.kind] = (this.faultsByKind[fault.kind] ?? 0) + 1;
+    if (this.faults.length < this.#ctx.maxFaults) this.faults.push(fault);
+  }
+}

@@ -1,0 +1,185 @@
+import { join } from 'node:path';
+import type { ResolvedConfig } from '../config/config-schema.js';
+import { choosePoolSizing, WorkerPool } from '../engine/worker-pool.js';
+import { throwIfAborted } from '../shared/abort.js';
+import { Neo4jSource } from '../source/neo4j-source.js';
+import { createSampleReader } from './create-sample-reader.js';
+import { sampleKeys, type KeySample } from './key-sampler.js';
+import { readCheckpoint, readRejectIndex, type RejectIndex } from './reject-index.js';
+import { SampleChecker } from './sample-checker.js';
+import { fetchSampleChunk, type SourceSampleChunk } from './source-sample-reader.js';
+import { TargetSample, type SampleTargetReader } from './target-sample.js';
+import { planValidation, type ValidationLabel, type ValidationPlan } from './validation-plan.js';
+import { evaluateChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
+
+export interface ValidateOptions {
+  config: ResolvedConfig;
+  /** Nodes to sample (default config validate.sampleSize). */
+  sampleSize?: number;
+  /** Share of the nodes to sample instead, 0..1 (e.g. 0.01). */
+  sampleRate?: number;
+  /** Default config validate.seed. */
+  seed?: number;
+  /** Overrides of the config's thresholds. */
+  thresholds?: Partial<ValidationThresholds>;
+  /** The backfill's reject log; default `<runDir>/rejects.ndjson` (if absent, counts are raw differences). null: none. */
+  rejectsPath?: string | null;
+  /** A target reader other than the one the config names. */
+  reader?: SampleTargetReader;
+  /** A pool to reuse (it must have the run's model when nodes lack embeddings); default: a new one. */
+  pool?: WorkerPool;
+  signal?: AbortSignal;
+  onProgress?: (event: { phase: 'sample' | 'target' | 'check'; done: number; total: number }) => void;
+  /** Faults listed in the report (all are counted); default 1,000. */
+  maxFaults?: number;
+  /** Missing memories to explain with a similarity search on the target; default 1,000. */
+  maxExplained?: number;
+  /** Sampled nodes fetched from Neo4j per query; default 2,000. */
+  chunkSize?: number;
+}
+
+/** Thresholds of the config (article defaults), with overrides; content and space counts default to 0. */
+export function resolveThresholds(config: ResolvedConfig, overrides: Partial<ValidationThresholds> = {}): ValidationThresholds {
+  const v = config.validate;
+  return {
+    maxMissingRate: overrides.maxMissingRate ?? v.maxMissingRate,
+    maxEmbeddingMismatchRate: overrides.maxEmbeddingMismatchRate ?? v.maxEmbeddingMismatchRate,
+    maxEdgeMismatchRate: overrides.maxEdgeMismatchRate ?? v.maxEdgeMismatchRate,
+    maxContentMismatchRate: overrides.maxContentMismatchRate ?? 0,
+    maxCountDifferenceRate: overrides.maxCountDifferenceRate ?? 0,
+    minCosine: overrides.minCosine ?? v.minCosine,
+  };
+}
+
+interface Chunk {
+  label: ValidationLabel;
+  firstRow: number;
+  keys: string[];
+}
+
+function chunksOf(plan: ValidationPlan, sample: KeySample, size: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  let row = 0;
+  for (const label of plan.labels) {
+    const keys = sample.keys.filter((k) => k.label === label.label).map((k) => k.key);
+    for (let i = 0; i < keys.length; i += size) chunks.push({ label, firstRow: row + i, keys: keys.slice(i, i + size) });
+    row += keys.length;
+  }
+  return chunks;
+}
+
+function spaceCounts(plan: ValidationPlan, target: TargetSample, rejects: RejectIndex, existing: Record<string, number>, capacity: number | null): SpaceCount[] {
+  return [...plan.spaces].map(([space, labels]) => {
+    const neo4j = plan.labels.filter((l) => l.space === space).reduce((sum, l) => sum + l.nodes, 0);
+    const rejected = rejects.found ? (rejects.bySpace.get(space) ?? 0) : null;
+    const existingAtStart = existing[space] ?? 0;
+    const expected = neo4j - (rejected ?? 0) + existingAtStart;
+    const held = target.spaceCounts.get(space) ?? 0;
+    return { space, labels, neo4j, rejected, existingAtStart, expected, target: held, difference: held - expected, capacity, atCapacity: capacity !== null && held >= capacity, exact: rejects.found };
+  });
+}
+
+function notesFor(reader: SampleTargetReader, sample: KeySample, plan: ValidationPlan): string[] {
+  const notes = [`uniform sample of ${sample.keys.length} of ${sample.population} nodes with a usable key (Algorithm S over the keys in label, then key order); nodes without one are all rejected by the engine and appear only in the space counts`];
+  if (reader.kind === 'engram') {
+    notes.push('embeddings read back with the list endpoint (include_embeddings=true), the only Engram route that returns them; missing memories explained with recall by embedding');
+  }
+  const unused = plan.labels.filter((l) => l.nodes === 0).map((l) => l.label);
+  if (unused.length > 0) notes.push(`labels without nodes: ${unused.join(', ')}`);
+  return notes;
+}
+
+/**
+ * A validation sweep (article, "Validation"): samples nodes uniformly from Neo4j, reads the sampled
+ * memories back from the target, and checks each one (present under its space and id, embedding
+ * cosine, content, edge count), explains every missing memory (target dedup, eviction, or missing),
+ * compares per-space counts, and applies the thresholds. Returns the report; writes nothing.
+ */
+export async function validate(options: ValidateOptions): Promise<ValidationReport> {
+  const { config, signal } = options;
+  const startedAt = new Date();
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Math.round(performance.now() - t0);
+    }
+  };
+  const thresholds = resolveThresholds(config, options.thresholds);
+  const seed = options.seed ?? config.validate.seed;
+  const source = new Neo4jSource(config.source, config.mapping);
+  const reader = options.reader ?? createSampleReader(config);
+  const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
+  const pool = options.pool ?? new WorkerPool(choosePoolSizing(config.engine), { path, allowRemote, dtype, maxTokens, batchSize });
+  try {
+    await source.connect();
+    const plan = await timed('planMs', () => planValidation(source, config));
+    const sizeOrRate = options.sampleRate !== undefined ? { rate: options.sampleRate } : { size: options.sampleSize ?? config.validate.sampleSize };
+    const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, key: config.mapping.key, ...(signal ? { signal } : {}) }));
+    options.onProgress?.({ phase: 'sample', done: sample.keys.length, total: sample.population });
+    const target = new TargetSample(sample.keys.map((k) => ({ space: k.space, id: k.key })));
+    await timed('targetMs', () => reader.read(target, [...plan.spaces.keys()], signal));
+    options.onProgress?.({ phase: 'target', done: target.scanned, total: target.scanned });
+    const rejectsPath = options.rejectsPath === undefined ? join(config.runDir, 'rejects.ndjson') : options.rejectsPath;
+    const [rejects, checkpoint] = await Promise.all([readRejectIndex(rejectsPath, config.mapping), readCheckpoint(config)]);
+    const sharedKeys = new Set(plan.labels.flatMap((l) => [...l.takenKeys].map((k) => `${l.space}\u0000${k}`)));
+    const checker = new SampleChecker({
+      mapping: config.mapping,
+      now: checkpoint?.now ?? startedAt.toISOString(),
+      pool,
+      modelBatchSize: batchSize,
+      reader,
+      target,
+      rejects,
+      thresholds,
+      sharedKeys,
+      maxFaults: options.maxFaults ?? 1000,
+      maxExplained: options.maxExplained ?? 1000,
+      ...(signal ? { signal } : {}),
+    });
+    const chunks = chunksOf(plan, sample, options.chunkSize ?? 2000);
+    const fetch = (c: Chunk): Promise<SourceSampleChunk> => fetchSampleChunk(source, plan, c.label, c.keys, { mapping: config.mapping, withEdges: reader.edges });
+    await timed('checkMs', async () => {
+      let next = chunks[0] ? fetch(chunks[0]) : null;
+      for (const [i, chunk] of chunks.entries()) {
+        throwIfAborted(signal);
+        const fetched = await next!;
+        next = chunks[i + 1] ? fetch(chunks[i + 1]!) : null; // the next chunk is read while this one is checked
+        next?.catch(() => undefined);
+        await checker.check(chunk.label, chunk.firstRow, chunk.keys, fetched);
+        options.onProgress?.({ phase: 'check', done: chunk.firstRow + chunk.keys.length, total: sample.keys.length });
+      }
+    });
+    Object.assign(timings, Object.fromEntries(Object.entries(checker.timings).map(([k, v]) => [k, Math.round(v)])));
+    const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
+    const checks = evaluateChecks(checker.counters, spaces, thresholds, { edges: reader.edges });
+    const finishedAt = new Date();
+    return {
+      format: REPORT_FORMAT,
+      version: REPORT_VERSION,
+      mode: 'sweep',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+      runDir: config.runDir,
+      target: { kind: reader.kind, location: reader.location },
+      sample: { seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, byLabel: sample.byLabel },
+      thresholds,
+      counters: checker.counters,
+      checks,
+      spaces,
+      faults: checker.faults,
+      faultsByKind: checker.faultsByKind,
+      rejectedByMappingByCode: checker.rejectedByCode,
+      timings,
+      notes: notesFor(reader, sample, plan),
+      passed: reportPassed(checks),
+    };
+  } finally {
+    if (!options.pool) await pool.close();
+    if (!options.reader) await reader.close();
+    await source.close();
+  }
+}
