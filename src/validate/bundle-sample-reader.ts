@@ -92,6 +92,12 @@ export class BundleSampleReader implements SampleTargetReader {
     }
   }
 
+  async countSpaces(spaces: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const space of spaces) counts.set(space, (await scanNdjson(join(this.location, memoriesFile(space)), 0, () => undefined)).lines);
+    return counts;
+  }
+
   /** A bundle never deduplicates, so there is nothing a missing memory could have merged into. */
   async nearest(): Promise<NearestMemory | null> {
     return null;

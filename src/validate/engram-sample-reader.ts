@@ -82,6 +82,12 @@ export class EngramSampleReader implements SampleTargetReader {
     }
   }
 
+  async countSpaces(spaces: readonly string[], signal?: AbortSignal): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const space of spaces) counts.set(space, await this.#client.spaceCount(space, signal));
+    return counts;
+  }
+
   /** Engram's own similarity search (recall by embedding, max(0, cosine)) for the nearest other memory. */
   async nearest(space: string, vector: Float32Array, excludeId: string, signal?: AbortSignal): Promise<NearestMemory | null> {
     if (vector.length !== EMBEDDING_DIM) return null;

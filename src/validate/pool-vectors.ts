@@ -1,6 +1,7 @@
 import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import type { CosineTask, EmbedTask } from '../../workers/task-types.js';
+import { mapLimit } from './map-limit.js';
 
 /** Rows below which splitting a comparison across workers costs more than it saves. */
 const MIN_ROWS_PER_TASK = 512;
@@ -35,11 +36,11 @@ export async function poolEmbed(
 ): Promise<void> {
   if (texts.length === 0) return;
   const out = sharedFloat32(texts.length * EMBEDDING_DIM);
-  const tasks: Array<Promise<number>> = [];
-  for (let offset = 0; offset < texts.length; offset += batchSize) {
+  const offsets = Array.from({ length: Math.ceil(texts.length / batchSize) }, (_, i) => i * batchSize);
+  // piscina's queue is bounded ('auto': workers²): keep a couple of tasks per worker in flight, no more.
+  await mapLimit(offsets, pool.sizing.workers * 2, async (offset) => {
     const task: EmbedTask = { kind: 'embed', texts: texts.slice(offset, offset + batchSize), out, offset };
-    tasks.push(pool.run<number>(task, signal));
-  }
-  await Promise.all(tasks);
+    await pool.run<number>(task, signal);
+  });
   for (let i = 0; i < texts.length; i++) place(i, out.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM));
 }

@@ -73,6 +73,8 @@ export interface SampleTargetReader {
   readonly capacityPerSpace: number | null;
   /** Fills `sample` for every sampled row of the given spaces and counts every space. */
   read(sample: TargetSample, spaces: readonly string[], signal?: AbortSignal): Promise<void>;
+  /** Memories held per space right now (does not move a windowed reader on). */
+  countSpaces(spaces: readonly string[], signal?: AbortSignal): Promise<Map<string, number>>;
   /** The stored memory most similar to `vector` in `space` other than `excludeId`, or null. */
   nearest(space: string, vector: Float32Array, excludeId: string, signal?: AbortSignal): Promise<NearestMemory | null>;
   close(): Promise<void>;
