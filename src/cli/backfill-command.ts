@@ -8,6 +8,7 @@ import { addConnectionOptions, addWriteOptions, configFromFlags, integerArg } fr
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { formatTable, printJson, withInterrupt } from './output.js';
 import { ProgressReporter } from './progress-reporter.js';
+import { createBackfillValidator } from '../validate/backfill-validator.js';
 
 export function exitCodeForSummary(summary: BackfillSummary): number {
   if (summary.status === 'aborted') return EXIT.INTERRUPTED;
@@ -58,6 +59,8 @@ export function registerBackfill(program: Command): void {
     const reporter = new ProgressReporter({ quiet: Boolean(flags.quiet) });
     const limiter = new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
     const stopWatching = watchControl(config.runDir, limiter, (m) => reporter.log(m));
+    // --validate-every: check a sample of each window of N written memories (see BackfillValidator).
+    const validator = flags.validateEvery && !flags.dryRun ? createBackfillValidator(config, flags.validateEvery as number, (line) => reporter.log(line)) : null;
     const summary = await withInterrupt(
       (signal) =>
         backfill({
@@ -67,12 +70,14 @@ export function registerBackfill(program: Command): void {
           resume: Boolean(flags.resume),
           dryRun: Boolean(flags.dryRun),
           overwrite: Boolean(flags.overwrite),
+          ...(validator ? { onBatchCommitted: (batch) => validator.onBatch(batch) } : {}),
           onProgress: (e) => {
             if (e.phase === 'nodes' || e.phase === 'edges') reporter.update(e.phase, e.done, e.total, `rejected ${e.phase === 'nodes' ? e.counters.nodesRejected : e.counters.relationshipsRejected}`);
           },
         }),
       () => reporter.log('interrupt: finishing the batch in flight and saving the checkpoint (Ctrl-C again to quit at once)'),
-    ).finally(() => {
+    ).finally(async () => {
+      await validator?.finish();
       stopWatching();
       reporter.stop();
     });
@@ -80,5 +85,6 @@ export function registerBackfill(program: Command): void {
     else printBackfillSummary(summary, (line) => process.stderr.write(line + '\n'));
     if (summary.status === 'failed' && summary.error?.code === 'INTERNAL') throw new MigrateError('INTERNAL', summary.error.message);
     process.exitCode = exitCodeForSummary(summary);
+    if (summary.status === 'completed' && validator?.reports.some((r) => !r.passed)) process.exitCode = EXIT.VALIDATION_FAILED;
   });
 }

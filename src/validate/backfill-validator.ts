@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
+import { errorMessage } from '../errors.js';
 import type { CommittedBatch } from '../engine/run-context.js';
 import { sharedFloat32, WorkerPool } from '../engine/worker-pool.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
@@ -27,6 +28,8 @@ export interface BackfillValidatorOptions {
   /** Write each report under `<runDir>/validate/` (default true). */
   store?: boolean;
   onReport?: (report: ValidationReport, stored: StoredReport | null) => void;
+  /** A window could not be checked (target unreachable...): the backfill goes on; see `errors`. */
+  onError?: (err: unknown) => void;
 }
 
 interface Entry {
@@ -46,6 +49,8 @@ interface Entry {
  */
 export class BackfillValidator {
   readonly reports: ValidationReport[] = [];
+  /** Windows that could not be checked, and why. */
+  readonly errors: string[] = [];
   readonly #options: BackfillValidatorOptions;
   readonly #thresholds: ValidationThresholds;
   readonly #reader: SampleTargetReader;
@@ -69,8 +74,17 @@ export class BackfillValidator {
     this.#vectors = sharedFloat32(size * D);
   }
 
-  /** The `onBatchCommitted` hook. */
+  /** The `onBatchCommitted` hook. Never throws: a window that cannot be checked must not stop the backfill. */
   async onBatch(batch: CommittedBatch): Promise<void> {
+    try {
+      await this.#onBatch(batch);
+    } catch (err) {
+      this.errors.push(errorMessage(err));
+      this.#options.onError?.(err);
+    }
+  }
+
+  async #onBatch(batch: CommittedBatch): Promise<void> {
     if (this.#baseline === null) await this.#start(batch);
     batch.ids.forEach((id, i) => {
       const space = batch.spaces[i]!;
@@ -89,7 +103,10 @@ export class BackfillValidator {
   /** Checks the last, partial window (if any memory was written since the last check) and releases resources. */
   async finish(): Promise<void> {
     try {
-      if (this.#reservoir.seen > 0) await this.#check();
+      if (this.#reservoir.seen > 0 && this.#baseline !== null) await this.#check();
+    } catch (err) {
+      this.errors.push(errorMessage(err));
+      this.#options.onError?.(err);
     } finally {
       await this.#pool?.close();
       await this.#reader.close();
@@ -219,4 +236,15 @@ export class BackfillValidator {
       passed: reportPassed(checks),
     };
   }
+}
+
+/** The validator `backfill --validate-every N` uses: reports stored under the run dir, one line per window to `log`. */
+export function createBackfillValidator(config: ResolvedConfig, every: number, log: (line: string) => void): BackfillValidator {
+  return new BackfillValidator({
+    config,
+    every,
+    onReport: (r, stored) =>
+      log(`validation of the last ${r.sample.population} memories ${r.passed ? 'passed' : 'FAILED'}: ${r.counters.present}/${r.counters.expected} sampled present, ${r.counters.embeddingMismatch} embedding mismatches, ${Object.values(r.faultsByKind).reduce((a, b) => a + (b ?? 0), 0)} faults (${stored?.path ?? 'not stored'})`),
+    onError: (err) => log(`validation of the last window could not run: ${errorMessage(err)}`),
+  });
 }
