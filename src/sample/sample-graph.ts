@@ -31,22 +31,10 @@ export type {
   SampleLabel,
   SampleRelationshipType,
 } from './sample-options.js';
-export {
-  generateSampleNode,
-  generateSampleRelationships,
-  sampleNodeBatches,
-  sampleNodeId,
-  sampleRelationshipBatches,
-} from './sample-records.js';
-export type {
-  DocumentRecord,
-  OrganizationRecord,
-  PersonRecord,
-  SampleNodeRecords,
-  SampleRelationshipProperties,
-  SampleRelationshipRecord,
-  TopicRecord,
-} from './sample-records.js';
+export { generateSampleNode, sampleNodeBatches, sampleNodeId } from './sample-records.js';
+export type { DocumentRecord, OrganizationRecord, PersonRecord, SampleNodeRecords, TopicRecord } from './sample-records.js';
+export { generateSampleRelationships, sampleRelationshipBatches } from './sample-relationships.js';
+export type { SampleRelationshipProperties, SampleRelationshipRecord } from './sample-relationships.js';
 export { clearGraph, createSampleConstraints, loadSampleGraph } from './load-sample-graph.js';
 export type { LoadProgress, LoadSampleGraphOptions, LoadSampleGraphResult } from './load-sample-graph.js';
 export { SeededRandom } from './seeded-random.js';

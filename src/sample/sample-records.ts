@@ -1,12 +1,4 @@
-import {
-  documentHasEmbedding,
-  readsPerPerson,
-  SAMPLE_ENDPOINTS,
-  similarPerDocument,
-  type ResolvedSampleGraphOptions,
-  type SampleLabel,
-  type SampleRelationshipType,
-} from './sample-options.js';
+import { documentHasEmbedding, type ResolvedSampleGraphOptions, type SampleLabel } from './sample-options.js';
 import { SeededRandom } from './seeded-random.js';
 import {
   CONTENT_WORDS,
@@ -14,7 +6,6 @@ import {
   LANGUAGES,
   LAST_NAMES,
   ORG_SUFFIXES,
-  ROLES,
   TIME_ZONES,
 } from './sample-words.js';
 
@@ -81,30 +72,12 @@ export interface SampleNodeRecords {
   Organization: OrganizationRecord;
 }
 
-/** Relationship properties per type; temporal fields as in the node records. */
-export interface SampleRelationshipProperties {
-  /** timestamp: datetime (UTC); duration: seconds */
-  READ: { timestamp: string; duration: number };
-  SIMILAR_TO: { similarity: number };
-  /** since: date */
-  WORKS_AT: { since: string; role: string; remote: boolean };
-  ABOUT: { weight: number };
-}
-
-export interface SampleRelationshipRecord<T extends SampleRelationshipType = SampleRelationshipType> {
-  type: T;
-  /** `id` of the start node (label from {@link SAMPLE_ENDPOINTS}). */
-  source: string;
-  /** `id` of the end node. */
-  target: string;
-  properties: SampleRelationshipProperties[T];
-}
-
 const START_MS = Date.UTC(2018, 0, 1);
 const SPAN_MS = Date.UTC(2025, 0, 1) - START_MS;
 const TWO_POW_53 = 2n ** 53n;
 
-function instant(rng: SeededRandom): number {
+/** A uniformly drawn instant (epoch ms) in 2018-2024. */
+export function randomInstant(rng: SeededRandom): number {
   return START_MS + Math.floor(rng.float() * SPAN_MS);
 }
 
@@ -149,7 +122,7 @@ function person(rng: SeededRandom, id: string): PersonRecord {
   const rec: PersonRecord = {
     id,
     name,
-    created_at: isoDateTime(instant(rng), rng.pick(TIME_ZONES)),
+    created_at: isoDateTime(randomInstant(rng), rng.pick(TIME_ZONES)),
     active: rng.chance(0.8),
     login_count: rng.int(0, 5_000),
   };
@@ -164,7 +137,7 @@ function document(resolved: ResolvedSampleGraphOptions, rng: SeededRandom, id: s
   const rec: DocumentRecord = {
     id,
     content: `${first.charAt(0).toUpperCase()}${first.slice(1)} ${text.slice(1).join(' ')}.`,
-    created_at: new Date(instant(rng)).toISOString(),
+    created_at: new Date(randomInstant(rng)).toISOString(),
     word_count: text.length,
     language: rng.pick(LANGUAGES),
   };
@@ -180,7 +153,7 @@ function topic(rng: SeededRandom, id: string, index: number): TopicRecord {
     name: `${keywords[0] ?? 'topic'}-${index}`,
     keywords,
     ranks: Array.from({ length: rng.int(1, 4) }, () => rng.int(-1_000, 1_000_000)),
-    created_local: new Date(instant(rng)).toISOString().slice(0, 19),
+    created_local: new Date(randomInstant(rng)).toISOString().slice(0, 19),
     review_every: `P${months}M${rng.int(0, 30)}DT${rng.int(0, 23)}H${rng.int(0, 59)}M`,
     metadata: JSON.stringify({ source: rng.pick(['curated', 'mined', 'imported']), level: rng.int(1, 5), pinned: rng.chance(0.1) }),
   };
@@ -222,62 +195,6 @@ export function generateSampleNode<L extends SampleLabel>(
   return records[label]();
 }
 
-/** `k` distinct indices in [0, n), none equal to `exclude`. Needs k <= n - (exclude in range ? 1 : 0). */
-function distinctIndices(rng: SeededRandom, n: number, k: number, exclude: number): number[] {
-  const out: number[] = [];
-  while (out.length < k) {
-    const i = rng.int(0, n - 1);
-    if (i !== exclude && !out.includes(i)) out.push(i);
-  }
-  return out;
-}
-
-function relationshipProperties<T extends SampleRelationshipType>(type: T, rng: SeededRandom): SampleRelationshipProperties[T] {
-  const make: { [K in SampleRelationshipType]: () => SampleRelationshipProperties[K] } = {
-    READ: () => ({ timestamp: new Date(instant(rng)).toISOString(), duration: rng.int(5, 3_600) }),
-    SIMILAR_TO: () => ({ similarity: rng.float() }),
-    WORKS_AT: () => ({
-      since: new Date(instant(rng)).toISOString().slice(0, 10),
-      role: rng.pick(ROLES),
-      remote: rng.chance(0.4),
-    }),
-    ABOUT: () => ({ weight: Math.round(rng.float() * 1000) / 1000 }),
-  };
-  return make[type]();
-}
-
-/** Target indices of the relationships of `type` that start at source node `sourceIndex`. */
-function targetIndices(resolved: ResolvedSampleGraphOptions, type: SampleRelationshipType, sourceIndex: number, rng: SeededRandom): number[] {
-  const c = resolved.labelCounts;
-  switch (type) {
-    case 'WORKS_AT':
-      return [rng.int(0, c.Organization - 1)];
-    case 'ABOUT':
-      return [rng.int(0, c.Topic - 1)];
-    case 'READ':
-      return distinctIndices(rng, c.Document, readsPerPerson(resolved), -1);
-    case 'SIMILAR_TO':
-      return distinctIndices(rng, c.Document, similarPerDocument(resolved), sourceIndex);
-  }
-}
-
-/** The relationships of `type` that start at node `sourceIndex` of the type's start label. */
-export function generateSampleRelationships<T extends SampleRelationshipType>(
-  resolved: ResolvedSampleGraphOptions,
-  type: T,
-  sourceIndex: number,
-): SampleRelationshipRecord<T>[] {
-  const [fromLabel, toLabel] = SAMPLE_ENDPOINTS[type];
-  const rng = SeededRandom.forElement(resolved.seed, type, sourceIndex);
-  const source = sampleNodeId(resolved, fromLabel, sourceIndex);
-  return targetIndices(resolved, type, sourceIndex, rng).map((t) => ({
-    type,
-    source,
-    target: sampleNodeId(resolved, toLabel, t),
-    properties: relationshipProperties(type, rng),
-  }));
-}
-
 /** Nodes of one label in index order, `batchSize` at a time. */
 export function* sampleNodeBatches<L extends SampleLabel>(
   resolved: ResolvedSampleGraphOptions,
@@ -290,22 +207,4 @@ export function* sampleNodeBatches<L extends SampleLabel>(
     for (let i = start; i < Math.min(total, start + batchSize); i++) batch.push(generateSampleNode(resolved, label, i));
     yield batch;
   }
-}
-
-/** Relationships of one type in source order, about `batchSize` at a time (whole source groups). */
-export function* sampleRelationshipBatches<T extends SampleRelationshipType>(
-  resolved: ResolvedSampleGraphOptions,
-  type: T,
-  batchSize: number,
-): Generator<SampleRelationshipRecord<T>[]> {
-  const sources = resolved.labelCounts[SAMPLE_ENDPOINTS[type][0]];
-  let batch: SampleRelationshipRecord<T>[] = [];
-  for (let i = 0; i < sources; i++) {
-    batch.push(...generateSampleRelationships(resolved, type, i));
-    if (batch.length >= batchSize) {
-      yield batch;
-      batch = [];
-    }
-  }
-  if (batch.length > 0) yield batch;
 }

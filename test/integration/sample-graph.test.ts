@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,7 +13,8 @@ import {
   sampleNodeBatches,
   type LoadSampleGraphResult,
 } from '../../src/sample/sample-graph.js';
-import { testDriver } from '../helpers/neo4j.js';
+import { isPortInUse, startNeo4j, stopNeo4j } from '../../src/sample/neo4j-server.js';
+import { testDriver, testNeo4jUri } from '../helpers/neo4j.js';
 
 const OPTIONS = { nodes: 2_000, seed: 7, missingEmbeddings: 0.25 } as const;
 
@@ -113,5 +117,36 @@ describe('sample graph loaded into a real Neo4j', () => {
     );
     expect(neo4j.isDateTime(read?.ts)).toBe(true);
     expect(read?.typ).toBe('INTEGER NOT NULL');
+  });
+});
+
+describe('Neo4j server control', () => {
+  it('refuses to start on a port that is already serving, without touching that server', async () => {
+    const port = Number(new URL(testNeo4jUri().replace(/^bolt/, 'http')).port);
+    expect(await isPortInUse(port)).toBe(true);
+    const dataDir = await mkdtemp(join(tmpdir(), 'neo4j-busy-'));
+    try {
+      await expect(startNeo4j({ port, dataDir })).rejects.toMatchObject({ code: 'SOURCE_UNAVAILABLE' });
+      await expect(startNeo4j({ port, dataDir })).rejects.toThrow(/already in use/);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    const driver = testDriver();
+    try {
+      await driver.verifyConnectivity();
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('reports not-running for a pid file that names no live launcher', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'neo4j-pid-'));
+    try {
+      expect(await stopNeo4j(join(dir, 'neo4j.pid'))).toBe('not-running');
+      // The pid of this test process is alive but is no Neo4j launcher: it must never be signalled.
+      expect(await stopNeo4j({ pid: process.pid })).toBe('not-running');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
