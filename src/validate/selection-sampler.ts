@@ -3,9 +3,22 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 
 type Generator = ReturnType<typeof xoroshiro128plus>;
 
-/** A seeded generator of uniform doubles in [0, 1) (pure-rand xoroshiro128+). */
+/** murmur3's 32-bit finaliser: spreads every bit of the seed over the whole word. */
+function mix32(x: number): number {
+  let h = x | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+/**
+ * A seeded generator of uniform doubles in [0, 1) (pure-rand xoroshiro128+). pure-rand puts the seed
+ * into the state almost as is, and the first outputs of nearby seeds (1, 2, 3, ...) are correlated
+ * (a chi-square over consecutive seeds fails badly), so the seed is scrambled and the first draws dropped.
+ */
 export function seededUniform(seed: number): () => number {
-  const rng: Generator = xoroshiro128plus(seed | 0);
+  const rng: Generator = xoroshiro128plus(mix32(seed ^ 0x9e3779b9));
+  for (let i = 0; i < 16; i++) rng.next();
   return () => uniformFloat64(rng);
 }
 
