@@ -135,7 +135,8 @@ function spawnLauncher(o: StartNeo4jOptions, dataDir: string, logFile: string, c
   const fd = openSync(logFile, 'w');
   try {
     const java = o.java ?? process.env.NEO4J_JAVA ?? 'java';
-    return spawn(java, args, { stdio: ['ignore', fd, fd], detached: o.detached === true, env });
+    // cwd = data dir, so JVM crash files (hs_err_pid*.log) never land in the working tree.
+    return spawn(java, args, { cwd: dataDir, stdio: ['ignore', fd, fd], detached: o.detached === true, env });
   } finally {
     closeSync(fd);
   }
