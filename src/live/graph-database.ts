@@ -30,6 +30,8 @@ export interface ActivationQuery {
   space: string;
   embedding: Float32Array | number[];
   k: number;
+  /** For sticky cutover routing: reads with the same key (e.g. a user id) always go to the same store. */
+  routingKey?: string;
 }
 
 export interface ActivationHit {

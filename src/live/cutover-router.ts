@@ -1,0 +1,163 @@
+import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import { checkPercent, initialCutoverState, readCutoverState, watchCutoverState, writeCutoverState, type CutoverState } from './cutover-state.js';
+import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
+import type { LiveMetrics } from './live-metrics.js';
+
+export interface CutoverRouterOptions {
+  /** The store being left (Neo4j). */
+  oldStore: GraphDatabase;
+  /** The store being cut over to (Engram). */
+  newStore: GraphDatabase;
+  /** Where writes go (default `oldStore`; typically the DualWriteCoordinator). */
+  writes?: GraphDatabase;
+  /** Share of reads to the new store when there is no state file (default 0). */
+  percent?: number;
+  /** The persisted lever: applied at start and watched, so `engram-migrate cutover set` reaches the router. */
+  stateFile?: string | null;
+  /** How often the state file is checked (default 200 ms). */
+  pollMs?: number;
+  /**
+   * Route by a hash of `query.routingKey` (a user sees one store consistently while the share holds);
+   * reads without a key are routed at random. Default false: every read at random.
+   */
+  sticky?: boolean;
+  metrics?: LiveMetrics | null;
+  random?: () => number;
+  now?: () => number;
+  /** Called whenever the percentage changes (state file, schedule or a direct set). */
+  onChange?: (percent: number, state: CutoverState | null) => void;
+}
+
+/** A key's bucket in [0, 10000): FNV-1a over the UTF-16 code units, then murmur3's finaliser to spread the bits. */
+export function keyBucket(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % 10_000;
+}
+
+/**
+ * The article's gradual cutover router: `percent` of reads go to the new store, the rest to the old one;
+ * a read that fails on its store is served by the other (fallback). The percentage comes from a state file
+ * watched while the router runs (the manual lever and the schedule write it), so a rollback to 0 reaches a
+ * running service within a second and survives a restart. Errors of the new store are counted per second
+ * for the schedule runner's automatic rollback.
+ */
+export class CutoverRouter implements GraphDatabase {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  /** Requests and errors of reads routed to the new store (before fallback). */
+  readonly newStoreErrors: ErrorWindow;
+  readonly #o: CutoverRouterOptions;
+  #percent: number;
+  #state: CutoverState | null = null;
+  #unwatch: (() => void) | null = null;
+
+  constructor(options: CutoverRouterOptions) {
+    this.#o = options;
+    this.name = `router(${options.oldStore.name}→${options.newStore.name})`;
+    this.capabilities = options.oldStore.capabilities;
+    this.#percent = checkPercent(options.percent ?? 0, 'percent');
+    this.newStoreErrors = new ErrorWindow(3_600_000, options.now);
+    options.metrics?.cutoverPercent.set(this.#percent);
+  }
+
+  /** Loads (or creates) the state file and starts watching it. */
+  async start(): Promise<void> {
+    const path = this.#o.stateFile;
+    if (!path) return;
+    let state = await readCutoverState(path);
+    if (state === null) {
+      state = initialCutoverState(this.#percent);
+      await writeCutoverState(path, state);
+    }
+    this.applyState(state);
+    this.#unwatch = watchCutoverState(path, (s) => this.applyState(s), this.#o.pollMs ?? 200);
+  }
+
+  get percent(): number {
+    return this.#percent;
+  }
+
+  get state(): CutoverState | null {
+    return this.#state;
+  }
+
+  /** Applies a state (from the file or the schedule runner); older revisions than the one applied are ignored. */
+  applyState(state: CutoverState): void {
+    if (this.#state !== null && state.revision < this.#state.revision) return;
+    this.#state = state;
+    this.setPercent(state.percent);
+  }
+
+  /** Sets the share in this process only (not persisted; the state file wins at its next change). */
+  setPercent(percent: number): void {
+    const changed = checkPercent(percent) !== this.#percent;
+    this.#percent = percent;
+    this.#o.metrics?.cutoverPercent.set(percent);
+    if (changed) this.#o.onChange?.(percent, this.#state);
+  }
+
+  /** Which store a read goes to. */
+  route(routingKey?: string): 'old' | 'new' {
+    if (this.#percent <= 0) return 'old';
+    if (this.#percent >= 100) return 'new';
+    if (this.#o.sticky && routingKey !== undefined) return keyBucket(routingKey) < this.#percent * 100 ? 'new' : 'old';
+    return (this.#o.random ?? Math.random)() * 100 < this.#percent ? 'new' : 'old';
+  }
+
+  async activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult> {
+    const target = this.route(query.routingKey);
+    const [selected, fallback] = target === 'new' ? [this.#o.newStore, this.#o.oldStore] : [this.#o.oldStore, this.#o.newStore];
+    const metrics = this.#o.metrics;
+    metrics?.routed.inc({ store: selected.name });
+    const t0 = performance.now();
+    try {
+      const result = await selected.activate(query, signal);
+      metrics?.readSeconds.observe({ store: selected.name, role: 'served' }, (performance.now() - t0) / 1000);
+      if (target === 'new') this.newStoreErrors.record(false);
+      return result;
+    } catch (err) {
+      if (target === 'new') this.newStoreErrors.record(true);
+      metrics?.routeErrors.inc({ store: selected.name });
+      metrics?.fallbacks.inc({ from: selected.name });
+      if (signal?.aborted) throw err;
+      const t1 = performance.now();
+      const result = await fallback.activate(query, signal);
+      metrics?.readSeconds.observe({ store: fallback.name, role: 'fallback' }, (performance.now() - t1) / 1000);
+      return result;
+    }
+  }
+
+  /** Requests and errors of the new store over the trailing window. */
+  errorStats(windowMs: number): ErrorWindowStats {
+    return this.newStoreErrors.stats(windowMs);
+  }
+
+  createMemory(memory: LiveMemory, signal?: AbortSignal): Promise<void> {
+    return (this.#o.writes ?? this.#o.oldStore).createMemory(memory, signal);
+  }
+
+  createEdge(edge: LiveEdge, signal?: AbortSignal): Promise<EdgeWriteResult> {
+    return (this.#o.writes ?? this.#o.oldStore).createEdge(edge, signal);
+  }
+
+  /** Reads by id follow the same routing as activation (sticky by id when sticky). */
+  getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null> {
+    const store = this.route(id) === 'new' ? this.#o.newStore : this.#o.oldStore;
+    return store.getMemory(space, id, signal);
+  }
+
+  /** Stops watching the state file; the stores stay open (they are the caller's). */
+  async close(): Promise<void> {
+    this.#unwatch?.();
+    this.#unwatch = null;
+  }
+}

@@ -1,0 +1,140 @@
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, errorMessage } from '../errors.js';
+import { syncDirectory } from './dlq-journal.js';
+
+/** One step of a cutover schedule: route `percent` of reads to the new store for `durationMs` (0: for good). */
+export interface CutoverStep {
+  percent: number;
+  durationMs: number;
+}
+
+/** A schedule in progress, persisted so a restarted service resumes it where it was. */
+export interface CutoverScheduleState {
+  steps: CutoverStep[];
+  step: number;
+  stepStartedAt: string;
+  status: 'running' | 'completed' | 'rolled-back' | 'aborted';
+  maxErrorRate: number;
+  lastCheck: { at: string; requests: number; errors: number; errorRate: number } | null;
+}
+
+/** The cutover lever: what share of reads the new store gets. Persisted as JSON; every change bumps `revision`. */
+export interface CutoverState {
+  version: 1;
+  percent: number;
+  revision: number;
+  updatedAt: string;
+  /** Who set it: an operator, the schedule, or an automatic rollback. */
+  source: 'init' | 'manual' | 'schedule' | 'rollback';
+  reason: string | null;
+  schedule: CutoverScheduleState | null;
+}
+
+/** Checks a percentage (0..100, fractions allowed); throws a ConfigError naming `path`. */
+export function checkPercent(value: number, path = 'percent'): number {
+  if (!Number.isFinite(value) || value < 0 || value > 100) throw new ConfigError(path, `must be a number from 0 to 100, got ${value}`);
+  return value;
+}
+
+export function initialCutoverState(percent = 0): CutoverState {
+  return { version: 1, percent: checkPercent(percent), revision: 0, updatedAt: new Date().toISOString(), source: 'init', reason: null, schedule: null };
+}
+
+/** The state in `path`, or null when there is none yet. */
+export async function readCutoverState(path: string): Promise<CutoverState | null> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError(path, `cannot read the cutover state: ${errorMessage(err)}`, { cause: err });
+  }
+  const state = JSON.parse(text) as CutoverState;
+  if (state.version !== 1 || typeof state.percent !== 'number') throw new ConfigError(path, 'not a cutover state file (version 1)');
+  return state;
+}
+
+/** Writes atomically: a side file, fsync, rename over the old one, fsync of the directory. */
+export async function writeCutoverState(path: string, state: CutoverState): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const side = `${path}.${process.pid}.tmp`;
+  const handle = await open(side, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(side, path);
+  await syncDirectory(dirname(path));
+}
+
+async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      await (await open(lock, 'wx')).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()));
+      if (age > 5_000 || Date.now() > deadline) await rm(lock, { force: true }); // left by a crashed writer
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
+/**
+ * Read-modify-write under a lock file, so an operator's `cutover set 0` and a running schedule never
+ * overwrite each other's change. `change` gets the current state (or the initial one) and returns the
+ * next (or null to leave it); revision and time are filled in.
+ */
+export async function updateCutoverState(path: string, change: (current: CutoverState) => Omit<CutoverState, 'revision' | 'updatedAt'> | null): Promise<CutoverState> {
+  return withLock(path, async () => {
+    const current = (await readCutoverState(path)) ?? initialCutoverState();
+    const next = change(current);
+    if (next === null) return current;
+    const state: CutoverState = { ...next, percent: checkPercent(next.percent), revision: current.revision + 1, updatedAt: new Date().toISOString() };
+    await writeCutoverState(path, state);
+    return state;
+  });
+}
+
+/**
+ * Polls the state file (a `stat` every `pollMs`, default 200 ms) and calls `onChange` when its content
+ * changed, so a lever pulled from another process reaches the running router within a second.
+ */
+export function watchCutoverState(path: string, onChange: (state: CutoverState) => void, pollMs = 200): () => void {
+  let lastKey = '';
+  let busy = false;
+  const poll = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const s = await stat(path).catch(() => null);
+      const key = s === null ? '' : `${s.ino}:${s.mtimeMs}:${s.size}`;
+      if (key !== lastKey && key !== '') {
+        const state = await readCutoverState(path).catch(() => null);
+        if (state !== null) {
+          lastKey = key;
+          onChange(state);
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  void poll();
+  const timer = setInterval(() => void poll(), pollMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,243 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errorMessage, isRetriable } from '../errors.js';
+import { backoffDelay } from '../engine/retry.js';
+import { encodeOp, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
+import { DLQ_FILES, DlqJournal } from './dlq-journal.js';
+import { acquireDlqLock } from './dlq-lock.js';
+import { DlqState, type DlqStats } from './dlq-state.js';
+
+export interface DeadLetterQueueOptions {
+  /** Attempts (after the first live one) before a retriable failure parks an entry (default 50). */
+  maxAttempts?: number;
+  /** Backoff between attempts of one entry: base and cap, equal jitter (default 10 s and 5 min). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Compact once the journal passes this many bytes and is 4× the live entries (default 64 MiB). */
+  compactAboveBytes?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+/** A claimed entry, handed to whoever writes it to the secondary. */
+export interface ClaimedEntry {
+  seq: number;
+  op: DlqOp;
+  attempts: number;
+}
+
+const NOOP = (): void => undefined;
+
+/**
+ * A durable dead-letter queue (transactional outbox) for the secondary store's writes. A write is logged
+ * as an intent (fsynced, group-committed) before the primary write, marked ok or cancelled after it, and
+ * done once the secondary has it. A kill -9 therefore loses nothing: after a restart, entries the primary
+ * holds are retried; entries whose primary outcome is unknown are in doubt and resolved against the
+ * primary. Writes are idempotent upserts, so the rare replay of a write the secondary already got is
+ * harmless (at-least-once). One process owns a queue directory at a time (lock file).
+ */
+export class DeadLetterQueue {
+  readonly dir: string;
+  readonly #journal: DlqJournal;
+  readonly #state: DlqState;
+  readonly #release: () => Promise<void>;
+  readonly #options: Required<DeadLetterQueueOptions>;
+
+  private constructor(dir: string, journal: DlqJournal, state: DlqState, release: () => Promise<void>, options: Required<DeadLetterQueueOptions>) {
+    this.dir = dir;
+    this.#journal = journal;
+    this.#state = state;
+    this.#release = release;
+    this.#options = options;
+    journal.setCompaction(
+      () => state.snapshotLines(),
+      (bytes) => bytes > options.compactAboveBytes && bytes > 4 * state.liveBytes,
+    );
+  }
+
+  /** Opens (creating) the queue in `dir`, taking its lock and recovering its state from the journal. */
+  static async open(dir: string, options: DeadLetterQueueOptions = {}): Promise<DeadLetterQueue> {
+    const resolved: Required<DeadLetterQueueOptions> = {
+      maxAttempts: options.maxAttempts ?? 50,
+      retryBaseMs: options.retryBaseMs ?? 10_000,
+      retryMaxMs: options.retryMaxMs ?? 300_000,
+      compactAboveBytes: options.compactAboveBytes ?? 64 * 1024 * 1024,
+      now: options.now ?? Date.now,
+      random: options.random ?? Math.random,
+    };
+    await mkdir(dir, { recursive: true });
+    const release = await acquireDlqLock(dir);
+    try {
+      const { journal, lines } = await DlqJournal.open(dir);
+      let state: DlqState;
+      try {
+        state = DlqState.fromLines(lines, journal.path);
+      } catch (err) {
+        await journal.close();
+        throw err;
+      }
+      return new DeadLetterQueue(dir, journal, state, release, resolved);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  }
+
+  /** Reads a queue without taking its lock or writing (for `dlq status` while a service runs). */
+  static async inspect(dir: string): Promise<{ stats: DlqStats; list: (state?: DlqEntryState, limit?: number) => DlqEntrySummary[] }> {
+    const path = join(dir, DLQ_FILES.journal);
+    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    const state = DlqState.fromLines(complete.split('\n').filter(Boolean), path);
+    return { stats: state.stats(Buffer.byteLength(complete)), list: (s, limit) => listOf(state, s, limit) };
+  }
+
+  #log(event: DlqEvent, raw?: string): Promise<void> {
+    return this.#journal.append(raw ?? JSON.stringify(event));
+  }
+
+  /** Logs a write before the primary gets it; resolves (durably) with its sequence number. */
+  async recordIntent(op: DlqOp): Promise<number> {
+    const seq = this.#state.maxSeq + 1;
+    const opJson = encodeOp(op);
+    const at = this.#options.now();
+    this.#state.add({ seq, at, opJson, state: 'intent', attempts: 0, next: 0, error: null, reason: null, claim: 'live' });
+    await this.#log({ e: 'add', seq, at, op: null }, `{"e":"add","seq":${seq},"at":${at},"op":${opJson}}`);
+    return seq;
+  }
+
+  /** Puts a write the primary already holds straight into the queue (durably), ready for the next retry round. */
+  async enqueue(op: DlqOp, error: string | null = null): Promise<number> {
+    const seq = await this.recordIntent(op);
+    this.primaryOk(seq);
+    const entry = this.#state.entries.get(seq)!;
+    entry.claim = null;
+    entry.error = error;
+    await this.#journal.flush();
+    return seq;
+  }
+
+  /** The primary holds the write: the secondary must get it. The claim stays with the caller. */
+  primaryOk(seq: number): void {
+    this.#state.apply({ e: 'ok', seq });
+    this.#log({ e: 'ok', seq }).catch(NOOP);
+  }
+
+  /** The primary refused the write: nothing for the secondary. */
+  primaryFailed(seq: number): void {
+    this.#state.apply({ e: 'cancel', seq });
+    this.#log({ e: 'cancel', seq }).catch(NOOP);
+  }
+
+  /** The secondary has the write. */
+  done(seq: number): void {
+    this.#state.apply({ e: 'done', seq });
+    this.#log({ e: 'done', seq }).catch(NOOP);
+  }
+
+  /** The caller gives its claim back without trying (e.g. too many secondary writes in flight): retry soon. */
+  release(seq: number): void {
+    const entry = this.#state.entries.get(seq);
+    if (entry !== undefined) entry.claim = null;
+  }
+
+  /** An attempt failed: schedule the next with backoff and jitter, or park a poison entry with its reason. */
+  failed(seq: number, err: unknown): 'retry' | 'parked' {
+    const entry = this.#state.entries.get(seq);
+    if (entry === undefined) return 'retry';
+    entry.claim = null;
+    const attempts = entry.attempts + 1;
+    const error = errorMessage(err).slice(0, 500);
+    if (!isRetriable(err) || attempts >= this.#options.maxAttempts) {
+      const reason = isRetriable(err) ? `gave up after ${attempts} attempts: ${error}` : `not retriable: ${error}`;
+      this.#state.apply({ e: 'fail', seq, attempts, next: 0, error });
+      this.#state.apply({ e: 'park', seq, reason });
+      this.#log({ e: 'fail', seq, attempts, next: 0, error }).catch(NOOP);
+      this.#log({ e: 'park', seq, reason }).catch(NOOP);
+      return 'parked';
+    }
+    const next = this.#options.now() + backoffDelay(attempts - 1, { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs, random: this.#options.random });
+    this.#state.apply({ e: 'fail', seq, attempts, next, error });
+    this.#log({ e: 'fail', seq, attempts, next, error }).catch(NOOP);
+    return 'retry';
+  }
+
+  /** Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay round. */
+  claimReady(limit: number, dueBy = this.#options.now()): ClaimedEntry[] {
+    const now = dueBy;
+    const out: ClaimedEntry[] = [];
+    for (const x of this.#state.entries.values()) {
+      if (out.length >= limit) break;
+      if (x.state !== 'pending' || x.claim !== null || x.next > now) continue;
+      x.claim = 'replay';
+      out.push({ seq: x.seq, op: this.#state.op(x), attempts: x.attempts });
+    }
+    return out;
+  }
+
+  /** Claims up to `limit` in-doubt entries (intent logged, primary outcome lost in a crash). */
+  claimInDoubt(limit: number): ClaimedEntry[] {
+    const out: ClaimedEntry[] = [];
+    for (const x of this.#state.entries.values()) {
+      if (out.length >= limit) break;
+      if (x.state !== 'intent' || x.claim !== null) continue;
+      x.claim = 'replay';
+      out.push({ seq: x.seq, op: this.#state.op(x), attempts: x.attempts });
+    }
+    return out;
+  }
+
+  /** Settles an in-doubt entry: the primary has it (queue it for the secondary) or not (drop it). */
+  resolveInDoubt(seq: number, primaryHasIt: boolean): void {
+    if (!primaryHasIt) return this.primaryFailed(seq);
+    this.primaryOk(seq);
+    this.release(seq);
+  }
+
+  /** Parked entries back to the queue with fresh attempts; returns how many. */
+  unpark(): number {
+    let count = 0;
+    for (const x of this.#state.entries.values()) {
+      if (x.state !== 'parked') continue;
+      this.#state.apply({ e: 'unpark', seq: x.seq });
+      this.#log({ e: 'unpark', seq: x.seq }).catch(NOOP);
+      count++;
+    }
+    return count;
+  }
+
+  /** Drops parked entries (or every unclaimed entry with `all`), then compacts; returns how many. */
+  async purge(which: 'parked' | 'all'): Promise<number> {
+    const victims = [...this.#state.entries.values()].filter((x) => x.claim === null && (which === 'all' || x.state === 'parked'));
+    for (const x of victims) this.#state.apply({ e: 'done', seq: x.seq });
+    await this.#journal.compactNow();
+    return victims.length;
+  }
+
+  stats(): DlqStats {
+    return this.#state.stats(this.#journal.size);
+  }
+
+  list(state?: DlqEntryState, limit = 100): DlqEntrySummary[] {
+    return listOf(this.#state, state, limit);
+  }
+
+  /** Resolves once every logged event is on stable storage. */
+  flush(): Promise<void> {
+    return this.#journal.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.#journal.close();
+    await this.#release();
+  }
+}
+
+function listOf(state: DlqState, which: DlqEntryState | undefined, limit = 100): DlqEntrySummary[] {
+  const out: DlqEntrySummary[] = [];
+  for (const x of state.entries.values()) {
+    if (out.length >= limit) break;
+    if (which === undefined || x.state === which) out.push(state.summary(x));
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+import { decodeEmbedding } from '../mapping/memory-encoding.js';
+import type { LiveEdge, LiveMemory } from './graph-database.js';
+
+/** A write waiting for the secondary store. */
+export type DlqOp = { kind: 'memory'; memory: LiveMemory } | { kind: 'edge'; edge: LiveEdge };
+
+/**
+ * - `intent`: logged before the primary write; the primary's outcome is not known yet (after a crash:
+ *   in doubt, resolved by asking the primary whether it holds the write).
+ * - `pending`: the primary holds it; waiting for (another attempt at) the secondary.
+ * - `parked`: a poison entry, kept with its reason until replayed or purged by hand.
+ */
+export type DlqEntryState = 'intent' | 'pending' | 'parked';
+
+/** One entry as `status` and `list` show it. */
+export interface DlqEntrySummary {
+  seq: number;
+  state: DlqEntryState;
+  kind: DlqOp['kind'];
+  /** Memory id, or `source-[TYPE]->target` for an edge. */
+  key: string;
+  space: string | null;
+  attempts: number;
+  enqueuedAt: string;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  reason: string | null;
+}
+
+/** Journal events, one JSON object per line. `snap` and `mark` (the highest sequence so far) lines are written by compaction. */
+export type DlqEvent =
+  | { e: 'add'; seq: number; at: number; op: unknown }
+  | { e: 'ok' | 'cancel' | 'done' | 'unpark' | 'mark'; seq: number }
+  | { e: 'fail'; seq: number; attempts: number; next: number; error: string }
+  | { e: 'park'; seq: number; reason: string }
+  | { e: 'snap'; seq: number; at: number; op: unknown; state: DlqEntryState; attempts: number; next: number; error: string | null; reason: string | null };
+
+function float32Base64(values: Float32Array | number[]): string {
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+  return Buffer.from(f32.buffer, f32.byteOffset, f32.byteLength).toString('base64');
+}
+
+/** The op as JSON text for the journal; the embedding as base64 of float32 (exact and compact). */
+export function encodeOp(op: DlqOp): string {
+  if (op.kind === 'edge') return JSON.stringify({ kind: 'edge', ...op.edge });
+  const { embedding, ...rest } = op.memory;
+  return JSON.stringify({ kind: 'memory', ...rest, embedding_f32: float32Base64(embedding) });
+}
+
+/** Inverse of {@link encodeOp} for a parsed JSON value. */
+export function decodeOp(value: unknown): DlqOp {
+  const o = value as Record<string, unknown> & { kind: string };
+  if (o.kind === 'edge') {
+    const { kind: _kind, ...edge } = o;
+    return { kind: 'edge', edge: edge as unknown as LiveEdge };
+  }
+  const { kind: _kind, embedding_f32: b64, ...memory } = o;
+  return { kind: 'memory', memory: { ...(memory as unknown as Omit<LiveMemory, 'embedding'>), embedding: decodeEmbedding(String(b64)) } };
+}
+
+/** What identifies an op to a human: the memory id or the edge. */
+export function opKey(op: DlqOp): { key: string; space: string | null } {
+  if (op.kind === 'memory') return { key: op.memory.id, space: op.memory.space };
+  return { key: `${op.edge.source}-[${op.edge.type}]->${op.edge.target}`, space: op.edge.sourceSpace ?? null };
+}

@@ -1,0 +1,160 @@
+import { isRetriable } from '../errors.js';
+import type { ClaimedEntry, DeadLetterQueue } from './dead-letter-queue.js';
+import type { DlqOp } from './dlq-entry.js';
+import type { GraphDatabase } from './graph-database.js';
+import type { LiveMetrics } from './live-metrics.js';
+
+export interface DlqReplayerOptions {
+  dlq: DeadLetterQueue;
+  secondary: GraphDatabase;
+  /**
+   * The primary, asked whether it holds an in-doubt write (intent logged, outcome lost in a crash).
+   * Without it in-doubt writes are replayed as if the primary had them.
+   */
+  primary?: GraphDatabase | null;
+  /** Time between rounds (default 10 s, as in the article). */
+  intervalMs?: number;
+  /** Writes in flight during a round (default 16). */
+  concurrency?: number;
+  /** Longest time one attempt may take (default 10 s). */
+  attemptTimeoutMs?: number;
+  metrics?: LiveMetrics | null;
+  /** Called after each round that did something. */
+  onRound?: (round: ReplayRound) => void;
+}
+
+/** What one round did. */
+export interface ReplayRound {
+  inDoubtKept: number;
+  inDoubtDropped: number;
+  replayed: number;
+  retry: number;
+  parked: number;
+  /** A whole batch failed with retriable errors: the secondary looks down, the rest waits for the next round. */
+  stoppedEarly: boolean;
+}
+
+/**
+ * The dead-letter retry loop: every `intervalMs`, settle in-doubt entries against the primary, then
+ * replay due entries to the secondary with bounded concurrency. Each entry backs off on its own (equal
+ * jitter, see {@link DeadLetterQueue.failed}); a batch that fails entirely ends the round, so an outage
+ * costs a few probes per round instead of an attempt for every queued write.
+ */
+export class DlqReplayer {
+  readonly #o: Required<Omit<DlqReplayerOptions, 'primary' | 'metrics' | 'onRound'>> & Pick<DlqReplayerOptions, 'primary' | 'metrics' | 'onRound'>;
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<ReplayRound> | null = null;
+  #stopped = true;
+
+  constructor(options: DlqReplayerOptions) {
+    this.#o = { intervalMs: 10_000, concurrency: 16, attemptTimeoutMs: 10_000, ...options };
+  }
+
+  /** Starts the periodic rounds (the first after one interval). */
+  start(): void {
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      void this.runRound()
+        .catch(() => undefined)
+        .finally(() => this.#schedule());
+    }, this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the loop and waits for a round in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** One round now (rounds never overlap). `all`: replay every queued entry, due or not. */
+  runRound(options: { all?: boolean } = {}): Promise<ReplayRound> {
+    if (this.#running) return this.#running;
+    this.#running = this.#round(options.all === true).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  /** Rounds until the queue holds only parked entries, or `timeoutMs` passes; returns the final depth. */
+  async drain(timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.runRound({ all: true });
+      const { depth } = this.#o.dlq.stats();
+      if (depth === 0 || Date.now() > deadline) return depth;
+      await new Promise((r) => setTimeout(r, Math.min(1000, this.#o.intervalMs)));
+    }
+  }
+
+  async #round(all: boolean): Promise<ReplayRound> {
+    const round: ReplayRound = { inDoubtKept: 0, inDoubtDropped: 0, replayed: 0, retry: 0, parked: 0, stoppedEarly: false };
+    await this.#settleInDoubt(round);
+    const dueBy = all ? Number.POSITIVE_INFINITY : undefined;
+    for (;;) {
+      const batch = this.#o.dlq.claimReady(this.#o.concurrency, dueBy);
+      if (batch.length === 0) break;
+      const results = await Promise.all(batch.map((entry) => this.#replay(entry)));
+      for (const r of results) round[r]++;
+      if (results.every((r) => r === 'retry')) {
+        round.stoppedEarly = true;
+        break;
+      }
+    }
+    if (round.replayed + round.retry + round.parked + round.inDoubtKept + round.inDoubtDropped > 0) this.#o.onRound?.(round);
+    return round;
+  }
+
+  async #settleInDoubt(round: ReplayRound): Promise<void> {
+    const { dlq } = this.#o;
+    for (;;) {
+      const batch = dlq.claimInDoubt(this.#o.concurrency);
+      if (batch.length === 0) return;
+      const outcomes = await Promise.all(
+        batch.map(async (entry) => {
+          try {
+            const has = await this.#primaryHas(entry.op);
+            dlq.resolveInDoubt(entry.seq, has);
+            this.#o.metrics?.dlqReplays.inc({ result: has ? 'in-doubt-kept' : 'dropped' });
+            return has ? 'kept' : 'dropped';
+          } catch {
+            dlq.release(entry.seq);
+            return 'unknown';
+          }
+        }),
+      );
+      round.inDoubtKept += outcomes.filter((o) => o === 'kept').length;
+      round.inDoubtDropped += outcomes.filter((o) => o === 'dropped').length;
+      if (outcomes.includes('unknown')) return; // the primary cannot answer now: next round
+    }
+  }
+
+  async #primaryHas(op: DlqOp): Promise<boolean> {
+    const primary = this.#o.primary;
+    if (primary === null || primary === undefined || op.kind === 'edge') return true;
+    const found = await primary.getMemory(op.memory.space, op.memory.id, AbortSignal.timeout(this.#o.attemptTimeoutMs));
+    return found !== null;
+  }
+
+  async #replay(entry: ClaimedEntry): Promise<'replayed' | 'retry' | 'parked'> {
+    const { dlq, secondary, metrics } = this.#o;
+    const signal = AbortSignal.timeout(this.#o.attemptTimeoutMs);
+    try {
+      if (entry.op.kind === 'memory') await secondary.createMemory(entry.op.memory, signal);
+      else await secondary.createEdge(entry.op.edge, signal);
+      dlq.done(entry.seq);
+      metrics?.dlqReplays.inc({ result: 'ok' });
+      return 'replayed';
+    } catch (err) {
+      const outcome = dlq.failed(entry.seq, signal.aborted && !isRetriable(err) ? Object.assign(new Error(`timed out after ${this.#o.attemptTimeoutMs} ms`), { code: 'ETIMEDOUT' }) : err);
+      metrics?.dlqReplays.inc({ result: outcome });
+      return outcome === 'parked' ? 'parked' : 'retry';
+    }
+  }
+}

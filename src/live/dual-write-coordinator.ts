@@ -1,0 +1,151 @@
+import { isRetriable } from '../errors.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import type { DlqOp } from './dlq-entry.js';
+import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import type { LiveMetrics } from './live-metrics.js';
+
+export interface DualWriteOptions {
+  /** The source of truth: its write is awaited and decides success (Neo4j until the cutover). */
+  primary: GraphDatabase;
+  /** The migration target, written asynchronously (Engram until the cutover). */
+  secondary: GraphDatabase;
+  /** Every write is logged here before the primary gets it; failed or skipped secondary writes stay here. */
+  dlq: DeadLetterQueue;
+  /**
+   * Secondary writes in flight at most (default 64). When full, a write is left in the dead-letter queue
+   * for the replayer instead of waiting, so a slow or dead secondary never slows the primary path.
+   */
+  maxSecondaryInFlight?: number;
+  /** Longest time one secondary write may take before it counts as failed (default 5 s). */
+  secondaryTimeoutMs?: number;
+  metrics?: LiveMetrics | null;
+  /** Called for every failed secondary write (after it is safely in the dead-letter queue). */
+  onSecondaryError?: (err: unknown, op: DlqOp) => void;
+}
+
+/** Counters since start. */
+export interface DualWriteStats {
+  primaryOk: number;
+  primaryFailed: number;
+  secondaryOk: number;
+  secondaryFailed: number;
+  /** Left in the dead-letter queue because `maxSecondaryInFlight` writes were already running. */
+  secondarySkipped: number;
+  secondaryUnsupported: number;
+  secondaryInFlight: number;
+}
+
+/**
+ * The article's dual-write coordinator with the dead-letter queue made durable: intent logged (group
+ * fsync), primary write awaited, secondary write started in the background. A write returns as soon as
+ * the primary holds it; what happens to the secondary afterwards (success, error, timeout, overflow, a
+ * kill -9 of the process) can delay the secondary's copy but never lose it or slow the caller.
+ * Reads go to the primary.
+ */
+export class DualWriteCoordinator implements GraphDatabase {
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  readonly #o: DualWriteOptions;
+  readonly #maxInFlight: number;
+  readonly #timeoutMs: number;
+  readonly #stats: DualWriteStats = { primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0 };
+  readonly #settled = new Set<Promise<void>>();
+
+  constructor(options: DualWriteOptions) {
+    this.#o = options;
+    this.name = `dual(${options.primary.name}+${options.secondary.name})`;
+    this.capabilities = options.primary.capabilities;
+    this.#maxInFlight = options.maxSecondaryInFlight ?? 64;
+    this.#timeoutMs = options.secondaryTimeoutMs ?? 5_000;
+  }
+
+  get stats(): DualWriteStats {
+    return { ...this.#stats };
+  }
+
+  async createMemory(memory: LiveMemory): Promise<void> {
+    await this.#write({ kind: 'memory', memory });
+  }
+
+  /** The primary decides; the secondary's answer (`unsupported` for Engram) is counted, not returned. */
+  async createEdge(edge: LiveEdge): Promise<EdgeWriteResult> {
+    return (await this.#write({ kind: 'edge', edge })) ?? { stored: true };
+  }
+
+  async #write(op: DlqOp): Promise<EdgeWriteResult | void> {
+    const { primary, dlq, metrics } = this.#o;
+    const seq = await dlq.recordIntent(op);
+    const t0 = performance.now();
+    let result: EdgeWriteResult | void;
+    try {
+      result = op.kind === 'memory' ? await primary.createMemory(op.memory) : await primary.createEdge(op.edge);
+    } catch (err) {
+      dlq.primaryFailed(seq);
+      this.#stats.primaryFailed++;
+      metrics?.writes.inc({ store: primary.name, kind: op.kind, result: 'error' });
+      throw err;
+    }
+    metrics?.writeSeconds.observe({ store: primary.name }, (performance.now() - t0) / 1000);
+    metrics?.writes.inc({ store: primary.name, kind: op.kind, result: 'ok' });
+    this.#stats.primaryOk++;
+    dlq.primaryOk(seq);
+    this.#startSecondary(seq, op);
+    return result;
+  }
+
+  #startSecondary(seq: number, op: DlqOp): void {
+    const { dlq, metrics, secondary } = this.#o;
+    if (this.#stats.secondaryInFlight >= this.#maxInFlight) {
+      dlq.release(seq);
+      this.#stats.secondarySkipped++;
+      metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
+      return;
+    }
+    this.#stats.secondaryInFlight++;
+    const task = this.#secondaryWrite(seq, op).finally(() => {
+      this.#stats.secondaryInFlight--;
+      this.#settled.delete(task);
+    });
+    this.#settled.add(task);
+  }
+
+  async #secondaryWrite(seq: number, op: DlqOp): Promise<void> {
+    const { dlq, metrics, secondary } = this.#o;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const t0 = performance.now();
+    try {
+      const result = op.kind === 'memory' ? await secondary.createMemory(op.memory, signal) : await secondary.createEdge(op.edge, signal);
+      dlq.done(seq);
+      metrics?.writeSeconds.observe({ store: secondary.name }, (performance.now() - t0) / 1000);
+      const unsupported = result !== undefined && !result.stored;
+      if (unsupported) this.#stats.secondaryUnsupported++;
+      else this.#stats.secondaryOk++;
+      metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: unsupported ? 'unsupported' : 'ok' });
+    } catch (raw) {
+      const err = signal.aborted && !isRetriable(raw) ? Object.assign(new Error(`secondary write timed out after ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT', cause: raw }) : raw;
+      dlq.failed(seq, err);
+      this.#stats.secondaryFailed++;
+      metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
+      this.#o.onSecondaryError?.(err, op);
+    }
+  }
+
+  /** Waits for the secondary writes in flight (they end in the secondary or the dead-letter queue). */
+  async settle(): Promise<void> {
+    while (this.#settled.size > 0) await Promise.allSettled([...this.#settled]);
+    await this.#o.dlq.flush();
+  }
+
+  getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null> {
+    return this.#o.primary.getMemory(space, id, signal);
+  }
+
+  activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult> {
+    return this.#o.primary.activate(query, signal);
+  }
+
+  /** Settles in-flight secondary writes; the stores and the queue stay open (they are the caller's). */
+  async close(): Promise<void> {
+    await this.settle();
+  }
+}

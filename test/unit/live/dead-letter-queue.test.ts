@@ -1,0 +1,157 @@
+import { mkdtemp, readFile, rm, writeFile, appendFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
+import { TargetError } from '../../../src/errors.js';
+import { memory } from './memory-graph-database.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dlq-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const down = new TargetError('TARGET_UNAVAILABLE', 'engram down', { retriable: true });
+
+describe('DeadLetterQueue', () => {
+  it('recovers every entry in its state after a reopen, embeddings bit-exact', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    const a = await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
+    const b = await dlq.recordIntent({ kind: 'memory', memory: memory(2) });
+    const c = await dlq.recordIntent({ kind: 'edge', edge: { source: 'm1', target: 'm2', type: 'READ', weight: 0.25 } });
+    const d = await dlq.recordIntent({ kind: 'memory', memory: memory(4) });
+    dlq.primaryOk(a);
+    dlq.failed(a, down);
+    dlq.primaryOk(b);
+    dlq.done(b);
+    dlq.primaryOk(c);
+    dlq.primaryFailed(d);
+    await dlq.close();
+
+    const again = await DeadLetterQueue.open(dir);
+    const stats = again.stats();
+    expect(stats).toMatchObject({ entries: 2, queued: 2, inDoubt: 0, parked: 0, depth: 2 });
+    const claimed = again.claimReady(10, Number.POSITIVE_INFINITY);
+    expect(claimed.map((x) => x.seq)).toEqual([a, c]);
+    const first = claimed[0]!.op;
+    expect(first.kind).toBe('memory');
+    if (first.kind === 'memory') {
+      expect(Array.from(first.memory.embedding)).toEqual(Array.from(memory(1).embedding));
+      expect(first.memory.content).toBe('memory number 1');
+    }
+    expect(claimed[0]!.attempts).toBe(1);
+    expect(claimed[1]!.op).toEqual({ kind: 'edge', edge: { source: 'm1', target: 'm2', type: 'READ', weight: 0.25 } });
+    await again.close();
+  });
+
+  it('leaves intents without a primary outcome in doubt after a reopen', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
+    await dlq.close();
+    const again = await DeadLetterQueue.open(dir);
+    expect(again.stats()).toMatchObject({ inDoubt: 1, queued: 0, depth: 1 });
+    const [entry] = again.claimInDoubt(5);
+    again.resolveInDoubt(entry!.seq, false);
+    expect(again.stats().entries).toBe(0);
+    await again.close();
+  });
+
+  it('cuts a torn last line (a write cut by a crash) and keeps everything before it', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
+    dlq.primaryOk(seq);
+    await dlq.close();
+    const path = join(dir, 'journal.ndjson');
+    const size = (await stat(path)).size;
+    await appendFile(path, '{"e":"add","seq":2,"at":1,"op":{"kind":"mem');
+    const again = await DeadLetterQueue.open(dir);
+    expect(again.stats()).toMatchObject({ entries: 1, queued: 1 });
+    expect((await stat(path)).size).toBe(size);
+    await again.close();
+  });
+
+  it('refuses a corrupt line in the middle of the journal, naming the line', async () => {
+    await writeFile(join(dir, 'journal.ndjson'), '{"e":"mark","seq":3}\nnot json\n{"e":"mark","seq":4}\n');
+    await expect(DeadLetterQueue.open(dir)).rejects.toMatchObject({ code: 'DLQ_IO', message: expect.stringContaining('journal.ndjson:2') });
+  });
+
+  it('parks a non-retriable failure at once and a retriable one after maxAttempts, with the reason', async () => {
+    const dlq = await DeadLetterQueue.open(dir, { maxAttempts: 3, retryBaseMs: 1, retryMaxMs: 2 });
+    const poison = await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
+    dlq.primaryOk(poison);
+    expect(dlq.failed(poison, new TargetError('TARGET_REJECTED', 'Engram answered 400 INVALID_MEMORY_INPUT', { status: 400 }))).toBe('parked');
+    const flaky = await dlq.recordIntent({ kind: 'memory', memory: memory(2) });
+    dlq.primaryOk(flaky);
+    expect([dlq.failed(flaky, down), dlq.failed(flaky, down), dlq.failed(flaky, down)]).toEqual(['retry', 'retry', 'parked']);
+    const parked = dlq.list('parked');
+    expect(parked.map((p) => [p.key, p.attempts])).toEqual([['m1', 1], ['m2', 3]]);
+    expect(parked[0]!.reason).toMatch(/^not retriable: .*INVALID_MEMORY_INPUT/);
+    expect(parked[1]!.reason).toMatch(/^gave up after 3 attempts/);
+    expect(dlq.unpark()).toBe(2);
+    expect(dlq.stats()).toMatchObject({ parked: 0, queued: 2 });
+    await dlq.close();
+  });
+
+  it('schedules the next attempt with growing, jittered backoff', async () => {
+    let now = 1_000_000;
+    const dlq = await DeadLetterQueue.open(dir, { retryBaseMs: 10_000, retryMaxMs: 300_000, now: () => now, random: () => 0.5 });
+    const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
+    dlq.primaryOk(seq);
+    dlq.failed(seq, down);
+    expect(dlq.claimReady(10)).toHaveLength(0);
+    now += 7_499; // equal jitter at 0.5: 5,000 + 2,500
+    expect(dlq.claimReady(10)).toHaveLength(0);
+    now += 1;
+    const [entry] = dlq.claimReady(10);
+    dlq.failed(entry!.seq, down);
+    now += 14_999; // second attempt: ceiling 20 s → 15 s
+    expect(dlq.claimReady(10)).toHaveLength(0);
+    now += 1;
+    expect(dlq.claimReady(10)).toHaveLength(1);
+    await dlq.close();
+  });
+
+  it('compacts the journal once done entries dominate, keeping the live ones and the sequence', async () => {
+    const dlq = await DeadLetterQueue.open(dir, { compactAboveBytes: 64 * 1024 });
+    for (let i = 0; i < 60; i++) {
+      const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(i) });
+      dlq.primaryOk(seq);
+      if (i !== 7) dlq.done(seq);
+      else dlq.failed(seq, down);
+    }
+    await dlq.flush();
+    const size = (await stat(join(dir, 'journal.ndjson'))).size;
+    expect(size).toBeLessThan(64 * 1024); // 60 × ~4.2 KB written, compacted down to the one live entry
+    await dlq.close();
+    const again = await DeadLetterQueue.open(dir);
+    expect(again.list().map((x) => x.key)).toEqual(['m7']);
+    const next = await again.recordIntent({ kind: 'memory', memory: memory(99) });
+    expect(next).toBe(61);
+    await again.close();
+  });
+
+  it('allows one owner per directory and takes over the lock of a dead one', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    await expect(DeadLetterQueue.open(dir)).rejects.toMatchObject({ code: 'DLQ_IO', message: expect.stringContaining(`pid ${process.pid}`) });
+    await dlq.close();
+    await writeFile(join(dir, 'dlq.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'x' }));
+    const again = await DeadLetterQueue.open(dir);
+    expect(JSON.parse(await readFile(join(dir, 'dlq.lock'), 'utf8')).pid).toBe(process.pid);
+    await again.close();
+  });
+
+  it('inspect reads a queue another process holds, without its lock', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(3) });
+    dlq.primaryOk(seq);
+    dlq.failed(seq, down);
+    await dlq.flush();
+    const view = await DeadLetterQueue.inspect(dir);
+    expect(view.stats).toMatchObject({ entries: 1, queued: 1 });
+    expect(view.list()[0]).toMatchObject({ key: 'm3', attempts: 1, lastError: expect.stringContaining('engram down') });
+    await dlq.close();
+  });
+});
