@@ -219,7 +219,7 @@ export class BackfillValidator {
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir: this.#options.config.runDir,
       target: { kind: this.#reader.kind, location: this.#reader.location },
-      sample: { seed: (this.#options.seed ?? this.#options.config.validate.seed) + this.#windows, requested: this.#reservoir.capacity, population: this.#reservoir.seen, sampled, byLabel: {} },
+      sample: { seed: (this.#options.seed ?? this.#options.config.validate.seed) + this.#windows, requested: this.#reservoir.capacity, population: this.#reservoir.seen, sampled, repeatedKeys: 0, byLabel: {} },
       thresholds: this.#thresholds,
       counters,
       checks,

@@ -18,6 +18,8 @@ export interface KeySample {
   /** Nodes with a usable (non-empty string) key over all labels. */
   population: number;
   requested: number;
+  /** Sampled keys held by more than one node of their label (without a uniqueness constraint): checked once. */
+  repeated: number;
   byLabel: Record<string, { population: number; sampled: number }>;
 }
 
@@ -61,7 +63,8 @@ export async function sampleKeys(source: Neo4jSource, labels: readonly Validatio
     if (sampler.needed > 0) await streamLabel(source, label, options, (key) => sampler.offer() && keys.push({ label: label.label, space: label.space, key }));
     byLabel[label.label] = { population: counts[i]!, sampled: keys.length - before };
   }
-  return { keys: dedupe(keys), population, requested, byLabel };
+  const unique = dedupe(keys);
+  return { keys: unique, population, requested, repeated: keys.length - unique.length, byLabel };
 }
 
 async function streamLabel(source: Neo4jSource, label: ValidationLabel, options: KeySampleOptions, onKey: (key: string) => unknown): Promise<void> {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing, WorkerPool } from '../engine/worker-pool.js';
@@ -97,6 +98,8 @@ function notesFor(reader: SampleTargetReader, sample: KeySample, plan: Validatio
  */
 export async function validate(options: ValidateOptions): Promise<ValidationReport> {
   const { config, signal } = options;
+  // One listener per request or pool task in flight (dozens): not a leak.
+  if (signal) setMaxListeners(256, signal);
   const startedAt = new Date();
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
@@ -165,7 +168,7 @@ export async function validate(options: ValidateOptions): Promise<ValidationRepo
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir: config.runDir,
       target: { kind: reader.kind, location: reader.location },
-      sample: { seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, byLabel: sample.byLabel },
+      sample: { seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, repeatedKeys: sample.repeated, byLabel: sample.byLabel },
       thresholds,
       counters: checker.counters,
       checks,

@@ -103,7 +103,7 @@ export interface ValidationReport {
   durationMs: number;
   runDir: string;
   target: { kind: string; location: string };
-  sample: { seed: number; requested: number; population: number; sampled: number; byLabel: Record<string, { population: number; sampled: number }> };
+  sample: { seed: number; requested: number; population: number; sampled: number; repeatedKeys: number; byLabel: Record<string, { population: number; sampled: number }> };
   thresholds: ValidationThresholds;
   counters: ValidationCounters;
   checks: CheckResult[];

@@ -13,7 +13,7 @@ function report(finishedAt: string, passed: boolean): ValidationReport {
   return {
     format: REPORT_FORMAT, version: 1, mode: 'sweep', startedAt: finishedAt, finishedAt, durationMs: 5, runDir: '/x',
     target: { kind: 'bundle', location: '/b' },
-    sample: { seed: 1, requested: 2, population: 10, sampled: 2, byLabel: {} },
+    sample: { seed: 1, requested: 2, population: 10, sampled: 2, repeatedKeys: 0, byLabel: {} },
     thresholds, counters, checks: evaluateChecks(counters, [], thresholds, { edges: false }), spaces: [],
     faults: passed ? [] : [{ kind: 'missing', label: 'L', space: 'l', id: 'k1', detail: 'not in space l of the target' }],
     faultsByKind: passed ? {} : { missing: 1 }, rejectedByMappingByCode: {}, timings: {}, notes: [], passed,
