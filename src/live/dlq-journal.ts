@@ -88,6 +88,8 @@ export class DlqJournal {
     if (this.#flushing !== null) return;
     this.#flushing = this.#loop().finally(() => {
       this.#flushing = null;
+      // a line appended between the loop's last check and this callback found the loop still running
+      if (this.#buffer.length > 0 && this.#failed === null) this.#kick();
     });
   }
 
