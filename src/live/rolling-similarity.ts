@@ -40,6 +40,11 @@ export class RollingSimilarity {
     this.#sumOverlap += overlap;
     this.#sumRbo += rbo;
     this.#count++;
+    if (this.#count % this.window === 0) {
+      // resum once per window so rounding errors of the running sums never accumulate
+      this.#sumOverlap = this.#overlap.reduce((a, b) => a + b, 0);
+      this.#sumRbo = this.#rbo.reduce((a, b) => a + b, 0);
+    }
   }
 
   /** Comparisons in the window. */
