@@ -1,5 +1,5 @@
 import { mapNode } from '../mapping/node-mapper.js';
-import type { RejectRecord } from '../mapping/types.js';
+import { EMBEDDING_DIM, type RejectRecord, type SourceNode } from '../mapping/types.js';
 import { sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
 import { buildNodeBatch } from './node-batch.js';
@@ -38,7 +38,7 @@ interface PendingBatch {
 export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<void> {
   const progress = labelProgress(ctx, label.label);
   if (progress.nodesDone) return;
-  const { engine, mapping } = ctx.config;
+  const { engine } = ctx.config;
   const completed = await pipelined(
     engine.maxInflightBatches,
     ctx.signal,
@@ -47,21 +47,8 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
       while (!stopped()) {
         const page = await ctx.source.nodePage(label, after, engine.batchSize, label.uniqueKey);
         if (!page) return;
-        const buffers = buildNodeBatch(page.nodes);
-        const task: NodeTask = {
-          kind: 'nodes',
-          ...buffers,
-          space: label.space,
-          mapping,
-          encoding: ctx.target.encoding,
-          now: ctx.checkpoint.now,
-          takenKeys: label.takenKeys,
-          previousKey: after === '' ? null : after,
-          dryRun: ctx.dryRun,
-        };
-        const result = ctx.pool.run<NodeTaskResult>(task);
-        result.catch(() => undefined); // awaited, and reported, by the committer
-        yield { lastKey: page.lastKey, count: page.nodes.length, embeddings: buffers.embeddings, result };
+        const { embeddings, result } = dispatchNodePage(ctx, label, page.nodes, after);
+        yield { lastKey: page.lastKey, count: page.nodes.length, embeddings, result };
         after = page.lastKey;
       }
     },
@@ -71,6 +58,41 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
     progress.nodesDone = true;
     await saveCheckpoint(ctx);
   }
+}
+
+/**
+ * Hands one page to the pool: one task per worker over slices of the same shared buffers, so inference
+ * within a page runs on every worker. Keys are sorted, so a slice's duplicate check starts from the
+ * previous slice's last key.
+ */
+function dispatchNodePage(ctx: RunContext, label: LabelPlan, nodes: SourceNode[], after: string): { embeddings: Float32Array; result: Promise<NodeTaskResult> } {
+  const buffers = buildNodeBatch(nodes);
+  const slices = Math.max(1, Math.min(ctx.pool.sizing.workers, Math.ceil(nodes.length / 256)));
+  const size = Math.ceil(nodes.length / slices);
+  const starts: number[] = [];
+  const parts: Array<Promise<NodeTaskResult>> = [];
+  for (let start = 0; start < nodes.length; start += size) {
+    const end = Math.min(nodes.length, start + size);
+    const task: NodeTask = {
+      kind: 'nodes',
+      nodes: buffers.nodes.slice(start, end),
+      embeddings: buffers.embeddings.subarray(start * EMBEDDING_DIM, end * EMBEDDING_DIM),
+      embeddingState: buffers.embeddingState.subarray(start, end),
+      embeddingDetail: buffers.embeddingDetail.slice(start, end),
+      space: label.space,
+      mapping: ctx.config.mapping,
+      encoding: ctx.target.encoding,
+      now: ctx.checkpoint.now,
+      takenKeys: label.takenKeys,
+      previousKey: start === 0 ? (after === '' ? null : after) : (nodes[start - 1]!.key as string),
+      dryRun: ctx.dryRun,
+    };
+    starts.push(start);
+    parts.push(ctx.pool.run<NodeTaskResult>(task));
+  }
+  const result = Promise.all(parts).then((done) => mergeNodeResults(done, starts));
+  result.catch(() => undefined); // awaited, and reported, by the committer
+  return { embeddings: buffers.embeddings, result };
 }
 
 async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<void> {
@@ -95,4 +117,35 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   await ctx.onBatchCommitted?.({ label: label.label, ids: result.ids, spaces: result.spaces, rows: result.rows, embeddings: batch.embeddings, memoriesWritten: counters.memoriesWritten });
   emitProgress(ctx, 'nodes', label);
   if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
+}
+
+/** Joins the results of one page's slices into one, in row order; rows become page rows. */
+export function mergeNodeResults(parts: NodeTaskResult[], starts: number[]): NodeTaskResult {
+  if (parts.length === 1) return parts[0]!;
+  const total = parts.reduce((n, p) => n + p.ids.length, 0);
+  const offsets = new Uint32Array(total + 1);
+  const rows = new Uint32Array(total);
+  let at = 0;
+  let base = 0;
+  parts.forEach((p, j) => {
+    for (let i = 0; i < p.ids.length; i++) {
+      offsets[at + i + 1] = base + p.offsets[i + 1]!;
+      rows[at + i] = starts[j]! + p.rows[i]!;
+    }
+    at += p.ids.length;
+    base += p.offsets[p.ids.length]!;
+  });
+  const bytes = Buffer.concat(parts.map((p) => p.bytes));
+  return {
+    ids: parts.flatMap((p) => p.ids),
+    spaces: parts.flatMap((p) => p.spaces),
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offsets,
+    rows,
+    rejects: parts.flatMap((p) => p.rejects),
+    copied: parts.reduce((n, p) => n + p.copied, 0),
+    generated: parts.reduce((n, p) => n + p.generated, 0),
+    toGenerate: parts.reduce((n, p) => n + p.toGenerate, 0),
+    inferenceMs: parts.reduce((n, p) => n + p.inferenceMs, 0),
+  };
 }

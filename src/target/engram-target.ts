@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
@@ -38,6 +39,8 @@ export class EngramTarget implements Target {
    */
   async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult> {
     const failFast = new AbortController();
+    // Every in-flight request listens on this signal: one per lane, more than Node's default warning limit.
+    setMaxListeners(0, failFast.signal);
     const onAbort = (): void => failFast.abort(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     const rejects: RejectRecord[] = [];

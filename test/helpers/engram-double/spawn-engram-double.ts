@@ -32,8 +32,10 @@ export interface SpawnedEngramDouble {
   stop(): Promise<void>;
 }
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// Compiled copies (dist/test/helpers/...) are used by benchmarks: the child always runs the TypeScript source.
+const COMPILED = import.meta.url.includes('/dist/test/');
+const ROOT = fileURLToPath(new URL(COMPILED ? '../../../../' : '../../../', import.meta.url));
+const MAIN = `${ROOT}test/helpers/engram-double/main.ts`;
 const READY = /ENGRAM DOUBLE READY (http:\/\/\S+)/;
 
 function flags(opts: SpawnEngramDoubleOptions): string[] {

@@ -1,0 +1,104 @@
+/**
+ * Backfill benchmark (issue 3). On a real Neo4j with a generated graph, measures nodes/s of:
+ *   raw     the engine's own keyset stream, decoded and discarded (the ceiling of one reader)
+ *   engine  engram-migrate's backfill (pool, limiter, checkpoints), into the bundle and into the Engram double
+ *   seed    the article's loop as a script: SKIP/LIMIT pages, mapping and generation on the main thread,
+ *           one awaited write per batch (per memory for Engram, which has no batch route)
+ * and prints each as a ratio to raw and to seed, measured side by side in one run, with peak RSS per
+ * variant (each runs in its own process). A second graph with 20% of embeddings missing adds the
+ * generation cost.
+ *
+ *   npm run build && node dist/bench/backfill.js [--nodes 100000] [--missing-nodes 5000]
+ *     [--model ./models/bench] [--batch-size 10000] [--port 7720] [--no-engram] [--no-seed]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureModel, MODEL_PRESETS } from '../src/embed/ensure-model.js';
+import { installNeo4j, isPortInUse, startNeo4j } from '../src/sample/neo4j-server.js';
+import { spawnEngramDouble } from '../test/helpers/engram-double/index.js';
+import { benchDriver, ensureBenchGraph } from './bench-graph.js';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '100000' },
+    'missing-nodes': { type: 'string', default: '5000' },
+    model: { type: 'string', default: './models/bench' },
+    'batch-size': { type: 'string', default: '10000' },
+    port: { type: 'string', default: '7720' },
+    'no-engram': { type: 'boolean', default: false },
+    'no-seed': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/backfill.json' },
+  },
+});
+
+export interface VariantResult {
+  variant: string;
+  target: string;
+  nodes: number;
+  seconds: number;
+  nodesPerSecond: number;
+  peakRssMb: number;
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+function runVariant(variant: string, options: Record<string, unknown>): VariantResult {
+  log(`  ${variant} → ${String(options.target)} (${String(options.label)})`);
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', variant, JSON.stringify(options)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const result = JSON.parse(out.trim().split('\n').pop()!) as VariantResult;
+  log(`    ${result.nodes} nodes in ${result.seconds} s = ${result.nodesPerSecond}/s, peak RSS ${result.peakRssMb} MB`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const port = Number(values.port);
+  const batchSize = Number(values['batch-size']);
+  const model = values.model;
+  if (resolve(model) === resolve('models/bench')) await ensureModel(resolve('models/bench'), MODEL_PRESETS.bench);
+  await installNeo4j({ log });
+  const server = (await isPortInUse(port)) ? null : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-bench'), auth: false, heap: '3g', pageCache: '2g' });
+  const uri = `bolt://127.0.0.1:${port}`;
+  const double = values['no-engram'] ? null : await spawnEngramDouble({});
+  const results: Record<string, VariantResult> = {};
+  try {
+    const driver = benchDriver(uri);
+    const present = { label: 'BenchDoc', nodes: Number(values.nodes), missing: 0, seed: 1 };
+    const missing = { label: 'BenchDocMissing', nodes: Number(values['missing-nodes']), missing: 0.2, seed: 2 };
+    const loadSeconds = (await ensureBenchGraph(driver, present, log)) + (await ensureBenchGraph(driver, missing, log));
+    await driver.close();
+    for (const spec of [present, missing]) {
+      const base = { uri, label: spec.label, batchSize, model };
+      const key = (v: string, t: string): string => `${spec.label}:${v}:${t}`;
+      log(`${spec.label}: ${spec.nodes} nodes, ${spec.missing * 100}% without embedding`);
+      results[key('raw', 'none')] = runVariant('raw', { ...base, target: 'none' });
+      results[key('engine', 'bundle')] = runVariant('engine', { ...base, target: 'bundle' });
+      if (!values['no-seed']) results[key('seed', 'bundle')] = runVariant('seed', { ...base, target: 'bundle' });
+      if (double) {
+        await fetch(`${double.url}/__double/reset`, { method: 'POST' });
+        results[key('engine', 'engram')] = runVariant('engine', { ...base, target: 'engram', engramUrl: double.url });
+        await fetch(`${double.url}/__double/reset`, { method: 'POST' });
+        if (!values['no-seed']) results[key('seed', 'engram')] = runVariant('seed', { ...base, target: 'engram', engramUrl: double.url });
+      }
+    }
+    const rate = (k: string): number | null => results[k]?.nodesPerSecond ?? null;
+    const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? Number((a / b).toFixed(2)) : null);
+    const rows = Object.entries(results).map(([k, r]) => {
+      const [label, variant, target] = k.split(':') as [string, string, string];
+      return { label, variant, target, nodesPerSecond: r.nodesPerSecond, seconds: r.seconds, peakRssMb: r.peakRssMb, vsRaw: ratio(r.nodesPerSecond, rate(`${label}:raw:none`)), vsSeed: ratio(r.nodesPerSecond, rate(`${label}:seed:${target}`)) };
+    });
+    console.log('label            variant  target  nodes/s  × raw  × seed  peak RSS MB');
+    for (const r of rows) console.log(`${r.label.padEnd(16)} ${r.variant.padEnd(8)} ${r.target.padEnd(7)} ${String(r.nodesPerSecond).padStart(7)}  ${String(r.vsRaw ?? '-').padStart(5)}  ${String(r.vsSeed ?? '-').padStart(6)}  ${r.peakRssMb}`);
+    const targets = { engineVsRawBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:raw:none')), engineVsSeedBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:seed:bundle')), engineVsSeedEngram: ratio(rate('BenchDoc:engine:engram'), rate('BenchDoc:seed:engram')) };
+    console.log(`targets (embeddings present): engine/raw ${targets.engineVsRawBundle} (≥ 0.70), engine/seed bundle ${targets.engineVsSeedBundle} (≥ 5), engine/seed engram ${targets.engineVsSeedEngram}`);
+    mkdirSync(resolve(values.out, '..'), { recursive: true });
+    writeFileSync(values.out, JSON.stringify({ bench: 'backfill', at: new Date().toISOString(), loadSeconds, rows, targets }, null, 2));
+    console.log(JSON.stringify({ bench: 'backfill', rows, targets }));
+  } finally {
+    await double?.stop();
+    await server?.stop();
+  }
+}
+
+await main();
