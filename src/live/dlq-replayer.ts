@@ -1,6 +1,5 @@
 import { isRetriable } from '../errors.js';
 import type { ClaimedEntry, DeadLetterQueue } from './dead-letter-queue.js';
-import type { DlqOp } from './dlq-entry.js';
 import type { GraphDatabase } from './graph-database.js';
 import type { LiveMetrics } from './live-metrics.js';
 
@@ -112,34 +111,52 @@ export class DlqReplayer {
   }
 
   async #settleInDoubt(round: ReplayRound): Promise<void> {
-    const { dlq } = this.#o;
+    const { dlq, metrics } = this.#o;
     for (;;) {
-      const batch = dlq.claimInDoubt(this.#o.concurrency);
+      const batch = dlq.claimInDoubt(500);
       if (batch.length === 0) return;
-      const outcomes = await Promise.all(
-        batch.map(async (entry) => {
-          try {
-            const has = await this.#primaryHas(entry.op);
-            dlq.resolveInDoubt(entry.seq, has);
-            this.#o.metrics?.dlqReplays.inc({ result: has ? 'in-doubt-kept' : 'dropped' });
-            return has ? 'kept' : 'dropped';
-          } catch {
-            dlq.release(entry.seq);
-            return 'unknown';
-          }
-        }),
-      );
-      round.inDoubtKept += outcomes.filter((o) => o === 'kept').length;
-      round.inDoubtDropped += outcomes.filter((o) => o === 'dropped').length;
-      if (outcomes.includes('unknown')) return; // the primary cannot answer now: next round
+      let held: Set<number>;
+      try {
+        held = await this.#primaryHolds(batch);
+      } catch {
+        for (const entry of batch) dlq.release(entry.seq);
+        return; // the primary cannot answer now: next round
+      }
+      for (const entry of batch) {
+        const has = held.has(entry.seq);
+        dlq.resolveInDoubt(entry.seq, has);
+        metrics?.dlqReplays.inc({ result: has ? 'in-doubt-kept' : 'dropped' });
+        if (has) round.inDoubtKept++;
+        else round.inDoubtDropped++;
+      }
     }
   }
 
-  async #primaryHas(op: DlqOp): Promise<boolean> {
+  /** Sequence numbers of the entries the primary holds: one bulk query per space when the primary offers one. */
+  async #primaryHolds(batch: ClaimedEntry[]): Promise<Set<number>> {
     const primary = this.#o.primary;
-    if (primary === null || primary === undefined || op.kind === 'edge') return true;
-    const found = await primary.getMemory(op.memory.space, op.memory.id, AbortSignal.timeout(this.#o.attemptTimeoutMs));
-    return found !== null;
+    const held = new Set<number>();
+    const bySpace = new Map<string, ClaimedEntry[]>();
+    for (const entry of batch) {
+      // edges, and everything when no primary was given, are replayed (idempotent upserts: at-least-once)
+      if (primary === null || primary === undefined || entry.op.kind === 'edge') held.add(entry.seq);
+      else bySpace.set(entry.op.memory.space, [...(bySpace.get(entry.op.memory.space) ?? []), entry]);
+    }
+    const idOf = (e: ClaimedEntry): string => (e.op.kind === 'memory' ? e.op.memory.id : '');
+    for (const [space, entries] of bySpace) {
+      const signal = AbortSignal.timeout(this.#o.attemptTimeoutMs);
+      if (primary!.existing) {
+        const ids = await primary!.existing(space, entries.map(idOf), signal);
+        for (const e of entries) if (ids.has(idOf(e))) held.add(e.seq);
+        continue;
+      }
+      for (let i = 0; i < entries.length; i += this.#o.concurrency) {
+        const slice = entries.slice(i, i + this.#o.concurrency);
+        const found = await Promise.all(slice.map((e) => primary!.getMemory(space, idOf(e), signal)));
+        slice.forEach((e, j) => found[j] !== null && held.add(e.seq));
+      }
+    }
+    return held;
   }
 
   async #replay(entry: ClaimedEntry): Promise<'replayed' | 'retry' | 'parked'> {

@@ -73,6 +73,11 @@ export interface GraphDatabase {
   createEdge(edge: LiveEdge, signal?: AbortSignal): Promise<EdgeWriteResult>;
   /** The memory, or null when the store has none under that id. */
   getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null>;
+  /**
+   * Optional bulk existence check: which of `ids` (of one space) the store holds. The dead-letter replayer
+   * uses it to settle in-doubt writes after a crash in one round trip per batch instead of one per id.
+   */
+  existing?(space: string, ids: string[], signal?: AbortSignal): Promise<Set<string>>;
   /** Top-k activation for a query embedding. */
   activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult>;
   close(): Promise<void>;

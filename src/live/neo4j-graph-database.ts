@@ -170,6 +170,15 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     };
   }
 
+  async existing(space: string, ids: string[]): Promise<Set<string>> {
+    const s = this.schema;
+    const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
+    const rows = await this.#run('existence check', false, async (session) =>
+      (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN DISTINCT id`, { ids, space })).records,
+    );
+    return new Set(rows.map((r) => String(r.get('id'))));
+  }
+
   async activate(query: ActivationQuery): Promise<ActivationResult> {
     const embedding = Array.from(query.embedding);
     return this.#run('activation', false, async (session) => {
