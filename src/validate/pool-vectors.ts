@@ -4,23 +4,26 @@ import type { CosineTask, EmbedTask } from '../../workers/task-types.js';
 import { mapLimit } from './map-limit.js';
 
 /** Rows below which splitting a comparison across workers costs more than it saves. */
-const MIN_ROWS_PER_TASK = 512;
+const MIN_ROWS_PER_TASK = 2048;
+/** Tasks per worker: a worker slowed down by other load leaves its later ranges to the others. */
+const TASKS_PER_WORKER = 4;
 
 /**
  * Cosine similarity of rows [0, rows) of `a` and `b` (both shared, row-major, 768 wide) into `out`
- * (shared), computed in the pool: the rows are split into one contiguous range per worker, and each
- * worker reads the buffers in place (SharedArrayBuffer: nothing is copied or transferred).
+ * (shared), computed in the pool: the rows are split into a few contiguous ranges per worker (queued, so
+ * a worker that other load slows down takes fewer), and each worker reads the buffers in place
+ * (SharedArrayBuffer: nothing is copied or transferred).
  */
 export async function poolCosine(pool: WorkerPool, a: Float32Array, b: Float32Array, rows: number, out: Float32Array, signal?: AbortSignal): Promise<void> {
   if (rows === 0) return;
-  const parts = Math.max(1, Math.min(pool.sizing.workers, Math.floor(rows / MIN_ROWS_PER_TASK)));
+  const parts = Math.max(1, Math.min(pool.sizing.workers * TASKS_PER_WORKER, Math.floor(rows / MIN_ROWS_PER_TASK)));
   const per = Math.ceil(rows / parts);
-  const tasks: Array<Promise<number>> = [];
-  for (let start = 0; start < rows; start += per) {
+  const starts = Array.from({ length: Math.ceil(rows / per) }, (_, i) => i * per);
+  // piscina's queue is bounded ('auto': workers²): two tasks per worker in flight at most.
+  await mapLimit(starts, pool.sizing.workers * 2, async (start) => {
     const task: CosineTask = { kind: 'cosine', a, b, dim: EMBEDDING_DIM, start, end: Math.min(rows, start + per), out };
-    tasks.push(pool.run<number>(task, signal));
-  }
-  await Promise.all(tasks);
+    await pool.run<number>(task, signal);
+  });
 }
 
 /**

@@ -70,7 +70,7 @@ export async function fetchSampleChunk(
   const k = q(mapping.key);
   const e = q(mapping.embeddingProperty);
   const match = `UNWIND $keys AS k MATCH (n:${q(label.label)}) WHERE n.${k} = k${earlierFilter(label)}`;
-  const rows = await run(source, `${match} RETURN k, elementId(n), labels(n), n {.*, ${e}: null}, n.${e} ORDER BY elementId(n)`, { keys }, (r) =>
+  const rows = await run(source, `${match} RETURN k, elementId(n), labels(n), n {.*, ${e}: null}, n.${e}`, { keys }, (r) =>
     toSourceNode(label.label, mapping.embeddingProperty, r),
   );
   const nodes = new Map<string, SourceNode[]>();
