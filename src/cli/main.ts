@@ -5,6 +5,7 @@ import { MigrateError, errorMessage } from '../errors.js';
 import { registerBackfill } from './backfill-command.js';
 import { registerLoad, registerThrottle } from './load-command.js';
 import { registerValidate } from './validate-command.js';
+import { registerTune } from './tune-command.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 
 function packageVersion(): string {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerLoad(program);
   registerThrottle(program);
   registerValidate(program);
+  registerTune(program);
   program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them).\n\n${EXIT_HELP}`);
   return program;
 }
