@@ -18,6 +18,7 @@ export interface RejectIndex {
   endOffset: number;
 }
 
+/** How the index keys a rejected node: its label and key. */
 export const rejectKey = (label: string, key: string): string => `${label}\u0000${key}`;
 
 /**

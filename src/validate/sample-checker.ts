@@ -202,7 +202,8 @@ export class SampleChecker {
         return this.#fault({ ...base, kind: 'lost-to-eviction', detail: `space ${label.space} holds ${target.spaceCounts.get(label.space)} memories, at its capacity of ${capacity}` });
       }
       this.counters.missing++;
-      this.#fault({ ...base, kind: 'missing', detail: `not in space ${label.space} of the target` });
+      const unsearched = reader.dedup && this.#explained >= this.#ctx.maxExplained ? ` (not searched for a near-duplicate: the limit of ${this.#ctx.maxExplained} searches was reached)` : '';
+      this.#fault({ ...base, kind: 'missing', detail: `not in space ${label.space} of the target${unsearched}` });
     });
     this.timings.explainMs += performance.now() - started;
   }

@@ -90,11 +90,99 @@ function notesFor(reader: SampleTargetReader, sample: KeySample, plan: Validatio
   return notes;
 }
 
+/** Fetches the sampled nodes chunk by chunk (the next one is read while this one is checked) and checks them. */
+async function checkChunks(source: Neo4jSource, plan: ValidationPlan, chunks: Chunk[], checker: SampleChecker, run: { options: ValidateOptions; withEdges: boolean; total: number }): Promise<void> {
+  const { config, signal, onProgress } = run.options;
+  const fetch = (c: Chunk): Promise<SourceSampleChunk> => fetchSampleChunk(source, plan, c.label, c.keys, { mapping: config.mapping, withEdges: run.withEdges });
+  let next = chunks[0] ? fetch(chunks[0]) : null;
+  for (const [i, chunk] of chunks.entries()) {
+    throwIfAborted(signal);
+    const fetched = await next!;
+    next = chunks[i + 1] ? fetch(chunks[i + 1]!) : null;
+    next?.catch(() => undefined); // awaited on the next turn
+    await checker.check(chunk.label, chunk.firstRow, chunk.keys, fetched);
+    onProgress?.({ phase: 'check', done: chunk.firstRow + chunk.keys.length, total: run.total });
+  }
+}
+
+interface SweepResult {
+  plan: ValidationPlan;
+  sample: KeySample;
+  checker: SampleChecker;
+  spaces: SpaceCount[];
+}
+
+function buildReport(options: ValidateOptions, reader: SampleTargetReader, thresholds: ValidationThresholds, r: SweepResult, startedAt: Date, timings: Record<string, number>): ValidationReport {
+  const { sample, checker } = r;
+  const checks = evaluateChecks(checker.counters, r.spaces, thresholds, { edges: reader.edges });
+  const finishedAt = new Date();
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    mode: 'sweep',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - startedAt.getTime(),
+    runDir: options.config.runDir,
+    target: { kind: reader.kind, location: reader.location },
+    sample: { seed: options.seed ?? options.config.validate.seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, repeatedKeys: sample.repeated, byLabel: sample.byLabel },
+    thresholds,
+    counters: checker.counters,
+    checks,
+    spaces: r.spaces,
+    faults: checker.faults,
+    faultsByKind: checker.faultsByKind,
+    rejectedByMappingByCode: checker.rejectedByCode,
+    timings: { ...timings, ...Object.fromEntries(Object.entries(checker.timings).map(([k, v]) => [k, Math.round(v)])) },
+    notes: notesFor(reader, sample, r.plan),
+    passed: reportPassed(checks),
+  };
+}
+
+async function sweep(options: ValidateOptions, source: Neo4jSource, reader: SampleTargetReader, pool: WorkerPool, thresholds: ValidationThresholds, timed: Timed): Promise<SweepResult> {
+  const { config, signal } = options;
+  await source.connect();
+  const plan = await timed('planMs', () => planValidation(source, config));
+  const sizeOrRate = options.sampleRate !== undefined ? { rate: options.sampleRate } : { size: options.sampleSize ?? config.validate.sampleSize };
+  const seed = options.seed ?? config.validate.seed;
+  const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, key: config.mapping.key, ...(signal ? { signal } : {}) }));
+  options.onProgress?.({ phase: 'sample', done: sample.keys.length, total: sample.population });
+  const target = new TargetSample(sample.keys.map((k) => ({ space: k.space, id: k.key })));
+  await timed('targetMs', () => reader.read(target, [...plan.spaces.keys()], signal));
+  options.onProgress?.({ phase: 'target', done: target.scanned, total: target.scanned });
+  const rejectsPath = options.rejectsPath === undefined ? join(config.runDir, 'rejects.ndjson') : options.rejectsPath;
+  const [rejects, checkpoint] = await Promise.all([readRejectIndex(rejectsPath, config.mapping), readCheckpoint(config)]);
+  const checker = new SampleChecker({
+    mapping: config.mapping,
+    now: checkpoint?.now ?? new Date().toISOString(),
+    pool,
+    modelBatchSize: config.model.batchSize,
+    reader,
+    target,
+    rejects,
+    thresholds,
+    sharedKeys: new Set(plan.labels.flatMap((l) => [...l.takenKeys].map((k) => `${l.space}\u0000${k}`))),
+    maxFaults: options.maxFaults ?? 1000,
+    maxExplained: options.maxExplained ?? 1000,
+    ...(signal ? { signal } : {}),
+  });
+  const chunks = chunksOf(plan, sample, options.chunkSize ?? 2000);
+  await timed('checkMs', () => checkChunks(source, plan, chunks, checker, { options, withEdges: reader.edges, total: sample.keys.length }));
+  const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
+  return { plan, sample, checker, spaces };
+}
+
+type Timed = <T>(name: string, work: () => Promise<T>) => Promise<T>;
+
 /**
  * A validation sweep (article, "Validation"): samples nodes uniformly from Neo4j, reads the sampled
  * memories back from the target, and checks each one (present under its space and id, embedding
  * cosine, content, edge count), explains every missing memory (target dedup, eviction, or missing),
  * compares per-space counts, and applies the thresholds. Returns the report; writes nothing.
+ *
+ * @example
+ * const report = await validate({ config, sampleSize: 1000 });
+ * if (!report.passed) console.log(report.faultsByKind);
  */
 export async function validate(options: ValidateOptions): Promise<ValidationReport> {
   const { config, signal } = options;
@@ -102,7 +190,7 @@ export async function validate(options: ValidateOptions): Promise<ValidationRepo
   if (signal) setMaxListeners(256, signal);
   const startedAt = new Date();
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  const timed: Timed = async (name, work) => {
     const t0 = performance.now();
     try {
       return await work();
@@ -111,75 +199,13 @@ export async function validate(options: ValidateOptions): Promise<ValidationRepo
     }
   };
   const thresholds = resolveThresholds(config, options.thresholds);
-  const seed = options.seed ?? config.validate.seed;
   const source = new Neo4jSource(config.source, config.mapping);
   const reader = options.reader ?? createSampleReader(config);
   const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
   const pool = options.pool ?? new WorkerPool(choosePoolSizing(config.engine), { path, allowRemote, dtype, maxTokens, batchSize });
   try {
-    await source.connect();
-    const plan = await timed('planMs', () => planValidation(source, config));
-    const sizeOrRate = options.sampleRate !== undefined ? { rate: options.sampleRate } : { size: options.sampleSize ?? config.validate.sampleSize };
-    const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, key: config.mapping.key, ...(signal ? { signal } : {}) }));
-    options.onProgress?.({ phase: 'sample', done: sample.keys.length, total: sample.population });
-    const target = new TargetSample(sample.keys.map((k) => ({ space: k.space, id: k.key })));
-    await timed('targetMs', () => reader.read(target, [...plan.spaces.keys()], signal));
-    options.onProgress?.({ phase: 'target', done: target.scanned, total: target.scanned });
-    const rejectsPath = options.rejectsPath === undefined ? join(config.runDir, 'rejects.ndjson') : options.rejectsPath;
-    const [rejects, checkpoint] = await Promise.all([readRejectIndex(rejectsPath, config.mapping), readCheckpoint(config)]);
-    const sharedKeys = new Set(plan.labels.flatMap((l) => [...l.takenKeys].map((k) => `${l.space}\u0000${k}`)));
-    const checker = new SampleChecker({
-      mapping: config.mapping,
-      now: checkpoint?.now ?? startedAt.toISOString(),
-      pool,
-      modelBatchSize: batchSize,
-      reader,
-      target,
-      rejects,
-      thresholds,
-      sharedKeys,
-      maxFaults: options.maxFaults ?? 1000,
-      maxExplained: options.maxExplained ?? 1000,
-      ...(signal ? { signal } : {}),
-    });
-    const chunks = chunksOf(plan, sample, options.chunkSize ?? 2000);
-    const fetch = (c: Chunk): Promise<SourceSampleChunk> => fetchSampleChunk(source, plan, c.label, c.keys, { mapping: config.mapping, withEdges: reader.edges });
-    await timed('checkMs', async () => {
-      let next = chunks[0] ? fetch(chunks[0]) : null;
-      for (const [i, chunk] of chunks.entries()) {
-        throwIfAborted(signal);
-        const fetched = await next!;
-        next = chunks[i + 1] ? fetch(chunks[i + 1]!) : null; // the next chunk is read while this one is checked
-        next?.catch(() => undefined);
-        await checker.check(chunk.label, chunk.firstRow, chunk.keys, fetched);
-        options.onProgress?.({ phase: 'check', done: chunk.firstRow + chunk.keys.length, total: sample.keys.length });
-      }
-    });
-    Object.assign(timings, Object.fromEntries(Object.entries(checker.timings).map(([k, v]) => [k, Math.round(v)])));
-    const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
-    const checks = evaluateChecks(checker.counters, spaces, thresholds, { edges: reader.edges });
-    const finishedAt = new Date();
-    return {
-      format: REPORT_FORMAT,
-      version: REPORT_VERSION,
-      mode: 'sweep',
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      durationMs: finishedAt.getTime() - startedAt.getTime(),
-      runDir: config.runDir,
-      target: { kind: reader.kind, location: reader.location },
-      sample: { seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, repeatedKeys: sample.repeated, byLabel: sample.byLabel },
-      thresholds,
-      counters: checker.counters,
-      checks,
-      spaces,
-      faults: checker.faults,
-      faultsByKind: checker.faultsByKind,
-      rejectedByMappingByCode: checker.rejectedByCode,
-      timings,
-      notes: notesFor(reader, sample, plan),
-      passed: reportPassed(checks),
-    };
+    const result = await sweep(options, source, reader, pool, thresholds, timed);
+    return buildReport(options, reader, thresholds, result, startedAt, timings);
   } finally {
     if (!options.pool) await pool.close();
     if (!options.reader) await reader.close();

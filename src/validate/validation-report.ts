@@ -119,6 +119,7 @@ export interface ValidationReport {
   passed: boolean;
 }
 
+/** All counters at zero. */
 export function emptyCounters(): ValidationCounters {
   return {
     sampled: 0, vanished: 0, rejectedByMapping: 0, rejectedAtWrite: 0, expected: 0, present: 0, missing: 0, lostToDedup: 0, lostToEviction: 0,
