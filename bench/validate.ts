@@ -11,7 +11,7 @@
  * Prints a table and one JSON line; writes bench/results/validate.json.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveConfig } from '../src/config/resolve-config.js';
@@ -110,7 +110,8 @@ async function sweep(uri: string, label: string, nodes: number, target: { kind: 
 async function main(): Promise<void> {
   const port = Number(values.port);
   const nodes = Number(values.nodes);
-  const results: Record<string, unknown> = { bench: 'validate', at: new Date().toISOString() };
+  // Other processes share the two cores: the 1-minute load average tells how much of them this run had.
+  const results: Record<string, unknown> = { bench: 'validate', at: new Date().toISOString(), loadAverage: loadavg()[0] };
   log(`cosine: ${values.rows} rows of 768, pool of ${values.workers} vs one thread`);
   const cosine = await benchCosine(Number(values.rows), Number(values.workers));
   results.cosine = cosine;
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     const f = (r as { full?: { seconds: number } } | undefined)?.full;
     return f ? `${f.seconds} s` : '-';
   };
+  console.log(`load average at start ${(results.loadAverage as number).toFixed(2)} (2 cores)`);
   console.log(`cosine/s  one thread ${cosine.singlePerSecond}  pool ${cosine.poolPerSecond}  ×${cosine.ratio} (target ≥ 1.5)`);
   console.log(`${nodes}-node sweep  bundle ${full(results.sweepBundle)} (target < 60 s)  engram double ${full(results.sweepEngram)}`);
   mkdirSync(resolve(values.out, '..'), { recursive: true });
