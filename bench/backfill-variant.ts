@@ -27,6 +27,7 @@ interface VariantOptions {
   model: string;
   workers?: number;
   inferenceThreads?: number;
+  readers?: number;
 }
 
 const [variant, json] = process.argv.slice(2) as [string, string];
@@ -34,7 +35,7 @@ const o = JSON.parse(json) as VariantOptions;
 
 function config() {
   return resolveConfig({
-    source: { uri: o.uri, labels: [o.label] },
+    source: { uri: o.uri, labels: [o.label], readers: o.readers ?? 0 },
     target: o.target === 'engram' ? { kind: 'engram', url: o.engramUrl } : { kind: 'bundle', path: mkdtempSync(join(tmpdir(), 'bench-bundle-')) },
     engine: { batchSize: o.batchSize, pauseMs: 0, edges: false, workers: o.workers ?? 0, inferenceThreads: o.inferenceThreads ?? 0 },
     model: { path: o.model },

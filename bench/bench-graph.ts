@@ -43,7 +43,12 @@ export async function ensureBenchGraph(driver: Driver, spec: BenchGraphSpec, log
   const started = performance.now();
   log(`loading ${spec.nodes} :${spec.label} nodes (${Math.round(spec.missing * 100)}% without embedding)`);
   await driver.executeQuery(`MATCH (s:BenchStamp {label: $label}) DELETE s`, { label: spec.label });
-  await driver.executeQuery(`MATCH (n:\`${spec.label}\`) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+  const session = driver.session(); // CALL { } IN TRANSACTIONS needs an implicit transaction
+  try {
+    await session.run(`MATCH (n:\`${spec.label}\`) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+  } finally {
+    await session.close();
+  }
   await driver.executeQuery(`CREATE CONSTRAINT IF NOT EXISTS FOR (n:\`${spec.label}\`) REQUIRE n.id IS UNIQUE`);
   const rng = SeededRandom.forElement(spec.seed, spec.label, 0);
   const batch = 1000;

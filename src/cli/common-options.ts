@@ -27,6 +27,7 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
     .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
+    .option('--readers <n>', 'parallel Neo4j reader threads, 0 = one per core (default 0)', integerArg)
     .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
     .addOption(new Option('--target <kind>', 'where memories go (default bundle)').choices(['bundle', 'engram']))
     .option('--bundle <dir>', 'bundle directory for the bundle target (default ./bundle)')
@@ -60,7 +61,7 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 /** Maps parsed flags onto the config's shape (only flags that were given). */
 export function optionsFromFlags(f: Flags): PartialOptions {
   return {
-    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: f.neo4jPassword, database: f.database, labels: f.labels }) as never,
+    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: f.neo4jPassword, database: f.database, labels: f.labels, readers: f.readers }) as never,
     target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: f.engramApiKey, concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
     engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads, edges: f.edges === false ? false : undefined }) as never,
     model: defined({ path: f.model }) as never,

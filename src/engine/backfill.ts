@@ -15,6 +15,8 @@ import { planBackfill } from './plan.js';
 import { RejectLog } from './reject-log.js';
 import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
 import { choosePoolSizing, WorkerPool } from './worker-pool.js';
+import { ReaderPool } from './reader-pool.js';
+import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 
 export interface BackfillOptions {
@@ -73,6 +75,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
   const signal = options.signal ?? new AbortController().signal;
   let pool: WorkerPool | null = null;
+  let readers: ReaderPool | null = null;
   let ctx: RunContext | null = null;
   let error: unknown = null;
   try {
@@ -100,11 +103,14 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     const sizing = choosePoolSizing(config.engine);
     const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
     pool = new WorkerPool(sizing, { path, allowRemote, dtype, maxTokens, batchSize });
+    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
+    readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     ctx = {
       config,
       source,
       target,
       pool,
+      readers,
       limiter,
       plan,
       checkpoint,
@@ -139,6 +145,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     error = err;
   } finally {
     await pool?.close();
+    await readers?.close();
     await ctx?.rejects.close();
     await ctx?.edgeSidecar?.close();
     await limiter.stop();

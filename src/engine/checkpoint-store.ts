@@ -5,10 +5,17 @@ import type { TargetState } from '../target/target.js';
 
 export const CHECKPOINT_VERSION = 1;
 
+/** One reader's key range (after, upper] of a label; `after` advances with each acknowledged batch. */
+export interface RangeProgress {
+  after: string;
+  upper: string | null;
+  done: boolean;
+}
+
 export interface LabelProgress {
   badKeysDone: boolean;
-  /** Last key of the last acknowledged node batch; null before the first. */
-  nodesAfter: string | null;
+  /** Key ranges of the label's nodes, fixed when the label starts; one per reader. */
+  ranges: RangeProgress[] | null;
   nodesDone: boolean;
   edgesAfter: string | null;
   edgesDone: boolean;

@@ -1,10 +1,11 @@
 import { mapNode } from '../mapping/node-mapper.js';
-import { EMBEDDING_DIM, type RejectRecord, type SourceNode } from '../mapping/types.js';
+import { EMBEDDING_DIM, type RejectRecord } from '../mapping/types.js';
 import { sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
-import { buildNodeBatch } from './node-batch.js';
+import { buildNodeBatch, type NodeBatchBuffers } from './node-batch.js';
 import { pipelined } from './pipeline.js';
 import type { LabelPlan } from './plan.js';
+import type { RangeProgress } from './checkpoint-store.js';
 import { emitProgress, labelProgress, saveCheckpoint, type RunContext } from './run-context.js';
 
 /** Nodes whose key is missing or not a string never appear in key-ordered pages: reject them first. */
@@ -24,37 +25,71 @@ export async function rejectBadKeys(ctx: RunContext, label: LabelPlan): Promise<
 }
 
 interface PendingBatch {
-  lastKey: string;
+  range: number;
+  /** null: the range is exhausted (commit marks it done). */
+  lastKey: string | null;
   count: number;
   embeddings: Float32Array;
-  result: Promise<NodeTaskResult>;
+  result: Promise<NodeTaskResult> | null;
+}
+
+/** Splits the label's keys into one range per reader, once; kept in the checkpoint for resumes. */
+async function labelRanges(ctx: RunContext, label: LabelPlan): Promise<RangeProgress[]> {
+  const progress = labelProgress(ctx, label.label);
+  if (progress.ranges) return progress.ranges;
+  const parts = ctx.readers?.size ?? 1;
+  const splits = parts > 1 && label.nodes >= parts * ctx.config.engine.batchSize ? await ctx.source.splitKeys(label, label.nodes, parts) : [];
+  const bounds = ['', ...splits];
+  progress.ranges = bounds.map((after, i) => ({ after, upper: splits[i] ?? null, done: false }));
+  await saveCheckpoint(ctx);
+  return progress.ranges;
+}
+
+/** The next page of a range: from a reader thread, or read on the main thread. */
+async function readRange(ctx: RunContext, label: LabelPlan, index: number, range: RangeProgress, after: string): Promise<{ buffers: NodeBatchBuffers; lastKey: string } | null> {
+  const request = { scope: { label: label.label, earlier: label.earlier }, after, upper: range.upper, limit: ctx.config.engine.batchSize, uniqueKey: label.uniqueKey };
+  if (ctx.readers) {
+    const page = await ctx.readers.page(index, request);
+    return page && { buffers: page, lastKey: page.lastKey };
+  }
+  const page = await ctx.source.nodePage(label, after, request.limit, label.uniqueKey, range.upper);
+  return page && { buffers: buildNodeBatch(page.nodes), lastKey: page.lastKey };
 }
 
 /**
- * Streams one label's nodes page by page (keyset on the key) into the pool, and commits the mapped
- * batches to the target in order: reading, mapping and writing overlap, bounded by `maxInflightBatches`.
- * After each acknowledged batch the checkpoint records the batch's last key.
+ * Streams one label's nodes page by page (keyset on the key, one key range per reader) into the pool, and
+ * commits the mapped batches to the target in arrival order: reading, mapping and writing overlap, bounded
+ * by `maxInflightBatches`. After each acknowledged batch the checkpoint records its range's last key.
  */
 export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<void> {
   const progress = labelProgress(ctx, label.label);
   if (progress.nodesDone) return;
-  const { engine } = ctx.config;
+  const ranges = await labelRanges(ctx, label);
   const completed = await pipelined(
-    engine.maxInflightBatches,
+    ctx.config.engine.maxInflightBatches,
     ctx.signal,
     async function* (stopped) {
-      let after = progress.nodesAfter ?? '';
-      while (!stopped()) {
-        const page = await ctx.source.nodePage(label, after, engine.batchSize, label.uniqueKey);
-        if (!page) return;
-        const { embeddings, result } = dispatchNodePage(ctx, label, page.nodes, after);
-        yield { lastKey: page.lastKey, count: page.nodes.length, embeddings, result };
-        after = page.lastKey;
+      const cursor = ranges.map((r) => r.after);
+      const inFlight = new Map<number, Promise<{ index: number; page: Awaited<ReturnType<typeof readRange>> }>>();
+      const request = (i: number): void => void inFlight.set(i, readRange(ctx, label, i, ranges[i]!, cursor[i]!).then((page) => ({ index: i, page })));
+      ranges.forEach((r, i) => (r.done ? undefined : request(i)));
+      while (inFlight.size > 0 && !stopped()) {
+        const { index, page } = await Promise.race(inFlight.values());
+        inFlight.delete(index);
+        if (!page) {
+          yield { range: index, lastKey: null, count: 0, embeddings: new Float32Array(0), result: null };
+          continue;
+        }
+        const result = dispatchNodePage(ctx, label, page.buffers, cursor[index]!);
+        cursor[index] = page.lastKey;
+        request(index);
+        yield { range: index, lastKey: page.lastKey, count: page.buffers.nodes.length, embeddings: page.buffers.embeddings, result };
       }
+      await Promise.allSettled(inFlight.values());
     },
     (batch) => commitNodeBatch(ctx, label, batch),
   );
-  if (completed) {
+  if (completed && ranges.every((r) => r.done)) {
     progress.nodesDone = true;
     await saveCheckpoint(ctx);
   }
@@ -65,8 +100,8 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
  * within a page runs on every worker. Keys are sorted, so a slice's duplicate check starts from the
  * previous slice's last key.
  */
-function dispatchNodePage(ctx: RunContext, label: LabelPlan, nodes: SourceNode[], after: string): { embeddings: Float32Array; result: Promise<NodeTaskResult> } {
-  const buffers = buildNodeBatch(nodes);
+function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchBuffers, after: string): Promise<NodeTaskResult> {
+  const nodes = buffers.nodes;
   const slices = Math.max(1, Math.min(ctx.pool.sizing.workers, Math.ceil(nodes.length / 256)));
   const size = Math.ceil(nodes.length / slices);
   const starts: number[] = [];
@@ -92,10 +127,16 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, nodes: SourceNode[]
   }
   const result = Promise.all(parts).then((done) => mergeNodeResults(done, starts));
   result.catch(() => undefined); // awaited, and reported, by the committer
-  return { embeddings: buffers.embeddings, result };
+  return result;
 }
 
 async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<void> {
+  const range = labelProgress(ctx, label.label).ranges![batch.range]!;
+  if (batch.result === null) {
+    range.done = true;
+    await saveCheckpoint(ctx);
+    return;
+  }
   const result = await batch.result;
   const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
@@ -112,7 +153,7 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   counters.embeddingsCopied += result.copied;
   counters.embeddingsGenerated += result.generated;
   ctx.embeddingsToGenerate += result.toGenerate;
-  labelProgress(ctx, label.label).nodesAfter = batch.lastKey;
+  range.after = batch.lastKey!;
   await saveCheckpoint(ctx);
   await ctx.onBatchCommitted?.({ label: label.label, ids: result.ids, spaces: result.spaces, rows: result.rows, embeddings: batch.embeddings, memoriesWritten: counters.memoriesWritten });
   emitProgress(ctx, 'nodes', label);

@@ -7,6 +7,7 @@ import type { Checkpoint, CheckpointStore, LabelProgress } from './checkpoint-st
 import type { BackfillPlan, LabelPlan } from './plan.js';
 import type { RejectLog } from './reject-log.js';
 import type { WorkerPool } from './worker-pool.js';
+import type { ReaderPool } from './reader-pool.js';
 import type { WriteLimiter } from './write-limiter.js';
 
 /** A batch of memories the target acknowledged; for validation during a backfill. */
@@ -26,6 +27,8 @@ export interface RunContext {
   source: Neo4jSource;
   target: Target;
   pool: WorkerPool;
+  /** Reader threads when the source is read in parallel key ranges; null = the main thread reads. */
+  readers: ReaderPool | null;
   limiter: WriteLimiter;
   plan: BackfillPlan;
   checkpoint: Checkpoint;
@@ -41,7 +44,7 @@ export interface RunContext {
 }
 
 export function labelProgress(ctx: RunContext, label: string): LabelProgress {
-  return (ctx.checkpoint.labels[label] ??= { badKeysDone: false, nodesAfter: null, nodesDone: false, edgesAfter: null, edgesDone: false });
+  return (ctx.checkpoint.labels[label] ??= { badKeysDone: false, ranges: null, nodesDone: false, edgesAfter: null, edgesDone: false });
 }
 
 /** Makes the target, the reject log and the sidecar durable, then records the checkpoint (in that order). */

@@ -21,14 +21,16 @@ export function choosePoolSizing(requested: { workers: number; inferenceThreads:
   return { workers, inferenceThreads };
 }
 
-/** The compiled worker file. Under vitest (TypeScript sources) it is taken from `dist/`, so build first. */
-export function workerFilename(name = 'backfill-worker'): string {
+/**
+ * A compiled thread entry (`dir` relative to the project root). Under vitest (TypeScript sources) it is
+ * taken from `dist/`, so build first.
+ */
+export function workerFilename(name = 'backfill-worker', dir = 'workers'): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const compiled = resolve(here, '../../workers', `${name}.js`);
-  if (!import.meta.url.endsWith('.ts') && existsSync(compiled)) return compiled;
-  const fromRoot = join(resolve(here, '../..'), 'dist', 'workers', `${name}.js`);
-  if (existsSync(fromRoot)) return fromRoot;
-  throw new MigrateError('INTERNAL', `worker file ${name}.js not found next to ${here} nor in dist/ (run "npm run build")`);
+  const root = resolve(here, import.meta.url.endsWith('.ts') ? '../..' : '../../..');
+  const compiled = join(root, 'dist', dir, `${name}.js`);
+  if (existsSync(compiled)) return compiled;
+  throw new MigrateError('INTERNAL', `thread entry ${dir}/${name}.js not found in ${join(root, 'dist')} (run "npm run build")`);
 }
 
 /** The piscina pool that runs mapping, inference, encoding and cosine work off the main thread. */

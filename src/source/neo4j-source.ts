@@ -134,6 +134,24 @@ export class Neo4jSource {
     return `RETURN elementId(n), labels(n), n.${q(this.#key)}, n {.*, ${e}: null}, n.${e}`;
   }
 
+  /**
+   * Keys that cut a label's key order into `parts` ranges of about equal size (index-ordered SKIP: the
+   * index is walked, no node is decoded). Returns up to parts - 1 ascending keys.
+   */
+  async splitKeys(scope: LabelScope, count: number, parts: number): Promise<string[]> {
+    const k = q(this.#key);
+    const keys: string[] = [];
+    for (let i = 1; i < parts; i++) {
+      const rows = await this.query<{ key: string }>(
+        `MATCH (n:${q(scope.label)}) WHERE n.${k} IS :: STRING AND n.${k} > ''${earlierFilter('n', scope.earlier)} WITH n.${k} AS key ORDER BY key SKIP $skip LIMIT 1 RETURN key`,
+        { skip: neo4j.int(Math.floor((count * i) / parts)) },
+      );
+      const key = rows[0]?.key;
+      if (key !== undefined && (keys.length === 0 || key > keys[keys.length - 1]!)) keys.push(key);
+    }
+    return keys;
+  }
+
   /** Nodes whose key is missing, empty or not a string: the pages never see them, so they are rejected from here. */
   async *badKeyNodes(scope: LabelScope): AsyncGenerator<SourceNode> {
     const k = q(this.#key);
@@ -145,16 +163,17 @@ export class Neo4jSource {
   }
 
   /**
-   * One keyset page of nodes after `after`. Without a uniqueness constraint, nodes sharing the page's last
+   * One keyset page of nodes after `after` (and at most `upper`, for one reader's key range). Without a uniqueness constraint, nodes sharing the page's last
    * key are all fetched, so a duplicate key never straddles two pages and none is skipped.
    */
-  async nodePage(scope: LabelScope, after: string, limit: number, uniqueKey: boolean): Promise<NodePage | null> {
+  async nodePage(scope: LabelScope, after: string, limit: number, uniqueKey: boolean, upper: string | null = null): Promise<NodePage | null> {
     const k = q(this.#key);
     const match = `MATCH (n:${q(scope.label)}) WHERE n.${k} IS :: STRING`;
+    const bound = upper === null ? '' : ` AND n.${k} <= $upper`;
     const nodes: SourceNode[] = [];
     for await (const node of this.#stream(
-      `${match} AND n.${k} > $after${earlierFilter('n', scope.earlier)} ${this.#returnNode()} ORDER BY n.${k} LIMIT $limit`,
-      { after, limit: neo4j.int(limit) },
+      `${match} AND n.${k} > $after${bound}${earlierFilter('n', scope.earlier)} ${this.#returnNode()} ORDER BY n.${k} LIMIT $limit`,
+      { after, upper, limit: neo4j.int(limit) },
       (r) => this.#toSourceNode(scope.label, r),
     )) {
       nodes.push(node);

@@ -1,0 +1,40 @@
+/**
+ * A reader thread: its own Neo4j driver streams one key range of a label page by page and lays each page
+ * out for the pool (embeddings copied once into shared memory), so decoding — the dominant cost of a
+ * backfill — runs on several cores instead of the main thread alone. Started by {@link ReaderPool}.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ResolvedConfig } from '../config/config-schema.js';
+import { MigrateError } from '../errors.js';
+import { Neo4jSource, type LabelScope } from '../source/neo4j-source.js';
+import { buildNodeBatch } from './node-batch.js';
+
+export interface ReaderRequest {
+  id: number;
+  scope: LabelScope;
+  after: string;
+  upper: string | null;
+  limit: number;
+  uniqueKey: boolean;
+}
+
+const data = workerData as { source: ResolvedConfig['source']; mapping: { key: string; embeddingProperty: string } };
+const source = new Neo4jSource(data.source, data.mapping);
+
+parentPort!.on('message', (request: ReaderRequest | 'close') => {
+  if (request === 'close') {
+    void source.close().then(() => parentPort!.close());
+    return;
+  }
+  source.nodePage(request.scope, request.after, request.limit, request.uniqueKey, request.upper).then(
+    (page) => {
+      if (!page) return parentPort!.postMessage({ id: request.id, page: null });
+      const batch = buildNodeBatch(page.nodes);
+      parentPort!.postMessage({ id: request.id, page: { ...batch, lastKey: page.lastKey } });
+    },
+    (err: unknown) => {
+      const e = err as MigrateError;
+      parentPort!.postMessage({ id: request.id, error: { code: e.code ?? 'SOURCE_QUERY_FAILED', message: e.message, retriable: e.retriable ?? false } });
+    },
+  );
+});
