@@ -28,6 +28,7 @@ interface VariantOptions {
   workers?: number;
   inferenceThreads?: number;
   readers?: number;
+  dtype?: 'fp32' | 'q8';
 }
 
 const [variant, json] = process.argv.slice(2) as [string, string];
@@ -38,7 +39,7 @@ function config() {
     source: { uri: o.uri, labels: [o.label], readers: o.readers ?? 0 },
     target: o.target === 'engram' ? { kind: 'engram', url: o.engramUrl } : { kind: 'bundle', path: mkdtempSync(join(tmpdir(), 'bench-bundle-')) },
     engine: { batchSize: o.batchSize, pauseMs: 0, edges: false, workers: o.workers ?? 0, inferenceThreads: o.inferenceThreads ?? 0 },
-    model: { path: o.model },
+    model: { path: o.model, dtype: o.dtype ?? 'fp32' },
     runDir: mkdtempSync(join(tmpdir(), 'bench-run-')),
   });
 }
@@ -74,7 +75,7 @@ async function engine(): Promise<number> {
 async function seed(): Promise<number> {
   const c = config();
   const driver = neo4j.driver(o.uri, undefined, { useBigInt: true });
-  const embedder = await createEmbedder({ model: o.model, threads: 1 });
+  const embedder = await createEmbedder({ model: o.model, threads: 1, dtype: o.dtype ?? 'fp32' });
   const client = o.target === 'engram' ? new EngramClient({ url: o.engramUrl!, connections: 1 }) : null;
   const file = join(c.target.path, 'seed.ndjson');
   const space = spaceForLabel(o.label, c.mapping);

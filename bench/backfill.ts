@@ -9,7 +9,8 @@
  * generation cost.
  *
  *   npm run build && node dist/bench/backfill.js [--nodes 100000] [--missing-nodes 5000]
- *     [--model ./models/bench] [--batch-size 10000] [--port 7720] [--no-engram] [--no-seed]
+ *     [--model ./models/bench] [--dtype fp32|q8] [--readers 0] [--batch-size 10000] [--port 7720] [--no-engram] [--no-seed]
+ * (--missing-nodes 0 skips the generation case)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '100000' },
     'missing-nodes': { type: 'string', default: '5000' },
     model: { type: 'string', default: './models/bench' },
+    dtype: { type: 'string', default: 'fp32' },
+    readers: { type: 'string', default: '0' },
     'batch-size': { type: 'string', default: '10000' },
     port: { type: 'string', default: '7720' },
     'no-engram': { type: 'boolean', default: false },
@@ -66,10 +69,12 @@ async function main(): Promise<void> {
     const driver = benchDriver(uri);
     const present = { label: 'BenchDoc', nodes: Number(values.nodes), missing: 0, seed: 1 };
     const missing = { label: 'BenchDocMissing', nodes: Number(values['missing-nodes']), missing: 0.2, seed: 2 };
-    const loadSeconds = (await ensureBenchGraph(driver, present, log)) + (await ensureBenchGraph(driver, missing, log));
+    const specs = [present, missing].filter((s) => s.nodes > 0);
+    let loadSeconds = 0;
+    for (const spec of specs) loadSeconds += await ensureBenchGraph(driver, spec, log);
     await driver.close();
-    for (const spec of [present, missing]) {
-      const base = { uri, label: spec.label, batchSize, model };
+    for (const spec of specs) {
+      const base = { uri, label: spec.label, batchSize, model, dtype: values.dtype, readers: Number(values.readers) };
       const key = (v: string, t: string): string => `${spec.label}:${v}:${t}`;
       log(`${spec.label}: ${spec.nodes} nodes, ${spec.missing * 100}% without embedding`);
       results[key('raw', 'none')] = runVariant('raw', { ...base, target: 'none' });
