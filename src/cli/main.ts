@@ -6,6 +6,7 @@ import { registerBackfill } from './backfill-command.js';
 import { registerLoad, registerThrottle } from './load-command.js';
 import { registerValidate } from './validate-command.js';
 import { registerTune } from './tune-command.js';
+import { registerLive } from './live-commands.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 
 function packageVersion(): string {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerThrottle(program);
   registerValidate(program);
   registerTune(program);
+  registerLive(program);
   program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them).\n\n${EXIT_HELP}`);
   return program;
 }

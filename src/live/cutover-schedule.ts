@@ -74,11 +74,7 @@ export class CutoverScheduleRunner {
 
   /** Starts a new schedule (replacing any) at its first step. */
   async begin(steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS): Promise<CutoverState> {
-    const first = steps[0];
-    if (first === undefined) throw new ConfigError('steps', 'a schedule needs at least one step');
-    const status = steps.length === 1 && first.durationMs === 0 ? 'completed' : 'running';
-    const schedule: CutoverScheduleState = { steps: [...steps], step: 0, stepStartedAt: new Date(this.#now()).toISOString(), status, maxErrorRate: this.#o.maxErrorRate ?? 0.01, lastCheck: null };
-    const state = await updateCutoverState(this.#o.stateFile, (s) => ({ ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule }));
+    const state = await beginCutoverSchedule(this.#o.stateFile, steps, this.#o.maxErrorRate ?? 0.01, this.#now());
     this.#o.router.applyState(state);
     this.#o.onEvent?.({ type: 'step', state });
     return state;
@@ -139,6 +135,19 @@ export class CutoverScheduleRunner {
     router.applyState(state);
     if (event !== null) this.#o.onEvent?.({ type: event, state });
   }
+}
+
+/**
+ * Writes a new schedule (replacing any) into the state file at its first step; a running service's
+ * {@link CutoverScheduleRunner} picks it up at its next check (what `engram-migrate cutover start` does).
+ */
+export async function beginCutoverSchedule(stateFile: string, steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS, maxErrorRate = 0.01, now = Date.now()): Promise<CutoverState> {
+  const first = steps[0];
+  if (first === undefined) throw new ConfigError('steps', 'a schedule needs at least one step');
+  if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) throw new ConfigError('maxErrorRate', `must be a fraction from 0 to 1, got ${maxErrorRate}`);
+  const status = steps.length === 1 && first.durationMs === 0 ? 'completed' : 'running';
+  const schedule: CutoverScheduleState = { steps: [...steps], step: 0, stepStartedAt: new Date(now).toISOString(), status, maxErrorRate, lastCheck: null };
+  return updateCutoverState(stateFile, (s) => ({ ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule }));
 }
 
 /** The operator's lever: sets the share, stopping a running schedule; persisted for the router to pick up. */

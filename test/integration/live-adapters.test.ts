@@ -14,7 +14,8 @@ import { Neo4jGraphDatabase } from '../../src/live/neo4j-graph-database.js';
 import { overlapAtK } from '../../src/live/ranking-similarity.js';
 import { ShadowReadCoordinator } from '../../src/live/shadow-read-coordinator.js';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { testDriver } from '../helpers/neo4j.js';
+import { testDriver, testNeo4jUri } from '../helpers/neo4j.js';
+import { enableBoltNoDelay } from '../../src/live/bolt-no-delay.js';
 
 const LABEL = 'LiveAdapterMemory';
 const SPACE = 'live_adapters';
@@ -55,6 +56,7 @@ async function cleanup(): Promise<void> {
 }
 
 beforeAll(async () => {
+  enableBoltNoDelay(testNeo4jUri());
   driver = testDriver();
   await cleanup();
   neo = new Neo4jGraphDatabase({ driver, label: LABEL });

@@ -1,0 +1,101 @@
+/**
+ * Child processes of the live load test: the Engram double (the test double's own entry point, run
+ * with tsx) and the load service (bench/live-load-service), from TypeScript sources under vitest or from
+ * dist/ when the bench was compiled.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findProjectDir } from '../src/sample/neo4j-server.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const COMPILED = import.meta.url.endsWith('.js');
+
+function nodeArgs(file: string): string[] {
+  return COMPILED ? ['--max-semi-space-size=64', file] : ['--max-semi-space-size=64', '--import', 'tsx', file];
+}
+
+/** Resolves with the first stdout line matching `pattern`; rejects when the process exits first. */
+function waitFor(child: ChildProcess, pattern: RegExp, what: string, timeoutMs: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what}: no ${pattern} after ${timeoutMs} ms`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null, signal: string | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${signal ?? code}) before ${pattern}: ${out.slice(-500)}`));
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+export interface DoubleProcess {
+  url: string;
+  /** POST /__double/faults; a `refuse` outage cuts this very request, which is fine. */
+  setFaults(faults: unknown): Promise<void>;
+  stats(): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the Engram double as its own process. */
+export async function spawnDoubleProcess(): Promise<DoubleProcess> {
+  const main = join(findProjectDir(HERE), 'test', 'helpers', 'engram-double', 'main.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', main, '--port', '0', '--exit-on-stdin-close'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const url = (await waitFor(child, /ENGRAM DOUBLE READY (http:\/\/\S+)/, 'engram double', 30_000))[1]!;
+  child.stdout!.resume();
+  return {
+    url,
+    async setFaults(faults) {
+      await fetch(`${url}/__double/faults`, { method: 'POST', body: JSON.stringify(faults) }).then((r) => r.text()).catch(() => undefined);
+    },
+    async stats() {
+      return (await (await fetch(`${url}/__double/stats`)).json()) as Record<string, unknown>;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface ServiceProcess {
+  pid: number;
+  /** Resolves with the queue stats the service recovered at start. */
+  ready: Promise<Record<string, number>>;
+  /** Resolves with the service's final summary. */
+  done: Promise<Record<string, unknown>>;
+  kill9(): Promise<void>;
+}
+
+/** Starts the load service with `args` (flags of live-load-service). */
+export function spawnService(args: string[]): ServiceProcess {
+  const file = join(HERE, COMPILED ? 'live-load-service.js' : 'live-load-service.ts');
+  if (!existsSync(file)) throw new Error(`no ${file}`);
+  const child = spawn(process.execPath, [...nodeArgs(file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = waitFor(child, /READY (\{.*\})\n/, 'load service', 60_000).then((m) => JSON.parse(m[1]!) as Record<string, number>);
+  const done = ready.then(() => waitFor(child, /DONE (\{.*\})\n/, 'load service', 600_000)).then((m) => JSON.parse(m[1]!) as Record<string, unknown>);
+  done.catch(() => undefined);
+  return {
+    pid: child.pid!,
+    ready,
+    done,
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

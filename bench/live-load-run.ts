@@ -1,0 +1,172 @@
+/**
+ * The live-migration load test of issue 5, as a function (bench/live-load.ts runs it full length; an
+ * integration test runs it shortened): dual writes at `rate`/s for `durationMs` against the real Neo4j
+ * and the Engram double, a secondary outage of `outageMs` from `outageAtMs`, a kill -9 of the service at
+ * `killAtMs` and an immediate restart on the same dead-letter queue; then every write must be in both
+ * stores, and the primary's P99 during the outage must stay within 20% of its P99 before.
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import neo4j from 'neo4j-driver';
+import { Neo4jGraphDatabase } from '../src/live/neo4j-graph-database.js';
+import { LatencyHistogram, type LatencySummary } from '../src/live/latency-histogram.js';
+import { EngramClient } from '../src/target/engram-client.js';
+import { spawnDoubleProcess, spawnService } from './live-load-procs.js';
+
+export interface LiveLoadOptions {
+  neo4jUri: string;
+  workDir: string;
+  rate?: number;
+  durationMs?: number;
+  outageAtMs?: number;
+  outageMs?: number;
+  killAtMs?: number;
+  replayIntervalMs?: number;
+  /** Writes of the first `warmupMs` and of the first `warmupMs` after the restart are not in the P99 windows. */
+  warmupMs?: number;
+  label?: string;
+  space?: string;
+  log?: (line: string) => void;
+}
+
+export interface LiveLoadResult {
+  target: { rate: number; durationMs: number; outageMs: number };
+  writes: { loggedAcked: number; neo4j: number; engram: number; errors: number; achievedRate: number; runningRate: number };
+  missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number };
+  restart: { downMs: number; recovered: Record<string, number> };
+  drainMs: number;
+  latencyMs: { before: LatencySummary; outage: LatencySummary; outageWithRestart: LatencySummary; after: LatencySummary };
+  p99Ratio: number;
+  pass: { allWritesInBoth: boolean; rate: boolean; p99: boolean };
+  ok: boolean;
+}
+
+const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+
+async function neo4jIds(uri: string, label: string): Promise<Set<string>> {
+  const driver = neo4j.driver(uri);
+  try {
+    const result = await driver.executeQuery(`MATCH (n:\`${label}\`) RETURN n.id AS id`);
+    return new Set(result.records.map((r) => String(r.get('id'))));
+  } finally {
+    await driver.close();
+  }
+}
+
+async function engramIds(url: string, space: string): Promise<Map<string, string>> {
+  const client = new EngramClient({ url });
+  const out = new Map<string, string>();
+  try {
+    for (let offset = 0; ; offset += 1000) {
+      const page = await client.listMemories(space, offset, 1000, false);
+      for (const m of page.memories) out.set(m.id, m.content);
+      if (page.memories.length < 1000) return out;
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+interface Logged {
+  id: string;
+  startedAt: number;
+  latency: number;
+}
+
+async function readLog(path: string): Promise<Logged[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => {
+    const [id, at, lat] = line.split(' ');
+    return { id: id!, startedAt: Number(at), latency: Number(lat) };
+  });
+}
+
+function window(rows: Logged[], from: number, to: number, skip: [number, number] | null = null): LatencySummary {
+  const h = new LatencyHistogram();
+  for (const r of rows) if (r.startedAt >= from && r.startedAt < to && !(skip && r.startedAt >= skip[0] && r.startedAt < skip[1])) h.record(r.latency);
+  return h.summary();
+}
+
+async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
+  await rm(o.workDir, { recursive: true, force: true });
+  await mkdir(o.workDir, { recursive: true });
+  const driver = neo4j.driver(o.neo4jUri);
+  try {
+    await driver.executeQuery(`MATCH (n:\`${o.label}\`) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+    await new Neo4jGraphDatabase({ driver, label: o.label }).ensureSchema({ vectorIndex: false });
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Runs the scenario and measures; never throws for a failed criterion (see `ok`). */
+export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
+  const o: Required<LiveLoadOptions> = {
+    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, warmupMs: 3_000,
+    label: 'LiveLoadMemory', space: 'live_load', log: () => undefined, ...options,
+  };
+  await prepare(o);
+  const double = await spawnDoubleProcess();
+  const dlqDir = join(o.workDir, 'dlq');
+  const logs = [join(o.workDir, 'writes-a.log'), join(o.workDir, 'writes-b.log')];
+  const flags = (prefix: string, log: string, durationMs: number): string[] => [
+    '--neo4j-uri', o.neo4jUri, '--engram-url', double.url, '--label', o.label, '--space', o.space, '--dlq-dir', dlqDir,
+    '--rate', String(o.rate), '--duration-ms', String(Math.round(durationMs)), '--id-prefix', prefix, '--log', log,
+    '--replay-interval-ms', String(o.replayIntervalMs),
+  ];
+  try {
+    const first = spawnService(flags('a', logs[0]!, o.durationMs));
+    await first.ready;
+    const t0 = Date.now();
+    o.log(`service 1 (pid ${first.pid}) writing ${o.rate}/s`);
+    await sleepUntil(t0 + o.outageAtMs);
+    await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
+    o.log(`Engram outage for ${o.outageMs / 1000} s`);
+    await sleepUntil(t0 + o.killAtMs);
+    await first.kill9();
+    const killedAt = Date.now();
+    o.log(`kill -9 of service 1 at ${((killedAt - t0) / 1000).toFixed(1)} s`);
+    const second = spawnService(flags('b', logs[1]!, t0 + o.durationMs - Date.now()));
+    const recovered = await second.ready;
+    const restartedAt = Date.now();
+    o.log(`service 2 up after ${restartedAt - killedAt} ms, recovered queue ${JSON.stringify(recovered)}`);
+    const summary = await second.done;
+    o.log(`service 2 done: ${JSON.stringify(summary)}`);
+    const rows = [...(await readLog(logs[0]!)), ...(await readLog(logs[1]!))];
+    const [inNeo, inEngram] = await Promise.all([neo4jIds(o.neo4jUri, o.label), engramIds(double.url, o.space)]);
+    const outageEnd = t0 + o.outageAtMs + o.outageMs;
+    const latencyMs = {
+      before: window(rows, t0 + o.warmupMs, t0 + o.outageAtMs),
+      outage: window(rows, t0 + o.outageAtMs, outageEnd, [killedAt, restartedAt + o.warmupMs]),
+      outageWithRestart: window(rows, t0 + o.outageAtMs, outageEnd),
+      after: window(rows, outageEnd, t0 + o.durationMs + 1),
+    };
+    let contentMismatches = 0;
+    for (const id of [...inNeo].slice(0, 2000)) if (inEngram.has(id) && inEngram.get(id) !== `live load write ${id}`) contentMismatches++;
+    const missing = {
+      inNeo4j: rows.filter((r) => !inNeo.has(r.id)).length,
+      inEngram: [...inNeo].filter((id) => !inEngram.has(id)).length,
+      phantomsInEngram: [...inEngram.keys()].filter((id) => !inNeo.has(id)).length,
+      contentMismatches,
+    };
+    const runningMs = o.durationMs - (restartedAt - killedAt);
+    const acked = rows.length;
+    const p99Ratio = latencyMs.before.p99 === 0 ? Number.POSITIVE_INFINITY : latencyMs.outage.p99 / latencyMs.before.p99;
+    const writes = {
+      loggedAcked: acked, neo4j: inNeo.size, engram: inEngram.size, errors: Number(summary.errors ?? 0),
+      achievedRate: Math.round(inNeo.size / (o.durationMs / 1000)), runningRate: Math.round(inNeo.size / (runningMs / 1000)),
+    };
+    const pass = {
+      allWritesInBoth: missing.inNeo4j === 0 && missing.inEngram === 0 && missing.phantomsInEngram === 0 && missing.contentMismatches === 0 && Number(summary.remaining) === 0,
+      rate: writes.runningRate >= o.rate * 0.98,
+      p99: p99Ratio <= 1.2,
+    };
+    return {
+      target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs },
+      writes, missing, restart: { downMs: restartedAt - killedAt, recovered }, drainMs: Number(summary.drainMs ?? 0),
+      latencyMs, p99Ratio: Math.round(p99Ratio * 1000) / 1000, pass, ok: pass.allWritesInBoth && pass.rate && pass.p99,
+    };
+  } finally {
+    await double.stop();
+  }
+}

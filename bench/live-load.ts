@@ -1,0 +1,59 @@
+/**
+ * Issue 5's load test, full length: ≥ 1,000 dual writes/s for 60 s against the real Neo4j and the Engram
+ * double, a 20 s Engram outage, a kill -9 of the service in the middle, restart, dead-letter drain; then
+ * every write must be in both stores and the primary's P99 during the outage within 20% of before.
+ *
+ *   npx tsc -p tsconfig.json && node dist/bench/live-load.js [--rate 1000] [--duration 60] [--outage-at 15]
+ *     [--outage 20] [--kill-at 25] [--replay-interval 10]
+ *
+ * Uses NEO4J_URI when set; otherwise starts its own Neo4j (port 7730, data dir .runs/neo4j-live-load).
+ * Prints the measurements as JSON and exits 1 when a criterion fails.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findProjectDir, startNeo4j, type Neo4jHandle } from '../src/sample/neo4j-server.js';
+import { runLiveLoad } from './live-load-run.js';
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '60' },
+    'outage-at': { type: 'string', default: '15' },
+    outage: { type: 'string', default: '20' },
+    'kill-at': { type: 'string', default: '25' },
+    'replay-interval': { type: 'string', default: '10' },
+    port: { type: 'string', default: '7730' },
+  },
+});
+const seconds = (name: keyof typeof values): number => {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number ≥ 0, got ${values[name]}`);
+  return n * 1000;
+};
+
+const root = findProjectDir();
+let neo: Neo4jHandle | null = null;
+let uri = process.env.NEO4J_URI ?? '';
+if (uri === '') {
+  neo = await startNeo4j({ port: Number(values.port), dataDir: join(root, '.runs', 'neo4j-live-load'), auth: false, heap: '2g', pageCache: '1g' });
+  uri = neo.uri;
+  console.error(`started Neo4j at ${uri} in ${neo.startSeconds.toFixed(1)} s`);
+}
+try {
+  const result = await runLiveLoad({
+    neo4jUri: uri,
+    workDir: join(root, '.runs', 'live-load'),
+    rate: Number(values.rate),
+    durationMs: seconds('duration'),
+    outageAtMs: seconds('outage-at'),
+    outageMs: seconds('outage'),
+    killAtMs: seconds('kill-at'),
+    replayIntervalMs: seconds('replay-interval'),
+    log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
+  });
+  console.log(JSON.stringify(result, null, 2));
+  console.error(result.ok ? 'PASS' : `FAIL: ${Object.entries(result.pass).filter(([, ok]) => !ok).map(([k]) => k).join(', ')}`);
+  process.exitCode = result.ok ? 0 : 1;
+} finally {
+  await neo?.stop();
+}

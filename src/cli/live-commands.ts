@@ -1,0 +1,179 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import neo4j from 'neo4j-driver';
+import { ConfigError } from '../errors.js';
+import { createLiveNeo4jDriver } from '../live/bolt-no-delay.js';
+import { DeadLetterQueue } from '../live/dead-letter-queue.js';
+import { readDlqLock } from '../live/dlq-lock.js';
+import { DlqReplayer } from '../live/dlq-replayer.js';
+import { EngramGraphDatabase } from '../live/engram-graph-database.js';
+import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
+import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
+import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
+import { configFromFlags, integerArg } from './common-options.js';
+import { EXIT } from './exit-codes.js';
+import { formatTable, printJson } from './output.js';
+import { registerChecklist } from './checklist-command.js';
+
+const DEFAULT_DLQ = '.runs/live/dlq';
+const DEFAULT_STATE = '.runs/live/cutover.json';
+
+function percentArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function fractionArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a fraction from 0 to 1 (0.01 = 1%), got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const out = (line: string): void => void process.stderr.write(line + '\n');
+
+/** Flags naming the stores for `dlq replay` (the same names and environment variables as the other commands). */
+function addStoreOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
+    .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI]')
+    .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
+    .option('--neo4j-label <label>', "label of the service's memory nodes in Neo4j (default Memory)", 'Memory')
+    .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL]')
+    .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]');
+}
+
+async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; json?: boolean }): Promise<void> {
+  const view = await DeadLetterQueue.inspect(flags.dlqDir);
+  const holder = await readDlqLock(flags.dlqDir);
+  const entries = view.list(flags.state as never, flags.list);
+  if (flags.json) return printJson({ dir: flags.dlqDir, heldBy: holder, stats: view.stats, entries });
+  out(`dead-letter queue ${flags.dlqDir}${holder ? ` (held by pid ${holder.pid} since ${holder.since})` : ' (no process holds it)'}`);
+  const s = view.stats;
+  out(`depth ${s.depth}: ${s.queued} queued, ${s.inDoubt} in doubt, ${s.inFlight} in flight; ${s.parked} parked; oldest ${s.oldestQueuedAt ?? '-'}; journal ${(s.journalBytes / 1e6).toFixed(1)} MB`);
+  if (entries.length > 0) {
+    out(formatTable(['seq', 'state', 'kind', 'key', 'space', 'attempts', 'next attempt', 'last error / reason'], entries.map((e) => [e.seq, e.state, e.kind, e.key, e.space ?? '-', e.attempts, e.nextAttemptAt ?? '-', (e.reason ?? e.lastError ?? '').slice(0, 80)])));
+  }
+}
+
+async function dlqReplay(flags: Record<string, unknown>): Promise<void> {
+  const config = configFromFlags(flags);
+  const dlq = await DeadLetterQueue.open(flags.dlqDir as string).catch((err: unknown) => {
+    if ((err as { details?: { pid?: number } }).details?.pid !== undefined) {
+      throw new ConfigError('--dlq-dir', `${(err as Error).message}; that service replays its queue itself (every 10 s); stop it to replay by hand`);
+    }
+    throw err;
+  });
+  const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
+  const driver = createLiveNeo4jDriver(config.source.uri, auth);
+  const neo = new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel as string });
+  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000 } });
+  const toEngram = flags.to !== 'neo4j';
+  try {
+    const unparked = flags.parked ? dlq.unpark() : 0;
+    const before = dlq.stats();
+    const replayer = new DlqReplayer({ dlq, secondary: toEngram ? engram : neo, primary: toEngram ? neo : engram, concurrency: flags.concurrency as number, onRound: (r) => out(`round: ${JSON.stringify(r)}`) });
+    const t0 = performance.now();
+    const remaining = await replayer.drain(parseDuration(flags.timeout as string, '--timeout'));
+    const after = dlq.stats();
+    const result = { to: toEngram ? 'engram' : 'neo4j', unparked, before: before.depth, remaining, parked: after.parked, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+    if (flags.json) printJson(result);
+    else out(`replayed to ${result.to}: depth ${before.depth} → ${remaining} in ${result.seconds} s; ${after.parked} parked${unparked ? ` (${unparked} unparked first)` : ''}`);
+    process.exitCode = remaining === 0 && after.parked === 0 ? EXIT.OK : EXIT.TARGET;
+  } finally {
+    await dlq.close();
+    await engram.close();
+    await driver.close();
+  }
+}
+
+async function dlqPurge(flags: { dlqDir: string; parked?: boolean; all?: boolean; yes?: boolean }): Promise<void> {
+  if (Boolean(flags.parked) === Boolean(flags.all)) throw new ConfigError('--parked/--all', 'give exactly one of --parked or --all');
+  if (flags.all && !flags.yes) throw new ConfigError('--yes', '--all drops writes the secondary never got; add --yes if that is what you want');
+  const dlq = await DeadLetterQueue.open(flags.dlqDir);
+  try {
+    const purged = await dlq.purge(flags.all ? 'all' : 'parked');
+    out(`purged ${purged} ${flags.all ? '' : 'parked '}entries from ${flags.dlqDir}`);
+  } finally {
+    await dlq.close();
+  }
+}
+
+/** `engram-migrate dlq status|replay|purge`. */
+export function registerDlq(program: Command): void {
+  const dlq = program.command('dlq').description("the live dual writer's durable dead-letter queue (writes the secondary store has not got yet)");
+  dlq.command('status')
+    .description('depth, in-doubt, parked and the oldest entries (reads the journal; safe while the service runs)')
+    .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
+    .option('--list <n>', 'entries to list', integerArg, 20)
+    .addOption(new Option('--state <state>', 'list only entries in this state').choices(['intent', 'pending', 'parked']))
+    .option('--json', 'print JSON on stdout')
+    .action(dlqStatus);
+  addStoreOptions(
+    dlq.command('replay')
+      .description('replay the queue to the secondary now and wait until it is empty (the service must be stopped; it replays by itself)')
+      .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
+      .addOption(new Option('--to <store>', 'the secondary the queue holds writes for').choices(['engram', 'neo4j']).default('engram'))
+      .option('--parked', 'put parked entries back first (after fixing their cause)')
+      .option('--concurrency <n>', 'writes in flight', integerArg, 16)
+      .option('--timeout <duration>', 'give up after this long, e.g. 2m', '2m')
+      .option('--json', 'print JSON on stdout'),
+  ).action(dlqReplay);
+  dlq.command('purge')
+    .description('drop parked entries (--parked), or every entry (--all --yes)')
+    .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
+    .option('--parked', 'drop the parked (poison) entries')
+    .option('--all', 'drop every entry not in flight')
+    .option('--yes', 'confirm --all')
+    .action(dlqPurge);
+}
+
+function printState(state: CutoverState | null, file: string, json: boolean): void {
+  if (json) return printJson({ file, state });
+  if (state === null) return out(`no cutover state in ${file}: routers start at their configured share (0% by default)`);
+  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''})`);
+  const s = state.schedule;
+  if (s === null) return;
+  out(`schedule ${s.status}, step ${s.step + 1}/${s.steps.length} since ${s.stepStartedAt}; rolls back above ${(s.maxErrorRate * 100).toFixed(2)}% errors`);
+  out(formatTable(['step', 'percent', 'duration'], s.steps.map((x, i) => [`${i + 1}${i === s.step ? ' <' : ''}`, `${x.percent}%`, x.durationMs === 0 ? 'for good' : `${x.durationMs / 3_600_000} h`])));
+  if (s.lastCheck) out(`last check ${s.lastCheck.at}: ${s.lastCheck.errors}/${s.lastCheck.requests} errors (${(s.lastCheck.errorRate * 100).toFixed(3)}%)`);
+}
+
+/** `engram-migrate cutover status|set|start`. */
+export function registerCutover(program: Command): void {
+  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a state file they watch)');
+  cutover.command('status')
+    .description('the share of reads on the new store, who set it, and the schedule')
+    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { stateFile: string; json?: boolean }) => printState(await readCutoverState(flags.stateFile), flags.stateFile, Boolean(flags.json)));
+  cutover.command('set')
+    .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
+    .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
+    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
+    .option('--reason <text>', 'why (kept in the state and shown by status)')
+    .option('--json', 'print JSON on stdout')
+    .action(async (percent: number, flags: { stateFile: string; reason?: string; json?: boolean }) => {
+      const state = await setCutoverPercent(flags.stateFile, percent, flags.reason ?? null);
+      printState(state, flags.stateFile, Boolean(flags.json));
+    });
+  const defaults = DEFAULT_CUTOVER_STEPS.map((s) => (s.durationMs === 0 ? `${s.percent}` : `${s.percent}:${s.durationMs / 3_600_000}h`)).join(',');
+  cutover.command('start')
+    .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
+    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
+    .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
+    .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01)
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { stateFile: string; steps: string; maxErrorRate: number; json?: boolean }) => {
+      const state = await beginCutoverSchedule(flags.stateFile, parseCutoverSteps(flags.steps), flags.maxErrorRate);
+      printState(state, flags.stateFile, Boolean(flags.json));
+    });
+}
+
+/** Every live-migration command: `dlq`, `cutover`, `checklist`. */
+export function registerLive(program: Command): void {
+  registerDlq(program);
+  registerCutover(program);
+  registerChecklist(program);
+}
