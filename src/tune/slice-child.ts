@@ -1,6 +1,8 @@
 /**
  * Entry of a tune slice's own process: reads a {@link SliceSpec} as JSON on stdin, runs it, prints one
- * JSON line ({@link SliceOutcome}) on stdout. Its own process so that its peak RSS is its own.
+ * JSON line ({@link SliceOutcome}) on stdout. Its own process so that its peak RSS is its own. It exits
+ * as soon as the outcome is printed (stdout is a pipe: written synchronously on Linux), without waiting
+ * for the stopped engine to drain its batches in flight.
  */
 import { errorMessage } from '../errors.js';
 import { runSlice, type SliceSpec } from './slice-runner.js';

@@ -21,10 +21,14 @@ export function sliceStopReason(state: { elapsedMs: number; nodes: number; batch
   return null;
 }
 
+/** Committed batches needed before the rate is taken between the first and the last of them. */
+export const STEADY_MIN_BATCHES = 4;
+
 /**
- * Records/s, P99 batch interval and error rate of one slice. The rate is taken between the first and the
- * last committed batch, so the one-off start (plan, pool, pipeline fill) does not count against settings
- * with big batches; with a single batch it is that batch's nodes over its time since the plan.
+ * Records/s, P99 batch interval and error rate of one slice. With {@link STEADY_MIN_BATCHES} batches or
+ * more the rate is taken between the first and the last, so the one-off start (plan, pool and model,
+ * pipeline fill) does not count against big batches; with fewer (parallel readers commit ragged pages,
+ * so two events can be 1,000 nodes and 1 node apart) it is every node over the time since the plan.
  */
 export function measureSlice(outcome: Pick<SliceOutcome, 'planMs' | 'events' | 'retries' | 'memoriesWritten' | 'targetRejects'>): SliceMeasurement {
   const events = [...outcome.events].sort((a, b) => a.atMs - b.atMs);
@@ -34,8 +38,9 @@ export function measureSlice(outcome: Pick<SliceOutcome, 'planMs' | 'events' | '
   if (!first) return { recordsPerSecond: 0, p99BatchMs: 0, firstBatchMs: 0, batches: 0, nodes: 0, errorRate };
   const last = events[events.length - 1]!;
   const intervals = events.length > 1 ? events.slice(1).map((e, i) => e.atMs - events[i]!.atMs) : [first.atMs - outcome.planMs];
-  const span = events.length > 1 ? last.atMs - first.atMs : first.atMs - outcome.planMs;
-  const counted = events.length > 1 ? last.nodes - first.nodes : first.nodes;
+  const steady = events.length >= STEADY_MIN_BATCHES;
+  const span = steady ? last.atMs - first.atMs : last.atMs - outcome.planMs;
+  const counted = steady ? last.nodes - first.nodes : last.nodes;
   return {
     recordsPerSecond: span > 0 ? (counted * 1000) / span : 0,
     p99BatchMs: percentile(intervals, 99),

@@ -1,6 +1,7 @@
 import type { PartialOptions } from '../config/resolve-config.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { backfill } from '../engine/backfill.js';
+import type { ProgressEvent } from '../engine/backfill-types.js';
 import { MigrateError } from '../errors.js';
 import { createTarget } from '../target/create-target.js';
 import { sliceStopReason } from './slice-measurement.js';
@@ -17,10 +18,17 @@ export interface SliceSpec {
 /** How often time bounds are checked between batches. */
 const TICK_MS = 100;
 
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
 /**
- * One timed backfill slice in this process: the engine runs with the slice's settings and is stopped
- * through its AbortSignal once a bound is reached. Batches committed after the stop decision drain
- * without the pause and are left out of the events. Peak RSS is this process's (threads included).
+ * One timed backfill slice in this process. The outcome is settled at the stop decision, from the last
+ * committed batch: what the engine does after that (draining batches in flight, closing the pool) is
+ * not measured, so the caller should exit the process at once instead of waiting for it (the slice
+ * child does). The engine's signal is aborted too, for callers that keep the process. A slice that
+ * ends before any bound (the whole graph) settles from the engine's summary. Peak RSS is this
+ * process's, worker and reader threads included.
  */
 export async function runSlice(spec: SliceSpec): Promise<SliceOutcome> {
   const config = resolveConfig(spec.config);
@@ -29,42 +37,39 @@ export async function runSlice(spec: SliceSpec): Promise<SliceOutcome> {
   const controller = new AbortController();
   const events: SliceEvent[] = [];
   let planMs = 0;
-  let stoppedBy: SliceStopReason | null = null;
+  let last: ProgressEvent | null = null;
   const started = performance.now();
+  let settle: (outcome: SliceOutcome) => void = () => undefined;
+  const stopped = new Promise<SliceOutcome>((resolve) => (settle = resolve));
+  let stoppedBy: SliceStopReason | null = null;
   const check = (): void => {
     if (stoppedBy !== null) return;
     const reason = sliceStopReason({ elapsedMs: performance.now() - started, nodes: events.at(-1)?.nodes ?? 0, batches: events.length }, spec.limits);
     if (reason === null) return;
     stoppedBy = reason;
+    const c = last?.counters;
+    settle({ ok: true, error: null, stoppedBy: reason, planMs, events, totalNodes: last?.total ?? 0, nodesRead: c?.nodesRead ?? 0, memoriesWritten: c?.memoriesWritten ?? 0, targetRejects: 0, retries, peakRssMb: peakRssMb(), wallMs: performance.now() - started });
     controller.abort(new MigrateError('ABORTED', `tune slice stopped (${reason})`));
   };
   const timer = setInterval(check, TICK_MS);
-  let summary;
-  try {
-    summary = await backfill({
-      config,
-      dryRun: spec.dryRun,
-      overwrite: true,
-      target,
-      signal: controller.signal,
-      onProgress: (e) => {
-        const atMs = performance.now() - started;
-        if (e.phase === 'plan') planMs = atMs;
-        if (e.phase !== 'nodes' || stoppedBy !== null) return;
-        events.push({ atMs, nodes: e.counters.nodesRead });
-        check();
-      },
-    });
-  } finally {
-    clearInterval(timer);
-  }
-  const stopped = stoppedBy !== null;
-  const error = summary.error ? `${summary.error.code}: ${summary.error.message}` : null;
-  return {
-    // An error after the stop is the abort surfacing through an in-flight write.
-    ok: summary.error === null || stopped,
-    error,
-    stoppedBy: stoppedBy ?? 'end',
+  const finished = backfill({
+    config,
+    dryRun: spec.dryRun,
+    overwrite: true,
+    target,
+    signal: controller.signal,
+    onProgress: (e) => {
+      const atMs = performance.now() - started;
+      if (e.phase === 'plan') planMs = atMs;
+      if (e.phase !== 'nodes' || stoppedBy !== null) return;
+      last = e;
+      events.push({ atMs, nodes: e.counters.nodesRead });
+      check();
+    },
+  }).then((summary): SliceOutcome => ({
+    ok: summary.error === null,
+    error: summary.error ? `${summary.error.code}: ${summary.error.message}` : null,
+    stoppedBy: 'end',
     planMs,
     events,
     totalNodes: summary.plan.totalNodes,
@@ -72,7 +77,12 @@ export async function runSlice(spec: SliceSpec): Promise<SliceOutcome> {
     memoriesWritten: summary.counters.memoriesWritten,
     targetRejects: summary.rejectsByCode.TARGET_REJECTED ?? 0,
     retries,
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMb: peakRssMb(),
     wallMs: performance.now() - started,
-  };
+  }));
+  try {
+    return await Promise.race([stopped, finished]);
+  } finally {
+    clearInterval(timer);
+  }
 }

@@ -9,8 +9,8 @@ import { describeProjection, projectBackfill } from './projection.js';
 import { DEFAULT_RECOMMEND_OPTIONS, ineligibility, recommend } from './recommend.js';
 import { runSliceProcess } from './run-slice-process.js';
 import { scratchPrefix, scratchSpace, sliceConfig } from './slice-config.js';
-import { firstEvent, measureSlice } from './slice-measurement.js';
-import { DEFAULT_BATCH_SIZES, defaultConcurrencyGrid, fullGrid, sameSetting, stageSettings, type TuneGridOptions } from './tune-grid.js';
+import { firstEvent, measureSlice, STEADY_MIN_BATCHES } from './slice-measurement.js';
+import { DEFAULT_BATCH_SIZES, defaultConcurrencyGrid, fullGrid, poolCombos, sameSetting, stageSettings, type TuneGridOptions } from './tune-grid.js';
 import type { Recommendation, RecommendOptions, SliceLimits, SliceResult, TuneSetting } from './tune-types.js';
 
 export interface TuneOptions {
@@ -21,7 +21,7 @@ export interface TuneOptions {
   search?: 'staged' | 'full';
   grid?: Partial<Omit<TuneGridOptions, 'cores'>>;
   cores?: number;
-  /** Soft bounds of each slice (default 20 s, 150,000 nodes); a slice always gets two batches if it can. */
+  /** Soft bounds of each slice (default 20 s, 150,000 nodes); a slice waits for four batches unless a hard bound hits. */
   sliceSeconds?: number;
   sliceNodes?: number;
   /** Project for this many nodes instead of the counted graph (e.g. the article's 10,000,000). */
@@ -71,17 +71,24 @@ function resolveGrid(o: TuneOptions): TuneGridOptions {
     if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new ConfigError(`tune.${name}`, `must hold whole numbers ≥ 1, got ${list.join(',')}`);
   }
   if (grid.batchSizes.length === 0) throw new ConfigError('tune.batchSizes', 'needs at least one batch size');
+  if (poolCombos(grid.workers, grid.inferenceThreads, cores).length === 0) {
+    throw new ConfigError('tune.workers', `no pair of workers (${grid.workers.join(',')}) × inference threads (${grid.inferenceThreads.join(',')}) fits ${cores} cores`);
+  }
   return grid;
 }
 
 function sliceLimits(o: TuneOptions): SliceLimits {
   const sliceMs = (o.sliceSeconds ?? 20) * 1000;
   const nodeCap = o.config.target.kind === 'engram' ? o.config.target.capacityPerSpace : Number.MAX_SAFE_INTEGER;
-  return { sliceMs, sliceNodes: o.sliceNodes ?? 150_000, nodeCap, hardMs: Math.max(3 * sliceMs, sliceMs + 60_000), minBatches: 2 };
+  return { sliceMs, sliceNodes: o.sliceNodes ?? 150_000, nodeCap, hardMs: Math.max(3 * sliceMs, sliceMs + 60_000), minBatches: STEADY_MIN_BATCHES };
 }
 
+/** The configured (or default) pool layout when the grid holds it, else the grid's layout using the most threads. */
 function startSetting(o: TuneOptions, grid: TuneGridOptions): TuneSetting {
-  const pool = choosePoolSizing(o.config.engine, grid.cores);
+  const chosen = choosePoolSizing(o.config.engine, grid.cores);
+  const combos = poolCombos(grid.workers, grid.inferenceThreads, grid.cores);
+  const widest = [...combos].sort((a, b) => b.workers * b.inferenceThreads - a.workers * a.inferenceThreads || b.workers - a.workers)[0];
+  const pool = combos.find((c) => c.workers === chosen.workers && c.inferenceThreads === chosen.inferenceThreads) ?? widest ?? chosen;
   const concurrency = o.config.target.kind === 'engram' ? o.config.target.concurrency : null;
   return { batchSize: grid.batchSizes[0]!, ...pool, concurrency };
 }
