@@ -91,10 +91,12 @@ async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
   await rm(o.workDir, { recursive: true, force: true });
   await mkdir(o.workDir, { recursive: true });
   const driver = neo4j.driver(o.neo4jUri);
+  const session = driver.session();
   try {
-    await driver.executeQuery(`MATCH (n:\`${o.label}\`) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`);
+    await session.run(`MATCH (n:\`${o.label}\`) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS`); // implicit transaction only
     await new Neo4jGraphDatabase({ driver, label: o.label }).ensureSchema({ vectorIndex: false });
   } finally {
+    await session.close();
     await driver.close();
   }
 }

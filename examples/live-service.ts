@@ -1,0 +1,93 @@
+/**
+ * A small service using the live-migration library: writes go to Neo4j (awaited) and Engram (in the
+ * background, through the durable dead-letter queue), reads go through the gradual cutover router, with
+ * shadow comparisons on reads served by Neo4j, and Prometheus metrics on /metrics.
+ *
+ *   NEO4J_URI=bolt://127.0.0.1:7687 ENGRAM_URL=http://127.0.0.1:7432 PORT=8080 npx tsx examples/live-service.ts
+ *
+ *   curl -XPOST localhost:8080/memories -d '{"id":"m1","space":"notes","content":"hello","embedding":[...768 numbers]}'
+ *   curl -XPOST localhost:8080/activate -d '{"space":"notes","embedding":[...],"k":10,"user":"u42"}'
+ *   curl localhost:8080/status ; curl localhost:8080/metrics
+ *   npx engram-migrate cutover start --state-file .runs/live/cutover.json   # 1% → 10% → 50% → 100%
+ *   npx engram-migrate cutover set 0 --state-file .runs/live/cutover.json   # instant rollback
+ *   npx engram-migrate dlq status --dlq-dir .runs/live/dlq
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import {
+  createLiveNeo4jDriver, CutoverRouter, CutoverScheduleRunner, DeadLetterQueue, DlqReplayer, DualWriteCoordinator,
+  EngramGraphDatabase, LiveMetrics, Neo4jGraphDatabase, ShadowReadCoordinator,
+} from '../src/live/index.js';
+
+const dir = process.env.LIVE_DIR ?? '.runs/live';
+const metrics = new LiveMetrics({ defaultLabels: { service: 'example' } });
+
+// The two stores. Engram gets few retries and a short timeout: the dead-letter queue retries patiently.
+const driver = createLiveNeo4jDriver(process.env.NEO4J_URI ?? 'bolt://127.0.0.1:7687');
+const neo4j = new Neo4jGraphDatabase({ driver, label: 'Memory' });
+await neo4j.ensureSchema(); // uniqueness on id, 768-d cosine vector index
+const engram = new EngramGraphDatabase({ client: { url: process.env.ENGRAM_URL ?? 'http://127.0.0.1:7432', maxRetries: 1, timeoutMs: 2_000 } });
+
+// Phase 1: dual write. Neo4j decides success; Engram's copy goes through the durable queue.
+const dlq = await DeadLetterQueue.open(join(dir, 'dlq'));
+metrics.watchDlq(() => dlq.stats());
+const writes = new DualWriteCoordinator({ primary: neo4j, secondary: engram, dlq, metrics });
+const replayer = new DlqReplayer({ dlq, secondary: engram, primary: neo4j, metrics }); // every 10 s
+replayer.start();
+
+// Phase 3: shadow reads on 10% of the reads Neo4j serves.
+const shadow = new ShadowReadCoordinator({ primary: writes, secondary: engram, sampleRate: 0.1, discrepancyLog: join(dir, 'discrepancies.ndjson'), metrics });
+
+// Phase 4: gradual cutover; the share lives in a state file that `engram-migrate cutover` changes.
+const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, stateFile: join(dir, 'cutover.json'), sticky: true, metrics });
+await router.start();
+const schedule = new CutoverScheduleRunner({ router, stateFile: join(dir, 'cutover.json'), metrics });
+schedule.start();
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+const serveMetrics = metrics.handler();
+const server = createServer((req, res) => {
+  const route = `${req.method} ${req.url}`;
+  const handle = async (): Promise<void> => {
+    if (route === 'GET /metrics') return serveMetrics(req, res);
+    if (route === 'GET /status') return send(res, 200, { percent: router.percent, dlq: dlq.stats(), writes: writes.stats, shadow: shadow.report() });
+    if (route === 'POST /memories') {
+      const m = await body(req);
+      await router.createMemory({ id: String(m.id), space: String(m.space), content: String(m.content), embedding: m.embedding as number[] });
+      return send(res, 201, { id: m.id });
+    }
+    if (route === 'POST /activate') {
+      const q = await body(req);
+      const result = await router.activate({ space: String(q.space), embedding: q.embedding as number[], k: Number(q.k ?? 10), routingKey: String(q.user ?? '') });
+      return send(res, 200, result);
+    }
+    send(res, 404, { error: `no route ${route}` });
+  };
+  handle().catch((err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }));
+});
+server.listen(Number(process.env.PORT ?? 8080), () => console.log(`live service on http://127.0.0.1:${Number(process.env.PORT ?? 8080)}`));
+
+async function shutdown(): Promise<void> {
+  server.close();
+  await schedule.stop();
+  await router.close();
+  await shadow.close();
+  await writes.close(); // secondary writes in flight end in Engram or in the queue
+  await replayer.stop();
+  await dlq.close();
+  await engram.close();
+  await driver.close();
+  process.exit(0);
+}
+process.once('SIGINT', () => void shutdown());
+process.once('SIGTERM', () => void shutdown());
