@@ -6,12 +6,13 @@
  *   npx tsc -p tsconfig.json && node dist/bench/live-load.js [--rate 1000] [--duration 60] [--outage-at 15]
  *     [--outage 20] [--kill-at 25] [--replay-interval 10]
  *
- * Uses NEO4J_URI when set; otherwise starts its own Neo4j (port 7730, data dir .runs/neo4j-live-load).
+ * Uses NEO4J_URI when set; otherwise starts its own Neo4j (first free port from 7730, data dir
+ * .runs/neo4j-live-load-<port>) and stops it at the end.
  * Prints the measurements as JSON and exits 1 when a criterion fails.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findProjectDir, startNeo4j, type Neo4jHandle } from '../src/sample/neo4j-server.js';
+import { findProjectDir, isPortInUse, startNeo4j, type Neo4jHandle } from '../src/sample/neo4j-server.js';
 import { runLiveLoad } from './live-load-run.js';
 
 const { values } = parseArgs({
@@ -35,7 +36,9 @@ const root = findProjectDir();
 let neo: Neo4jHandle | null = null;
 let uri = process.env.NEO4J_URI ?? '';
 if (uri === '') {
-  neo = await startNeo4j({ port: Number(values.port), dataDir: join(root, '.runs', 'neo4j-live-load'), auth: false, heap: '2g', pageCache: '1g' });
+  let port = Number(values.port);
+  while (await isPortInUse(port)) port++; // another run or another Neo4j holds it
+  neo = await startNeo4j({ port, dataDir: join(root, '.runs', `neo4j-live-load-${port}`), auth: false, heap: '2g', pageCache: '1g' });
   uri = neo.uri;
   console.error(`started Neo4j at ${uri} in ${neo.startSeconds.toFixed(1)} s`);
 }

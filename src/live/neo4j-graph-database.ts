@@ -23,6 +23,14 @@ export interface Neo4jGraphDatabaseOptions {
   overfetch?: number;
   /** A spreading step after the top-k (default none: similarity only, comparable with Engram). */
   spreading?: SpreadingOptions | null;
+  /**
+   * How embeddings travel to Neo4j on writes. `text` (default): comma-joined decimals, turned into the
+   * float list by Cypher (`[x IN split(...) | toFloat(x)]`); `list`: a list parameter. The driver packs a
+   * list element by element through its type transformers, which cost about 0.6 ms of Node CPU per
+   * 768-float row (measured: 1,200 rows/s took 72% of a core); as text the same rows took 34%, and the
+   * stored doubles are identical (JS prints the shortest decimal that parses back to the same double).
+   */
+  embeddingEncoding?: 'text' | 'list';
   /** Memories per write transaction at most (default 250) and transactions in flight (default 2). */
   maxBatch?: number;
   maxWriteTransactions?: number;
@@ -33,7 +41,7 @@ interface MemoryRow {
   id: string;
   space: string;
   content: string;
-  embedding: number[];
+  embedding: number[] | string;
   timestamp: string;
   memoryType: string;
   strength: number;
@@ -117,7 +125,7 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     const s = this.schema;
     const space = s.spaceProperty === null ? '' : `n.${q(s.spaceProperty)} = r.space, `;
     const cypher = `UNWIND $rows AS r MERGE (n:${q(s.label)} {${q(s.idProperty)}: r.id})
-      SET ${space}n.content = r.content, n.${q(s.embeddingProperty)} = r.embedding, n.timestamp = r.timestamp, n.memory_type = r.memoryType, n.strength = r.strength`;
+      SET ${space}n.content = r.content, n.${q(s.embeddingProperty)} = ${this.#options.embeddingEncoding === 'list' ? 'r.embedding' : "[x IN split(r.embedding, ',') | toFloat(x)]"}, n.timestamp = r.timestamp, n.memory_type = r.memoryType, n.strength = r.strength`;
     await this.#run('memory write', true, (session) => session.executeWrite((tx) => tx.run(cypher, { rows })));
   }
 
@@ -126,7 +134,7 @@ export class Neo4jGraphDatabase implements GraphDatabase {
       id: memory.id,
       space: memory.space,
       content: memory.content,
-      embedding: Array.from(memory.embedding),
+      embedding: this.#options.embeddingEncoding === 'list' ? Array.from(memory.embedding) : Array.prototype.join.call(memory.embedding, ','),
       timestamp: memory.timestamp ?? new Date().toISOString(),
       memoryType: memory.memoryType ?? 'memory',
       strength: memory.strength ?? 1,
