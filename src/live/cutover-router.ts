@@ -90,9 +90,11 @@ export class CutoverRouter implements GraphDatabase {
     return this.#state;
   }
 
-  /** Applies a state (from the file or the schedule runner); older revisions than the one applied are ignored. */
+  /**
+   * Applies a state (from the file or the schedule runner). The file is the truth, whatever its revision:
+   * a state file deleted and written again by `cutover set 0` starts from revision 1 and must still win.
+   */
   applyState(state: CutoverState): void {
-    if (this.#state !== null && state.revision < this.#state.revision) return;
     this.#state = state;
     this.setPercent(state.percent);
   }

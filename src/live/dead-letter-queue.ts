@@ -148,8 +148,10 @@ export class DeadLetterQueue {
     entry.claim = null;
     const attempts = entry.attempts + 1;
     const error = errorMessage(err).slice(0, 500);
-    if (!isRetriable(err) || attempts >= this.#options.maxAttempts) {
-      const reason = isRetriable(err) ? `gave up after ${attempts} attempts: ${error}` : `not retriable: ${error}`;
+    // A refused credential is the store's problem, not the entry's: never park the whole queue for it.
+    const retriable = isRetriable(err) || (err as { code?: unknown }).code === 'TARGET_AUTH';
+    if (!retriable || attempts >= this.#options.maxAttempts) {
+      const reason = retriable ? `gave up after ${attempts} attempts: ${error}` : `not retriable: ${error}`;
       this.#state.apply({ e: 'fail', seq, attempts, next: 0, error });
       this.#state.apply({ e: 'park', seq, reason });
       this.#log({ e: 'fail', seq, attempts, next: 0, error }).catch(NOOP);

@@ -63,8 +63,9 @@ export class DualWriteCoordinator implements GraphDatabase {
     return { ...this.#stats };
   }
 
+  /** The defaults are fixed here, so a replay from the queue writes the same timestamp the primary got. */
   async createMemory(memory: LiveMemory): Promise<void> {
-    await this.#write({ kind: 'memory', memory });
+    await this.#write({ kind: 'memory', memory: { ...memory, timestamp: memory.timestamp ?? new Date().toISOString() } });
   }
 
   /** The primary decides; the secondary's answer (`unsupported` for Engram) is counted, not returned. */

@@ -86,6 +86,21 @@ describe('CutoverRouter', () => {
     expect(restarted.state).toMatchObject({ source: 'manual', reason: 'incident 42' });
     await restarted.close();
   });
+
+  it('obeys a state file that was deleted and written again (revision back to 1)', async () => {
+    const stateFile = join(dir, 'cutover.json');
+    for (let i = 0; i < 3; i++) await setCutoverPercent(stateFile, 40);
+    const router = new CutoverRouter({ oldStore, newStore, stateFile, pollMs: 50 });
+    await router.start();
+    expect(router.state?.revision).toBe(3);
+    await rm(stateFile);
+    await setCutoverPercent(stateFile, 0, 'recreated');
+    const t0 = performance.now();
+    while (router.percent !== 0 && performance.now() - t0 < 2_000) await new Promise((r) => setTimeout(r, 10));
+    expect(router.percent).toBe(0);
+    expect(router.state).toMatchObject({ revision: 1, reason: 'recreated' });
+    await router.close();
+  });
 });
 
 describe('CutoverScheduleRunner', () => {

@@ -6,6 +6,7 @@ import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
 import { DlqReplayer } from '../../../src/live/dlq-replayer.js';
 import { DualWriteCoordinator } from '../../../src/live/dual-write-coordinator.js';
 import { LiveMetrics } from '../../../src/live/live-metrics.js';
+import { TargetError } from '../../../src/errors.js';
 import { MemoryGraphDatabase, memory } from './memory-graph-database.js';
 
 let dir: string;
@@ -118,5 +119,30 @@ describe('DualWriteCoordinator', () => {
     expect(round).toMatchObject({ inDoubtKept: 1, inDoubtDropped: 1, replayed: 1 });
     expect([...secondary.memories.keys()]).toEqual(['m1']);
     expect(dlq.stats().entries).toBe(0);
+  });
+});
+
+describe('DualWriteCoordinator defaults and systemic errors', () => {
+  it('fixes the timestamp before logging, so a replay writes the time the primary got', async () => {
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq });
+    secondary.faults = { down: true };
+    const { timestamp: _omit, ...undated } = memory(1);
+    await dual.createMemory(undated);
+    await dual.settle();
+    secondary.faults = {};
+    await new Promise((r) => setTimeout(r, 5));
+    await new DlqReplayer({ dlq, secondary }).drain(5_000);
+    expect(primary.memories.get('m1')!.timestamp).toMatch(/^\d{4}-/);
+    expect(secondary.memories.get('m1')!.timestamp).toBe(primary.memories.get('m1')!.timestamp);
+  });
+
+  it('does not park the queue when the secondary refuses the credentials', async () => {
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq });
+    secondary.createMemory = async () => {
+      throw new TargetError('TARGET_AUTH', 'Engram answered 401 UNAUTHORIZED', { status: 401 });
+    };
+    for (let i = 0; i < 3; i++) await dual.createMemory(memory(i));
+    await dual.settle();
+    expect(dlq.stats()).toMatchObject({ queued: 3, parked: 0 });
   });
 });
