@@ -3,7 +3,7 @@
  * mean-pool, normalise into shared buffers) against ONNX Runtime alone (`InferenceSession.run` on the same
  * model file, pre-tokenised inputs of the same batches, no pooling), with the same batch size and the same
  * total threads in the same layout (pool W workers × T threads ↔ W sessions × T intra-op threads run side
- * by side). Variants run interleaved, best of `--rounds`, so both see the same machine load.
+ * by side, each session in its own thread as each pool worker is). Variants run interleaved, best of `--rounds`, so both see the same machine load.
  * Target: the pool reaches ≥ 85% of ONNX Runtime alone.
  *
  *   npm run build && node dist/bench/embedding.js [--model ./models/bench] [--dtype fp32|q8] [--texts 96]
@@ -14,7 +14,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AutoTokenizer } from '@huggingface/transformers';
-import * as ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { OrtFeedData } from './embedding-ort-worker.js';
 import { ensureModel, MODEL_PRESETS } from '../src/embed/ensure-model.js';
 import { sharedFloat32, WorkerPool } from '../src/engine/worker-pool.js';
 
@@ -46,20 +48,17 @@ interface Layout {
   threads: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
-
-async function tokenise(modelDir: string, texts: string[], batch: number, maxTokens: number): Promise<Feeds[]> {
+async function tokenise(modelDir: string, texts: string[], batch: number, maxTokens: number): Promise<OrtFeedData[]> {
   const tokenizer = await AutoTokenizer.from_pretrained(resolve(modelDir), { local_files_only: true });
-  const feeds: Feeds[] = [];
+  const feeds: OrtFeedData[] = [];
   for (let i = 0; i < texts.length; i += batch) {
     const enc = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true, max_length: maxTokens }) as Record<string, { data: BigInt64Array; dims: number[] }>;
-    const tensor = (name: string): ort.Tensor => new ort.Tensor('int64', enc[name]!.data, enc[name]!.dims);
-    feeds.push({ input_ids: tensor('input_ids'), attention_mask: tensor('attention_mask'), token_type_ids: tensor('token_type_ids') });
+    feeds.push({ dims: enc.input_ids!.dims, inputIds: enc.input_ids!.data, attentionMask: enc.attention_mask!.data, tokenTypeIds: enc.token_type_ids!.data });
   }
   return feeds;
 }
 
-/** Runs `work(i)` for i in [0, n) with `lanes` running at once. */
+/** Runs `work(i)` for i in [0, n) with `width` running at once. */
 async function lanes(n: number, width: number, work: (i: number, lane: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: width }, async (_, lane) => {
@@ -76,24 +75,41 @@ interface Variant {
   close(): Promise<void>;
 }
 
-async function ortVariant(modelFile: string, layout: Layout, feeds: Feeds[], texts: number): Promise<Variant> {
-  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: layout.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
-  const sessions = await Promise.all(Array.from({ length: layout.workers }, () => ort.InferenceSession.create(modelFile, options)));
-  const once = async (i: number, lane: number): Promise<void> => {
-    const out = await sessions[lane]!.run(feeds[i]!);
-    for (const t of Object.values(out)) t.dispose();
-  };
-  await lanes(layout.workers, layout.workers, once); // warm-up: first run of each session
+/** Starts one baseline thread (see embedding-ort-worker.ts) and waits for its warm-up run. */
+function ortThread(modelFile: string, threads: number, feeds: OrtFeedData[]): Promise<Worker> {
+  const file = fileURLToPath(new URL('./embedding-ort-worker.js', import.meta.url));
+  const worker = new Worker(file, { workerData: { modelFile, threads, feeds } });
+  return new Promise((resolvePromise, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => resolvePromise(worker));
+  });
+}
+
+function runOn(worker: Worker, batches: number[]): Promise<void> {
+  return new Promise((resolvePromise) => {
+    worker.once('message', () => resolvePromise());
+    worker.postMessage({ batches });
+  });
+}
+
+async function ortVariant(modelFile: string, layout: Layout, feeds: OrtFeedData[], texts: number): Promise<Variant> {
+  const threads: Worker[] = [];
+  for (let i = 0; i < layout.workers; i++) threads.push(await ortThread(modelFile, layout.threads, feeds));
+  // Batch b goes to thread b mod W: equal batches, so the split is even.
+  const share = threads.map((_, w) => feeds.map((_, b) => b).filter((b) => b % layout.workers === w));
   return {
     name: `ort ${layout.workers}×${layout.threads}`,
     layout,
     kind: 'ort',
     run: async () => {
       const t0 = performance.now();
-      await lanes(feeds.length, layout.workers, once);
+      await Promise.all(threads.map((t, w) => runOn(t, share[w]!)));
       return (texts * 1000) / (performance.now() - t0);
     },
-    close: async () => void (await Promise.all(sessions.map((s) => s.release()))),
+    close: async () => {
+      for (const t of threads) t.postMessage('close');
+      await Promise.all(threads.map((t) => new Promise((r) => t.once('exit', r))));
+    },
   };
 }
 
@@ -134,7 +150,7 @@ async function main(): Promise<void> {
   const maxTokens = Number(values['max-tokens']);
   const texts = makeTexts(Number(values.texts));
   const feeds = await tokenise(model, texts, batch, maxTokens);
-  const tokens = feeds.reduce((n, f) => n + Number(f.attention_mask!.dims[1]) * Number(f.attention_mask!.dims[0]), 0);
+  const tokens = feeds.reduce((n, f) => n + f.dims[0]! * f.dims[1]!, 0);
   log(`${texts.length} texts (${Math.round(tokens / texts.length)} padded tokens each), batch ${batch}, ${dtype}, model ${model}`);
   const modelFile = join(resolve(model), 'onnx', dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx');
   const variants: Variant[] = [];
