@@ -25,7 +25,7 @@ beforeAll(async () => {
   }
 });
 
-describe('tune with the bundle target (CLI)', () => {
+describe('tune with the bundle target', () => {
   it('measures every slice, recommends one, projects the graph, writes the report and both charts, and leaves the real bundle alone', async () => {
     const dir = tempDir('tune-cli');
     const bundle = join(dir, 'real-bundle');
@@ -58,6 +58,19 @@ describe('tune with the bundle target (CLI)', () => {
     expect(readFileSync(report.files.png).subarray(1, 4).toString()).toBe('PNG');
     expect(existsSync(bundle)).toBe(false);
     expect(existsSync(join(dir, 'run', 'tune-slices'))).toBe(false);
+  });
+  it('dry run: reads and maps only, writes nothing, and adds the pause per batch arithmetically', async () => {
+    const dir = tempDir('tune-dry');
+    const config = resolveConfig({ source: { uri: testNeo4jUri(), labels: [LABEL] }, target: { kind: 'bundle', path: join(dir, 'real-bundle') }, model: { path: './models/tiny' }, runDir: join(dir, 'run') });
+    const report = await tune({ config, dryRun: true, grid: { batchSizes: [250], workers: [2], inferenceThreads: [1] }, sliceSeconds: 2, sliceNodes: 1_500, warmup: false });
+    expect(report.slices).toHaveLength(1);
+    const [slice] = report.slices as [TuneReport['slices'][number]];
+    expect(slice.outcome.ok).toBe(true);
+    expect(slice.measurement.batches).toBeGreaterThanOrEqual(2);
+    expect(slice.projection.pauseSeconds).toBeCloseTo(0.8, 9); // 8 batches × 100 ms, none of it measured
+    expect(slice.projection.totalSeconds).toBeCloseTo(slice.projection.startupSeconds + slice.projection.processingSeconds + 0.8, 6);
+    expect(report.notes.join(' ')).toContain('dry run');
+    expect(existsSync(join(dir, 'real-bundle'))).toBe(false);
   });
 });
 
