@@ -16,7 +16,9 @@ export async function readManifest(dir: string, verify = false): Promise<BundleM
   if (manifest.format !== BUNDLE_FORMAT) throw new MigrateError('BUNDLE_INVALID', `${dir}/manifest.json is not an engram-migrate bundle manifest`);
   if (verify) {
     for (const info of [...Object.values(manifest.spaces), manifest.edges]) {
-      const actual = await digestFile(join(dir, info.file));
+      const actual = await digestFile(join(dir, info.file)).catch((cause: unknown) => {
+        throw new MigrateError('BUNDLE_INVALID', `${info.file} is listed in the manifest but cannot be read: ${(cause as Error).message}`, { cause });
+      });
       if (actual.sha256 !== info.sha256 || actual.count !== info.count) {
         throw new MigrateError('BUNDLE_INVALID', `${info.file} does not match the manifest (sha256 ${actual.sha256.slice(0, 12)}… vs ${info.sha256.slice(0, 12)}…, ${actual.count} vs ${info.count} lines): the bundle was changed or is incomplete`);
       }
