@@ -1,5 +1,5 @@
 import type { ResolvedMapping } from '../config/config-schema.js';
-import { buildNodeBatch, type NodeBatchBuffers } from '../engine/node-batch.js';
+import type { NodeBatchBuffers } from '../engine/node-batch.js';
 import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../mapping/node-mapper.js';
 import { EMBEDDING_DIM, type SourceNode } from '../mapping/types.js';
@@ -7,7 +7,7 @@ import { EMBEDDING_ABSENT, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT } from '../../
 import { mapLimit } from './map-limit.js';
 import { poolCosine, poolEmbed } from './pool-vectors.js';
 import { rejectKey, type RejectIndex } from './reject-index.js';
-import type { SourceSampleChunk } from './source-sample-reader.js';
+import type { EdgeExpectation, PreparedChunk } from './source-sample-reader.js';
 import { ABSENT, PRESENT, type SampleTargetReader, type TargetSample } from './target-sample.js';
 import { DEDUP_COSINE, emptyCounters, type FaultKind, type ValidationFault, type ValidationThresholds } from './validation-report.js';
 import type { ValidationLabel } from './validation-plan.js';
@@ -77,11 +77,11 @@ export class SampleChecker {
   }
 
   /** Checks the sampled `keys` of `label`, which occupy rows [firstRow, firstRow + keys.length). */
-  async check(label: ValidationLabel, firstRow: number, keys: readonly string[], chunk: SourceSampleChunk): Promise<void> {
+  async check(label: ValidationLabel, firstRow: number, keys: readonly string[], chunk: PreparedChunk): Promise<void> {
     const { target } = this.#ctx;
-    const flat: SourceNode[] = [];
-    const owners = keys.map((key) => (chunk.nodes.get(key) ?? []).map((node) => flat.push(node) - 1));
-    const batch = buildNodeBatch(flat);
+    const { batch, owners } = chunk;
+    const flat: SourceNode[] = batch.nodes.map((node) => ({ ...node, embedding: undefined }));
+    const edges = chunk.edges ? new Map(chunk.edges) : null;
     const vectors = sharedFloat32(keys.length * D);
     const toGenerate: Array<{ i: number; text: string }> = [];
     const compare: number[] = [];
@@ -90,7 +90,7 @@ export class SampleChecker {
     keys.forEach((key, i) => {
       const row = firstRow + i;
       if (owners[i]!.length === 0) return void this.counters.vanished++;
-      this.#checkEdges(label, row, key, chunk);
+      this.#checkEdges(label, row, key, edges);
       const expected = this.#expect(label, key, row, owners[i]!, flat, batch);
       if (!expected) return;
       if (expected.node.generateFrom === null) vectors.set(batch.embeddings.subarray(expected.j * D, (expected.j + 1) * D), i * D);
@@ -143,9 +143,9 @@ export class SampleChecker {
     this.#fault({ kind: 'content-mismatch', label: label.label, space: label.space, id: key, detail: firstDifference(expected, actual) });
   }
 
-  #checkEdges(label: ValidationLabel, row: number, key: string, chunk: SourceSampleChunk): void {
+  #checkEdges(label: ValidationLabel, row: number, key: string, edges: Map<string, EdgeExpectation> | null): void {
     const counts = this.#ctx.target.edgeCounts;
-    const expectation = chunk.edges?.get(key);
+    const expectation = edges?.get(key);
     if (!counts || !expectation || this.#ctx.sharedKeys.has(`${label.space}\u0000${key}`)) return;
     this.counters.edgeChecked++;
     const actual = counts[row]!;

@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { ResolvedMapping } from '../config/config-schema.js';
+import { buildNodeBatch, type NodeBatchBuffers } from '../engine/node-batch.js';
 import { SourceError, errorMessage } from '../errors.js';
 import { mapRelationship } from '../mapping/edge-mapper.js';
 import type { PropertyValue, SourceNode, SourceRelationship } from '../mapping/types.js';
@@ -37,6 +38,25 @@ async function run<T>(source: Neo4jSource, cypher: string, params: Record<string
   } finally {
     await session.close();
   }
+}
+
+/**
+ * A chunk laid out for the checks: every fetched node in the engine's batch layout (embeddings copied
+ * once into shared memory, so a fetch thread hands them over without a copy), which nodes hold each key,
+ * and the expected edges per key.
+ */
+export interface PreparedChunk {
+  batch: NodeBatchBuffers;
+  /** For key i of the request: indices of its nodes in `batch` (empty: gone from Neo4j). */
+  owners: number[][];
+  edges: Array<[string, EdgeExpectation]> | null;
+}
+
+/** Lays a fetched chunk out as a {@link PreparedChunk}. */
+export function prepareChunk(keys: readonly string[], chunk: SourceSampleChunk): PreparedChunk {
+  const flat: SourceNode[] = [];
+  const owners = keys.map((key) => (chunk.nodes.get(key) ?? []).map((node) => flat.push(node) - 1));
+  return { batch: buildNodeBatch(flat), owners, edges: chunk.edges ? [...chunk.edges] : null };
 }
 
 /** Same shape as the engine's source nodes, so the mapping sees exactly what the backfill saw. */

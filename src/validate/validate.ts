@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing, WorkerPool } from '../engine/worker-pool.js';
@@ -8,7 +9,8 @@ import { createSampleReader } from './create-sample-reader.js';
 import { sampleKeys, type KeySample } from './key-sampler.js';
 import { readCheckpoint, readRejectIndex, type RejectIndex } from './reject-index.js';
 import { SampleChecker } from './sample-checker.js';
-import { fetchSampleChunk, type SourceSampleChunk } from './source-sample-reader.js';
+import { InlineSampleFetcher, ThreadSampleFetcher, type SampleFetcher } from './sample-fetcher.js';
+import type { PreparedChunk } from './source-sample-reader.js';
 import { TargetSample, type SampleTargetReader } from './target-sample.js';
 import { planValidation, type ValidationLabel, type ValidationPlan } from './validation-plan.js';
 import { evaluateChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
@@ -90,19 +92,36 @@ function notesFor(reader: SampleTargetReader, sample: KeySample, plan: Validatio
   return notes;
 }
 
-/** Fetches the sampled nodes chunk by chunk (the next one is read while this one is checked) and checks them. */
-async function checkChunks(source: Neo4jSource, plan: ValidationPlan, chunks: Chunk[], checker: SampleChecker, run: { options: ValidateOptions; withEdges: boolean; total: number }): Promise<void> {
-  const { config, signal, onProgress } = run.options;
-  const fetch = (c: Chunk): Promise<SourceSampleChunk> => fetchSampleChunk(source, plan, c.label, c.keys, { mapping: config.mapping, withEdges: run.withEdges });
-  let next = chunks[0] ? fetch(chunks[0]) : null;
-  for (const [i, chunk] of chunks.entries()) {
+/**
+ * Fetches the sampled nodes chunk by chunk, `parallelism + 1` chunks ahead (read while earlier ones are
+ * checked), and checks them in order.
+ */
+async function checkChunks(fetcher: SampleFetcher, chunks: Chunk[], checker: SampleChecker, run: { options: ValidateOptions; withEdges: boolean; total: number }): Promise<void> {
+  const { signal, onProgress } = run.options;
+  const ahead: Array<Promise<PreparedChunk>> = [];
+  let next = 0;
+  const launch = (): void => {
+    const c = chunks[next++];
+    if (!c) return;
+    const p = fetcher.fetch(c.label, c.keys, run.withEdges);
+    p.catch(() => undefined); // awaited in order below
+    ahead.push(p);
+  };
+  for (let i = 0; i <= fetcher.parallelism; i++) launch();
+  for (const chunk of chunks) {
     throwIfAborted(signal);
-    const fetched = await next!;
-    next = chunks[i + 1] ? fetch(chunks[i + 1]!) : null;
-    next?.catch(() => undefined); // awaited on the next turn
-    await checker.check(chunk.label, chunk.firstRow, chunk.keys, fetched);
+    const prepared = await ahead.shift()!;
+    launch();
+    await checker.check(chunk.label, chunk.firstRow, chunk.keys, prepared);
     onProgress?.({ phase: 'check', done: chunk.firstRow + chunk.keys.length, total: run.total });
   }
+}
+
+/** Fetch threads for large samples (config source.readers; 0 = one per core), the main thread otherwise. */
+function createFetcher(config: ResolvedConfig, source: Neo4jSource, plan: ValidationPlan, sampled: number, chunkSize: number): SampleFetcher {
+  const threads = config.source.readers > 0 ? config.source.readers : availableParallelism();
+  if (threads < 2 || sampled < 2 * chunkSize) return new InlineSampleFetcher(source, plan, config.mapping);
+  return new ThreadSampleFetcher(threads, config, plan);
 }
 
 interface SweepResult {
@@ -166,8 +185,13 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
     maxExplained: options.maxExplained ?? 1000,
     ...(signal ? { signal } : {}),
   });
-  const chunks = chunksOf(plan, sample, options.chunkSize ?? 2000);
-  await timed('checkMs', () => checkChunks(source, plan, chunks, checker, { options, withEdges: reader.edges, total: sample.keys.length }));
+  const chunkSize = options.chunkSize ?? 2000;
+  const fetcher = createFetcher(config, source, plan, sample.keys.length, chunkSize);
+  try {
+    await timed('checkMs', () => checkChunks(fetcher, chunksOf(plan, sample, chunkSize), checker, { options, withEdges: reader.edges, total: sample.keys.length }));
+  } finally {
+    await fetcher.close();
+  }
   const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
   return { plan, sample, checker, spaces };
 }

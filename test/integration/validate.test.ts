@@ -106,7 +106,8 @@ describe('validate against the bundle', () => {
     cpSync(config.target.path, copy, { recursive: true });
     const plant = corruptBundle(copy);
     const corrupt: ResolvedConfig = { ...config, target: { ...config.target, path: copy } };
-    const report = await validate({ config: corrupt, sampleSize: CENSUS });
+    // Small chunks: the sampled nodes are fetched by the fetch threads (a census this small would stay on the main thread).
+    const report = await validate({ config: corrupt, sampleSize: CENSUS, chunkSize: 64 });
     expect(idsOf(report, 'missing')).toEqual([...plant.deleted].sort());
     expect(idsOf(report, 'embedding-mismatch')).toEqual([...plant.alteredEmbedding].sort());
     expect(idsOf(report, 'content-mismatch')).toEqual([...plant.wrongContent].sort());
