@@ -86,7 +86,9 @@ async function sweep(uri: string, label: string, nodes: number, target: { kind: 
   const config = resolveConfig({
     source: { uri, labels: [label] },
     target: target.kind === 'bundle' ? { kind: 'bundle', path: mkdtempSync(join(tmpdir(), 'bench-vbundle-')) } : { kind: 'engram', url: target.url },
-    engine: { batchSize: 10_000, pauseMs: 0, edges: false },
+    // Setup only (not measured). One batch in flight per reader keeps the engine within piscina's bounded
+    // queue: with the defaults a slow target (the double) let readers × batches × slices overflow it.
+    engine: { batchSize: 10_000, pauseMs: 0, edges: false, maxInflightBatches: 1 },
     model: { path: './models/tiny' },
     runDir: mkdtempSync(join(tmpdir(), 'bench-vrun-')),
   });
