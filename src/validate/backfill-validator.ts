@@ -60,6 +60,8 @@ export class BackfillValidator {
   readonly #written = new Map<string, number>();
   #baseline: Map<string, number> | null = null;
   #rejectsFrom = 0;
+  /** Refusals of the first batch: in the log before `#rejectsFrom`, yet part of the first window. */
+  readonly #refusedEarly = new Set<string>();
   #nextAt = 0;
   #windows = 0;
   #pool: WorkerPool | null = null;
@@ -113,16 +115,18 @@ export class BackfillValidator {
     }
   }
 
-  /** Space counts before the first batch: the target's counts now, less what that batch got stored. */
+  /**
+   * The counts the first window grows from: the target's counts now less every memory of the first batch
+   * (those the target refused were never stored, so the counts already lack them: no adjustment).
+   * Refusals of later batches are read from the reject log from here on.
+   */
   async #start(first: CommittedBatch): Promise<void> {
     const { config } = this.#options;
-    const refused = await readRejectIndex(join(config.runDir, 'rejects.ndjson'), config.mapping, { code: 'TARGET_REJECTED' });
+    const log = await readRejectIndex(join(config.runDir, 'rejects.ndjson'), config.mapping, { code: 'TARGET_REJECTED' });
     this.#baseline = await this.#reader.countSpaces([...new Set(first.spaces)]);
-    first.ids.forEach((id, i) => {
-      const space = first.spaces[i]!;
-      if (!refused.keys.has(rejectKey(first.label, id))) this.#baseline!.set(space, (this.#baseline!.get(space) ?? 0) - 1);
-    });
-    this.#rejectsFrom = refused.endOffset;
+    for (const space of first.spaces) this.#baseline.set(space, (this.#baseline.get(space) ?? 0) - 1);
+    this.#rejectsFrom = log.endOffset;
+    for (const id of first.ids) if (log.keys.has(rejectKey(first.label, id))) this.#refusedEarly.add(rejectKey(first.label, id));
     this.#nextAt = first.memoriesWritten - first.ids.length + this.#options.every;
   }
 
@@ -134,6 +138,8 @@ export class BackfillValidator {
     await this.#reader.read(target, spaces);
     const rejects = await readRejectIndex(join(this.#options.config.runDir, 'rejects.ndjson'), this.#options.config.mapping, { from: this.#rejectsFrom, code: 'TARGET_REJECTED' });
     this.#rejectsFrom = rejects.endOffset;
+    for (const key of this.#refusedEarly) rejects.keys.add(key);
+    this.#refusedEarly.clear();
     const counters = emptyCounters();
     const faults: ValidationFault[] = [];
     counters.sampled = entries.length;

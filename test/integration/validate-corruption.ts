@@ -74,7 +74,8 @@ export function corruptBundle(dir: string): BundlePlant {
 
 /**
  * Wraps a target: memories whose id is in `drop` are never sent, those in `wrongContent` are sent with
- * altered content; both are reported as written, as a silently lossy target would.
+ * altered content (both reported as written, as a silently lossy target would), and those in `refuse`
+ * are reported refused (TARGET_REJECTED, as Engram's 4xx answers are), so they land in the reject log.
  */
 export class CorruptingTarget implements Target {
   readonly kind;
@@ -86,6 +87,7 @@ export class CorruptingTarget implements Target {
     readonly inner: Target,
     readonly drop: ReadonlySet<string>,
     readonly wrongContent: ReadonlySet<string>,
+    readonly refuse: ReadonlySet<string> = new Set(),
   ) {
     this.kind = inner.kind;
     this.encoding = inner.encoding;
@@ -94,7 +96,8 @@ export class CorruptingTarget implements Target {
   }
 
   async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult> {
-    const keep = batch.ids.map((id, i) => ({ id, i })).filter(({ id }) => !this.drop.has(id));
+    const keep = batch.ids.map((id, i) => ({ id, i })).filter(({ id }) => !this.drop.has(id) && !this.refuse.has(id));
+    const refused = batch.ids.filter((id) => this.refuse.has(id));
     const bodies = keep.map(({ id, i }) => {
       const body = Buffer.from(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])).toString('utf8');
       if (!this.wrongContent.has(id)) return body;
@@ -105,7 +108,8 @@ export class CorruptingTarget implements Target {
     bodies.forEach((b, k) => (offsets[k + 1] = offsets[k]! + Buffer.byteLength(b)));
     const rewritten: EncodedMemoryBatch = { ids: keep.map((k) => k.id), spaces: keep.map((k) => batch.spaces[k.i]!), bytes: new Uint8Array(Buffer.from(bodies.join(''))), offsets };
     const result = await this.inner.writeMemories(rewritten, gate, signal);
-    return { written: result.written + (batch.ids.length - keep.length), rejects: result.rejects };
+    const rejects = refused.map((id) => ({ kind: 'node' as const, id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED' as const, reason: 'refused by the test target' }));
+    return { written: result.written + (batch.ids.length - keep.length - refused.length), rejects: [...result.rejects, ...rejects] };
   }
 
   open = (...args: Parameters<Target['open']>): ReturnType<Target['open']> => this.inner.open(...args);

@@ -154,14 +154,15 @@ describe('validate against Engram (the double)', () => {
     const engram = await double();
     const config = testConfig({ mapping, target: { kind: 'engram', url: engram.url } });
     const client = new EngramClient({ url: engram.url });
-    const docs = await documents(9);
+    const docs = await documents(12);
     const dedupVictims = docs.slice(0, 3);
     const dropped = new Set(docs.slice(3, 6).map((d) => d.id));
     const wrongContent = new Set(docs.slice(6, 9).map((d) => d.id));
+    const refused = new Set(docs.slice(9, 12).map((d) => d.id)); // refused at write: in the reject log, so not missing
     // Another writer stored near-duplicates first: Engram answers 201 to the migration's writes and keeps these.
     for (const [i, d] of dedupVictims.entries()) await writeMemory(client, 'document', `intruder-${i}`, 'written by someone else', nearDuplicate(d.embedding, i), 0.5);
     const inFlight = new BackfillValidator({ config, every: 150, sampleSize: 1000 });
-    const target = new CorruptingTarget(createTarget(config), dropped, wrongContent);
+    const target = new CorruptingTarget(createTarget(config), dropped, wrongContent, refused);
     expect((await backfill({ config, target, onBatchCommitted: (b) => inFlight.onBatch(b) })).status).toBe('completed');
     await inFlight.finish();
     const topics = (await driver.executeQuery("MATCH (t:Topic) WHERE NOT t.id STARTS WITH 'planted' RETURN t.id AS id ORDER BY id LIMIT 3")).records.map((r) => r.get('id') as string);
@@ -179,12 +180,14 @@ describe('validate against Engram (the double)', () => {
     expect(idsOf(report, 'embedding-mismatch')).toEqual([...topics].sort());
     expect(report.faultsByKind).toEqual({ 'lost-to-dedup': 3, missing: 3, 'content-mismatch': 3, 'embedding-mismatch': 3 });
     expect(statusOf(report)).toMatchObject({ missing: 'fail', embedding: 'fail', content: 'fail', edges: 'not-verifiable', 'space-counts': 'fail' });
+    expect(report.counters.rejectedAtWrite).toBe(3);
     expect(report.spaces.find((s) => s.space === 'document')).toMatchObject({ existingAtStart: 3, difference: -6 });
 
     // During the backfill the same losses were seen window by window, with the same causes.
     const seen = inFlight.reports.flatMap((r) => r.faults);
     expect(seen.filter((f) => f.kind === 'lost-to-dedup').map((f) => f.id).sort()).toEqual(dedupVictims.map((d) => d.id).sort());
     expect(seen.filter((f) => f.kind === 'missing').map((f) => f.id).sort()).toEqual([...dropped].sort());
+    expect(inFlight.reports.reduce((n, r) => n + r.counters.rejectedAtWrite, 0)).toBe(3);
     expect(inFlight.reports.some((r) => !r.passed)).toBe(true);
   });
 
