@@ -4,7 +4,7 @@
  * dist/ when the bench was compiled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findProjectDir } from '../src/sample/neo4j-server.js';
@@ -70,8 +70,20 @@ export async function spawnDoubleProcess(): Promise<DoubleProcess> {
   };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc; null where there is no /proc. */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
 export interface ServiceProcess {
   pid: number;
+  /** CPU seconds used so far (sampled every second; the last sample survives a kill -9). */
+  cpuSeconds(): number;
   /** Resolves with the queue stats the service recovered at start. */
   ready: Promise<Record<string, number>>;
   /** Resolves with the service's final summary. */
@@ -87,8 +99,12 @@ export function spawnService(args: string[]): ServiceProcess {
   const ready = waitFor(child, /READY (\{.*\})\n/, 'load service', 60_000).then((m) => JSON.parse(m[1]!) as Record<string, number>);
   const done = ready.then(() => waitFor(child, /DONE (\{.*\})\n/, 'load service', 600_000)).then((m) => JSON.parse(m[1]!) as Record<string, unknown>);
   done.catch(() => undefined);
+  let cpu = 0;
+  const sampler = setInterval(() => (cpu = cpuSecondsOf(child.pid!) ?? cpu), 1000);
+  child.once('exit', () => clearInterval(sampler));
   return {
     pid: child.pid!,
+    cpuSeconds: () => cpu,
     ready,
     done,
     async kill9() {

@@ -11,7 +11,8 @@ import neo4j from 'neo4j-driver';
 import { Neo4jGraphDatabase } from '../src/live/neo4j-graph-database.js';
 import { LatencyHistogram, type LatencySummary } from '../src/live/latency-histogram.js';
 import { EngramClient } from '../src/target/engram-client.js';
-import { spawnDoubleProcess, spawnService } from './live-load-procs.js';
+import { cpus, loadavg } from 'node:os';
+import { cpuSecondsOf, spawnDoubleProcess, spawnService } from './live-load-procs.js';
 
 export interface LiveLoadOptions {
   neo4jUri: string;
@@ -26,6 +27,8 @@ export interface LiveLoadOptions {
   warmupMs?: number;
   label?: string;
   space?: string;
+  /** The Neo4j server's pid, when this machine runs it: its CPU time goes into the result. */
+  neo4jPid?: number | null;
   log?: (line: string) => void;
 }
 
@@ -37,6 +40,9 @@ export interface LiveLoadResult {
   drainMs: number;
   latencyMs: { before: LatencySummary; outage: LatencySummary; outageWithRestart: LatencySummary; after: LatencySummary };
   p99Ratio: number;
+  /** CPU seconds per process over the run and per write, so the result can be read apart from machine load. */
+  cpu: { serviceSeconds: number; doubleSeconds: number; neo4jSeconds: number | null; msPerWrite: { service: number; double: number; neo4j: number | null }; coresForTarget: number | null };
+  machine: { cores: number; loadAverageStart: number; loadAverageEnd: number };
   pass: { allWritesInBoth: boolean; rate: boolean; p99: boolean };
   ok: boolean;
 }
@@ -105,7 +111,7 @@ async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
 export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
   const o: Required<LiveLoadOptions> = {
     rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, warmupMs: 3_000,
-    label: 'LiveLoadMemory', space: 'live_load', log: () => undefined, ...options,
+    label: 'LiveLoadMemory', space: 'live_load', neo4jPid: null, log: () => undefined, ...options,
   };
   await prepare(o);
   const double = await spawnDoubleProcess();
@@ -117,6 +123,9 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     '--replay-interval-ms', String(o.replayIntervalMs),
   ];
   try {
+    const load0 = loadavg()[0]!;
+    const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
+    const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
     const first = spawnService(flags('a', logs[0]!, o.durationMs));
     await first.ready;
     const t0 = Date.now();
@@ -125,6 +134,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
     o.log(`Engram outage for ${o.outageMs / 1000} s`);
     await sleepUntil(t0 + o.killAtMs);
+    const firstCpu = cpuSecondsOf(first.pid) ?? first.cpuSeconds();
     await first.kill9();
     const killedAt = Date.now();
     o.log(`kill -9 of service 1 at ${((killedAt - t0) / 1000).toFixed(1)} s`);
@@ -134,6 +144,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     o.log(`service 2 up after ${restartedAt - killedAt} ms, recovered queue ${JSON.stringify(recovered)}`);
     const summary = await second.done;
     o.log(`service 2 done: ${JSON.stringify(summary)}`);
+    const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
     const rows = [...(await readLog(logs[0]!)), ...(await readLog(logs[1]!))];
     const [inNeo, inEngram] = await Promise.all([neo4jIds(o.neo4jUri, o.label), engramIds(double.url, o.space)]);
     const outageEnd = t0 + o.outageAtMs + o.outageMs;
@@ -163,7 +174,17 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       rate: writes.runningRate >= o.rate * 0.98,
       p99: p99Ratio <= 1.2,
     };
+    const serviceSeconds = firstCpu + Number(summary.cpuSeconds ?? 0);
+    const neo4jSeconds = neo0 !== null && neo1 !== null ? neo1 - neo0 : null;
+    const perWrite = (seconds: number): number => Math.round((seconds * 1e6) / Math.max(1, inNeo.size)) / 1000;
+    const msPerWrite = { service: perWrite(serviceSeconds), double: perWrite(double1 - double0), neo4j: neo4jSeconds === null ? null : perWrite(neo4jSeconds) };
+    const cpu = {
+      serviceSeconds, doubleSeconds: double1 - double0, neo4jSeconds, msPerWrite,
+      coresForTarget: msPerWrite.neo4j === null ? null : Math.round(((msPerWrite.service + msPerWrite.double + msPerWrite.neo4j) * o.rate) / 10) / 100,
+    };
     return {
+      cpu,
+      machine: { cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0]! },
       target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs },
       writes, missing, restart: { downMs: restartedAt - killedAt, recovered }, drainMs: Number(summary.drainMs ?? 0),
       latencyMs, p99Ratio: Math.round(p99Ratio * 1000) / 1000, pass, ok: pass.allWritesInBoth && pass.rate && pass.p99,

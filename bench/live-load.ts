@@ -52,6 +52,7 @@ try {
     outageMs: seconds('outage'),
     killAtMs: seconds('kill-at'),
     replayIntervalMs: seconds('replay-interval'),
+    neo4jPid: neo?.pid ?? null,
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   });
   console.log(JSON.stringify(result, null, 2));

@@ -43,7 +43,7 @@ function float32Base64(values: Float32Array | number[]): string {
 /** The op as JSON text for the journal; the embedding as base64 of float32 (exact and compact). */
 export function encodeOp(op: DlqOp): string {
   if (op.kind === 'edge') return JSON.stringify({ kind: 'edge', ...op.edge });
-  const { embedding, ...rest } = op.memory;
+  const { embedding, embeddingText: _text, ...rest } = op.memory; // the text is a cache, 2.5× the bytes
   return JSON.stringify({ kind: 'memory', ...rest, embedding_f32: float32Base64(embedding) });
 }
 

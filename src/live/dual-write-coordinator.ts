@@ -1,7 +1,7 @@
 import { isRetriable } from '../errors.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import type { DlqOp } from './dlq-entry.js';
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from './graph-database.js';
 import type { LiveMetrics } from './live-metrics.js';
 
 export interface DualWriteOptions {
@@ -63,9 +63,14 @@ export class DualWriteCoordinator implements GraphDatabase {
     return { ...this.#stats };
   }
 
-  /** The defaults are fixed here, so a replay from the queue writes the same timestamp the primary got. */
+  /**
+   * The defaults are fixed here, so a replay from the queue writes the same timestamp the primary got, and
+   * the embedding is printed once for both stores (a snapshot: a caller reusing its array cannot change
+   * what the background write sends).
+   */
   async createMemory(memory: LiveMemory): Promise<void> {
-    await this.#write({ kind: 'memory', memory: { ...memory, timestamp: memory.timestamp ?? new Date().toISOString() } });
+    const timestamp = memory.timestamp ?? new Date().toISOString();
+    await this.#write({ kind: 'memory', memory: { ...memory, timestamp, embeddingText: embeddingText(memory) } });
   }
 
   /** The primary decides; the secondary's answer (`unsupported` for Engram) is counted, not returned. */

@@ -1,9 +1,22 @@
 import { EngramClient, type EngramClientOptions } from '../target/engram-client.js';
-import { engramRequest } from '../mapping/memory-encoding.js';
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoredLiveMemory } from './graph-database.js';
+import type { engramRequest } from '../mapping/memory-encoding.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from './graph-database.js';
 
 /** Why Engram cannot take an edge (docs/engram-api.md: no HTTP route; gRPC `Associate` stores nothing). */
 export const ENGRAM_EDGE_UNSUPPORTED = 'unsupported: Engram has no edge API (no HTTP route; gRPC Associate stores nothing)';
+
+/**
+ * The body of Engram's remember request for a live memory: byte for byte what {@link engramRequest} writes
+ * (a unit test holds them equal), but from the memory's already printed embedding text, so a dual write
+ * prints its 768 numbers once, not once per store.
+ */
+export function engramRememberBody(memory: LiveMemory): string {
+  return (
+    `{"id":${JSON.stringify(memory.id)},"memory_space_id":${JSON.stringify(memory.space)},"content":${JSON.stringify(memory.content)},` +
+    `"embedding":[${embeddingText(memory)}],"confidence":${memory.strength ?? 1},"timestamp":${JSON.stringify(memory.timestamp ?? new Date().toISOString())},` +
+    `"memory_type":${JSON.stringify(memory.memoryType ?? 'memory')}}`
+  );
+}
 
 export interface EngramGraphDatabaseOptions {
   /** An existing client, or options to build one (the adapter then owns and closes it). */
@@ -31,14 +44,7 @@ export class EngramGraphDatabase implements GraphDatabase {
   }
 
   async createMemory(memory: LiveMemory, signal?: AbortSignal): Promise<void> {
-    const node = {
-      id: memory.id,
-      space: memory.space,
-      content: memory.content,
-      timestamp: memory.timestamp ?? new Date().toISOString(),
-      memoryType: memory.memoryType ?? 'memory',
-    };
-    await this.client.remember(memory.space, engramRequest(node, memory.embedding, memory.strength ?? 1), signal);
+    await this.client.remember(memory.space, engramRememberBody(memory), signal);
   }
 
   async createEdge(_edge: LiveEdge): Promise<EdgeWriteResult> {

@@ -2,7 +2,7 @@ import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import { SourceError, errorMessage } from '../errors.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import { quoteIdentifier as q } from '../source/neo4j-values.js';
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoredLiveMemory } from './graph-database.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from './graph-database.js';
 import { GroupCommitBatcher } from './group-commit-batcher.js';
 import { exactTopK, indexTopK, spread, type ActivationSchema, type SpreadingOptions } from './neo4j-activation.js';
 
@@ -134,7 +134,7 @@ export class Neo4jGraphDatabase implements GraphDatabase {
       id: memory.id,
       space: memory.space,
       content: memory.content,
-      embedding: this.#options.embeddingEncoding === 'list' ? Array.from(memory.embedding) : Array.prototype.join.call(memory.embedding, ','),
+      embedding: this.#options.embeddingEncoding === 'list' ? Array.from(memory.embedding) : embeddingText(memory),
       timestamp: memory.timestamp ?? new Date().toISOString(),
       memoryType: memory.memoryType ?? 'memory',
       strength: memory.strength ?? 1,
