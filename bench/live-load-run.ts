@@ -12,7 +12,7 @@ import { Neo4jGraphDatabase } from '../src/live/neo4j-graph-database.js';
 import { LatencyHistogram, type LatencySummary } from '../src/live/latency-histogram.js';
 import { EngramClient } from '../src/target/engram-client.js';
 import { cpus, loadavg } from 'node:os';
-import { cpuSecondsOf, spawnDoubleProcess, spawnService } from './live-load-procs.js';
+import { cpuSecondsOf, spawnDoubleProcess, spawnService, type DoubleProcess } from './live-load-procs.js';
 
 export interface LiveLoadOptions {
   neo4jUri: string;
@@ -107,86 +107,109 @@ async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
   }
 }
 
+type Resolved = Required<LiveLoadOptions>;
+
+/** What happened, in wall-clock times, and the CPU counters around it. */
+interface Timeline {
+  t0: number;
+  killedAt: number;
+  restartedAt: number;
+  recovered: Record<string, number>;
+  summary: Record<string, unknown>;
+  serviceSeconds: number;
+  doubleSeconds: number;
+  neo4jSeconds: number | null;
+}
+
+/** Service 1 from t0, the outage, kill -9 of service 1, service 2 on the same queue until the end and its drain. */
+async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promise<Timeline> {
+  const flags = (prefix: string, log: string, durationMs: number): string[] => [
+    '--neo4j-uri', o.neo4jUri, '--engram-url', double.url, '--label', o.label, '--space', o.space, '--dlq-dir', join(o.workDir, 'dlq'),
+    '--rate', String(o.rate), '--duration-ms', String(Math.round(durationMs)), '--id-prefix', prefix, '--log', log,
+    '--replay-interval-ms', String(o.replayIntervalMs),
+  ];
+  const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
+  const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
+  const first = spawnService(flags('a', logs[0]!, o.durationMs));
+  await first.ready;
+  const t0 = Date.now();
+  o.log(`service 1 (pid ${first.pid}) writing ${o.rate}/s`);
+  await sleepUntil(t0 + o.outageAtMs);
+  await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
+  o.log(`Engram outage for ${o.outageMs / 1000} s`);
+  await sleepUntil(t0 + o.killAtMs);
+  const firstCpu = cpuSecondsOf(first.pid) ?? first.cpuSeconds();
+  await first.kill9();
+  const killedAt = Date.now();
+  o.log(`kill -9 of service 1 at ${((killedAt - t0) / 1000).toFixed(1)} s`);
+  const second = spawnService(flags('b', logs[1]!, t0 + o.durationMs - Date.now()));
+  const recovered = await second.ready;
+  const restartedAt = Date.now();
+  o.log(`service 2 up after ${restartedAt - killedAt} ms, recovered queue ${JSON.stringify(recovered)}`);
+  const summary = await second.done;
+  o.log(`service 2 done: ${JSON.stringify(summary)}`);
+  const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
+  return {
+    t0, killedAt, restartedAt, recovered, summary,
+    serviceSeconds: firstCpu + Number(summary.cpuSeconds ?? 0),
+    doubleSeconds: double1 - double0,
+    neo4jSeconds: neo0 !== null && neo1 !== null ? neo1 - neo0 : null,
+  };
+}
+
+function cpuReport(o: Resolved, tl: Timeline, writes: number): LiveLoadResult['cpu'] {
+  const perWrite = (seconds: number): number => Math.round((seconds * 1e6) / Math.max(1, writes)) / 1000;
+  const msPerWrite = { service: perWrite(tl.serviceSeconds), double: perWrite(tl.doubleSeconds), neo4j: tl.neo4jSeconds === null ? null : perWrite(tl.neo4jSeconds) };
+  const total = msPerWrite.neo4j === null ? null : msPerWrite.service + msPerWrite.double + msPerWrite.neo4j;
+  return {
+    serviceSeconds: tl.serviceSeconds, doubleSeconds: tl.doubleSeconds, neo4jSeconds: tl.neo4jSeconds, msPerWrite,
+    coresForTarget: total === null ? null : Math.round((total * o.rate) / 10) / 100,
+  };
+}
+
 /** Runs the scenario and measures; never throws for a failed criterion (see `ok`). */
 export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
-  const o: Required<LiveLoadOptions> = {
+  const o: Resolved = {
     rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, warmupMs: 3_000,
     label: 'LiveLoadMemory', space: 'live_load', neo4jPid: null, log: () => undefined, ...options,
   };
   await prepare(o);
   const double = await spawnDoubleProcess();
-  const dlqDir = join(o.workDir, 'dlq');
   const logs = [join(o.workDir, 'writes-a.log'), join(o.workDir, 'writes-b.log')];
-  const flags = (prefix: string, log: string, durationMs: number): string[] => [
-    '--neo4j-uri', o.neo4jUri, '--engram-url', double.url, '--label', o.label, '--space', o.space, '--dlq-dir', dlqDir,
-    '--rate', String(o.rate), '--duration-ms', String(Math.round(durationMs)), '--id-prefix', prefix, '--log', log,
-    '--replay-interval-ms', String(o.replayIntervalMs),
-  ];
   try {
     const load0 = loadavg()[0]!;
-    const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
-    const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
-    const first = spawnService(flags('a', logs[0]!, o.durationMs));
-    await first.ready;
-    const t0 = Date.now();
-    o.log(`service 1 (pid ${first.pid}) writing ${o.rate}/s`);
-    await sleepUntil(t0 + o.outageAtMs);
-    await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
-    o.log(`Engram outage for ${o.outageMs / 1000} s`);
-    await sleepUntil(t0 + o.killAtMs);
-    const firstCpu = cpuSecondsOf(first.pid) ?? first.cpuSeconds();
-    await first.kill9();
-    const killedAt = Date.now();
-    o.log(`kill -9 of service 1 at ${((killedAt - t0) / 1000).toFixed(1)} s`);
-    const second = spawnService(flags('b', logs[1]!, t0 + o.durationMs - Date.now()));
-    const recovered = await second.ready;
-    const restartedAt = Date.now();
-    o.log(`service 2 up after ${restartedAt - killedAt} ms, recovered queue ${JSON.stringify(recovered)}`);
-    const summary = await second.done;
-    o.log(`service 2 done: ${JSON.stringify(summary)}`);
-    const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
+    const tl = await drive(o, double, logs);
     const rows = [...(await readLog(logs[0]!)), ...(await readLog(logs[1]!))];
     const [inNeo, inEngram] = await Promise.all([neo4jIds(o.neo4jUri, o.label), engramIds(double.url, o.space)]);
-    const outageEnd = t0 + o.outageAtMs + o.outageMs;
+    const outageEnd = tl.t0 + o.outageAtMs + o.outageMs;
     const latencyMs = {
-      before: window(rows, t0 + o.warmupMs, t0 + o.outageAtMs),
-      outage: window(rows, t0 + o.outageAtMs, outageEnd, [killedAt, restartedAt + o.warmupMs]),
-      outageWithRestart: window(rows, t0 + o.outageAtMs, outageEnd),
-      after: window(rows, outageEnd, t0 + o.durationMs + 1),
+      before: window(rows, tl.t0 + o.warmupMs, tl.t0 + o.outageAtMs),
+      outage: window(rows, tl.t0 + o.outageAtMs, outageEnd, [tl.killedAt, tl.restartedAt + o.warmupMs]),
+      outageWithRestart: window(rows, tl.t0 + o.outageAtMs, outageEnd),
+      after: window(rows, outageEnd, tl.t0 + o.durationMs + 1),
     };
-    let contentMismatches = 0;
-    for (const id of [...inNeo].slice(0, 2000)) if (inEngram.has(id) && inEngram.get(id) !== `live load write ${id}`) contentMismatches++;
     const missing = {
       inNeo4j: rows.filter((r) => !inNeo.has(r.id)).length,
       inEngram: [...inNeo].filter((id) => !inEngram.has(id)).length,
       phantomsInEngram: [...inEngram.keys()].filter((id) => !inNeo.has(id)).length,
-      contentMismatches,
+      contentMismatches: [...inEngram].filter(([id, content]) => content !== `live load write ${id}`).length,
     };
-    const runningMs = o.durationMs - (restartedAt - killedAt);
-    const acked = rows.length;
+    const runningMs = o.durationMs - (tl.restartedAt - tl.killedAt);
     const p99Ratio = latencyMs.before.p99 === 0 ? Number.POSITIVE_INFINITY : latencyMs.outage.p99 / latencyMs.before.p99;
     const writes = {
-      loggedAcked: acked, neo4j: inNeo.size, engram: inEngram.size, errors: Number(summary.errors ?? 0),
+      loggedAcked: rows.length, neo4j: inNeo.size, engram: inEngram.size, errors: Number(tl.summary.errors ?? 0),
       achievedRate: Math.round(inNeo.size / (o.durationMs / 1000)), runningRate: Math.round(inNeo.size / (runningMs / 1000)),
     };
     const pass = {
-      allWritesInBoth: missing.inNeo4j === 0 && missing.inEngram === 0 && missing.phantomsInEngram === 0 && missing.contentMismatches === 0 && Number(summary.remaining) === 0,
+      allWritesInBoth: Object.values(missing).every((n) => n === 0) && Number(tl.summary.remaining) === 0,
       rate: writes.runningRate >= o.rate * 0.98,
       p99: p99Ratio <= 1.2,
     };
-    const serviceSeconds = firstCpu + Number(summary.cpuSeconds ?? 0);
-    const neo4jSeconds = neo0 !== null && neo1 !== null ? neo1 - neo0 : null;
-    const perWrite = (seconds: number): number => Math.round((seconds * 1e6) / Math.max(1, inNeo.size)) / 1000;
-    const msPerWrite = { service: perWrite(serviceSeconds), double: perWrite(double1 - double0), neo4j: neo4jSeconds === null ? null : perWrite(neo4jSeconds) };
-    const cpu = {
-      serviceSeconds, doubleSeconds: double1 - double0, neo4jSeconds, msPerWrite,
-      coresForTarget: msPerWrite.neo4j === null ? null : Math.round(((msPerWrite.service + msPerWrite.double + msPerWrite.neo4j) * o.rate) / 10) / 100,
-    };
     return {
-      cpu,
+      cpu: cpuReport(o, tl, inNeo.size),
       machine: { cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0]! },
       target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs },
-      writes, missing, restart: { downMs: restartedAt - killedAt, recovered }, drainMs: Number(summary.drainMs ?? 0),
+      writes, missing, restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered }, drainMs: Number(tl.summary.drainMs ?? 0),
       latencyMs, p99Ratio: Math.round(p99Ratio * 1000) / 1000, pass, ok: pass.allWritesInBoth && pass.rate && pass.p99,
     };
   } finally {

@@ -7,8 +7,8 @@ import type { ValidationReport } from '../validate/validation-report.js';
 import { planValidation } from '../validate/validation-plan.js';
 import { probeActivation } from './activation-probe.js';
 import { enableBoltNoDelay } from './bolt-no-delay.js';
-import { checkSample, sampleSourceNodes } from './checklist-integrity.js';
-import { dataRowsFromMeasurement, dataRowsFromReport, performanceRows, staticRows, type ChecklistRow } from './checklist-rows.js';
+import { checkSample, sampleSourceNodes, type SampledNode } from './checklist-integrity.js';
+import { dataRowsFromMeasurement, dataRowsFromReport, performanceRows, staticRows, type ChecklistRow, type SpaceCounts } from './checklist-rows.js';
 import { EngramGraphDatabase } from './engram-graph-database.js';
 import type { ActivationQuery, GraphDatabase } from './graph-database.js';
 import { Neo4jGraphDatabase } from './neo4j-graph-database.js';
@@ -56,6 +56,71 @@ async function vectorIndexFor(source: Neo4jSource, label: string, property: stri
   return rows.find((r) => r.labelsOrTypes?.[0] === label && r.properties?.[0] === property)?.name ?? null;
 }
 
+type Log = (line: string) => void;
+type Plan = Awaited<ReturnType<typeof planValidation>>;
+
+/** Node counts per space on both sides, and Neo4j's relationship count. */
+async function measureCounts(source: Neo4jSource, client: EngramClient, plan: Plan): Promise<{ spaces: SpaceCounts[]; relationships: number }> {
+  const spaces = await Promise.all(
+    [...plan.spaces].map(async ([space, labels]) => ({
+      space,
+      labels,
+      neo4j: plan.labels.filter((l) => l.space === space).reduce((a, l) => a + l.nodes, 0),
+      engram: await client.spaceCount(space),
+    })),
+  );
+  let relationships = 0;
+  for (const l of plan.labels) relationships += await source.countRelationships(l);
+  return { spaces, relationships };
+}
+
+/**
+ * Neo4j's side of activate() per space: each label through its vector index (created on request) or an
+ * exact scan, and a space holding several labels answered with the top k over all of them, as Engram's
+ * recall answers over the space.
+ */
+async function neo4jActivation(source: Neo4jSource, plan: Plan, options: ChecklistOptions, log: Log): Promise<{ store: (q: ActivationQuery) => Pick<GraphDatabase, 'activate'>; exactLabels: string[] }> {
+  const { config } = options;
+  const bySpace = new Map<string, Neo4jGraphDatabase[]>();
+  const exactLabels: string[] = [];
+  for (const l of plan.labels) {
+    const adapter = (activation: 'index' | 'exact', indexName?: string): Neo4jGraphDatabase =>
+      new Neo4jGraphDatabase({ driver: source.driver, database: config.source.database, label: l.label, idProperty: config.mapping.key, embeddingProperty: config.mapping.embeddingProperty, spaceProperty: null, activation, ...(indexName ? { indexName } : {}) });
+    let index = await vectorIndexFor(source, l.label, config.mapping.embeddingProperty);
+    if (index === null && options.createVectorIndex) {
+      log(`creating a vector index on :${l.label}(${config.mapping.embeddingProperty})`);
+      await adapter('index').ensureSchema({ vectorIndex: true });
+      index = `${l.label}_embedding`;
+    }
+    if (index === null) exactLabels.push(l.label);
+    bySpace.set(l.space, [...(bySpace.get(l.space) ?? []), adapter(index === null ? 'exact' : 'index', index ?? undefined)]);
+  }
+  const store = (q: ActivationQuery): Pick<GraphDatabase, 'activate'> => ({
+    activate: async (query) => {
+      const parts = await Promise.all((bySpace.get(q.space) ?? []).map((a) => a.activate(query)));
+      return { hits: parts.flatMap((p) => p.hits).sort((a, b) => b.score - a.score).slice(0, query.k) };
+    },
+  });
+  return { store, exactLabels };
+}
+
+async function measurePerformance(source: Neo4jSource, engram: EngramGraphDatabase, plan: Plan, sample: SampledNode[], options: ChecklistOptions, log: Log): Promise<ChecklistRow[]> {
+  const k = options.k ?? 10;
+  const queries: ActivationQuery[] = sample.filter((n) => n.embedding !== null).map((n) => ({ space: n.space, embedding: n.embedding!, k }));
+  const neo4j = await neo4jActivation(source, plan, options, log);
+  if (queries.length === 0) return performanceRows(null, neo4j.exactLabels);
+  log(`probing activate() on both stores with ${queries.length} queries`);
+  const probe = await probeActivation({
+    oldStore: neo4j.store,
+    newStore: () => engram,
+    queries,
+    latencyQueries: options.latencyQueries ?? 200,
+    throughputMs: options.throughputMs ?? 5_000,
+    concurrency: options.concurrency ?? 8,
+  });
+  return performanceRows(probe, neo4j.exactLabels);
+}
+
 /**
  * The article's migration checklist, measured: node counts per space (Neo4j vs Engram), edge counts,
  * embeddings and properties on a sample (or the latest validate report), P50/P99 latency, throughput and
@@ -73,58 +138,14 @@ export async function runChecklist(options: ChecklistOptions): Promise<Checklist
     await source.connect();
     const plan = await planValidation(source, config);
     log(`counting ${plan.labels.length} labels in Neo4j and ${plan.spaces.size} spaces in Engram`);
-    const spaces = await Promise.all([...plan.spaces].map(async ([space, labels]) => ({
-      space,
-      neo4j: plan.labels.filter((l) => l.space === space).reduce((a, l) => a + l.nodes, 0),
-      engram: await client.spaceCount(space),
-      labels,
-    })));
-    let relationships = 0;
-    for (const l of plan.labels) relationships += await source.countRelationships(l);
+    const { spaces, relationships } = await measureCounts(source, client, plan);
     const sample = await sampleSourceNodes(source, plan.labels, config, options.sampleSize ?? 200);
     log(`sampled ${sample.nodes.length} nodes (${sample.rejected} rejected by the mapping)`);
     const validate = options.useValidateReport === false ? null : await readValidateReport(config.runDir);
-    const measurement = validate === null ? await checkSample(client, sample.nodes, sample.rejected, config.validate.minCosine) : null;
-    const dataRows = validate ? dataRowsFromReport(spaces, relationships, validate.report, validate.path) : dataRowsFromMeasurement(spaces, relationships, measurement!, config);
-
-    const k = options.k ?? 10;
-    const queries: ActivationQuery[] = sample.nodes.filter((n) => n.embedding !== null).map((n) => ({ space: n.space, embedding: n.embedding!, k }));
-    const bySpace = new Map<string, Neo4jGraphDatabase[]>();
-    const exactLabels: string[] = [];
-    for (const l of plan.labels) {
-      let index = await vectorIndexFor(source, l.label, config.mapping.embeddingProperty);
-      const adapter = (activation: 'index' | 'exact', indexName?: string): Neo4jGraphDatabase =>
-        new Neo4jGraphDatabase({ driver: source.driver, database: config.source.database, label: l.label, idProperty: config.mapping.key, embeddingProperty: config.mapping.embeddingProperty, spaceProperty: null, activation, ...(indexName ? { indexName } : {}) });
-      if (index === null && options.createVectorIndex) {
-        log(`creating a vector index on :${l.label}(${config.mapping.embeddingProperty})`);
-        await adapter('index').ensureSchema({ vectorIndex: true });
-        index = `${l.label}_embedding`;
-      }
-      if (index === null) exactLabels.push(l.label);
-      bySpace.set(l.space, [...(bySpace.get(l.space) ?? []), adapter(index === null ? 'exact' : 'index', index ?? undefined)]);
-    }
-    // A space holding several labels: the top k over all of them, as Engram's recall over the space.
-    const neo4jSpace = (q: ActivationQuery): Pick<GraphDatabase, 'activate'> => ({
-      activate: async (query) => {
-        const parts = await Promise.all((bySpace.get(q.space) ?? []).map((a) => a.activate(query)));
-        return { hits: parts.flatMap((p) => p.hits).sort((a, b) => b.score - a.score).slice(0, query.k) };
-      },
-    });
-    let perfRows: ChecklistRow[];
-    if (queries.length === 0) perfRows = performanceRows(null, exactLabels);
-    else {
-      log(`probing activate() on both stores with ${queries.length} queries`);
-      const probe = await probeActivation({
-        oldStore: neo4jSpace,
-        newStore: () => engram,
-        queries,
-        latencyQueries: options.latencyQueries ?? 200,
-        throughputMs: options.throughputMs ?? 5_000,
-        concurrency: options.concurrency ?? 8,
-      });
-      perfRows = performanceRows(probe, exactLabels);
-    }
-    const rows = [...dataRows, ...perfRows, ...staticRows()];
+    const dataRows = validate
+      ? dataRowsFromReport(spaces, relationships, validate.report, validate.path)
+      : dataRowsFromMeasurement(spaces, relationships, await checkSample(client, sample.nodes, sample.rejected, config.validate.minCosine), config);
+    const rows = [...dataRows, ...(await measurePerformance(source, engram, plan, sample.nodes, options, log)), ...staticRows()];
     return { rows, passed: rows.every((r) => r.status !== 'fail'), measuredAt: new Date().toISOString() };
   } finally {
     await engram.close();
