@@ -44,8 +44,9 @@ export class WorkerPool {
       filename: workerFilename(),
       minThreads: sizing.workers,
       maxThreads: sizing.workers,
-      // Tasks queue here when every worker is busy; the engine bounds what it submits.
-      maxQueue: 'auto',
+      // Tasks queue here when every worker is busy. The engine bounds what it submits (pipeline depth ×
+      // slices per page); piscina's 'auto' limit (threads², 4 on two cores) would throw under a slow target.
+      maxQueue: Number.MAX_SAFE_INTEGER,
       idleTimeout: 60_000,
       workerData: { model: model ? { ...model, threads: sizing.inferenceThreads } : undefined },
     });
