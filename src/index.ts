@@ -37,3 +37,5 @@ export { Neo4jSource } from './source/neo4j-source.js';
 
 export { MigrateError, ConfigError, SourceError, TargetError, CapacityError, AbortError, isRetriable } from './errors.js';
 export type { ErrorCode } from './errors.js';
+
+export * from './live/index.js';
