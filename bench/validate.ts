@@ -10,7 +10,7 @@
  *     [--no-engram] [--no-sweep]
  * Prints a table and one JSON line; writes bench/results/validate.json.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -93,20 +93,29 @@ async function sweep(uri: string, label: string, nodes: number, target: { kind: 
     runDir: mkdtempSync(join(tmpdir(), 'bench-vrun-')),
   });
   log(`  backfill ${nodes} nodes into ${target.kind} (setup, not measured)`);
-  let t0 = performance.now();
+  const t0 = performance.now();
   const summary = await backfill({ config });
   if (summary.status !== 'completed') throw new Error(`backfill ${summary.status}: ${summary.error?.message ?? ''}`);
   log(`    ${summary.counters.memoriesWritten} memories in ${seconds(t0)} s`);
   const result: Record<string, unknown> = { target: target.kind };
+  try {
+    await sweepSizes(config, nodes, target.kind, result);
+  } finally {
+    rmSync(config.runDir, { recursive: true, force: true });
+    if (target.kind === 'bundle') rmSync(config.target.path, { recursive: true, force: true });
+  }
+  return result;
+}
+
+async function sweepSizes(config: ReturnType<typeof resolveConfig>, nodes: number, kind: string, result: Record<string, unknown>): Promise<void> {
   for (const size of [1000, nodes]) {
-    t0 = performance.now();
+    const t0 = performance.now();
     const report = await validate({ config, sampleSize: size });
     const s = seconds(t0);
     if (!report.passed) throw new Error(`sweep of ${size} found faults: ${JSON.stringify(report.faultsByKind)}`);
-    log(`  sweep of ${report.sample.sampled} sampled nodes against ${target.kind}: ${s} s (${JSON.stringify(report.timings)})`);
+    log(`  sweep of ${report.sample.sampled} sampled nodes against ${kind}: ${s} s (${JSON.stringify(report.timings)})`);
     result[size === nodes ? 'full' : 'default'] = { sampled: report.sample.sampled, seconds: s, nodesPerSecond: Math.round(report.sample.sampled / s), timings: report.timings };
   }
-  return result;
 }
 
 async function main(): Promise<void> {
