@@ -1,3 +1,4 @@
+import { joinNumbers } from '../mapping/memory-encoding.js';
 import type { EdgeRecord, MemoryRecord } from '../mapping/types.js';
 
 /**
@@ -28,16 +29,9 @@ export interface LiveMemory {
   embeddingText?: string;
 }
 
-/**
- * The embedding as comma-joined decimals (what `join(',')` prints): the memory's own text when it has one,
- * else printed now. A plain loop: V8's Float32Array join took 95 µs for 768 numbers, this 26 µs.
- */
+/** The embedding as comma-joined decimals: the memory's own text when it has one, else printed now. */
 export function embeddingText(memory: Pick<LiveMemory, 'embedding' | 'embeddingText'>): string {
-  if (memory.embeddingText !== undefined) return memory.embeddingText;
-  const e = memory.embedding;
-  let text = e.length > 0 ? String(e[0]) : '';
-  for (let i = 1; i < e.length; i++) text += ',' + e[i];
-  return text;
+  return memory.embeddingText ?? joinNumbers(memory.embedding);
 }
 
 /** An edge (the article's Edge struct), as mapped by the backfill's edge mapper. */
