@@ -47,6 +47,13 @@ export interface VariantResult {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/** Empties the double between variants. A fresh connection each time: a pooled keep-alive socket may
+ * have been closed by the double while the last variant ran. */
+async function resetDouble(url: string): Promise<void> {
+  const response = await fetch(`${url}/__double/reset`, { method: 'POST', headers: { connection: 'close' } });
+  if (!response.ok) throw new Error(`resetting the Engram double answered ${response.status}`);
+}
+
 function runVariant(variant: string, options: Record<string, unknown>): VariantResult {
   log(`  ${variant} → ${String(options.target)} (${String(options.label)})`);
   const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', variant, JSON.stringify(options)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
@@ -81,9 +88,9 @@ async function main(): Promise<void> {
       results[key('engine', 'bundle')] = runVariant('engine', { ...base, target: 'bundle' });
       if (!values['no-seed']) results[key('seed', 'bundle')] = runVariant('seed', { ...base, target: 'bundle' });
       if (double) {
-        await fetch(`${double.url}/__double/reset`, { method: 'POST' });
+        await resetDouble(double.url);
         results[key('engine', 'engram')] = runVariant('engine', { ...base, target: 'engram', engramUrl: double.url });
-        await fetch(`${double.url}/__double/reset`, { method: 'POST' });
+        await resetDouble(double.url);
         if (!values['no-seed']) results[key('seed', 'engram')] = runVariant('seed', { ...base, target: 'engram', engramUrl: double.url });
       }
     }
