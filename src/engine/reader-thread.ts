@@ -28,13 +28,13 @@ parentPort!.on('message', (request: ReaderRequest | 'close') => {
   }
   source.nodePage(request.scope, request.after, request.limit, request.uniqueKey, request.upper).then(
     (page) => {
-      if (!page) return parentPort!.postMessage({ id: request.id, page: null });
+      if (!page) return parentPort!.postMessage({ id: request.id, value: null });
       const batch = buildNodeBatch(page.nodes);
-      parentPort!.postMessage({ id: request.id, page: { ...batch, lastKey: page.lastKey } });
+      parentPort!.postMessage({ id: request.id, value: { ...batch, lastKey: page.lastKey } });
     },
     (err: unknown) => {
       const e = err as MigrateError;
-      parentPort!.postMessage({ id: request.id, error: { code: e.code ?? 'SOURCE_QUERY_FAILED', message: e.message, retriable: e.retriable ?? false } });
+      parentPort!.postMessage({ id: request.id, error: { message: e.message, retriable: e.retriable ?? false } });
     },
   );
 });

@@ -37,7 +37,7 @@ parentPort!.on('message', (request: FetchRequest | 'close') => {
     return;
   }
   fetchSampleChunk(source, plan, asLabel(request.label), request.keys, { mapping: data.mapping, withEdges: request.withEdges }).then(
-    (chunk) => parentPort!.postMessage({ id: request.id, chunk: prepareChunk(request.keys, chunk) }),
+    (chunk) => parentPort!.postMessage({ id: request.id, value: prepareChunk(request.keys, chunk) }),
     (err: unknown) => {
       const e = err as MigrateError;
       parentPort!.postMessage({ id: request.id, error: { code: e.code ?? 'SOURCE_QUERY_FAILED', message: e.message, retriable: e.retriable ?? false } });
