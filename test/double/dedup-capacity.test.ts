@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { cosine, remember, unitVector, vectorAtCosine } from './double-client.js';
+import { cosine, remember, unitVector, vectorAtCosine, sharedDouble } from './double-client.js';
 
-let double: EngramDouble;
-beforeAll(async () => {
-  double = await startEngramDouble();
-});
-afterAll(async () => {
-  await double.stop();
-});
-beforeEach(() => {
-  double.store.clear();
-  double.resetStats();
-});
+const double = sharedDouble();
 
 const base = unitVector(100);
 

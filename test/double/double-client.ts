@@ -4,7 +4,34 @@
  */
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { fillGaussian } from '../helpers/engram-double/index.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { fillGaussian, startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
+
+/**
+ * One in-process double for a test file: started before its tests, stopped after them, and given an
+ * empty store, no faults and zeroed counters before each test. Returns a stand-in whose members reach the
+ * running double (methods bound to it).
+ */
+export function sharedDouble(): EngramDouble {
+  let instance: EngramDouble | undefined;
+  beforeAll(async () => {
+    instance = await startEngramDouble();
+  });
+  afterAll(async () => {
+    await instance?.stop();
+  });
+  beforeEach(() => {
+    instance!.store.clear();
+    instance!.setFaults(null);
+    instance!.resetStats();
+  });
+  return new Proxy({} as EngramDouble, {
+    get: (_, key) => {
+      const value: unknown = Reflect.get(instance!, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(instance) : value;
+    },
+  });
+}
 
 /** An answer read fully. */
 export interface Reply {

@@ -1,15 +1,8 @@
 import { request } from 'undici';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { call, remember, unitVector } from './double-client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { call, remember, unitVector, sharedDouble } from './double-client.js';
 
-let double: EngramDouble;
-beforeAll(async () => {
-  double = await startEngramDouble();
-});
-afterAll(async () => {
-  await double.stop();
-});
+const double = sharedDouble();
 beforeEach(() => {
   double.setFaults(null);
   double.resetStats();

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EPISODE_PLACEHOLDER_EMBEDDING, MEMORY_PLACEHOLDER_EMBEDDING, startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { call, remember, unitVector } from './double-client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { EPISODE_PLACEHOLDER_EMBEDDING, MEMORY_PLACEHOLDER_EMBEDDING } from '../helpers/engram-double/index.js';
+import { call, remember, unitVector, sharedDouble } from './double-client.js';
 
-let double: EngramDouble;
-beforeAll(async () => {
-  double = await startEngramDouble();
-});
-afterAll(async () => {
-  await double.stop();
-});
+const double = sharedDouble();
 beforeEach(() => {
   double.store.clear();
   double.setFaults(null);

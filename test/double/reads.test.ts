@@ -1,15 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { call, remember, unitVector, vectorAtCosine } from './double-client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { call, remember, unitVector, vectorAtCosine, sharedDouble } from './double-client.js';
 
-let double: EngramDouble;
-beforeAll(async () => {
-  double = await startEngramDouble();
-});
-afterAll(async () => {
-  await double.stop();
-});
-beforeEach(() => double.store.clear());
+const double = sharedDouble();
 
 describe('GET /api/v1/memories/{id}', () => {
   it('returns {id, content, confidence, timestamp, memory_type} and no embedding', async () => {

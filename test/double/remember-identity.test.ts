@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MEMORY_PLACEHOLDER_EMBEDDING, startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { call, remember, unitVector } from './double-client.js';
+import { describe, expect, it } from 'vitest';
+import { MEMORY_PLACEHOLDER_EMBEDDING } from '../helpers/engram-double/index.js';
+import { call, remember, unitVector, sharedDouble } from './double-client.js';
 
-let double: EngramDouble;
-beforeAll(async () => {
-  double = await startEngramDouble();
-});
-afterAll(async () => {
-  await double.stop();
-});
-beforeEach(() => double.store.clear());
+const double = sharedDouble();
 
 describe('remember: ids, answer shape, dropped fields', () => {
   it('keeps an explicit id and answers 201 with the documented shape', async () => {
