@@ -16,17 +16,26 @@ export class RejectLog {
     this.#appender = appender;
   }
 
-  /** `path` null: count and sample only (dry run). */
+  /**
+   * `path` null: count and sample only (dry run). On resume the lines kept up to `resumeLength` are
+   * counted again, so the counts and sample cover the whole run, not only the resumed part.
+   */
   static async open(path: string | null, resumeLength: number | null): Promise<RejectLog> {
-    return new RejectLog(path === null ? null : await NdjsonAppender.open(path, resumeLength));
+    const log = new RejectLog(path === null ? null : await NdjsonAppender.open(path, resumeLength));
+    if (path !== null && resumeLength) log.#count(await readRejectLog(path));
+    return log;
   }
 
-  async add(rejects: readonly RejectRecord[]): Promise<void> {
-    if (rejects.length === 0) return;
+  #count(rejects: readonly RejectRecord[]): void {
     for (const r of rejects) {
       this.byCode.set(r.code, (this.byCode.get(r.code) ?? 0) + 1);
       if (this.sample.length < 100) this.sample.push(r);
     }
+  }
+
+  async add(rejects: readonly RejectRecord[]): Promise<void> {
+    if (rejects.length === 0) return;
+    this.#count(rejects);
     await this.#appender?.append(rejects.map((r) => JSON.stringify({ at: new Date().toISOString(), ...r }) + '\n').join(''));
   }
 
