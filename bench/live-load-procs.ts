@@ -12,8 +12,11 @@ import { findProjectDir } from '../src/sample/neo4j-server.js';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const COMPILED = import.meta.url.endsWith('.js');
 
+/** Extra node flags for the service processes, e.g. LIVE_LOAD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const EXTRA_NODE_ARGS = (process.env.LIVE_LOAD_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 function nodeArgs(file: string): string[] {
-  return COMPILED ? ['--max-semi-space-size=64', file] : ['--max-semi-space-size=64', '--import', 'tsx', file];
+  return COMPILED ? ['--max-semi-space-size=64', ...EXTRA_NODE_ARGS, file] : ['--max-semi-space-size=64', ...EXTRA_NODE_ARGS, '--import', 'tsx', file];
 }
 
 /** Resolves with the first stdout line matching `pattern`; rejects when the process exits first. */

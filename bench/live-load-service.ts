@@ -116,7 +116,7 @@ const drainMs = performance.now() - drainStart;
 clearInterval(logTimer);
 flushLog();
 const cpu = process.cpuUsage();
-const summary = { issued, acked, errors, generatedMs, drainMs, remaining, recovered, dual: dual.stats, dlq: dlq.stats(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+const summary = { issued, acked, errors, generatedMs, drainMs, remaining, recovered, dual: dual.stats, dlq: dlq.stats(), cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6 };
 await dlq.close();
 await engram.close();
 await driver.close();

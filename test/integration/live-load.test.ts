@@ -42,6 +42,7 @@ it('keeps every dual write through an Engram outage and a kill -9 of the service
     killAtMs: 8_000,
     replayIntervalMs: 2_000,
     warmupMs: 2_000,
+    leadInMs: 3_000,
   });
   console.log(`live-load (shortened): ${JSON.stringify({ writes: result.writes, restart: result.restart, p99Ratio: result.p99Ratio, latencyMs: result.latencyMs })}`);
   // the kill found writes queued for Engram (the outage) and writes whose primary outcome it cut off
