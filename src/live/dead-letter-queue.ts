@@ -1,11 +1,11 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage, isRetriable } from '../errors.js';
+import { MigrateError, errorMessage, isRetriable } from '../errors.js';
 import { backoffDelay } from '../engine/retry.js';
-import { encodeOp, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
-import { DLQ_FILES, DlqJournal } from './dlq-journal.js';
+import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
+import { DLQ_FILES, DlqJournal, readJournalLines } from './dlq-journal.js';
 import { acquireDlqLock } from './dlq-lock.js';
-import { DlqState, type DlqStats } from './dlq-state.js';
+import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
 
 export interface DeadLetterQueueOptions {
   /** Attempts (after the first live one) before a retriable failure parks an entry (default 50). */
@@ -50,7 +50,7 @@ export class DeadLetterQueue {
     this.#release = release;
     this.#options = options;
     journal.setCompaction(
-      () => state.snapshotLines(),
+      () => state.snapshot(),
       (bytes) => bytes > options.compactAboveBytes && bytes > 4 * state.liveBytes,
     );
   }
@@ -68,14 +68,8 @@ export class DeadLetterQueue {
     await mkdir(dir, { recursive: true });
     const release = await acquireDlqLock(dir);
     try {
-      const { journal, lines } = await DlqJournal.open(dir);
-      let state: DlqState;
-      try {
-        state = DlqState.fromLines(lines, journal.path);
-      } catch (err) {
-        await journal.close();
-        throw err;
-      }
+      const state = new DlqState();
+      const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)));
       return new DeadLetterQueue(dir, journal, state, release, resolved);
     } catch (err) {
       await release();
@@ -86,23 +80,45 @@ export class DeadLetterQueue {
   /** Reads a queue without taking its lock or writing (for `dlq status` while a service runs). */
   static async inspect(dir: string): Promise<{ stats: DlqStats; list: (state?: DlqEntryState, limit?: number) => DlqEntrySummary[] }> {
     const path = join(dir, DLQ_FILES.journal);
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
-    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-    const state = DlqState.fromLines(complete.split('\n').filter(Boolean), path);
-    return { stats: state.stats(Buffer.byteLength(complete)), list: (s, limit) => listOf(state, s, limit) };
+    const state = new DlqState();
+    const handle = await open(path, 'r').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+    let bytes = 0;
+    if (handle !== null) {
+      try {
+        bytes = await readJournalLines(handle, state.lineReader(path));
+      } finally {
+        await handle.close();
+      }
+    }
+    return { stats: state.stats(bytes), list: (s, limit) => listOf(state, s, limit) };
   }
 
-  #log(event: DlqEvent, raw?: string): Promise<void> {
-    return this.#journal.append(raw ?? JSON.stringify(event));
+  #log(event: DlqEvent): Promise<void> {
+    return this.#journal.append(JSON.stringify(event));
   }
 
-  /** Logs a write before the primary gets it; resolves (durably) with its sequence number. */
+  /**
+   * Logs a write before the primary gets it; resolves (durably) with its sequence number. From then on
+   * the op lives in the journal only (the caller holds its own copy for the first attempt).
+   */
   async recordIntent(op: DlqOp): Promise<number> {
     const seq = this.#state.maxSeq + 1;
     const opJson = encodeOp(op);
     const at = this.#options.now();
-    this.#state.add({ seq, at, opJson, state: 'intent', attempts: 0, next: 0, error: null, reason: null, claim: 'live' });
-    await this.#log({ e: 'add', seq, at, op: null }, `{"e":"add","seq":${seq},"at":${at},"op":${opJson}}`);
+    const { key, space } = opKey(op);
+    const entry = { seq, at, kind: op.kind, key, space, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
+    this.#state.add(entry);
+    const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
+    await this.#journal.append({
+      line: `${prefix}${opJson}}`,
+      payloadStart: prefix.length,
+      onWritten: (ref) => {
+        const current = this.#state.entries.get(seq);
+        if (current === undefined || current.opJson === null) return; // gone, or moved by a compaction
+        current.ref = ref;
+        current.opJson = null;
+      },
+    });
     return seq;
   }
 
@@ -165,28 +181,58 @@ export class DeadLetterQueue {
   }
 
   /** Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay round. */
-  claimReady(limit: number, dueBy = this.#options.now()): ClaimedEntry[] {
-    const now = dueBy;
-    const out: ClaimedEntry[] = [];
+  claimReady(limit: number, dueBy = this.#options.now()): Promise<ClaimedEntry[]> {
+    const claimed: DlqEntry[] = [];
     for (const x of this.#state.entries.values()) {
-      if (out.length >= limit) break;
-      if (x.state !== 'pending' || x.claim !== null || x.next > now) continue;
+      if (claimed.length >= limit) break;
+      if (x.state !== 'pending' || x.claim !== null || x.next > dueBy) continue;
       x.claim = 'replay';
-      out.push({ seq: x.seq, op: this.#state.op(x), attempts: x.attempts });
+      claimed.push(x);
     }
-    return out;
+    return this.#withOps(claimed);
   }
 
   /** Claims up to `limit` in-doubt entries (intent logged, primary outcome lost in a crash). */
-  claimInDoubt(limit: number): ClaimedEntry[] {
-    const out: ClaimedEntry[] = [];
+  claimInDoubt(limit: number): Promise<ClaimedEntry[]> {
+    const claimed: DlqEntry[] = [];
     for (const x of this.#state.entries.values()) {
-      if (out.length >= limit) break;
+      if (claimed.length >= limit) break;
       if (x.state !== 'intent' || x.claim !== null) continue;
       x.claim = 'replay';
-      out.push({ seq: x.seq, op: this.#state.op(x), attempts: x.attempts });
+      claimed.push(x);
     }
+    return this.#withOps(claimed);
+  }
+
+  /**
+   * Reads the claimed entries' ops back from the journal. An op that cannot be read or decoded (a damaged
+   * journal) parks its entry with the reason instead of stopping the queue.
+   */
+  async #withOps(claimed: DlqEntry[]): Promise<ClaimedEntry[]> {
+    const ops = await Promise.all(claimed.map((x) => this.#readOp(x.seq).catch((err: unknown) => err as Error)));
+    const out: ClaimedEntry[] = [];
+    claimed.forEach((x, i) => {
+      const op = ops[i];
+      if (op === null) return; // dropped while it was read (purge)
+      if (op instanceof Error) {
+        this.#state.apply({ e: 'park', seq: x.seq, reason: `journal entry unreadable: ${errorMessage(op)}` });
+        this.#log({ e: 'park', seq: x.seq, reason: `journal entry unreadable: ${errorMessage(op)}` }).catch(NOOP);
+        x.claim = null;
+        return;
+      }
+      out.push({ seq: x.seq, op: op as DlqOp, attempts: x.attempts });
+    });
     return out;
+  }
+
+  async #readOp(seq: number): Promise<DlqOp | null> {
+    const inMemory = this.#state.entries.get(seq)?.opJson;
+    const json = inMemory ?? (await this.#journal.readPayload(() => this.#state.entries.get(seq)?.ref ?? null));
+    if (json === null || json === undefined) {
+      if (!this.#state.entries.has(seq)) return null;
+      throw new MigrateError('DLQ_IO', `entry ${seq} has no op in memory or in the journal`);
+    }
+    return decodeOp(JSON.parse(json));
   }
 
   /** Settles an in-doubt entry: the primary has it (queue it for the secondary) or not (drop it). */

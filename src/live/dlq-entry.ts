@@ -58,6 +58,13 @@ export function decodeOp(value: unknown): DlqOp {
   return { kind: 'memory', memory: { ...(memory as unknown as Omit<LiveMemory, 'embedding'>), embedding: decodeEmbedding(String(b64)) } };
 }
 
+/** Kind, key and space of an op as journal JSON (parsed), without decoding its embedding. */
+export function opIdentity(value: unknown): { kind: 'memory' | 'edge'; key: string; space: string | null } {
+  const o = (value ?? {}) as Record<string, unknown>;
+  if (o.kind === 'edge') return { kind: 'edge', key: `${String(o.source)}-[${String(o.type)}]->${String(o.target)}`, space: typeof o.sourceSpace === 'string' ? o.sourceSpace : null };
+  return { kind: 'memory', key: String(o.id), space: typeof o.space === 'string' ? o.space : null };
+}
+
 /** What identifies an op to a human: the memory id or the edge. */
 export function opKey(op: DlqOp): { key: string; space: string | null } {
   if (op.kind === 'memory') return { key: op.memory.id, space: op.memory.space };

@@ -97,7 +97,7 @@ export class DlqReplayer {
     await this.#settleInDoubt(round);
     const dueBy = all ? Number.POSITIVE_INFINITY : undefined;
     for (;;) {
-      const batch = this.#o.dlq.claimReady(this.#o.concurrency, dueBy);
+      const batch = await this.#o.dlq.claimReady(this.#o.concurrency, dueBy);
       if (batch.length === 0) break;
       const results = await Promise.all(batch.map((entry) => this.#replay(entry)));
       for (const r of results) round[r]++;
@@ -113,7 +113,7 @@ export class DlqReplayer {
   async #settleInDoubt(round: ReplayRound): Promise<void> {
     const { dlq, metrics } = this.#o;
     for (;;) {
-      const batch = dlq.claimInDoubt(500);
+      const batch = await dlq.claimInDoubt(500);
       if (batch.length === 0) return;
       let held: Set<number>;
       try {

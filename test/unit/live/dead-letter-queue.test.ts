@@ -2,7 +2,11 @@ import { mkdtemp, readFile, rm, writeFile, appendFile, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
+import { readJournalLines, type ReadLine } from '../../../src/live/dlq-journal.js';
 import { TargetError } from '../../../src/errors.js';
 import { memory } from './memory-graph-database.js';
 
@@ -34,7 +38,7 @@ describe('DeadLetterQueue', () => {
     const again = await DeadLetterQueue.open(dir);
     const stats = again.stats();
     expect(stats).toMatchObject({ entries: 2, queued: 2, inDoubt: 0, parked: 0, depth: 2 });
-    const claimed = again.claimReady(10, Number.POSITIVE_INFINITY);
+    const claimed = await again.claimReady(10, Number.POSITIVE_INFINITY);
     expect(claimed.map((x) => x.seq)).toEqual([a, c]);
     const first = claimed[0]!.op;
     expect(first.kind).toBe('memory');
@@ -53,7 +57,7 @@ describe('DeadLetterQueue', () => {
     await dlq.close();
     const again = await DeadLetterQueue.open(dir);
     expect(again.stats()).toMatchObject({ inDoubt: 1, queued: 0, depth: 1 });
-    const [entry] = again.claimInDoubt(5);
+    const [entry] = await again.claimInDoubt(5);
     again.resolveInDoubt(entry!.seq, false);
     expect(again.stats().entries).toBe(0);
     await again.close();
@@ -101,16 +105,16 @@ describe('DeadLetterQueue', () => {
     const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(1) });
     dlq.primaryOk(seq);
     dlq.failed(seq, down);
-    expect(dlq.claimReady(10)).toHaveLength(0);
+    expect(await dlq.claimReady(10)).toHaveLength(0);
     now += 7_499; // equal jitter at 0.5: 5,000 + 2,500
-    expect(dlq.claimReady(10)).toHaveLength(0);
+    expect(await dlq.claimReady(10)).toHaveLength(0);
     now += 1;
-    const [entry] = dlq.claimReady(10);
+    const [entry] = await dlq.claimReady(10);
     dlq.failed(entry!.seq, down);
     now += 14_999; // second attempt: ceiling 20 s → 15 s
-    expect(dlq.claimReady(10)).toHaveLength(0);
+    expect(await dlq.claimReady(10)).toHaveLength(0);
     now += 1;
-    expect(dlq.claimReady(10)).toHaveLength(1);
+    expect(await dlq.claimReady(10)).toHaveLength(1);
     await dlq.close();
   });
 
@@ -152,6 +156,89 @@ describe('DeadLetterQueue', () => {
     const view = await DeadLetterQueue.inspect(dir);
     expect(view.stats).toMatchObject({ entries: 1, queued: 1 });
     expect(view.list()[0]).toMatchObject({ key: 'm3', attempts: 1, lastError: expect.stringContaining('engram down') });
+    await dlq.close();
+  });
+
+  it('reads journal lines across chunk boundaries, each payload ref pointing at its op', async () => {
+    const dlq = await DeadLetterQueue.open(dir);
+    for (let i = 0; i < 5; i++) {
+      const seq = await dlq.recordIntent({ kind: 'memory', memory: { ...memory(i), content: `ünïcödé ${'é'.repeat(i * 37)} ${i}` } });
+      dlq.primaryOk(seq);
+    }
+    await dlq.recordIntent({ kind: 'edge', edge: { source: 'm1', target: 'm2', type: 'READ', weight: 0.5 } });
+    await dlq.close();
+    const path = join(dir, 'journal.ndjson');
+    const whole = (await readFile(path, 'utf8')).split('\n').filter(Boolean);
+    const file = await readFile(path);
+    for (const chunk of [97, 4096, 1 << 20]) {
+      const handle = await open(path, 'r');
+      const lines: ReadLine[] = [];
+      try {
+        expect(await readJournalLines(handle, (l) => lines.push(l), chunk)).toBe(file.length);
+      } finally {
+        await handle.close();
+      }
+      expect(lines.map((l) => l.text)).toEqual(whole);
+      const adds = lines.filter((l) => l.text.startsWith('{"e":"add"'));
+      expect(adds).toHaveLength(6);
+      for (const l of adds) {
+        const op = file.subarray(l.payload!.offset, l.payload!.offset + l.payload!.length).toString('utf8');
+        expect(JSON.parse(op)).toEqual(JSON.parse(l.text).op);
+      }
+      expect(lines.filter((l) => !l.text.startsWith('{"e":"add"')).every((l) => l.payload === null)).toBe(true);
+    }
+  });
+
+  it('reads ops back from the journal after compactions, also while a compaction runs', async () => {
+    const dlq = await DeadLetterQueue.open(dir, { compactAboveBytes: 32 * 1024, retryBaseMs: 1, retryMaxMs: 1 });
+    const kept: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(i) });
+      dlq.primaryOk(seq);
+      if (i % 20 === 0) {
+        dlq.failed(seq, down);
+        kept.push(i);
+      } else dlq.done(seq);
+    }
+    await dlq.flush();
+    expect((await stat(join(dir, 'journal.ndjson'))).size).toBeLessThan(200 * 4_000); // compacted on the way
+    // claims read the journal while more writes (and compactions) go on
+    const more = (async () => {
+      for (let i = 200; i < 300; i++) {
+        const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(i) });
+        dlq.primaryOk(seq);
+        dlq.done(seq);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 2));
+    const claimed = await dlq.claimReady(100, Number.POSITIVE_INFINITY);
+    await more;
+    expect(claimed.map((c) => (c.op.kind === 'memory' ? c.op.memory.id : ''))).toEqual(kept.map((i) => `m${i}`));
+    for (const c of claimed) if (c.op.kind === 'memory') expect(c.op.memory.embedding).toEqual(memory(Number(c.op.memory.id.slice(1))).embedding);
+    for (const c of claimed) dlq.failed(c.seq, down);
+    await dlq.close();
+    const again = await DeadLetterQueue.open(dir);
+    const reopened = await again.claimReady(100, Number.POSITIVE_INFINITY);
+    expect(reopened.map((c) => (c.op.kind === 'memory' ? c.op.memory.content : ''))).toEqual(kept.map((i) => `memory number ${i}`));
+    await again.close();
+  });
+
+  it('keeps queued ops on disk, not in memory: 20,000 queued 768-d writes add well under their 90 MB of ops to the heap', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const dlq = await DeadLetterQueue.open(dir);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 20_000; i += 500) {
+      const seqs = await Promise.all(Array.from({ length: 500 }, (_, j) => dlq.recordIntent({ kind: 'memory', memory: memory(i + j) })));
+      for (const seq of seqs) dlq.release(seq);
+    }
+    await dlq.flush();
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(dlq.stats().entries).toBe(20_000);
+    expect(dlq.stats().journalBytes).toBeGreaterThan(20_000 * 4_000);
+    expect(grown).toBeLessThan(20_000 * 1_000); // metadata only (~200-400 B an entry); the ops alone are ~4.5 KB each
     await dlq.close();
   });
 });
