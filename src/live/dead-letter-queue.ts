@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MigrateError, errorMessage, isRetriable } from '../errors.js';
 import { backoffDelay } from '../engine/retry.js';
 import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
-import { DLQ_FILES, DlqJournal, readJournalLines } from './dlq-journal.js';
+import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent } from './dlq-journal.js';
 import { acquireDlqLock } from './dlq-lock.js';
 import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
 
@@ -17,6 +17,8 @@ export interface DeadLetterQueueOptions {
   compactAboveBytes?: number;
   now?: () => number;
   random?: () => number;
+  /** Told when a journal compaction starts and ends (for logs and metrics). */
+  onCompaction?: ((event: CompactionEvent) => void) | null;
 }
 
 /** A claimed entry, handed to whoever writes it to the secondary. */
@@ -52,7 +54,9 @@ export class DeadLetterQueue {
     journal.setCompaction(
       () => state.snapshot(),
       (bytes) => bytes > options.compactAboveBytes && bytes > 4 * state.liveBytes,
+      (gen, from, delta, newGen) => state.relocate(gen, from, delta, newGen),
     );
+    journal.onCompaction = options.onCompaction;
   }
 
   /** Opens (creating) the queue in `dir`, taking its lock and recovering its state from the journal. */
@@ -64,6 +68,7 @@ export class DeadLetterQueue {
       compactAboveBytes: options.compactAboveBytes ?? 64 * 1024 * 1024,
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
+      onCompaction: options.onCompaction ?? null,
     };
     await mkdir(dir, { recursive: true });
     const release = await acquireDlqLock(dir);

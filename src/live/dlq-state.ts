@@ -133,6 +133,13 @@ export class DlqState {
     };
   }
 
+  /** Moves the payload references of file generation `gen` at or after byte `from` by `delta` into `newGen`. */
+  relocate(gen: number, from: number, delta: number, newGen: number): void {
+    for (const x of this.entries.values()) {
+      if (x.ref !== null && x.ref.gen === gen && x.ref.offset >= from) x.ref = { gen: newGen, offset: x.ref.offset + delta, length: x.ref.length };
+    }
+  }
+
   /** What recreates this state in a fresh journal (compaction): a mark, then each live entry with its op. */
   snapshot(): SnapshotItem[] {
     const items: SnapshotItem[] = [{ line: JSON.stringify({ e: 'mark', seq: this.maxSeq }) }];

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, appendFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { readJournalLines, type ReadLine } from '../../../src/live/dlq-journal.js';
+import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq-journal.js';
 import { TargetError } from '../../../src/errors.js';
 import { memory } from './memory-graph-database.js';
 
@@ -240,5 +241,49 @@ describe('DeadLetterQueue', () => {
     expect(dlq.stats().journalBytes).toBeGreaterThan(20_000 * 4_000);
     expect(grown).toBeLessThan(20_000 * 1_000); // metadata only (~200-400 B an entry); the ops alone are ~4.5 KB each
     await dlq.close();
+  });
+
+  it('keeps appending while a compaction writes its snapshot, and moves the payloads of lines written meanwhile', async () => {
+    let compacting = false;
+    let compactions = 0;
+    const events: string[] = [];
+    const onCompaction = (e: CompactionEvent): void => {
+      events.push(e.phase);
+      compacting = e.phase === 'started';
+      if (compacting) compactions++;
+    };
+    const dlq = await DeadLetterQueue.open(dir, { compactAboveBytes: 256 * 1024, retryBaseMs: 1, retryMaxMs: 1, onCompaction });
+    const side = join(dir, 'journal.ndjson.compact');
+    const live = new Set<number>();
+    // writes logged after a compaction started and durable before it swapped the files
+    let durableDuringCompaction = 0;
+    const write = async (i: number): Promise<void> => {
+      const during = compacting ? compactions : -1;
+      const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(i) });
+      if (during !== -1 && compacting && compactions === during) durableDuringCompaction++;
+      dlq.primaryOk(seq);
+      if (i % 10 === 0) {
+        dlq.failed(seq, down);
+        live.add(i);
+      } else dlq.done(seq);
+    };
+    for (let i = 0; i < 2_000; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => write(i + j)));
+    await dlq.flush();
+    expect(events.filter((e) => e === 'swapped').length).toBeGreaterThan(2);
+    expect(events.filter((e) => e === 'failed')).toEqual([]);
+    expect(durableDuringCompaction).toBeGreaterThan(0); // writes did not wait for the snapshots
+    expect((await stat(join(dir, 'journal.ndjson'))).size).toBeLessThan(2_000 * 4_000);
+    const claimed = await dlq.claimReady(10_000, Number.POSITIVE_INFINITY);
+    expect(claimed.map((c) => (c.op.kind === 'memory' ? c.op.memory.id : '')).sort()).toEqual([...live].map((i) => `m${i}`).sort());
+    for (const c of claimed) if (c.op.kind === 'memory') expect(c.op.memory.embedding).toEqual(memory(Number(c.op.memory.id.slice(1))).embedding);
+    for (const c of claimed) dlq.failed(c.seq, down);
+    await dlq.close();
+    expect(existsSync(side)).toBe(false);
+    const again = await DeadLetterQueue.open(dir);
+    expect(again.stats()).toMatchObject({ entries: live.size, queued: live.size });
+    const reopened = await again.claimReady(10_000, Number.POSITIVE_INFINITY);
+    expect(reopened.map((c) => (c.op.kind === 'memory' ? c.op.memory.content : '')).sort()).toEqual([...live].map((i) => `memory number ${i}`).sort());
+    expect(reopened.every((c) => c.attempts === 2)).toBe(true);
+    await again.close();
   });
 });
