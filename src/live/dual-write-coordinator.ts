@@ -19,8 +19,31 @@ export interface DualWriteOptions {
   /** Longest time one secondary write may take before it counts as failed (default 5 s). */
   secondaryTimeoutMs?: number;
   metrics?: LiveMetrics | null;
+  /**
+   * Circuit breaker for the secondary (default on, see {@link SecondaryBreakerOptions}); `false` tries
+   * every write whatever happened to the ones before.
+   */
+  breaker?: SecondaryBreakerOptions | false;
+  /** Clock for the breaker (ms, monotonic; default performance.now). */
+  now?: () => number;
   /** Called for every failed secondary write (after it is safely in the dead-letter queue). */
   onSecondaryError?: (err: unknown, op: DlqOp) => void;
+}
+
+/**
+ * When the secondary keeps failing (unreachable, 5xx, 429, timeouts; not a write it rejects), trying
+ * every write costs the service a connection attempt, a timer and an error per write for nothing. After
+ * `failures` consecutive retriable failures the breaker opens: writes go straight to the dead-letter queue
+ * (counted as `secondaryShed`) for `openMs`; then one write is let through as a probe: success closes the
+ * breaker, failure opens it again for twice as long (at most `maxOpenMs`). The replayer drains what was
+ * shed once the secondary answers.
+ */
+export interface SecondaryBreakerOptions {
+  /** Consecutive retriable failures that open the breaker (default 5). */
+  failures?: number;
+  /** First open period (default 1 s); doubles on each failed probe up to `maxOpenMs` (default 30 s). */
+  openMs?: number;
+  maxOpenMs?: number;
 }
 
 /** Counters since start. */
@@ -33,6 +56,12 @@ export interface DualWriteStats {
   secondarySkipped: number;
   secondaryUnsupported: number;
   secondaryInFlight: number;
+  /** Left in the dead-letter queue untried because the breaker was open. */
+  secondaryShed: number;
+  /** The secondary's circuit breaker: `open` sheds writes, `half-open` has one probe in flight. */
+  breaker: 'closed' | 'open' | 'half-open';
+  /** Times the breaker opened. */
+  breakerOpened: number;
 }
 
 /**
@@ -48,8 +77,17 @@ export class DualWriteCoordinator implements GraphDatabase {
   readonly #o: DualWriteOptions;
   readonly #maxInFlight: number;
   readonly #timeoutMs: number;
-  readonly #stats: DualWriteStats = { primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0 };
+  readonly #stats: DualWriteStats = {
+    primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0,
+    secondaryShed: 0, breaker: 'closed', breakerOpened: 0,
+  };
   readonly #settled = new Set<Promise<void>>();
+  readonly #breaker: Required<SecondaryBreakerOptions> | null;
+  #consecutiveFailures = 0;
+  /** While open: when the next probe may go (performance.now() ms). */
+  #openUntil = 0;
+  #openMs = 0;
+  readonly #now: () => number;
 
   constructor(options: DualWriteOptions) {
     this.#o = options;
@@ -57,6 +95,9 @@ export class DualWriteCoordinator implements GraphDatabase {
     this.capabilities = options.primary.capabilities;
     this.#maxInFlight = options.maxSecondaryInFlight ?? 64;
     this.#timeoutMs = options.secondaryTimeoutMs ?? 5_000;
+    this.#breaker = options.breaker === false ? null : { failures: 5, openMs: 1_000, maxOpenMs: 30_000, ...options.breaker };
+    this.#openMs = this.#breaker?.openMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   get stats(): DualWriteStats {
@@ -107,15 +148,53 @@ export class DualWriteCoordinator implements GraphDatabase {
       metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
       return;
     }
+    let probe = false;
+    if (this.#stats.breaker !== 'closed') {
+      if (this.#stats.breaker === 'half-open' || this.#now() < this.#openUntil) {
+        dlq.release(seq);
+        this.#stats.secondaryShed++;
+        metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
+        return;
+      }
+      this.#stats.breaker = 'half-open';
+      probe = true;
+    }
     this.#stats.secondaryInFlight++;
-    const task = this.#secondaryWrite(seq, op).finally(() => {
+    const task = this.#secondaryWrite(seq, op, probe).finally(() => {
       this.#stats.secondaryInFlight--;
       this.#settled.delete(task);
     });
     this.#settled.add(task);
   }
 
-  async #secondaryWrite(seq: number, op: DlqOp): Promise<void> {
+  /** Feeds the breaker with a secondary write's outcome (`failed`: a retriable failure; null: a refused write). */
+  #outcome(failed: boolean | null, probe: boolean): void {
+    if (this.#breaker === null || failed === null) {
+      if (probe) this.#stats.breaker = 'open'; // a refused probe says nothing about availability: try another soon
+      return;
+    }
+    if (!failed) {
+      this.#consecutiveFailures = 0;
+      if (probe || this.#stats.breaker !== 'closed') {
+        this.#stats.breaker = 'closed';
+        this.#openMs = this.#breaker.openMs;
+      }
+      return;
+    }
+    this.#consecutiveFailures++;
+    if (probe) {
+      this.#openMs = Math.min(this.#openMs * 2, this.#breaker.maxOpenMs);
+      this.#open();
+    } else if (this.#stats.breaker === 'closed' && this.#consecutiveFailures >= this.#breaker.failures) this.#open();
+  }
+
+  #open(): void {
+    this.#stats.breaker = 'open';
+    this.#stats.breakerOpened++;
+    this.#openUntil = this.#now() + this.#openMs;
+  }
+
+  async #secondaryWrite(seq: number, op: DlqOp, probe = false): Promise<void> {
     const { dlq, metrics, secondary } = this.#o;
     const signal = AbortSignal.timeout(this.#timeoutMs);
     const t0 = performance.now();
@@ -126,11 +205,14 @@ export class DualWriteCoordinator implements GraphDatabase {
       const unsupported = result !== undefined && !result.stored;
       if (unsupported) this.#stats.secondaryUnsupported++;
       else this.#stats.secondaryOk++;
+      this.#outcome(false, probe);
       metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: unsupported ? 'unsupported' : 'ok' });
     } catch (raw) {
       const err = signal.aborted && !isRetriable(raw) ? Object.assign(new Error(`secondary write timed out after ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT', cause: raw }) : raw;
       dlq.failed(seq, err);
       this.#stats.secondaryFailed++;
+      // a refused credential fails every write alike: it counts, as unavailability does
+      this.#outcome(isRetriable(err) || (err as { code?: unknown }).code === 'TARGET_AUTH' ? true : null, probe);
       metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
       this.#o.onSecondaryError?.(err, op);
     }

@@ -22,7 +22,7 @@ export type { DlqLockInfo } from './dlq-lock.js';
 export { DlqReplayer } from './dlq-replayer.js';
 export type { DlqReplayerOptions, ReplayRound } from './dlq-replayer.js';
 export { DualWriteCoordinator } from './dual-write-coordinator.js';
-export type { DualWriteOptions, DualWriteStats } from './dual-write-coordinator.js';
+export type { DualWriteOptions, DualWriteStats, SecondaryBreakerOptions } from './dual-write-coordinator.js';
 
 export { ShadowReadCoordinator } from './shadow-read-coordinator.js';
 export type { ShadowReadOptions, ShadowReport } from './shadow-read-coordinator.js';

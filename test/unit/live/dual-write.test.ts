@@ -145,4 +145,76 @@ describe('DualWriteCoordinator defaults and systemic errors', () => {
     await dual.settle();
     expect(dlq.stats()).toMatchObject({ queued: 3, parked: 0 });
   });
+
+  it('opens the breaker after 5 consecutive failures: the rest of an outage goes to the queue untried', async () => {
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq, now: () => 0 });
+    secondary.faults = { down: true };
+    for (let i = 0; i < 50; i++) await dual.createMemory(memory(i));
+    await dual.settle();
+    expect(secondary.calls.filter((c) => c.method === 'createMemory')).toHaveLength(5);
+    expect(dual.stats).toMatchObject({ primaryOk: 50, secondaryFailed: 5, secondaryShed: 45, breaker: 'open', breakerOpened: 1 });
+    expect(dlq.stats()).toMatchObject({ queued: 50, depth: 50 });
+    secondary.faults = {};
+    expect(await new DlqReplayer({ dlq, secondary }).drain(5_000)).toBe(0);
+    expect(secondary.memories.size).toBe(50);
+  });
+
+  it('probes after the open period: a failed probe doubles it (up to the cap), a good one closes the breaker', async () => {
+    let now = 0;
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq, now: () => now, breaker: { failures: 3, openMs: 1_000, maxOpenMs: 1_500 } });
+    const attempts = (): number => secondary.calls.filter((c) => c.method === 'createMemory').length;
+    const write = async (i: number): Promise<void> => {
+      await dual.createMemory(memory(i));
+      await dual.settle();
+    };
+    secondary.faults = { down: true };
+    for (let i = 0; i < 3; i++) await write(i);
+    expect(dual.stats.breaker).toBe('open');
+    now = 999;
+    await write(3);
+    expect(attempts()).toBe(3); // shed
+    now = 1_000;
+    await write(4); // the probe, fails: open for 2,000 ms, capped at 1,500
+    expect([attempts(), dual.stats.breaker, dual.stats.breakerOpened]).toEqual([4, 'open', 2]);
+    now = 2_499;
+    await write(5);
+    expect(attempts()).toBe(4);
+    secondary.faults = {};
+    now = 2_500;
+    await write(6); // the probe succeeds
+    expect(dual.stats.breaker).toBe('closed');
+    for (let i = 7; i < 10; i++) await write(i);
+    expect(attempts()).toBe(8);
+    expect([...secondary.memories.keys()]).toEqual(['m6', 'm7', 'm8', 'm9']);
+    expect(dlq.stats().queued).toBe(6);
+  });
+
+  it('sheds writes while a probe is in flight, and writes the secondary refuses do not open the breaker', async () => {
+    let now = 0;
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq, now: () => now, breaker: { failures: 2, openMs: 10 } });
+    secondary.faults = { rejectIds: new Set(['m0', 'm1', 'm2', 'm3']) };
+    for (let i = 0; i < 4; i++) await dual.createMemory(memory(i));
+    await dual.settle();
+    expect(dual.stats).toMatchObject({ breaker: 'closed', secondaryFailed: 4, secondaryShed: 0 });
+    secondary.faults = { down: true };
+    await dual.createMemory(memory(4));
+    await dual.createMemory(memory(5));
+    await dual.settle();
+    expect(dual.stats.breaker).toBe('open');
+    now = 10;
+    secondary.faults = { latencyMs: 50 };
+    await Promise.all([6, 7, 8].map((i) => dual.createMemory(memory(i)))); // 6 is the probe, 7 and 8 wait for its answer in the queue
+    expect(dual.stats).toMatchObject({ breaker: 'half-open', secondaryShed: 2 });
+    await dual.settle();
+    expect(dual.stats.breaker).toBe('closed');
+    expect(secondary.memories.size).toBe(1); // the probe's write
+  });
+
+  it('breaker: false tries every write', async () => {
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq, breaker: false });
+    secondary.faults = { down: true };
+    for (let i = 0; i < 20; i++) await dual.createMemory(memory(i));
+    await dual.settle();
+    expect(dual.stats).toMatchObject({ secondaryFailed: 20, secondaryShed: 0, breaker: 'closed' });
+  });
 });
