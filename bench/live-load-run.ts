@@ -30,6 +30,11 @@ export interface LiveLoadOptions {
    * writes must end up in both stores like all others; they are not in the rate or the latency windows.
    */
   leadInMs?: number;
+  /**
+   * `none`: a control run. Everything as in the real one (lead-in, kill -9, restart, the same windows)
+   * but Engram stays up: the P99 ratio it prints is the one the machine's noise alone gives.
+   */
+  outageMode?: 'refuse' | 'none';
   /** Writes of the first `warmupMs` after the restart (a cold process) are not in the outage's P99 window. */
   warmupMs?: number;
   label?: string;
@@ -40,7 +45,7 @@ export interface LiveLoadOptions {
 }
 
 export interface LiveLoadResult {
-  target: { rate: number; durationMs: number; outageMs: number; leadInMs: number };
+  target: { rate: number; durationMs: number; outageMs: number; leadInMs: number; outageMode: 'refuse' | 'none' };
   /** `neo4j`/`engram`: every write in the store, lead-in included; `measured`: those of the measured window. */
   writes: { loggedAcked: number; leadIn: number; measured: number; neo4j: number; engram: number; errors: number; achievedRate: number; runningRate: number };
   missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number };
@@ -148,8 +153,10 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
   const t0 = Date.now();
   o.log('measured window begins');
   await sleepUntil(t0 + o.outageAtMs);
-  await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
-  o.log(`Engram outage for ${o.outageMs / 1000} s`);
+  if (o.outageMode === 'refuse') {
+    await double.setFaults({ outage: { durationMs: o.outageMs, mode: 'refuse' } });
+    o.log(`Engram outage for ${o.outageMs / 1000} s`);
+  } else o.log(`control run: no outage (the window of ${o.outageMs / 1000} s is measured all the same)`);
   await sleepUntil(t0 + o.killAtMs);
   const firstCpu = cpuSecondsOf(first.pid) ?? first.cpuSeconds();
   await first.kill9();
@@ -183,7 +190,7 @@ function cpuReport(o: Resolved, tl: Timeline, writes: number): LiveLoadResult['c
 /** Runs the scenario and measures; never throws for a failed criterion (see `ok`). */
 export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
   const o: Resolved = {
-    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, leadInMs: 20_000, warmupMs: 3_000,
+    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, leadInMs: 20_000, warmupMs: 3_000, outageMode: 'refuse',
     label: 'LiveLoadMemory', space: 'live_load', neo4jPid: null, log: () => undefined, ...options,
   };
   await prepare(o);
@@ -224,7 +231,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     return {
       cpu: cpuReport(o, tl, inNeo.size),
       machine: { cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0]! },
-      target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs, leadInMs: o.leadInMs },
+      target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs, leadInMs: o.leadInMs, outageMode: o.outageMode },
       writes, missing, restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered }, drainMs: Number(tl.summary.drainMs ?? 0),
       latencyMs, p99Ratio: Math.round(p99Ratio * 1000) / 1000, pass, ok: pass.allWritesInBoth && pass.rate && pass.p99,
     };
