@@ -119,7 +119,7 @@ export class DeadLetterQueue {
       payloadStart: prefix.length,
       onWritten: (ref) => {
         const current = this.#state.entries.get(seq);
-        if (current === undefined || current.opJson === null) return; // gone, or moved by a compaction
+        if (current === undefined || current.opJson === null) return; // done or purged before its line was durable
         current.ref = ref;
         current.opJson = null;
       },
@@ -220,8 +220,9 @@ export class DeadLetterQueue {
       const op = ops[i];
       if (op === null) return; // dropped while it was read (purge)
       if (op instanceof Error) {
-        this.#state.apply({ e: 'park', seq: x.seq, reason: `journal entry unreadable: ${errorMessage(op)}` });
-        this.#log({ e: 'park', seq: x.seq, reason: `journal entry unreadable: ${errorMessage(op)}` }).catch(NOOP);
+        const park: DlqEvent = { e: 'park', seq: x.seq, reason: `journal entry unreadable: ${errorMessage(op)}` };
+        this.#state.apply(park);
+        this.#log(park).catch(NOOP);
         x.claim = null;
         return;
       }
