@@ -73,7 +73,7 @@ async function dlqReplay(flags: Record<string, unknown>): Promise<void> {
   try {
     const unparked = flags.parked ? dlq.unpark() : 0;
     const before = dlq.stats();
-    const replayer = new DlqReplayer({ dlq, secondary: toEngram ? engram : neo, primary: toEngram ? neo : engram, concurrency: flags.concurrency as number, onRound: (r) => out(`round: ${JSON.stringify(r)}`) });
+    const replayer = new DlqReplayer({ dlq, secondary: toEngram ? engram : neo, primary: toEngram ? neo : engram, concurrency: flags.concurrency as number, ratePerSecond: flags.rate as number, onRound: (r) => out(`round: ${JSON.stringify(r)}`) });
     const t0 = performance.now();
     const remaining = await replayer.drain(parseDuration(flags.timeout as string, '--timeout'));
     const after = dlq.stats();
@@ -117,6 +117,7 @@ export function registerDlq(program: Command): void {
       .addOption(new Option('--to <store>', 'the secondary the queue holds writes for').choices(['engram', 'neo4j']).default('engram'))
       .option('--parked', 'put parked entries back first (after fixing their cause)')
       .option('--concurrency <n>', 'writes in flight', integerArg, 16)
+      .option('--rate <n>', 'replays per second at most (0 = no limit)', integerArg, 0)
       .option('--timeout <duration>', 'give up after this long, e.g. 2m', '2m')
       .option('--json', 'print JSON on stdout'),
   ).action(dlqReplay);

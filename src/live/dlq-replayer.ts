@@ -2,6 +2,7 @@ import { isRetriable } from '../errors.js';
 import type { ClaimedEntry, DeadLetterQueue } from './dead-letter-queue.js';
 import type { GraphDatabase } from './graph-database.js';
 import type { LiveMetrics } from './live-metrics.js';
+import { WriteLimiter } from '../engine/write-limiter.js';
 
 export interface DlqReplayerOptions {
   dlq: DeadLetterQueue;
@@ -17,6 +18,12 @@ export interface DlqReplayerOptions {
   concurrency?: number;
   /** Longest time one attempt may take (default 10 s). */
   attemptTimeoutMs?: number;
+  /**
+   * Replays per second at most (token bucket; default 0 = as fast as `concurrency` allows). After an
+   * outage the drain competes with the primary's writes for the service's CPU; a limit trades drain time
+   * for the primary's latency.
+   */
+  ratePerSecond?: number;
   metrics?: LiveMetrics | null;
   /** Called after each round that did something. */
   onRound?: (round: ReplayRound) => void;
@@ -44,9 +51,11 @@ export class DlqReplayer {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<ReplayRound> | null = null;
   #stopped = true;
+  /** The replay rate's token bucket, while rounds run (its refill timer would keep a process alive). */
+  #limiter: WriteLimiter | null = null;
 
   constructor(options: DlqReplayerOptions) {
-    this.#o = { intervalMs: 10_000, concurrency: 16, attemptTimeoutMs: 10_000, ...options };
+    this.#o = { intervalMs: 10_000, concurrency: 16, attemptTimeoutMs: 10_000, ratePerSecond: 0, ...options };
   }
 
   /** Starts the periodic rounds (the first after one interval). */
@@ -70,6 +79,20 @@ export class DlqReplayer {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running?.catch(() => undefined);
+    await this.#stopLimiter();
+  }
+
+  async #stopLimiter(): Promise<void> {
+    const limiter = this.#limiter;
+    this.#limiter = null;
+    await limiter?.stop();
+  }
+
+  /** Waits for `n` replay tokens when a rate is set. */
+  async #acquire(n: number): Promise<void> {
+    if (!(this.#o.ratePerSecond > 0)) return;
+    this.#limiter ??= new WriteLimiter({ rate: this.#o.ratePerSecond, concurrency: 0 });
+    await this.#limiter.schedule(n, async () => undefined);
   }
 
   /** One round now (rounds never overlap). `all`: replay every queued entry, due or not. */
@@ -84,11 +107,15 @@ export class DlqReplayer {
   /** Rounds until the queue holds only parked entries, or `timeoutMs` passes; returns the final depth. */
   async drain(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.runRound({ all: true });
-      const { depth } = this.#o.dlq.stats();
-      if (depth === 0 || Date.now() > deadline) return depth;
-      await new Promise((r) => setTimeout(r, Math.min(1000, this.#o.intervalMs)));
+    try {
+      for (;;) {
+        await this.runRound({ all: true });
+        const { depth } = this.#o.dlq.stats();
+        if (depth === 0 || Date.now() > deadline) return depth;
+        await new Promise((r) => setTimeout(r, Math.min(1000, this.#o.intervalMs)));
+      }
+    } finally {
+      if (this.#stopped) await this.#stopLimiter();
     }
   }
 
@@ -99,6 +126,7 @@ export class DlqReplayer {
     for (;;) {
       const batch = await this.#o.dlq.claimReady(this.#o.concurrency, dueBy);
       if (batch.length === 0) break;
+      await this.#acquire(batch.length);
       const results = await Promise.all(batch.map((entry) => this.#replay(entry)));
       for (const r of results) round[r]++;
       if (results.every((r) => r === 'retry')) {

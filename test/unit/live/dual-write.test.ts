@@ -217,4 +217,19 @@ describe('DualWriteCoordinator defaults and systemic errors', () => {
     await dual.settle();
     expect(dual.stats).toMatchObject({ secondaryFailed: 20, secondaryShed: 0, breaker: 'closed' });
   });
+
+  it('replays no faster than ratePerSecond', async () => {
+    const dual = new DualWriteCoordinator({ primary, secondary, dlq, breaker: false });
+    secondary.faults = { down: true };
+    for (let i = 0; i < 60; i++) await dual.createMemory(memory(i));
+    await dual.settle();
+    secondary.faults = {};
+    const replayer = new DlqReplayer({ dlq, secondary, concurrency: 10, ratePerSecond: 100 });
+    const t0 = performance.now();
+    expect(await replayer.drain(10_000)).toBe(0);
+    // a bucket of 20 tokens refilled by 20 every 200 ms: 60 replays need two refills
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
+    expect(secondary.memories.size).toBe(60);
+    await replayer.stop();
+  });
 });
