@@ -23,6 +23,8 @@ export interface LiveLoadOptions {
   outageMs?: number;
   killAtMs?: number;
   replayIntervalMs?: number;
+  /** Replays per second at most in the service (0 = no limit, the library's default). */
+  replayRate?: number;
   /**
    * The service writes at `rate` for this long before the measured `durationMs` begin (default 20 s): a
    * production service and its Neo4j are warm, and a cold start (JIT compilation in Node and in Neo4j,
@@ -141,7 +143,7 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
   const flags = (prefix: string, log: string, durationMs: number): string[] => [
     '--neo4j-uri', o.neo4jUri, '--engram-url', double.url, '--label', o.label, '--space', o.space, '--dlq-dir', join(o.workDir, 'dlq'),
     '--rate', String(o.rate), '--duration-ms', String(Math.round(durationMs)), '--id-prefix', prefix, '--log', log,
-    '--replay-interval-ms', String(o.replayIntervalMs),
+    '--replay-interval-ms', String(o.replayIntervalMs), '--replay-rate', String(o.replayRate),
   ];
   const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
   const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
@@ -190,7 +192,7 @@ function cpuReport(o: Resolved, tl: Timeline, writes: number): LiveLoadResult['c
 /** Runs the scenario and measures; never throws for a failed criterion (see `ok`). */
 export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
   const o: Resolved = {
-    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, leadInMs: 20_000, warmupMs: 3_000, outageMode: 'refuse',
+    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, leadInMs: 20_000, warmupMs: 3_000, outageMode: 'refuse', replayRate: 0,
     label: 'LiveLoadMemory', space: 'live_load', neo4jPid: null, log: () => undefined, ...options,
   };
   await prepare(o);

@@ -4,7 +4,7 @@
  * every write must be in both stores and the primary's P99 during the outage within 20% of before.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/live-load.js [--rate 1000] [--duration 60] [--outage-at 15]
- *     [--outage 20] [--kill-at 25] [--replay-interval 10] [--lead-in 20] [--control]
+ *     [--outage 20] [--kill-at 25] [--replay-interval 10] [--lead-in 20] [--control] [--replay-rate 0]
  *
  * The service first writes at the same rate for --lead-in seconds (a warm service and a warm Neo4j, as in
  * production); the 60 s, the outage and the kill are timed from the end of the lead-in. Lead-in writes are
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'kill-at': { type: 'string', default: '25' },
     'replay-interval': { type: 'string', default: '10' },
     'lead-in': { type: 'string', default: '20' },
+    'replay-rate': { type: 'string', default: '0' },
     control: { type: 'boolean', default: false },
     port: { type: 'string', default: '7730' },
   },
@@ -60,6 +61,7 @@ try {
     killAtMs: seconds('kill-at'),
     replayIntervalMs: seconds('replay-interval'),
     leadInMs: seconds('lead-in'),
+    replayRate: Number(values['replay-rate']),
     outageMode: values.control ? 'none' : 'refuse',
     neo4jPid: neo?.pid ?? null,
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
