@@ -219,6 +219,12 @@ export class DlqJournal {
     }
   }
 
+  /** Resolves when no payload read is running (new ones wait while a swap is set). */
+  async #readersDone(): Promise<void> {
+    while (this.#readers > 0) await new Promise<void>((resolve) => (this.#readersIdle = resolve));
+    this.#readersIdle = null;
+  }
+
   /** Resolves once everything queued so far is durable. */
   async flush(): Promise<void> {
     if (this.#buffer.length > 0) await this.append('').catch(() => undefined);
@@ -320,8 +326,7 @@ export class DlqJournal {
     try {
       const { out, size, moved } = written;
       try {
-        while (this.#readers > 0) await new Promise<void>((resolve) => (this.#readersIdle = resolve));
-        this.#readersIdle = null;
+        await this.#readersDone();
         const tail = this.#size - c.tailFrom;
         for (let copied = 0; copied < tail; ) {
           const part = await readRaw(this.#handle!, { gen: this.#gen, offset: c.tailFrom + copied, length: Math.min(WRITE_CHUNK_BYTES, tail - copied) }, this.path);
@@ -390,7 +395,7 @@ export class DlqJournal {
       this.#compaction = null;
       c.finish();
     }
-    while (this.#readers > 0) await new Promise<void>((resolve) => (this.#readersIdle = resolve));
+    await this.#readersDone();
     await this.#handle?.close();
     this.#handle = null;
     await this.#retired;

@@ -141,21 +141,10 @@ export class DualWriteCoordinator implements GraphDatabase {
   }
 
   #startSecondary(seq: number, op: DlqOp): void {
-    const { dlq, metrics, secondary } = this.#o;
-    if (this.#stats.secondaryInFlight >= this.#maxInFlight) {
-      dlq.release(seq);
-      this.#stats.secondarySkipped++;
-      metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
-      return;
-    }
+    if (this.#stats.secondaryInFlight >= this.#maxInFlight) return this.#leaveQueued(seq, op, 'secondarySkipped');
     let probe = false;
     if (this.#stats.breaker !== 'closed') {
-      if (this.#stats.breaker === 'half-open' || this.#now() < this.#openUntil) {
-        dlq.release(seq);
-        this.#stats.secondaryShed++;
-        metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: 'dlq' });
-        return;
-      }
+      if (this.#stats.breaker === 'half-open' || this.#now() < this.#openUntil) return this.#leaveQueued(seq, op, 'secondaryShed');
       this.#stats.breaker = 'half-open';
       probe = true;
     }
@@ -165,6 +154,13 @@ export class DualWriteCoordinator implements GraphDatabase {
       this.#settled.delete(task);
     });
     this.#settled.add(task);
+  }
+
+  /** Leaves a write in the dead-letter queue untried, for the replayer. */
+  #leaveQueued(seq: number, op: DlqOp, counter: 'secondarySkipped' | 'secondaryShed'): void {
+    this.#o.dlq.release(seq);
+    this.#stats[counter]++;
+    this.#o.metrics?.writes.inc({ store: this.#o.secondary.name, kind: op.kind, result: 'dlq' });
   }
 
   /** Feeds the breaker with a secondary write's outcome (`failed`: a retriable failure; null: a refused write). */
