@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TARGET_AUTH'
   | 'CAPACITY_EXCEEDED'
   | 'CHECKPOINT_INVALID'
+  | 'BUNDLE_NOT_EMPTY'
   | 'MODEL_LOAD_FAILED'
   | 'BUNDLE_INVALID'
   | 'DLQ_IO'
