@@ -53,6 +53,18 @@ function keyMap(variable: string, properties: readonly string[]): string {
   return properties.length === 0 ? '{}' : `${variable} {${properties.map((p) => `.${q(p)}`).join(', ')}}`;
 }
 
+/**
+ * One page of a label's nodes by node-id range: a NodeByIdSeek over `range($lo, $hi)`, so its cost is the
+ * span's, wherever the span lies (a label scan with `id(n) > $after` would read the label from its start
+ * on every page). Parameters: lo, hi, limit.
+ */
+export function nodePageCypher(scope: LabelScope, key: readonly string[], embeddingProperty: string): string {
+  const e = q(embeddingProperty);
+  return `MATCH (n) WHERE id(n) IN range($lo, $hi) AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
+       WITH n ORDER BY id(n) LIMIT $limit
+       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
+}
+
 const int = (n: number): ReturnType<typeof neo4j.int> => neo4j.int(n);
 
 /**
@@ -214,13 +226,10 @@ export class Neo4jSource {
    * range, `lastCovered` is the last node's id; otherwise `hi`.
    */
   async nodePage(scope: LabelScope, key: readonly string[], lo: number, hi: number, limit: number): Promise<NodePage> {
-    const e = q(this.#embeddingProperty);
     const nodes: SourceNode[] = [];
     const ids: number[] = [];
     for await (const node of this.#stream(
-      `MATCH (n) WHERE id(n) IN range($lo, $hi) AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
-       WITH n ORDER BY id(n) LIMIT $limit
-       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`,
+      nodePageCypher(scope, key, this.#embeddingProperty),
       { lo: int(lo), hi: int(hi), limit: int(limit) },
       (r) => {
         ids.push(Number(r.get(5)));
