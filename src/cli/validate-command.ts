@@ -51,6 +51,7 @@ export function registerValidate(program: Command): void {
     .option('--max-embedding-mismatch-rate <fraction>', 'fail above this share of embedding mismatches (default 0.0001)', rateArg)
     .option('--max-edge-mismatch-rate <fraction>', 'fail above this share of edge-count mismatches (default 0.001)', rateArg)
     .option('--max-content-mismatch-rate <fraction>', 'fail above this share of content mismatches (default 0)', rateArg)
+    .option('--max-rejected-rate <fraction>', 'fail above this share of nodes (or relationships) the backfill rejected (default 0)', rateArg)
     .option('--max-count-diff-rate <fraction>', 'fail when a space count differs from Neo4j minus rejects by more than this share (default 0)', rateArg)
     .option('--min-cosine <c>', 'an embedding matches at or above this cosine (default 0.99)', cosineArg)
     .option('--workers <n>', 'worker threads for cosine and embedding, 0 = one per core (default 0)', integerArg);
@@ -58,7 +59,7 @@ export function registerValidate(program: Command): void {
   cmd.addHelpText('after', `\nReports go to <run-dir>/validate/report-<time>.json and latest.json; history.ndjson lists every sweep.\n\n${EXIT_HELP}`);
   cmd.action(async (flags: Record<string, unknown>) => {
     const n = flags as Record<string, number | undefined>;
-    const fromConfig = defined({ maxMissingRate: n.maxMissingRate, maxEmbeddingMismatchRate: n.maxEmbeddingMismatchRate, maxEdgeMismatchRate: n.maxEdgeMismatchRate, minCosine: n.minCosine });
+    const fromConfig = defined({ maxMissingRate: n.maxMissingRate, maxEmbeddingMismatchRate: n.maxEmbeddingMismatchRate, maxEdgeMismatchRate: n.maxEdgeMismatchRate, maxRejectedRate: n.maxRejectedRate, minCosine: n.minCosine });
     const config = configFromFlags(flags, { validate: fromConfig });
     if (flags.times !== undefined && flags.every === undefined) throw new ConfigError('--times', 'needs --every');
     const options: ValidateOptions = {

@@ -56,7 +56,7 @@ function embeddingText(label: string, config: ResolvedConfig, types: Record<stri
   const found = m.defaultTextProperties.filter((p) => strings.includes(p));
   if (found.length > 0) return `the first present of ${m.defaultTextProperties.join(', ')} (seen: ${found.join(', ')})`;
   if (strings.length > 0) return `none of ${m.defaultTextProperties.join(', ')}: the other string properties as "name: value" lines (${strings.join(', ')})`;
-  return `none: the label has no string property, so nodes without an embedding are rejected (set mapping.textProperties.${label})`;
+  return `no string property: each node's properties as stable JSON (set mapping.textProperties.${label} to choose)`;
 }
 
 /**

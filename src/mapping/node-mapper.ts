@@ -113,8 +113,9 @@ export function contentFor(node: SourceNode, mapping: ResolvedMapping): string {
 /**
  * The text a missing embedding is generated from, or null when the node has no text at all: the label's
  * `textProperties` joined; else the first present of `defaultTextProperties`; else every other string
- * property as `name: value` lines in name order (so a label without the usual text properties still
- * gets an embedding; the plan names the properties used).
+ * property as `name: value` lines in name order; else, for a node without any string property, its
+ * properties as stable JSON (so a label without the usual text properties still gets an embedding; the
+ * plan names what is used). Null only for a node without properties.
  */
 export function textForEmbedding(node: SourceNode, mapping: ResolvedMapping): string | null {
   const configured = own(mapping.textProperties, node.label);
@@ -132,7 +133,10 @@ export function textForEmbedding(node: SourceNode, mapping: ResolvedMapping): st
     if (name === mapping.embeddingProperty || mapping.excludeProperties.includes(name)) continue;
     if (typeof value === 'string' && value.trim() !== '') parts.push(`${name}: ${value}`);
   }
-  return parts.length > 0 ? parts.join('\n') : null;
+  if (parts.length > 0) return parts.join('\n');
+  // No string property at all (an order of ids and numbers): its properties as stable JSON, one per node.
+  const json = contentFor({ ...node, label: '' }, mapping);
+  return json === '{}' ? null : json;
 }
 
 /** Milliseconds since the epoch that a JavaScript Date can hold (±8.64e15). */

@@ -28,12 +28,15 @@ export const PLANTED_REJECTS = {
   CONTENT_TOO_LARGE: 1,
   UNSUPPORTED_PROPERTY: 1,
   DUPLICATE_KEY: 1,
-  MISSING_ENDPOINT: 1,
+  ENDPOINT_REJECTED: 1,
 } as const;
 export const PLANTED_NODES = 10;
 export const PLANTED_RELATIONSHIPS = 1;
 
-/** Loads the sample graph, then plants bad records (the Legacy label has no uniqueness constraint). */
+/**
+ * Loads the sample graph, then plants bad records (the Legacy label has no uniqueness constraint; tests key
+ * it by id, see {@link testConfig}, so its duplicate and its fractional key are rejects).
+ */
 export async function loadFixtureGraph(driver: Driver, nodes: number, seed: number, plant = true): Promise<{ nodes: number; relationships: number }> {
   await loadSampleGraph(driver, { nodes, seed, clear: true, missingEmbeddings: 0.2 });
   const counts = sampleCounts({ nodes, seed, missingEmbeddings: 0.2 });
@@ -43,7 +46,7 @@ export async function loadFixtureGraph(driver: Driver, nodes: number, seed: numb
   try {
     await session.run(`
       CREATE (:Document {content: 'a document that lost its key', created_at: datetime('2024-01-01T00:00:00Z')})
-      CREATE (:Legacy {id: 12345, name: 'integer key'})
+      CREATE (:Legacy {id: 12.5, name: 'a fractional key'})
       CREATE (:Document {id: 'planted-bad-width', content: 'three numbers', embedding: [0.1, 0.2, 0.3]})
       CREATE (:Document {id: 'planted-nan', content: 'nan inside', embedding: [i IN range(1, 768) | CASE WHEN i = 5 THEN 0.0 / 0.0 ELSE 0.001 * i END]})
       CREATE (:Document {id: 'planted-inf', content: 'infinity inside', embedding: [i IN range(1, 768) | CASE WHEN i = 9 THEN 1.0 / 0.0 ELSE 0.002 * i END]})
@@ -73,6 +76,7 @@ export function testConfig(overrides: PartialOptions = {}): ResolvedConfig {
     target: { kind: 'bundle', path: tempDir('bundle'), retryBaseMs: 50, retryMaxMs: 2_000, maxRetries: 12 },
     engine: { batchSize: 250, edgeBatchSize: 250, pauseMs: 0, workers: 2, inferenceThreads: 1 },
     model: { path: './models/tiny' },
+    mapping: { keys: { Legacy: 'id' } },
     runDir: tempDir('run'),
   };
   return resolveConfig(mergeOptions(base, overrides));

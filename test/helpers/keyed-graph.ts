@@ -60,7 +60,7 @@ export async function loadKeyedGraph(driver: Driver): Promise<void> {
       CREATE (matrix)-[:TAGGED]->(classic)
       CREATE (cloud)-[:TAGGED]->(scifi)
       CREATE (reloaded)-[:TAGGED]->(classic2)
-      WITH 1
+      WITH 1 AS done
       CREATE (c1:Customer {id: 1, name: 'Ada'})
       CREATE (c2:Customer {id: 2, name: 'Grace'})
       CREATE (c3:Customer {id: 16961, name: 'Edsger'})

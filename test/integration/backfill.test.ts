@@ -42,7 +42,7 @@ describe('backfill into the bundle target', () => {
     expect(summary.error).toBeNull();
     expect(summary.status).toBe('completed');
     const c = summary.counters;
-    const nodeRejects = Object.entries(PLANTED_REJECTS).filter(([k]) => k !== 'MISSING_ENDPOINT').reduce((s, [, n]) => s + n, 0);
+    const nodeRejects = Object.entries(PLANTED_REJECTS).filter(([k]) => k !== 'ENDPOINT_REJECTED').reduce((s, [, n]) => s + n, 0);
     expect(c.nodesRead).toBe(graph.nodes);
     expect(c.nodesRejected).toBe(nodeRejects);
     expect(c.memoriesWritten).toBe(graph.nodes - nodeRejects);
@@ -60,7 +60,7 @@ describe('backfill into the bundle target', () => {
     expect(byCode('CONTENT_TOO_LARGE')).toMatchObject({ id: 'planted-too-big' });
     expect(byCode('MISSING_KEY')).toMatchObject({ id: null, field: 'id', label: 'Document' });
     expect(byCode('DUPLICATE_KEY')).toMatchObject({ id: 'planted-dup', label: 'Legacy' });
-    expect(byCode('MISSING_ENDPOINT')).toMatchObject({ kind: 'relationship' });
+    expect(byCode('ENDPOINT_REJECTED')).toMatchObject({ kind: 'relationship' });
 
     const lines = readBundleMemories(config.target.path);
     const keys = lines.map((l) => `${l.label}:${l.id}`);

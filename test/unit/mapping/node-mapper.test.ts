@@ -77,8 +77,10 @@ describe('mapNode', () => {
   });
 
   it('rejects a node with no embedding and no text to generate one from', () => {
-    const r = mapNode(node({ properties: { pages: 3, tags: ['a'] } }), { kind: 'absent' }, mapping, 'document', NOW, KEY);
+    const r = mapNode(node({ properties: {} }), { kind: 'absent' }, { ...mapping, contentTemplates: { Document: 'a document' } }, 'document', NOW, KEY);
     expect(r.ok ? null : [r.reject.code, r.reject.field]).toEqual(['NO_TEXT_FOR_EMBEDDING', 'embedding']);
+    const numbers = mapNode(node({ properties: { pages: 3, total: 9.5 } }), { kind: 'absent' }, mapping, 'document', NOW, KEY);
+    expect(numbers.ok && numbers.node.generateFrom).toBe('{"pages":3,"total":9.5}');
   });
 
   it('keys by integers, 64-bit ones included, and by composite keys and element ids (memory-id.ts)', () => {
