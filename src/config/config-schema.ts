@@ -34,7 +34,7 @@ export const sourceSchema = z
     /** Records per PULL from the server. */
     fetchSize: positiveInt.default(2000),
     /**
-     * Parallel readers, each a thread with its own connection over a slice of every label's key range.
+     * Parallel readers, each a thread with its own connection over a slice of every label's node-id range.
      * Decoding 768-float embeddings saturates one core at about 15k nodes/s; 0 = one per core.
      */
     readers: z.number().int().nonnegative().default(0),

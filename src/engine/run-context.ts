@@ -28,7 +28,7 @@ export interface RunContext {
   source: Neo4jSource;
   target: Target;
   pool: WorkerPool;
-  /** Reader threads when the source is read in parallel key ranges; null = the main thread reads. */
+  /** Reader threads when the source is read in parallel node-id ranges; null = the main thread reads. */
   readers: ReaderPool | null;
   limiter: WriteLimiter;
   plan: BackfillPlan;

@@ -17,7 +17,7 @@ export interface SampledKey {
 }
 
 export interface KeySample {
-  /** In label order, then key order: row i of every validation buffer belongs to keys[i]. */
+  /** In label order, then node-id order: row i of every validation buffer belongs to keys[i]. */
   keys: SampledKey[];
   /** Nodes with a usable key (a non-empty string or an integer per key property) over all labels. */
   population: number;

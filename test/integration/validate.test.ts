@@ -22,6 +22,9 @@ const CENSUS = 100_000; // more than the graph holds: every node is sampled, so 
 // their identical vectors. Adding the id keeps them apart (max cosine ~0.85 with the tiny model).
 const mapping = { textProperties: { Person: ['id', 'name'], Organization: ['id', 'name'] } };
 const MAPPING_REJECTS = { EMBEDDING_WIDTH: 1, EMBEDDING_INVALID: 2, CONTENT_TOO_LARGE: 1, UNSUPPORTED_PROPERTY: 1 };
+// The fixture plants 8 node rejects and 1 relationship reject on purpose; validation fails on any reject
+// by default (tested below), so the "clean" expectations allow those.
+const PLANTED_REJECT_RATE = { maxRejectedRate: 0.05 };
 const run = promisify(execFile);
 
 let driver: Driver;
@@ -78,12 +81,22 @@ describe('validate against the bundle', () => {
   });
 
   it('finds zero faults on a clean migration, and says which sampled nodes the mapping rejects', async () => {
-    const report = await validate({ config, sampleSize: CENSUS });
+    const report = await validate({ config, sampleSize: CENSUS, thresholds: PLANTED_REJECT_RATE });
     expectClean(report);
-    expect(statusOf(report)).toEqual({ missing: 'pass', embedding: 'pass', content: 'pass', edges: 'pass', 'space-counts': 'pass' });
+    expect(statusOf(report)).toEqual({ missing: 'pass', embedding: 'pass', content: 'pass', edges: 'pass', 'space-counts': 'pass', migrated: 'pass', 'rejected-nodes': 'pass', relationships: 'pass' });
     expect(report.counters.edgeChecked).toBeGreaterThan(NODES / 2);
     const legacy = report.spaces.find((s) => s.space === 'legacy')!;
     expect(legacy).toMatchObject({ neo4j: 4, rejected: 2, expected: 2, target: 2, difference: 0 });
+  });
+
+  it('fails the same clean migration by default, because the backfill rejected records, naming the codes', async () => {
+    const report = await validate({ config, sampleSize: 50 });
+    const rejected = report.checks.find((c) => c.name === 'rejected-nodes')!;
+    expect(rejected.status).toBe('fail');
+    expect(rejected.failures).toBe(8);
+    expect(rejected.note).toContain('1 × DUPLICATE_KEY');
+    expect(report.checks.find((c) => c.name === 'relationships')).toMatchObject({ status: 'fail', failures: 1 });
+    expect(report.passed).toBe(false);
   });
 
   it('validated every window during the backfill (--validate-every), all clean', () => {
@@ -107,14 +120,14 @@ describe('validate against the bundle', () => {
     const plant = corruptBundle(copy);
     const corrupt: ResolvedConfig = { ...config, target: { ...config.target, path: copy } };
     // Small chunks: the sampled nodes are fetched by the fetch threads (a census this small would stay on the main thread).
-    const report = await validate({ config: corrupt, sampleSize: CENSUS, chunkSize: 64 });
+    const report = await validate({ config: corrupt, sampleSize: CENSUS, chunkSize: 64, thresholds: PLANTED_REJECT_RATE });
     expect(idsOf(report, 'missing')).toEqual([...plant.deleted].sort());
     expect(idsOf(report, 'embedding-mismatch')).toEqual([...plant.alteredEmbedding].sort());
     expect(idsOf(report, 'content-mismatch')).toEqual([...plant.wrongContent].sort());
     expect(idsOf(report, 'edge-count-mismatch')).toEqual([...plant.droppedEdge].sort());
     expect(report.faultsByKind).toEqual({ missing: 3, 'embedding-mismatch': 3, 'content-mismatch': 3, 'edge-count-mismatch': 3 });
     for (const f of report.faults.filter((x) => x.kind === 'edge-count-mismatch')) expect(f.actual).toBe(f.expected! - 1);
-    expect(statusOf(report)).toEqual({ missing: 'fail', embedding: 'fail', content: 'fail', edges: 'fail', 'space-counts': 'fail' });
+    expect(statusOf(report)).toMatchObject({ missing: 'fail', embedding: 'fail', content: 'fail', edges: 'fail', 'space-counts': 'fail', 'rejected-nodes': 'pass' });
     expect(report.spaces.find((s) => s.space === 'person')!.difference).toBe(-3);
     expect(report.passed).toBe(false);
 
@@ -125,13 +138,13 @@ describe('validate against the bundle', () => {
     const failed = await run(process.execPath, cli).then(() => 0, (err: { code: number; stdout: string }) => err);
     expect(failed).toMatchObject({ code: 7 });
     expect((JSON.parse((failed as { stdout: string }).stdout) as ValidationReport).faultsByKind).toEqual(report.faultsByKind);
-    const loose = ['--max-missing-rate', '0.5', '--max-embedding-mismatch-rate', '0.5', '--max-content-mismatch-rate', '0.5', '--max-edge-mismatch-rate', '0.5', '--max-count-diff-rate', '0.5'];
+    const loose = ['--max-missing-rate', '0.5', '--max-embedding-mismatch-rate', '0.5', '--max-content-mismatch-rate', '0.5', '--max-edge-mismatch-rate', '0.5', '--max-count-diff-rate', '0.5', '--max-rejected-rate', '0.5'];
     const passed = await run(process.execPath, [...cli, ...loose]);
     expect((JSON.parse(passed.stdout) as ValidationReport).passed).toBe(true);
   });
 
   it('runs continuously, one stored report per sweep with a new seed each time', async () => {
-    const result = await validateLoop({ config, sampleSize: 40, everyMs: 10, times: 2 });
+    const result = await validateLoop({ config, sampleSize: 40, everyMs: 10, times: 2, thresholds: PLANTED_REJECT_RATE });
     expect(result).toMatchObject({ iterations: 2, failed: 0 });
     const history = readFileSync(join(config.runDir, 'validate', 'history.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { mode: string; seed: number });
     const sweeps = history.filter((h) => h.mode === 'sweep').slice(-2);
@@ -144,7 +157,7 @@ describe('validate against Engram (the double)', () => {
     const engram = await double();
     const config = testConfig({ mapping, target: { kind: 'engram', url: engram.url } });
     expect((await backfill({ config })).status).toBe('completed');
-    const report = await validate({ config, sampleSize: CENSUS });
+    const report = await validate({ config, sampleSize: CENSUS, thresholds: PLANTED_REJECT_RATE });
     expectClean(report);
     expect(statusOf(report).edges).toBe('not-verifiable');
     expect(report.counters.edgeChecked).toBe(0);
