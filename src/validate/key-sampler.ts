@@ -38,7 +38,7 @@ export interface KeySampleOptions {
 
 /** Nodes of the label whose every key property is a non-empty string or an integer (all of them for element-id keys). */
 function keyFilter(label: ValidationLabel): string {
-  const usable = label.key.properties.map((p) => ` AND (n.${q(p)} IS :: INTEGER OR (n.${q(p)} IS :: STRING AND n.${q(p)} <> ''))`).join('');
+  const usable = label.key.properties.map((p) => ` AND (n.${q(p)} IS :: INTEGER NOT NULL OR (n.${q(p)} IS :: STRING NOT NULL AND n.${q(p)} <> ''))`).join('');
   const earlier = label.earlier.length === 0 ? '' : ` AND NOT (${label.earlier.map((l) => `n:${q(l)}`).join(' OR ')})`;
   return `MATCH (n:${q(label.label)}) WHERE true${usable}${earlier}`;
 }

@@ -21,12 +21,22 @@ export const KEYED = {
   tagDuplicateRelationships: 1,
 } as const;
 
-export async function loadKeyedGraph(driver: Driver): Promise<void> {
+/** Empties the database: nodes, constraints and indexes (but the lookup indexes), so suites after it start clean. */
+export async function clearDatabase(driver: Driver): Promise<void> {
   const session = driver.session();
   try {
     await session.run('MATCH (n) DETACH DELETE n');
     for (const row of (await session.run('SHOW CONSTRAINTS YIELD name RETURN name')).records) await session.run(`DROP CONSTRAINT \`${row.get('name') as string}\``);
     for (const row of (await session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")).records) await session.run(`DROP INDEX \`${row.get('name') as string}\``);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function loadKeyedGraph(driver: Driver): Promise<void> {
+  await clearDatabase(driver);
+  const session = driver.session();
+  try {
     await session.run('CREATE CONSTRAINT person_name FOR (p:Person) REQUIRE p.name IS UNIQUE');
     await session.run('CREATE CONSTRAINT movie_title FOR (m:Movie) REQUIRE m.title IS UNIQUE');
     await session.run('CREATE CONSTRAINT order_id FOR (o:Order) REQUIRE o.id IS UNIQUE');

@@ -6,7 +6,7 @@ import type { EdgeRecord, RejectRecord } from '../../src/mapping/types.js';
 import { nodePageCypher } from '../../src/source/neo4j-source.js';
 import { validate } from '../../src/validate/validate.js';
 import { driverFor, readBundleMemories, readNdjson, testConfig } from '../helpers/backfill-fixture.js';
-import { KEYED, loadKeyedGraph } from '../helpers/keyed-graph.js';
+import { clearDatabase, KEYED, loadKeyedGraph } from '../helpers/keyed-graph.js';
 
 let driver: Driver;
 
@@ -16,6 +16,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Its uniqueness constraint on Person.name would refuse the sample graph's shared names in later suites.
+  if (driver) await clearDatabase(driver);
   await driver?.close();
 });
 

@@ -46,7 +46,8 @@ async function cleanup(): Promise<void> {
 /** What the backfill would write for node i: the mapping of its properties, its own embedding. */
 function migrate(i: number): Promise<string> {
   const properties = { id: `lc-${i}`, title: `document ${i}`, created_at: '2024-05-01T10:00:00Z' };
-  const mapped = mapNode({ elementId: '', label: LABEL, labels: [LABEL], key: properties.id, properties, embedding: undefined }, { kind: 'present' }, config.mapping, 'livecheckdoc', new Date().toISOString());
+  const key = { properties: ['id'], source: 'constraint' as const, unique: true, reason: 'the test label' };
+  const mapped = mapNode({ elementId: '', label: LABEL, labels: [LABEL], keyValues: [properties.id], properties, embedding: undefined }, { kind: 'present' }, config.mapping, 'livecheckdoc', new Date().toISOString(), key);
   if (!mapped.ok) throw new Error(mapped.reject.reason);
   return client.remember('livecheckdoc', engramRequest(mapped.node, Float32Array.from(embedding(i)), 1));
 }

@@ -133,7 +133,7 @@ describe('validate against the bundle', () => {
 
     // The CLI: exit 7 on faults; the same faults pass once every threshold is raised by flags.
     const file = join(tempDir('cli-config'), 'config.json');
-    writeFileSync(file, JSON.stringify({ mapping }));
+    writeFileSync(file, JSON.stringify({ mapping: config.mapping }));
     const cli = ['dist/src/cli/main.js', 'validate', '-c', file, '--neo4j-uri', neo4jUri(), '--bundle', copy, '--run-dir', config.runDir, '--model', './models/tiny', '--sample', String(CENSUS), '--json'];
     const failed = await run(process.execPath, cli).then(() => 0, (err: { code: number; stdout: string }) => err);
     expect(failed).toMatchObject({ code: 7 });
