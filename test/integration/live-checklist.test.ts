@@ -58,7 +58,8 @@ beforeAll(async () => {
   double = await startEngramDouble();
   client = new EngramClient({ url: double.url });
   runDir = await mkdtemp(join(tmpdir(), 'live-checklist-'));
-  config = resolveConfig(mergeOptions({ source: { uri: testNeo4jUri(), labels: [LABEL] }, target: { kind: 'engram', url: double.url }, runDir }, {}));
+  // The label has no uniqueness constraint until the checklist creates its vector index: key it by id.
+  config = resolveConfig(mergeOptions({ source: { uri: testNeo4jUri(), labels: [LABEL] }, mapping: { keys: { [LABEL]: 'id' } }, target: { kind: 'engram', url: double.url }, runDir }, {}));
   const rows = Array.from({ length: NODES }, (_, i) => ({ id: `lc-${i}`, title: `document ${i}`, embedding: embedding(i) }));
   await driver.executeQuery(
     `UNWIND $rows AS r CREATE (n:${LABEL} {id: r.id, title: r.title, created_at: datetime('2024-05-01T10:00:00Z'), embedding: r.embedding})`,
