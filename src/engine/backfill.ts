@@ -36,11 +36,21 @@ export interface BackfillOptions {
   target?: Target;
 }
 
-/** Options that decide what bytes get written; a resume with different ones would mix two runs. */
-function configHash(config: ResolvedConfig): string {
-  const { source, mapping, target } = config;
+/**
+ * Options that decide what bytes get written; a resume with different ones would mix two runs. The
+ * model is among them: generated embeddings of one model must not sit beside another's.
+ */
+export function configHash(config: ResolvedConfig): string {
+  const { source, mapping, target, model } = config;
   const where = target.kind === 'bundle' ? target.path : target.url;
-  const relevant = { uri: source.uri, database: source.database, labels: source.labels, mapping, target: { kind: target.kind, where } };
+  const relevant = {
+    uri: source.uri,
+    database: source.database,
+    labels: source.labels,
+    mapping,
+    target: { kind: target.kind, where },
+    model: { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens },
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -48,7 +58,7 @@ async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, o
   const existing = await store.load();
   if (existing && options.resume) {
     if (existing.configHash !== configHash(config)) {
-      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping or target options; resume it with the same options or start over with --overwrite`);
+      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping, target or model options; resume it with the same options or start over with --overwrite`);
     }
     return { checkpoint: existing, resumed: true };
   }
