@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { engramRequest } from '../mapping/memory-encoding.js';
@@ -6,6 +6,7 @@ import type { RejectRecord } from '../mapping/types.js';
 import { readLineChunks, readManifest, parseMemoryLine } from '../target/bundle-reader.js';
 import { EngramTarget } from '../target/engram-target.js';
 import type { EncodedMemoryBatch } from '../target/target.js';
+import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
 import { WriteLimiter } from './write-limiter.js';
 import { sleep } from '../shared/abort.js';
@@ -30,14 +31,6 @@ export interface LoadSummary {
   memoriesPerSecond: number;
   error: { code: string; message: string } | null;
   rejectLog: string;
-}
-
-interface LoadCheckpoint {
-  bundle: string;
-  offsets: Record<string, number>;
-  loaded: number;
-  rejected: number;
-  rejectLogLength: number;
 }
 
 function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
@@ -68,10 +61,10 @@ export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
   const { config } = options;
   const started = Date.now();
   const manifest = await readManifest(options.bundleDir, true);
-  const checkpointPath = join(config.runDir, 'load-checkpoint.json');
+  const bundleId = bundleIdentity(manifest);
   await mkdir(config.runDir, { recursive: true });
-  const previous = options.resume ? ((await readFile(checkpointPath, 'utf8').then((t) => JSON.parse(t) as LoadCheckpoint, () => null)) ?? null) : null;
-  const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
+  const previous = options.resume ? await readLoadCheckpoint(config.runDir, options.bundleDir, bundleId) : null;
+  const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, bundleId, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
   const target = new EngramTarget({ url: config.target.url, apiKey: config.target.apiKey, connections: config.target.concurrency, timeoutMs: config.target.timeoutMs, maxRetries: config.target.maxRetries, retryBaseMs: config.target.retryBaseMs, retryMaxMs: config.target.retryMaxMs, capacityPerSpace: config.target.capacityPerSpace });
   const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: config.target.concurrency });
   const rejectLogPath = join(config.runDir, 'load-rejects.ndjson');
@@ -93,8 +86,7 @@ export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
         spaces[space]!.rejected += failed.length;
         cp.offsets[info.file] = chunk.endOffset;
         cp.rejectLogLength = await rejects.sync();
-        await writeFile(`${checkpointPath}.tmp`, JSON.stringify(cp));
-        await rename(`${checkpointPath}.tmp`, checkpointPath);
+        await saveLoadCheckpoint(config.runDir, cp);
         options.onProgress?.(cp.loaded + cp.rejected, total);
         if (config.engine.pauseMs > 0) await sleep(config.engine.pauseMs, options.signal).catch(() => undefined);
       }
