@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TARGET_AUTH'
   | 'CAPACITY_EXCEEDED'
   | 'CHECKPOINT_INVALID'
+  | 'RUN_LOCKED'
   | 'MODEL_LOAD_FAILED'
   | 'BUNDLE_INVALID'
   | 'DLQ_IO'
@@ -83,6 +84,13 @@ export class TargetError extends MigrateError {
 export class CapacityError extends MigrateError {
   constructor(message: string, details: Record<string, unknown>) {
     super('CAPACITY_EXCEEDED', message, { details });
+  }
+}
+
+/** Another live process holds the run directory or bundle (exit 8, like a checkpoint conflict). */
+export class RunLockedError extends MigrateError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('RUN_LOCKED', message, { details });
   }
 }
 

@@ -13,6 +13,7 @@ import { migrateEdges } from './edge-phase.js';
 import { migrateNodes, rejectBadKeys } from './node-phase.js';
 import { planBackfill } from './plan.js';
 import { RejectLog } from './reject-log.js';
+import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
 import { choosePoolSizing, WorkerPool } from './worker-pool.js';
 import { ReaderPool } from './reader-pool.js';
@@ -75,6 +76,18 @@ async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, o
  * reject log; the summary accounts for every node read.
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
+  const { config } = options;
+  // A second backfill (or a load) in the same run directory or bundle would interleave two runs' writes.
+  const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
+  const locks = await acquireRunLocks(lockDirs, 'backfill');
+  try {
+    return await backfillLocked(options);
+  } finally {
+    await releaseRunLocks(locks);
+  }
+}
+
+async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary> {
   const { config } = options;
   const started = Date.now();
   const dryRun = options.dryRun ?? false;

@@ -8,6 +8,7 @@ import { EngramTarget } from '../target/engram-target.js';
 import type { EncodedMemoryBatch } from '../target/target.js';
 import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
+import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { WriteLimiter } from './write-limiter.js';
 import { sleep } from '../shared/abort.js';
 
@@ -58,6 +59,16 @@ function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
  * (Engram has no edge API).
  */
 export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
+  // One load per run directory and bundle at a time: two would share the checkpoint and send twice.
+  const locks = await acquireRunLocks([options.config.runDir, options.bundleDir], 'load');
+  try {
+    return await loadLocked(options);
+  } finally {
+    await releaseRunLocks(locks);
+  }
+}
+
+async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   const { config } = options;
   const started = Date.now();
   const manifest = await readManifest(options.bundleDir, true);
