@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { MigrateError, errorMessage } from '../errors.js';
+import { isAbortFrom } from '../shared/abort.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
 import { Neo4jSource } from '../source/neo4j-source.js';
 import { createTarget } from '../target/create-target.js';
@@ -175,6 +176,9 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await source.close();
     await target.close().catch(() => undefined);
   }
+  // An error caused by the interrupt itself (an Engram request or a worker task cut short) is the
+  // abort, not a failure: the checkpoint holds the last acknowledged batch and --resume continues.
+  if (isAbortFrom(error, signal)) error = null;
   return summarize(ctx, { config, target, resumed, dryRun, started, error, aborted: signal.aborted });
 }
 

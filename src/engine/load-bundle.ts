@@ -10,7 +10,7 @@ import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckp
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { WriteLimiter } from './write-limiter.js';
-import { sleep } from '../shared/abort.js';
+import { isAbortFrom, sleep } from '../shared/abort.js';
 
 export interface LoadOptions {
   bundleDir: string;
@@ -103,7 +103,8 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
       }
     }
   } catch (err) {
-    error = err;
+    // Cut short by the interrupt: an abort (resumable from the checkpoint), not a failure.
+    error = isAbortFrom(err, options.signal) ? null : err;
   } finally {
     await rejects.close();
     await limiter.stop();
