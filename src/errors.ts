@@ -57,7 +57,7 @@ export class SourceError extends MigrateError {
 }
 
 /**
- * A target write failed. 5xx, 429, 503 with Retry-After and connection errors are retriable;
+ * A target write failed. 5xx, 408, 429, 503 with Retry-After and connection errors are retriable;
  * 4xx validation errors are not (the record goes to the reject log).
  */
 export class TargetError extends MigrateError {

@@ -50,7 +50,8 @@ function parseRetryAfter(value: string | string[] | undefined): number | null {
 /**
  * Engram's HTTP API as it really behaves (see docs: engram-api.md): one request per memory over
  * keep-alive connections, explicit ids, the space in `X-Memory-Space`, retries with backoff and jitter
- * on 5xx, 429, 503 Retry-After and broken connections. 4xx answers are not retried.
+ * on 5xx, 408, 429, 503 Retry-After (capped by `retryMaxMs`) and broken connections. Other 4xx answers
+ * are not retried; only a 2xx is a success (a 3xx is an error).
  */
 export class EngramClient {
   readonly url: string;
@@ -104,12 +105,17 @@ export class EngramClient {
     } catch {
       json = null;
     }
-    if (status < 400) return { status, json };
+    if (status >= 200 && status < 300) return { status, json };
     const err = (json as ErrorBody | null)?.error;
-    const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
     const options = { status, targetCode: err?.code ?? null, retryAfterMs: parseRetryAfter(response.headers['retry-after']) };
+    if (status < 400) {
+      // A redirect (or any non-2xx) is not a write: following it could land the body on another server.
+      const location = response.headers.location;
+      throw new TargetError('TARGET_HTTP', `Engram answered ${status} for ${method} ${path}${location ? ` (redirect to ${String(location)})` : ''}; only a 2xx counts as written: check --engram-url`, { ...options, retriable: false });
+    }
+    const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
     if (status === 401 || status === 403) throw new TargetError('TARGET_AUTH', message, { ...options, retriable: false });
-    if (status >= 500 || status === 429) throw new TargetError('TARGET_HTTP', message, options);
+    if (status >= 500 || status === 429 || status === 408) throw new TargetError('TARGET_HTTP', message, { ...options, retriable: true });
     throw new TargetError('TARGET_REJECTED', message, options);
   }
 
