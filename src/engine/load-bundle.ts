@@ -1,11 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import { engramRequest } from '../mapping/memory-encoding.js';
 import type { RejectRecord } from '../mapping/types.js';
-import { readLineChunks, readManifest, parseMemoryLine } from '../target/bundle-reader.js';
+import { readLineChunks, readManifest } from '../target/bundle-reader.js';
+import { encodeBundleLines } from './bundle-batch.js';
 import { EngramTarget } from '../target/engram-target.js';
-import type { EncodedMemoryBatch } from '../target/target.js';
 import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
@@ -32,24 +31,6 @@ export interface LoadSummary {
   memoriesPerSecond: number;
   error: { code: string; message: string } | null;
   rejectLog: string;
-}
-
-function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
-  const ids: string[] = [];
-  const spaces: string[] = [];
-  const bodies: string[] = [];
-  const offsets = new Uint32Array(lines.length + 1);
-  let length = 0;
-  lines.forEach((line, i) => {
-    const m = parseMemoryLine(line, where);
-    const body = engramRequest({ id: m.id, space: m.memory_space_id, content: m.content, timestamp: m.timestamp, memoryType: m.memory_type }, m.vector, m.confidence);
-    ids.push(m.id);
-    spaces.push(m.memory_space_id);
-    bodies.push(body);
-    length += Buffer.byteLength(body);
-    offsets[i + 1] = length;
-  });
-  return { ids, spaces, bytes: new Uint8Array(Buffer.from(bodies.join(''))), offsets };
 }
 
 /**
@@ -86,9 +67,12 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   try {
     await target.open();
     for (const [space, info] of Object.entries(manifest.spaces)) {
-      for await (const chunk of readLineChunks(join(options.bundleDir, info.file), cp.offsets[info.file] ?? 0, config.engine.batchSize)) {
+      let chunkStart = cp.offsets[info.file] ?? 0;
+      for await (const chunk of readLineChunks(join(options.bundleDir, info.file), chunkStart, config.engine.batchSize)) {
         if (options.signal?.aborted) break;
-        const outcome = await target.writeMemories(encodeBatch(chunk.lines, info.file), limiter, options.signal);
+        const batch = encodeBundleLines(chunk.lines, `${info.file} (batch from byte ${chunkStart})`);
+        chunkStart = chunk.endOffset;
+        const outcome = await target.writeMemories(batch, limiter, options.signal);
         const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: space }));
         await rejects.add(failed);
         cp.loaded += outcome.written;
