@@ -9,6 +9,15 @@ export function integerArg(value: string): number {
   return Number(value);
 }
 
+/** A whole number from 1 to `max`: for counts where 0 would mean "never make progress". */
+export function positiveIntegerArg(max: number): (value: string) => number {
+  return (value) => {
+    const n = integerArg(value);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+    return n;
+  };
+}
+
 export function numberArg(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got ${JSON.stringify(value)}`);

@@ -9,7 +9,7 @@ import { EngramGraphDatabase } from '../live/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
 import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
 import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
-import { configFromFlags, integerArg } from './common-options.js';
+import { configFromFlags, integerArg, positiveIntegerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
@@ -116,7 +116,7 @@ export function registerDlq(program: Command): void {
       .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
       .addOption(new Option('--to <store>', 'the secondary the queue holds writes for').choices(['engram', 'neo4j']).default('engram'))
       .option('--parked', 'put parked entries back first (after fixing their cause)')
-      .option('--concurrency <n>', 'writes in flight', integerArg, 16)
+      .option('--concurrency <n>', 'writes in flight, 1-1024 (0 would never replay anything)', positiveIntegerArg(1024), 16)
       .option('--rate <n>', 'replays per second at most (0 = no limit)', integerArg, 0)
       .option('--timeout <duration>', 'give up after this long, e.g. 2m', '2m')
       .option('--json', 'print JSON on stdout'),
