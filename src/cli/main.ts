@@ -8,6 +8,7 @@ import { registerValidate } from './validate-command.js';
 import { registerTune } from './tune-command.js';
 import { registerLive } from './live-commands.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
+import { redactSecrets } from '../shared/redact.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -38,8 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     const code = exitCodeFor(err);
-    process.stderr.write(`engram-migrate: ${err instanceof MigrateError ? `${err.code}: ` : ''}${errorMessage(err)}\n`);
-    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`engram-migrate: ${err instanceof MigrateError ? `${err.code}: ` : ''}${redactSecrets(errorMessage(err))}\n`);
+    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`);
     return code;
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { MigrateError, errorMessage } from '../errors.js';
 import { isAbortFrom } from '../shared/abort.js';
+import { redactSecrets, redactUrl } from '../shared/redact.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
 import { Neo4jSource } from '../source/neo4j-source.js';
 import { createTarget } from '../target/create-target.js';
@@ -160,7 +161,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     }
     if (!signal.aborted && !dryRun) {
       emitProgress(ctx, 'finish', null);
-      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: config.source.uri, database: config.source.database } });
+      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database } });
       checkpoint.done = true;
       await saveCheckpoint(ctx);
     }
@@ -211,7 +212,7 @@ function summarize(
     durationMs,
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
     warnings,
-    error: run.error ? { code, message: errorMessage(run.error) } : null,
+    error: run.error ? { code, message: redactSecrets(errorMessage(run.error)) } : null,
     files: {
       checkpoint: join(run.config.runDir, 'checkpoint.json'),
       rejects: join(run.config.runDir, 'rejects.ndjson'),

@@ -10,6 +10,8 @@ import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { WriteLimiter } from './write-limiter.js';
 import { isAbortFrom, sleep } from '../shared/abort.js';
+import { redactSecrets } from '../shared/redact.js';
+import { errorMessage } from '../errors.js';
 
 export interface LoadOptions {
   bundleDir: string;
@@ -105,7 +107,7 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
     edgesNotLoaded: manifest.edges.count,
     durationMs,
     memoriesPerSecond: Math.round(((cp.loaded + cp.rejected) * 1000) / Math.max(durationMs, 1)),
-    error: error ? { code, message: (error as Error).message } : null,
+    error: error ? { code, message: redactSecrets(errorMessage(error)) } : null,
     rejectLog: rejectLogPath,
   };
 }

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { TargetError } from '../errors.js';
 import { withRetry } from '../engine/retry.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface EngramClientOptions {
   url: string;
@@ -55,11 +56,14 @@ function parseRetryAfter(value: string | string[] | undefined): number | null {
  */
 export class EngramClient {
   readonly url: string;
+  /** `url` with any password hidden: the form used in messages and reports. */
+  readonly displayUrl: string;
   readonly #pool: Pool;
   readonly #options: Required<Omit<EngramClientOptions, 'onRetry'>> & Pick<EngramClientOptions, 'onRetry'>;
 
   constructor(options: EngramClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
+    this.displayUrl = redactUrl(this.url);
     this.#options = {
       url: this.url,
       apiKey: options.apiKey ?? '',
@@ -93,7 +97,7 @@ export class EngramClient {
       response = await this.#pool.request({ method, path, headers: this.#headers(space, body !== undefined), body, signal: signal ?? null });
     } catch (cause) {
       if (signal?.aborted) throw cause;
-      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.url}: ${(cause as Error).message}`, { cause, retriable: true });
+      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.displayUrl}: ${redactUrl((cause as Error).message)}`, { cause, retriable: true });
     }
     const text = await response.body.text().catch((cause: unknown) => {
       throw new TargetError('TARGET_UNAVAILABLE', `connection to Engram broke while reading a response: ${(cause as Error).message}`, { cause, retriable: true });

@@ -32,7 +32,7 @@ export class EngramTarget implements Target {
     this.#concurrency = options.connections ?? 16;
     this.#chunkMax = options.chunkMax ?? 64;
     this.#streakLimit = options.rejectStreakLimit ?? DEFAULT_REJECT_STREAK_LIMIT;
-    this.location = this.client.url;
+    this.location = this.client.displayUrl;
     this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
   }
 
