@@ -37,11 +37,13 @@ function addStoreOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
     .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI]')
     .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
-    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]; visible to ps: prefer the environment or --neo4j-password-file')
+    .option('--neo4j-password-file <file>', 'file holding the Neo4j password [env NEO4J_PASSWORD_FILE]')
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
     .option('--neo4j-label <label>', "label of the service's memory nodes in Neo4j (default Memory)", 'Memory')
     .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL]')
-    .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]');
+    .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]; visible to ps: prefer the environment or --engram-api-key-file')
+    .option('--engram-api-key-file <file>', 'file holding the Engram API key [env ENGRAM_API_KEY_FILE]');
 }
 
 async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; json?: boolean }): Promise<void> {

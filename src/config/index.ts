@@ -1,2 +1,3 @@
 export * from './config-schema.js';
 export * from './resolve-config.js';
+export * from './config-warnings.js';
