@@ -9,6 +9,7 @@ import { EngramGraphDatabase } from '../live/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
 import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
 import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
+import { engramTls } from '../target/create-target.js';
 import { configFromFlags, integerArg, positiveIntegerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
@@ -70,7 +71,7 @@ async function dlqReplay(flags: Record<string, unknown>): Promise<void> {
   const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
   const driver = createLiveNeo4jDriver(config.source.uri, auth);
   const neo = new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel as string });
-  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000 } });
+  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000, tls: engramTls(config.target) } });
   const toEngram = flags.to !== 'neo4j';
   try {
     const unparked = flags.parked ? dlq.unpark() : 0;

@@ -42,8 +42,20 @@ export const sourceSchema = z
      * Decoding 768-float embeddings saturates one core at about 15k nodes/s; 0 = one per core.
      */
     readers: intIn(0, 256).default(0),
+    /** Encrypt Bolt (bolt:// and neo4j:// URIs; the +s and +ssc schemes decide this themselves). */
+    encrypted: z.boolean().optional(),
+    /** PEM files of the CAs to trust for Bolt TLS instead of the system's; implies `encrypted`. */
+    trustedCertificates: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict()
+  .superRefine((source, ctx) => {
+    if ((source.encrypted !== undefined || source.trustedCertificates) && /^[a-z0-9]+\+(s|ssc):/i.test(source.uri)) {
+      ctx.addIssue({ code: 'custom', path: [source.trustedCertificates ? 'trustedCertificates' : 'encrypted'], message: 'cannot be combined with a +s or +ssc URI scheme (it sets encryption and trust itself); use bolt:// or neo4j://' });
+    }
+    if (source.encrypted === false && source.trustedCertificates) {
+      ctx.addIssue({ code: 'custom', path: ['trustedCertificates'], message: 'needs encryption; remove source.encrypted: false' });
+    }
+  })
   .prefault({});
 
 export const mappingSchema = z
@@ -96,8 +108,18 @@ export const targetSchema = z
     capacityPerSpace: intIn(1, 1_000_000_000).default(100_000),
     /** What to do when the plan would overflow a space: refuse to start, or warn and go on. */
     onOverflow: z.enum(['refuse', 'warn']).default('refuse'),
+    /** PEM file of the CA(s) that signed Engram's certificate, for an https URL with a private CA. */
+    ca: z.string().min(1).optional(),
+    /** PEM client certificate and its key, for an Engram behind mutual TLS (give both). */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
   })
   .strict()
+  .superRefine((target, ctx) => {
+    if ((target.cert === undefined) !== (target.key === undefined)) ctx.addIssue({ code: 'custom', path: [target.cert === undefined ? 'cert' : 'key'], message: 'target.cert and target.key go together' });
+    const tls = (['ca', 'cert', 'key'] as const).find((k) => target[k] !== undefined);
+    if (tls && !target.url.startsWith('https:')) ctx.addIssue({ code: 'custom', path: [tls], message: 'only applies to an https:// target.url' });
+  })
   .prefault({});
 
 export const engineSchema = z

@@ -12,5 +12,9 @@ export function configWarnings(config: ResolvedConfig): string[] {
   if (config.target.apiKey && url?.protocol === 'http:' && !isLoopback(url.hostname)) {
     warnings.push(`the Engram API key goes over plain http to ${url.hostname}, readable by anyone on the path; use https (target.url)`);
   }
+  if (config.source.trustedCertificates || config.source.encrypted !== undefined) {
+    // TODO(neo4j-source owner): spread boltTlsConfig(options) into neo4j.driver's config, then drop this.
+    warnings.push('source.encrypted and source.trustedCertificates are checked but not yet passed to the Neo4j driver; for TLS now use a bolt+s:// or neo4j+s:// URI (system CAs)');
+  }
   return warnings;
 }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type MigrateOptions, type ResolvedConfig } from './config-schema.js';
+import { checkTlsFiles } from './tls-options.js';
 
 /** Deeply partial options, as a config file, the environment or flags give them. */
 export type PartialOptions = { [K in keyof MigrateOptions]?: Partial<NonNullable<MigrateOptions[K]>> | MigrateOptions[K] };
@@ -142,6 +143,7 @@ export function resolveConfig(options: PartialOptions = {}): ResolvedConfig {
       details: { issues: errors.map((e) => ({ path: e.path, message: e.message })) },
     });
   }
+  checkTlsFiles(result.data);
   return deepFreeze(result.data);
 }
 

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../config/config-schema.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { readLineChunks, readManifest } from '../target/bundle-reader.js';
 import { encodeBundleLines } from './bundle-batch.js';
-import { EngramTarget } from '../target/engram-target.js';
+import { createEngramTarget } from '../target/create-target.js';
 import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
@@ -59,7 +59,7 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   await mkdir(config.runDir, { recursive: true });
   const previous = options.resume ? await readLoadCheckpoint(config.runDir, options.bundleDir, bundleId) : null;
   const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, bundleId, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
-  const target = new EngramTarget({ url: config.target.url, apiKey: config.target.apiKey, connections: config.target.concurrency, timeoutMs: config.target.timeoutMs, maxRetries: config.target.maxRetries, retryBaseMs: config.target.retryBaseMs, retryMaxMs: config.target.retryMaxMs, capacityPerSpace: config.target.capacityPerSpace });
+  const target = createEngramTarget(config);
   const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: config.target.concurrency });
   const rejectLogPath = join(config.runDir, 'load-rejects.ndjson');
   const rejects = await RejectLog.open(rejectLogPath, cp.rejectLogLength);

@@ -14,6 +14,8 @@ export interface EngramClientOptions {
   retryMaxMs?: number;
   /** Called on every retry, for counters. */
   onRetry?: (err: unknown) => void;
+  /** TLS for an https URL: a private CA, and a client certificate and key for mutual TLS (PEM). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
 }
 
 export interface EngramMemory {
@@ -59,7 +61,7 @@ export class EngramClient {
   /** `url` with any password hidden: the form used in messages and reports. */
   readonly displayUrl: string;
   readonly #pool: Pool;
-  readonly #options: Required<Omit<EngramClientOptions, 'onRetry'>> & Pick<EngramClientOptions, 'onRetry'>;
+  readonly #options: Required<Omit<EngramClientOptions, 'onRetry' | 'tls'>> & Pick<EngramClientOptions, 'onRetry'>;
 
   constructor(options: EngramClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -79,6 +81,7 @@ export class EngramClient {
       keepAliveTimeout: 30_000,
       headersTimeout: this.#options.timeoutMs,
       bodyTimeout: this.#options.timeoutMs,
+      ...(options.tls ? { connect: { ...options.tls } } : {}),
     });
   }
 
