@@ -13,7 +13,7 @@ import { createEmbedder } from '../src/embed/embedder.js';
 import { backfill } from '../src/engine/backfill.js';
 import { encodeMemory } from '../src/mapping/memory-encoding.js';
 import { mapNode, spaceForLabel } from '../src/mapping/node-mapper.js';
-import { EMBEDDING_DIM, type SourceNode } from '../src/mapping/types.js';
+import { EMBEDDING_DIM, type LabelKey, type SourceNode } from '../src/mapping/types.js';
 import { Neo4jSource } from '../src/source/neo4j-source.js';
 import { normalizeProperties } from '../src/source/neo4j-values.js';
 import { EngramClient } from '../src/target/engram-client.js';
@@ -44,15 +44,20 @@ function config() {
   });
 }
 
-/** The raw read rate: the engine's own keyset stream, decoded and discarded. */
+/** The bench graph's key: its unique `id` property. */
+const ID_KEY: LabelKey = { properties: ['id'], source: 'constraint', unique: true, reason: 'the bench graph' };
+
+/** The raw read rate: the engine's own node-id pages, decoded and discarded. */
 async function raw(): Promise<number> {
   const c = config();
   const source = new Neo4jSource(c.source, c.mapping);
+  const scope = { label: o.label, earlier: [] };
+  const bounds = await source.nodeIdBounds(scope);
   let n = 0;
-  let after = '';
-  for (let page = await source.nodePage({ label: o.label, earlier: [] }, after, o.batchSize, true); page; page = await source.nodePage({ label: o.label, earlier: [] }, after, o.batchSize, true)) {
+  for (let after = (bounds?.lo ?? 0) - 1; bounds && after < bounds.hi; ) {
+    const page = await source.nodePage(scope, ['id'], after + 1, Math.min(bounds.hi, after + o.batchSize), o.batchSize);
     n += page.nodes.length;
-    after = page.lastKey;
+    after = page.lastCovered;
   }
   await source.close();
   return n;
@@ -92,8 +97,8 @@ async function seed(): Promise<number> {
       const embedding = n.properties.embedding as number[] | undefined;
       const props = normalizeProperties({ ...n.properties, embedding: undefined });
       delete props.embedding;
-      const node: SourceNode = { elementId: n.elementId, label: o.label, labels: n.labels, key: props.id, properties: props, embedding };
-      const mapped = mapNode(node, embedding ? { kind: 'present' } : { kind: 'absent' }, c.mapping, space, now);
+      const node: SourceNode = { elementId: n.elementId, label: o.label, labels: n.labels, keyValues: [props.id ?? null], properties: props, embedding };
+      const mapped = mapNode(node, embedding ? { kind: 'present' } : { kind: 'absent' }, c.mapping, space, now, ID_KEY);
       if (!mapped.ok) continue;
       const vector = new Float32Array(EMBEDDING_DIM);
       if (embedding) vector.set(embedding);

@@ -6,7 +6,7 @@
  *   node dist/scripts/demo.js [--nodes 10000] [--seed 42] [--bundle ./bundle] [--keep-neo4j] [--port 7687]
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from './script-args.js';
 import neo4j from 'neo4j-driver';
 import { printBackfillSummary } from '../src/cli/backfill-command.js';
 import { formatTable } from '../src/cli/output.js';
@@ -18,17 +18,28 @@ import { loadSampleGraph } from '../src/sample/sample-graph.js';
 import { startNeo4j } from '../src/sample/neo4j-server.js';
 import { formatReport } from '../src/validate/report-format.js';
 import { storeReport } from '../src/validate/report-store.js';
+
+const USAGE = `Usage: node dist/scripts/demo.js [options]   (npm run demo builds, generates the models and resolves Neo4j first)
+
+The main job end to end: start Neo4j 5.26, load the sample graph, backfill it into a bundle, validate it.
+
+Options:
+  --nodes <n>        sample graph size (default 10000)
+  --seed <n>         random seed (default 42)
+  --bundle <dir>     bundle directory (default ./bundle; replaced on every run)
+  --run-dir <dir>    run directory (default .runs/demo)
+  --port <n>         Bolt port of the demo's Neo4j (default 7687)
+  --keep-neo4j       leave Neo4j running afterwards
+  -h, --help         this text`;
 import { validate } from '../src/validate/validate.js';
 
-const { values } = parseArgs({
-  options: {
+const { values } = parseScriptArgs(USAGE, {
     nodes: { type: 'string', default: '10000' },
     seed: { type: 'string', default: '42' },
     bundle: { type: 'string', default: './bundle' },
     'run-dir': { type: 'string', default: '.runs/demo' },
     port: { type: 'string', default: '7687' },
     'keep-neo4j': { type: 'boolean', default: false },
-  },
 });
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);

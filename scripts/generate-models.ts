@@ -5,18 +5,23 @@
  * Usage: node dist/scripts/generate-models.js [--out models] [--only tiny|bench] [--force]
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from './script-args.js';
+
+const USAGE = `Usage: node dist/scripts/generate-models.js [--out models] [--only tiny|bench] [--force]   (npm run models -- [options])
+
+Writes the generated embedding models (BERT architecture, random deterministic weights: the real cost,
+no meaning): models/tiny for tests and the demo, models/bench for benchmarks. A model whose folder already
+holds the same generator version and options is skipped unless --force.
+  -h, --help   this text`;
 import { ensureModel, MODEL_PRESETS } from '../src/embed/ensure-model.js';
 
 const NAMES = Object.keys(MODEL_PRESETS) as Array<keyof typeof MODEL_PRESETS>;
 
 function parse(): { out: string; names: typeof NAMES; force: boolean } {
-  const { values } = parseArgs({
-    options: {
+  const { values } = parseScriptArgs(USAGE, {
       out: { type: 'string', default: 'models' },
       only: { type: 'string' },
       force: { type: 'boolean', default: false },
-    },
   });
   const only = values.only;
   if (only !== undefined && !NAMES.includes(only as (typeof NAMES)[number])) {

@@ -8,16 +8,31 @@
  * `start` runs the server detached and writes `<data-dir>/neo4j.pid`, so a later `stop` finds it.
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from './script-args.js';
 import neo4j from 'neo4j-driver';
 import { errorMessage } from '../src/errors.js';
+
+const USAGE = `Usage: node dist/scripts/neo4j.js install | start | stop | status [options]   (npm run neo4j:<command> -- [options])
+
+Controls the project's own Neo4j 5.26 (jars from Maven Central, run by the small Java launcher in neo4j/).
+  install                 resolve the jars and build the launcher (idempotent)
+  start                   start Neo4j detached; prints the Bolt URI when ready; writes <data-dir>/neo4j.pid
+  stop | status           stop, or describe, the Neo4j of --data-dir
+
+Options:
+  --port <n>              Bolt port (default 7687)
+  --data-dir <dir>        store and pid file (default .runs/neo4j)
+  --auth | --no-auth      require a password (default: no auth)
+  --user <name>           user for --auth (default neo4j)
+  --password <secret>     password for --auth (or env NEO4J_PASSWORD)
+  --heap <size>           JVM heap (default 2g)
+  --page-cache <size>     page cache (default 1g)
+  -h, --help              this text`;
 import { installNeo4j, neo4jStatus, startNeo4j, stopNeo4j } from '../src/sample/neo4j-server.js';
 
 const COMMANDS = ['install', 'start', 'stop', 'status'] as const;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
+const { values, positionals } = parseScriptArgs(USAGE, {
     port: { type: 'string', default: '7687' },
     'data-dir': { type: 'string', default: '.runs/neo4j' },
     auth: { type: 'boolean', default: false },
@@ -26,8 +41,7 @@ const { values, positionals } = parseArgs({
     password: { type: 'string' },
     heap: { type: 'string', default: '2g' },
     'page-cache': { type: 'string', default: '1g' },
-  },
-});
+}, true);
 
 async function boltAnswers(uri: string): Promise<string> {
   const password = values.password ?? process.env.NEO4J_PASSWORD;

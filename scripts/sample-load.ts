@@ -7,13 +7,30 @@
  *
  * Exits non-zero when Neo4j's counts differ from `sampleCounts` for the same options.
  */
-import { parseArgs } from 'node:util';
+import { parseScriptArgs } from './script-args.js';
 import neo4j from 'neo4j-driver';
 import { ConfigError, errorMessage } from '../src/errors.js';
+
+const USAGE = `Usage: node dist/scripts/sample-load.js [options]   (npm run sample:load -- [options])
+
+Loads the deterministic sample graph (the article's schema plus variety) into a Neo4j and prints counts
+and rates; exits non-zero when Neo4j's counts differ from what the options should give.
+
+Options:
+  --uri <bolt-uri>                 Neo4j (default bolt://127.0.0.1:7687)
+  --user <name> --password <s>     credentials (default neo4j, no password)
+  --database <name>                database (default: the server's default)
+  --nodes <n>                      nodes to create (default 10000)
+  --seed <n>                       random seed (default 42)
+  --missing-embeddings <share>     documents without an embedding (default 0.2)
+  --clear                          delete everything first
+  --concurrency <n>                parallel writers (default 2)
+  --document-batch-size <n>        documents per transaction (default 1000)
+  --relationship-batch-size <n>    relationships per transaction (default 25000)
+  -h, --help                       this text`;
 import { loadSampleGraph, sampleCounts, type LoadSampleGraphOptions } from '../src/sample/sample-graph.js';
 
-const { values } = parseArgs({
-  options: {
+const { values } = parseScriptArgs(USAGE, {
     uri: { type: 'string', default: 'bolt://127.0.0.1:7687' },
     user: { type: 'string', default: 'neo4j' },
     password: { type: 'string' },
@@ -25,7 +42,6 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     'document-batch-size': { type: 'string', default: '1000' },
     'relationship-batch-size': { type: 'string', default: '25000' },
-  },
 });
 
 function num(flag: string, raw: string | undefined): number {

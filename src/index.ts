@@ -22,10 +22,12 @@ export { resolveConfig, resolveLayeredConfig, loadConfigFile, mergeOptions, ENVI
 export type { PartialOptions } from './config/resolve-config.js';
 export type { MigrateOptions, ResolvedConfig, ResolvedMapping } from './config/config-schema.js';
 
-export { mapNode, spaceForLabel } from './mapping/node-mapper.js';
+export { mapNode, memoryIdOf, spaceForLabel } from './mapping/node-mapper.js';
+export { memoryIdForKey, memoryIdForElement, parseMemoryId, keyValueOf } from './mapping/memory-id.js';
+export type { KeyValue, ParsedMemoryId } from './mapping/memory-id.js';
 export { mapRelationship, edgeWeight } from './mapping/edge-mapper.js';
 export { EMBEDDING_DIM, MAX_CONTENT_BYTES, SPACE_CAPACITY } from './mapping/types.js';
-export type { MemoryRecord, EdgeRecord, RejectRecord, RejectCode, SourceNode, SourceRelationship } from './mapping/types.js';
+export type { MemoryRecord, EdgeRecord, LabelKey, RejectRecord, RejectCode, SourceNode, SourceRelationship, RelationshipEnd } from './mapping/types.js';
 
 export { EngramClient } from './target/engram-client.js';
 export type { EngramClientOptions, EngramMemory, EngramRecallHit } from './target/engram-client.js';

@@ -9,9 +9,10 @@ import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
 import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
-import { EMBEDDING_DIM, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
+import { EMBEDDING_DIM, type LabelKey, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
 import { cosineRows } from '../src/shared/cosine.js';
 import { packRecords } from '../src/shared/record-buffers.js';
+import { own } from '../src/shared/own.js';
 import {
   EMBEDDING_ABSENT,
   EMBEDDING_BAD_WIDTH,
@@ -25,6 +26,9 @@ import {
   type WorkerModelOptions,
   type WorkerTask,
 } from './task-types.js';
+
+/** A label the task does not name (never, for a relationship of the run): identify its nodes by element id. */
+const ELEMENT_ID_KEY: LabelKey = { properties: [], source: 'element-id', unique: true, reason: 'not in the run' };
 
 const model = (workerData as { model?: WorkerModelOptions } | undefined)?.model;
 let embedder: Promise<Embedder> | null = null;
@@ -64,24 +68,23 @@ async function generate(task: NodeTask, pending: Array<{ row: number; text: stri
 async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
   const rejects: RejectRecord[] = [];
   const mapped: Array<{ row: number; node: MappedNode }> = [];
-  const taken = new Set(task.takenKeys);
-  let previousKey = task.previousKey;
+  const duplicates = new Map(task.duplicates);
+  let timestampsDefaulted = 0;
   task.nodes.forEach((batchNode, row) => {
     const node: SourceNode = { ...batchNode, embedding: undefined };
-    const result = mapNode(node, embeddingInput(task, row), task.mapping, task.space, task.now);
+    const result = mapNode(node, embeddingInput(task, row), task.mapping, task.space, task.now, task.key);
     if (!result.ok) return void rejects.push(result.reject);
-    const key = result.node.id;
-    if (key === previousKey || taken.has(key)) {
-      const why = key === previousKey ? `another ${node.label} node already has ${task.mapping.key} ${key}` : `a node of an earlier label in space ${task.space} already has ${task.mapping.key} ${key}`;
-      return void rejects.push({ kind: 'node', id: key, label: node.label, elementId: node.elementId, field: task.mapping.key, code: 'DUPLICATE_KEY', reason: why });
+    const duplicate = duplicates.get(row);
+    if (duplicate !== undefined) {
+      return void rejects.push({ kind: 'node', id: result.node.id, label: node.label, elementId: node.elementId, field: task.key.properties.join(', ') || null, code: 'DUPLICATE_KEY', reason: duplicate });
     }
-    previousKey = key;
+    if (result.node.timestampDefaulted) timestampsDefaulted++;
     mapped.push({ row, node: result.node });
   });
   const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
-    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, inferenceMs: 0 };
+    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, timestampsDefaulted, inferenceMs: 0 };
   }
   const inferenceMs = await generate(task, pending);
   const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
@@ -100,6 +103,7 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     copied: mapped.length - pending.length,
     generated: pending.length,
     toGenerate: 0,
+    timestampsDefaulted,
     inferenceMs,
   };
   return move(result, [result.bytes.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer, result.rows.buffer as ArrayBuffer]);
@@ -123,9 +127,10 @@ function move<T>(value: T, buffers: ArrayBuffer[]): T {
 function runEdges(task: EdgeTask): EdgeTaskResult {
   const rejects: RejectRecord[] = [];
   const lines: string[] = [];
-  const spaceOf = (label: string): string => task.spaces[label] ?? label;
+  const spaceOf = (label: string): string => own(task.spaces, label) ?? label;
+  const keyOf = (label: string): LabelKey => own(task.keys, label) ?? ELEMENT_ID_KEY;
   for (const rel of task.relationships) {
-    const result = mapRelationship(rel, task.mapping, spaceOf);
+    const result = mapRelationship(rel, task.mapping, spaceOf, keyOf);
     if (result.ok) lines.push(encodeEdge(result.edge) + '\n');
     else rejects.push(result.reject);
   }

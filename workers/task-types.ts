@@ -4,7 +4,7 @@
  */
 import type { ResolvedMapping } from '../src/config/config-schema.js';
 import type { MemoryEncoding } from '../src/mapping/memory-encoding.js';
-import type { PropertyValue, RejectRecord, SourceRelationship } from '../src/mapping/types.js';
+import type { LabelKey, PropertyValue, RejectRecord, SourceRelationship } from '../src/mapping/types.js';
 
 /** Per row of a node batch: what the source found in the embedding property. */
 export const EMBEDDING_ABSENT = 0;
@@ -25,7 +25,7 @@ export interface BatchNode {
   elementId: string;
   label: string;
   labels: string[];
-  key: PropertyValue | undefined;
+  keyValues: PropertyValue[];
   properties: Record<string, PropertyValue>;
 }
 
@@ -38,13 +38,13 @@ export interface NodeTask {
   /** For rows with a bad embedding: what was found (width or type). */
   embeddingDetail: Array<string | null>;
   space: string;
+  /** The label's key: how each node's memory id is made. */
+  key: LabelKey;
   mapping: ResolvedMapping;
   encoding: MemoryEncoding;
   now: string;
-  /** Keys already taken by an earlier label in the same space: reject as DUPLICATE_KEY. */
-  takenKeys: string[];
-  /** The previous batch's last key of this label: a repeat of it is a duplicate. */
-  previousKey: string | null;
+  /** Rows (of this task) whose node lost its key to another node, with why: rejected as DUPLICATE_KEY. */
+  duplicates: Array<[row: number, reason: string]>;
   /** Map and count, but skip inference and encoding (dry run). */
   dryRun: boolean;
 }
@@ -61,6 +61,8 @@ export interface NodeTaskResult {
   generated: number;
   /** Would be generated (dry run). */
   toGenerate: number;
+  /** Mapped nodes without a timestamp property (they got the run's start time). */
+  timestampsDefaulted: number;
   inferenceMs: number;
 }
 
@@ -70,6 +72,8 @@ export interface EdgeTask {
   mapping: ResolvedMapping;
   /** Label → space for every migrated label. */
   spaces: Record<string, string>;
+  /** Label → its key, for the memory ids of both ends. */
+  keys: Record<string, LabelKey>;
 }
 
 export interface EdgeTaskResult {

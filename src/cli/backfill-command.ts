@@ -4,6 +4,7 @@ import type { BackfillSummary } from '../engine/backfill-types.js';
 import { watchControl } from '../engine/control-file.js';
 import { WriteLimiter } from '../engine/write-limiter.js';
 import { MigrateError } from '../errors.js';
+import { describeKey } from '../mapping/node-mapper.js';
 import { addConnectionOptions, addWriteOptions, configFromFlags, integerArg } from './common-options.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { formatTable, printJson, withInterrupt } from './output.js';
@@ -14,7 +15,7 @@ export function exitCodeForSummary(summary: BackfillSummary): number {
   if (summary.status === 'aborted') return EXIT.INTERRUPTED;
   if (summary.status === 'failed') {
     const code = summary.error?.code ?? 'INTERNAL';
-    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT, RUN_LOCKED: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
+    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT, BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT, RUN_LOCKED: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
   }
   return summary.counters.nodesRejected + summary.counters.relationshipsRejected > 0 ? EXIT.REJECTS : EXIT.OK;
 }
@@ -32,6 +33,10 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
     ),
   );
   write(`embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}`);
+  if (s.plan.labels.length > 0) {
+    write(formatTable(['label', 'space', 'nodes', 'relationships', 'key', 'duplicates', 'no timestamp'], s.plan.labels.map((l) => [l.label, l.space, l.nodes, l.relationships, describeKey(l.key), l.duplicates, l.missingTimestamp])));
+    for (const l of s.plan.labels) write(`  ${l.label}: key ${describeKey(l.key)} from ${l.key.reason}; generated embeddings from ${l.embeddingText}`);
+  }
   if (s.plan.spaces.length > 0) {
     write(formatTable(['space', 'labels', 'planned', 'already there', 'capacity'], s.plan.spaces.map((p) => [p.space, p.labels.join(','), p.planned, p.existing, p.capacity ?? '-'])));
   }
@@ -39,7 +44,7 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
   for (const r of s.rejectSample.slice(0, 5)) write(`  e.g. ${r.kind} ${r.id ?? r.elementId} (${r.label ?? ''}) field ${r.field ?? '-'}: ${r.reason}`);
   if (s.status !== 'dry-run' && (c.nodesRejected > 0 || c.relationshipsRejected > 0)) write(`reject log: ${s.files.rejects}`);
   for (const w of s.warnings) write(`warning: ${w}`);
-  if (!s.accounted) write('ERROR: nodes read ≠ written + rejected: something is unaccounted for');
+  if (!s.accounted) write('ERROR: records read ≠ written + rejected: something is unaccounted for');
   if (s.error) write(`error ${s.error.code}: ${s.error.message}`);
   if (s.status === 'aborted' || s.status === 'failed') write(`resume with: engram-migrate backfill --resume --run-dir ${s.runDir} (and the same options)`);
 }
@@ -50,7 +55,8 @@ export function registerBackfill(program: Command): void {
     .description('stream every node and relationship from Neo4j into the target (bundle or Engram), resumably')
     .option('--dry-run', 'read and map everything, write nothing, report what would be written')
     .option('--resume', 'continue the run recorded in --run-dir after a crash or Ctrl-C')
-    .option('--overwrite', 'start over even if --run-dir or the bundle holds an unfinished run')
+    .option('--overwrite', 'start over even if --run-dir or the bundle holds a run (the bundle is emptied)')
+    .option('--append', 'add these labels to a bundle that already holds others (the manifest covers all)')
     .option('--validate-every <n>', 'validate a sample after every n memories written (see "validate")', integerArg);
   addWriteOptions(addConnectionOptions(cmd));
   cmd.addHelpText('after', `\nChange the write rate of a running backfill: engram-migrate throttle --run-dir DIR --rate N\n(or edit DIR/control.json and send SIGUSR2).\n\n${EXIT_HELP}`);
@@ -70,6 +76,7 @@ export function registerBackfill(program: Command): void {
           resume: Boolean(flags.resume),
           dryRun: Boolean(flags.dryRun),
           overwrite: Boolean(flags.overwrite),
+          append: Boolean(flags.append),
           ...(validator ? { onBatchCommitted: (batch) => validator.onBatch(batch) } : {}),
           onProgress: (e) => {
             if (e.phase === 'nodes' || e.phase === 'edges') reporter.update(e.phase, e.done, e.total, `rejected ${e.phase === 'nodes' ? e.counters.nodesRejected : e.counters.relationshipsRejected}`);

@@ -30,6 +30,19 @@ function listArg(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** `Person=name,Movie=title,Role=person+movie` → label → key property (several, joined by `+`: a composite key). */
+export function keysArg(value: string): Record<string, string | string[]> {
+  const keys: Record<string, string | string[]> = {};
+  for (const item of listArg(value)) {
+    const at = item.lastIndexOf('=');
+    const label = item.slice(0, at).trim();
+    const properties = item.slice(at + 1).split('+').map((p) => p.trim());
+    if (at <= 0 || properties.some((p) => p === '')) throw new InvalidArgumentError(`expected Label=property[+property] pairs, got ${JSON.stringify(item)}`);
+    Object.defineProperty(keys, label, { value: properties.length === 1 ? properties[0]! : properties, enumerable: true, writable: true, configurable: true });
+  }
+  return keys;
+}
+
 /** Flags every command that talks to Neo4j and a target shares. */
 export function addConnectionOptions(cmd: Command): Command {
   return cmd
@@ -41,6 +54,8 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
     .option('--readers <n>', 'parallel Neo4j reader threads, 0 = one per core (default 0)', integerArg)
     .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
+    .option('--key <property>', 'key property of every label not named in --keys (default: each label\'s uniqueness constraint, else its element id)')
+    .option('--keys <pairs>', 'key per label: Label=property[,Label=a+b for a composite key] (mapping.keys)', keysArg)
     .addOption(new Option('--target <kind>', 'where memories go (default bundle)').choices(['bundle', 'engram']))
     .option('--bundle <dir>', 'bundle directory for the bundle target (default ./bundle)')
     .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL] (default http://127.0.0.1:7432)')
@@ -94,6 +109,7 @@ export function optionsFromFlags(f: Flags): PartialOptions {
     source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: secretFlag(f, 'neo4jPassword', 'neo4j-password'), database: f.database, labels: f.labels, readers: f.readers }) as never,
     target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: secretFlag(f, 'engramApiKey', 'engram-api-key'), concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
     engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads, edges: f.edges === false ? false : undefined }) as never,
+    mapping: defined({ key: f.key, keys: f.keys }) as never,
     model: defined({ path: f.model }) as never,
     validate: defined({ sampleSize: f.sample, seed: f.seed }) as never,
     ...(f.runDir !== undefined ? { runDir: f.runDir as string } : {}),

@@ -60,8 +60,14 @@ export const sourceSchema = z
 
 export const mappingSchema = z
   .object({
-    /** The property that holds each node's unique key; it becomes the memory id. */
-    key: z.string().min(1).default('id'),
+    /**
+     * Label → its key: one property, or several for a composite key. The key's values become the memory
+     * id (see src/mapping/memory-id.ts). Labels not listed use `key` when it is set, else the database's
+     * own uniqueness or node-key constraint on the label, else Neo4j's element id.
+     */
+    keys: z.record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).default({}),
+    /** The key property of every label not listed in `keys` (unset: read the database's constraints). */
+    key: z.string().min(1).optional(),
     /** Label → memory space. Labels not listed go to `defaultSpace`, where `{label}` is the lowercased label. */
     spaces: z.record(z.string(), spaceId).default({}),
     defaultSpace: z.string().default('{label}'),
@@ -165,6 +171,8 @@ export const validateSchema = z
     maxMissingRate: nonNegative.default(0),
     maxEmbeddingMismatchRate: nonNegative.default(0.0001),
     maxEdgeMismatchRate: nonNegative.default(0.001),
+    /** Records (nodes, and relationships) the backfill rejected, as a share of those in Neo4j (article: 0% missing). */
+    maxRejectedRate: nonNegative.default(0),
     minCosine: z.number().min(-1).max(1).default(0.99),
   })
   .strict()

@@ -9,10 +9,11 @@ import { NdjsonAppender } from '../shared/ndjson-appender.js';
 import { Neo4jSource } from '../source/neo4j-source.js';
 import { createTarget } from '../target/create-target.js';
 import type { Target } from '../target/target.js';
+import { BundleTarget } from '../target/bundle-target.js';
 import type { BackfillSummary, ProgressEvent } from './backfill-types.js';
 import { CHECKPOINT_VERSION, CheckpointStore, emptyCounters, type Checkpoint } from './checkpoint-store.js';
 import { migrateEdges } from './edge-phase.js';
-import { migrateNodes, rejectBadKeys } from './node-phase.js';
+import { migrateNodes } from './node-phase.js';
 import { planBackfill } from './plan.js';
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
@@ -28,8 +29,10 @@ export interface BackfillOptions {
   resume?: boolean;
   /** Read and map everything, write nothing, report what would happen. */
   dryRun?: boolean;
-  /** Start over even if the run directory or bundle holds an unfinished run. */
+  /** Start over even if the run directory or bundle holds an unfinished run (the bundle is emptied). */
   overwrite?: boolean;
+  /** Add this run's labels to a bundle that already holds others (the manifest then covers all of them). */
+  append?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   onBatchCommitted?: (batch: CommittedBatch) => Promise<void> | void;
@@ -71,6 +74,19 @@ async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, o
   return { checkpoint: null, resumed: false };
 }
 
+/** Migrating a label twice into one bundle would hold two copies of its memories: refuse (exit 8). */
+async function refuseLabelsAlreadyInBundle(target: Target, labels: readonly string[]): Promise<void> {
+  if (!(target instanceof BundleTarget)) return;
+  const manifest = await target.manifest();
+  if (!manifest) return;
+  const runs = (manifest.info.runs as Array<Record<string, unknown>> | undefined) ?? [manifest.info];
+  const held = new Set(runs.flatMap((r) => ((r.labels as Array<{ label: string }> | undefined) ?? []).map((l) => l.label)));
+  const again = labels.filter((l) => held.has(l));
+  if (again.length > 0) {
+    throw new MigrateError('BUNDLE_NOT_EMPTY', `bundle ${target.location} already holds label${again.length > 1 ? 's' : ''} ${again.join(', ')}; --append adds other labels (choose them with --labels), --overwrite replaces the bundle`);
+  }
+}
+
 /**
  * The backfill (article, Phase 3): streams every node and relationship from Neo4j through the worker
  * pool into the target under the token bucket, checkpointing after every acknowledged batch, so a
@@ -96,7 +112,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   const store = new CheckpointStore(config.runDir);
   const { checkpoint: previous, resumed } = await startCheckpoint(store, config, options);
   const source = new Neo4jSource(config.source, config.mapping);
-  const target = options.target ?? createTarget(config, { overwrite: options.overwrite || !resumed });
+  const target = options.target ?? createTarget(config, { overwrite: options.overwrite ?? false, append: options.append ?? false });
   const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
   const signal = options.signal ?? new AbortController().signal;
   let pool: WorkerPool | null = null;
@@ -105,7 +121,8 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   let error: unknown = null;
   try {
     await source.connect();
-    const { plan, existingAtStart } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
+    const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
+    if (options.append && !resumed) await refuseLabelsAlreadyInBundle(target, plan.labels.map((l) => l.label));
     const checkpoint: Checkpoint = previous ?? {
       version: CHECKPOINT_VERSION,
       runId: randomUUID(),
@@ -114,6 +131,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       updatedAt: '',
       now: new Date().toISOString(),
       labels: {},
+      edges: null,
       counters: emptyCounters(),
       existingAtStart,
       targetState: {},
@@ -138,6 +156,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       readers,
       limiter,
       plan,
+      duplicates,
       checkpoint,
       store,
       rejects: await RejectLog.open(dryRun ? null : join(config.runDir, 'rejects.ndjson'), previous?.rejectLogLength ?? 0),
@@ -152,16 +171,13 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     emitProgress(ctx, 'plan', null);
     for (const label of plan.labels) {
       if (signal.aborted) break;
-      await rejectBadKeys(ctx, label);
       await migrateNodes(ctx, label);
     }
-    for (const label of config.engine.edges ? plan.labels : []) {
-      if (signal.aborted) break;
-      await migrateEdges(ctx, label);
-    }
+    if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
       emitProgress(ctx, 'finish', null);
-      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database } });
+      const labels = plan.labels.map((l) => ({ label: l.label, space: l.space, key: l.key.properties, keySource: l.key.source }));
+      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database }, labels });
       checkpoint.done = true;
       await saveCheckpoint(ctx);
     }
@@ -189,12 +205,16 @@ function summarize(
 ): BackfillSummary {
   const counters = ctx?.checkpoint.counters ?? emptyCounters();
   const durationMs = Date.now() - run.started;
-  const plan = ctx?.plan ?? { labels: [], spaces: [], totalNodes: 0, totalRelationships: 0, warnings: [] };
+  const plan = ctx?.plan ?? { labels: [], spaces: [], totalNodes: 0, totalRelationships: 0, keyProperties: [], warnings: [] };
   const warnings = [...plan.warnings];
   const status = run.error ? 'failed' : run.aborted ? 'aborted' : run.dryRun ? 'dry-run' : 'completed';
   if (status === 'completed' && counters.nodesRead !== plan.totalNodes) {
     warnings.push(`read ${counters.nodesRead} nodes but counted ${plan.totalNodes} at the start: the graph changed during the run (dual writes cover the difference)`);
   }
+  if (status === 'completed' && run.config.engine.edges && counters.relationshipsRead !== plan.totalRelationships) {
+    warnings.push(`read ${counters.relationshipsRead} relationships but counted ${plan.totalRelationships} at the start: the graph changed during the run`);
+  }
+  if (counters.timestampsDefaulted > 0) warnings.push(`${counters.timestampsDefaulted} nodes had no ${run.config.mapping.timestampProperty} and got the run's start time`);
   if (!run.target.capabilities.edges) warnings.push(`${run.target.kind} cannot store edges; ${counters.edgesWritten} edges are in the sidecar ${join(run.config.runDir, 'edges.ndjson')}`);
   const code = run.error instanceof MigrateError ? run.error.code : 'INTERNAL';
   return {
@@ -208,7 +228,9 @@ function summarize(
     rejectsByCode: Object.fromEntries(ctx?.rejects.byCode ?? []),
     rejectSample: ctx?.rejects.sample ?? [],
     embeddingsToGenerate: ctx?.embeddingsToGenerate ?? 0,
-    accounted: counters.nodesRead === counters.memoriesWritten + counters.nodesRejected || run.dryRun,
+    accounted:
+      run.dryRun ||
+      (counters.nodesRead === counters.memoriesWritten + counters.nodesRejected && counters.relationshipsRead === counters.edgesWritten + counters.relationshipsRejected),
     durationMs,
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
     warnings,

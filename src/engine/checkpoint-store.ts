@@ -4,22 +4,26 @@ import { MigrateError } from '../errors.js';
 import { writeFileDurably } from '../shared/durable-file.js';
 import type { TargetState } from '../target/target.js';
 
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
 
-/** One reader's key range (after, upper] of a label; `after` advances with each acknowledged batch. */
+/**
+ * One reader's node-id range (after, upper] of a label, or the run's relationship-id range: `after`
+ * advances with each acknowledged page; `span` is how many ids the next page seeks (it adapts to how
+ * densely the label fills the id space).
+ */
 export interface RangeProgress {
-  after: string;
-  upper: string | null;
+  after: number;
+  upper: number;
+  span: number;
   done: boolean;
 }
 
 export interface LabelProgress {
-  badKeysDone: boolean;
-  /** Key ranges of the label's nodes, fixed when the label starts; one per reader. */
+  /** Node-id ranges of the label, fixed when the label starts; one per reader. */
   ranges: RangeProgress[] | null;
   nodesDone: boolean;
-  edgesAfter: string | null;
-  edgesDone: boolean;
+  /** Set once the label's first page has been checked for a key that no node has. */
+  keyChecked: boolean;
 }
 
 export interface RunCounters {
@@ -31,6 +35,8 @@ export interface RunCounters {
   relationshipsRead: number;
   edgesWritten: number;
   relationshipsRejected: number;
+  /** Nodes without a timestamp property that got the run's start time. */
+  timestampsDefaulted: number;
 }
 
 /** Everything needed to resume a backfill exactly where its last acknowledged batch ended. */
@@ -44,6 +50,8 @@ export interface Checkpoint {
   /** The run's notion of "now" for nodes without a timestamp, kept so a resumed run writes the same bytes. */
   now: string;
   labels: Record<string, LabelProgress>;
+  /** The relationship phase: one pass over relationship ids; null until it starts. */
+  edges: RangeProgress | null;
   counters: RunCounters;
   /** Memories each space held before the run began (capacity planning). */
   existingAtStart: Record<string, number>;
@@ -54,7 +62,7 @@ export interface Checkpoint {
 }
 
 export function emptyCounters(): RunCounters {
-  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0 };
+  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0, timestampsDefaulted: 0 };
 }
 
 /**

@@ -1,49 +1,80 @@
 import { sleep } from '../shared/abort.js';
 import type { EdgeTask, EdgeTaskResult } from '../../workers/task-types.js';
+import type { RangeProgress } from './checkpoint-store.js';
 import { pipelined } from './pipeline.js';
-import type { LabelPlan } from './plan.js';
-import { emitProgress, labelProgress, saveCheckpoint, type RunContext } from './run-context.js';
+import { emitProgress, saveCheckpoint, type RunContext } from './run-context.js';
 
 interface PendingEdges {
-  lastKey: string;
+  lastCovered: number;
   count: number;
-  result: Promise<EdgeTaskResult>;
+  result: Promise<EdgeTaskResult> | null;
+}
+
+/** Pages seek at most this many times the page size of relationship ids. */
+const MAX_SPAN_FACTOR = 64;
+
+async function edgeRange(ctx: RunContext): Promise<RangeProgress> {
+  if (ctx.checkpoint.edges) return ctx.checkpoint.edges;
+  const bounds = ctx.plan.totalRelationships === 0 ? null : await ctx.source.relationshipIdBounds();
+  const size = ctx.config.engine.edgeBatchSize;
+  ctx.checkpoint.edges = bounds ? { after: bounds.lo - 1, upper: bounds.hi, span: size, done: false } : { after: 0, upper: 0, span: size, done: true };
+  await saveCheckpoint(ctx);
+  return ctx.checkpoint.edges;
 }
 
 /**
- * Streams the outgoing relationships of one label's nodes (keyset pages over the source key) through
- * the pool's edge mapping (article weights), into the target's edge file or, where the target cannot
- * hold edges (Engram), the run's edge sidecar. Checkpointed per page like nodes.
+ * The relationship phase: one pass over relationship ids (a seek per page, so a supernode's millions of
+ * relationships spread over many pages and memory stays bounded), keeping those whose source node
+ * migrates under a label of the run. Each goes through the pool's edge mapping (article weights, every
+ * property kept) into the target's edge file or, where the target cannot hold edges (Engram), the run's
+ * edge sidecar, or to the reject log: an end that was rejected (its node's reject travels with it), or
+ * that is outside the run. Checkpointed per page like nodes.
  */
-export async function migrateEdges(ctx: RunContext, label: LabelPlan): Promise<void> {
-  const progress = labelProgress(ctx, label.label);
-  if (progress.edgesDone) return;
+export async function migrateEdges(ctx: RunContext): Promise<void> {
+  const range = await edgeRange(ctx);
+  if (range.done) return;
   const order = ctx.plan.labels.map((l) => l.label);
   const spaces = Object.fromEntries(ctx.plan.labels.map((l) => [l.label, l.space]));
-  const completed = await pipelined(
+  const keys = Object.fromEntries(ctx.plan.labels.map((l) => [l.label, l.key]));
+  const limit = ctx.config.engine.edgeBatchSize;
+  const rejected = ctx.rejects.rejectedNodes;
+  await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
     async function* (stopped) {
-      let after = progress.edgesAfter ?? '';
-      while (!stopped()) {
-        const page = await ctx.source.relationshipPage(label, after, ctx.config.engine.edgeBatchSize, order);
-        if (!page) return;
-        const task: EdgeTask = { kind: 'edges', relationships: page.relationships, mapping: ctx.config.mapping, spaces };
-        const result = ctx.pool.run<EdgeTaskResult>(task);
-        result.catch(() => undefined); // awaited, and reported, by the committer
-        yield { lastKey: page.lastKey, count: page.relationships.length, result };
-        after = page.lastKey;
+      let { after, span } = range;
+      while (!stopped() && after < range.upper) {
+        const hi = Math.min(range.upper, after + span);
+        const page = await ctx.source.relationshipPage(after + 1, hi, limit, ctx.plan.keyProperties, order);
+        const cut = page.lastCovered < hi;
+        span = cut ? Math.max(limit, Math.floor(span / 2)) : page.relationships.length < limit / 4 ? Math.min(limit * MAX_SPAN_FACTOR, span * 2) : span;
+        after = page.lastCovered;
+        for (const rel of page.relationships) {
+          const source = rejected.get(rel.source.elementId);
+          const target = rejected.get(rel.target.elementId);
+          if (source !== undefined) rel.source.rejected = source;
+          if (target !== undefined) rel.target.rejected = target;
+        }
+        let result: Promise<EdgeTaskResult> | null = null;
+        if (page.relationships.length > 0) {
+          const task: EdgeTask = { kind: 'edges', relationships: page.relationships, mapping: ctx.config.mapping, spaces, keys };
+          result = ctx.pool.run<EdgeTaskResult>(task);
+          result.catch(() => undefined); // awaited, and reported, by the committer
+        }
+        yield { lastCovered: after, count: page.relationships.length, result };
       }
     },
-    (batch) => commitEdgeBatch(ctx, label, batch),
+    (batch) => commitEdgeBatch(ctx, range, batch),
   );
-  if (completed) {
-    progress.edgesDone = true;
-    await saveCheckpoint(ctx);
-  }
 }
 
-async function commitEdgeBatch(ctx: RunContext, label: LabelPlan, batch: PendingEdges): Promise<void> {
+async function commitEdgeBatch(ctx: RunContext, range: RangeProgress, batch: PendingEdges): Promise<void> {
+  range.after = batch.lastCovered;
+  range.done = batch.lastCovered >= range.upper;
+  if (batch.result === null) {
+    if (range.done) await saveCheckpoint(ctx);
+    return;
+  }
   const result = await batch.result;
   if (!ctx.dryRun && result.count > 0) {
     const write = ctx.edgeSidecar ? () => ctx.edgeSidecar!.append(result.bytes) : () => ctx.target.writeEdges(result.bytes, result.count);
@@ -54,8 +85,7 @@ async function commitEdgeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   counters.relationshipsRead += batch.count;
   counters.edgesWritten += result.count;
   counters.relationshipsRejected += result.rejects.length;
-  labelProgress(ctx, label.label).edgesAfter = batch.lastKey;
   await saveCheckpoint(ctx);
-  emitProgress(ctx, 'edges', label);
+  emitProgress(ctx, 'edges', null);
   if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
 }

@@ -32,7 +32,7 @@ export function buildNodeBatch(page: readonly SourceNode[]): NodeBatchBuffers {
   const nodes: BatchNode[] = new Array(page.length);
   for (let i = 0; i < page.length; i++) {
     const node = page[i]!;
-    nodes[i] = { elementId: node.elementId, label: node.label, labels: node.labels, key: node.key, properties: node.properties };
+    nodes[i] = { elementId: node.elementId, label: node.label, labels: node.labels, keyValues: node.keyValues, properties: node.properties };
     const value = node.embedding;
     if (value === undefined || value === null) {
       embeddingState[i] = EMBEDDING_ABSENT;

@@ -1,4 +1,5 @@
-import { mapNode } from '../mapping/node-mapper.js';
+import { ConfigError } from '../errors.js';
+import { describeKey } from '../mapping/node-mapper.js';
 import { EMBEDDING_DIM, type RejectRecord } from '../mapping/types.js';
 import { sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
@@ -8,82 +9,96 @@ import type { LabelPlan } from './plan.js';
 import type { RangeProgress } from './checkpoint-store.js';
 import { emitProgress, labelProgress, saveCheckpoint, type RunContext } from './run-context.js';
 
-/** Nodes whose key is missing or not a string never appear in key-ordered pages: reject them first. */
-export async function rejectBadKeys(ctx: RunContext, label: LabelPlan): Promise<void> {
-  const progress = labelProgress(ctx, label.label);
-  if (progress.badKeysDone) return;
-  const rejects: RejectRecord[] = [];
-  for await (const node of ctx.source.badKeyNodes(label)) {
-    const result = mapNode(node, { kind: 'absent' }, ctx.config.mapping, label.space, ctx.checkpoint.now);
-    if (!result.ok) rejects.push(result.reject);
-  }
-  await ctx.rejects.add(rejects);
-  ctx.checkpoint.counters.nodesRead += rejects.length;
-  ctx.checkpoint.counters.nodesRejected += rejects.length;
-  progress.badKeysDone = true;
-  await saveCheckpoint(ctx);
-}
-
 interface PendingBatch {
   range: number;
-  /** null: the range is exhausted (commit marks it done). */
-  lastKey: string | null;
+  /** The highest node id the page covered. */
+  lastCovered: number;
   count: number;
+  elementIds: string[];
   embeddings: Float32Array;
+  /** null: an empty page (nothing to map or write). */
   result: Promise<NodeTaskResult> | null;
 }
 
-/** Splits the label's keys into one range per reader, once; kept in the checkpoint for resumes. */
+/** Pages seek at most this many times the batch size of ids (a label spread thinly over the id space). */
+const MAX_SPAN_FACTOR = 64;
+
+/** Splits the label's node-id range into one range per reader, once; kept in the checkpoint for resumes. */
 async function labelRanges(ctx: RunContext, label: LabelPlan): Promise<RangeProgress[]> {
   const progress = labelProgress(ctx, label.label);
   if (progress.ranges) return progress.ranges;
-  const parts = ctx.readers?.size ?? 1;
-  const splits = parts > 1 && label.nodes >= parts * ctx.config.engine.batchSize ? await ctx.source.splitKeys(label, label.nodes, parts) : [];
-  const bounds = ['', ...splits];
-  progress.ranges = bounds.map((after, i) => ({ after, upper: splits[i] ?? null, done: false }));
+  const bounds = label.nodes === 0 ? null : await ctx.source.nodeIdBounds(label);
+  const size = ctx.config.engine.batchSize;
+  if (!bounds) {
+    progress.ranges = [];
+  } else {
+    const parts = ctx.readers && label.nodes >= ctx.readers.size * size ? ctx.readers.size : 1;
+    const width = Math.ceil((bounds.hi - bounds.lo + 1) / parts);
+    // The first span assumes the label fills its id range evenly; pages adapt from there.
+    const span = Math.min(size * MAX_SPAN_FACTOR, Math.max(size, Math.ceil((size * (bounds.hi - bounds.lo + 1)) / label.nodes)));
+    progress.ranges = Array.from({ length: parts }, (_, i) => ({
+      after: bounds.lo + i * width - 1,
+      upper: Math.min(bounds.hi, bounds.lo + (i + 1) * width - 1),
+      span,
+      done: false,
+    }));
+  }
   await saveCheckpoint(ctx);
   return progress.ranges;
 }
 
 /** The next page of a range: from a reader thread, or read on the main thread. */
-async function readRange(ctx: RunContext, label: LabelPlan, index: number, range: RangeProgress, after: string): Promise<{ buffers: NodeBatchBuffers; lastKey: string } | null> {
-  const request = { scope: { label: label.label, earlier: label.earlier }, after, upper: range.upper, limit: ctx.config.engine.batchSize, uniqueKey: label.uniqueKey };
+async function readRange(ctx: RunContext, label: LabelPlan, index: number, lo: number, hi: number): Promise<{ buffers: NodeBatchBuffers; lastCovered: number }> {
+  const limit = ctx.config.engine.batchSize;
   if (ctx.readers) {
-    const page = await ctx.readers.page(index, request);
-    return page && { buffers: page, lastKey: page.lastKey };
+    const page = await ctx.readers.page(index, { scope: { label: label.label, earlier: label.earlier }, key: label.key.properties, lo, hi, limit });
+    return { buffers: page, lastCovered: page.lastCovered };
   }
-  const page = await ctx.source.nodePage(label, after, request.limit, label.uniqueKey, range.upper);
-  return page && { buffers: buildNodeBatch(page.nodes), lastKey: page.lastKey };
+  const page = await ctx.source.nodePage(label, label.key.properties, lo, hi, limit);
+  return { buffers: buildNodeBatch(page.nodes), lastCovered: page.lastCovered };
+}
+
+/** The next span: halve it when the limit cut the page, double it when the page came back sparse. */
+function nextSpan(span: number, found: number, limit: number): number {
+  if (found >= limit) return Math.max(limit, Math.floor(span / 2));
+  if (found < limit / 4) return Math.min(limit * MAX_SPAN_FACTOR, span * 2);
+  return span;
 }
 
 /**
- * Streams one label's nodes page by page (keyset on the key, one key range per reader) into the pool, and
- * commits the mapped batches to the target in arrival order: reading, mapping and writing overlap, bounded
- * by `maxInflightBatches`. After each acknowledged batch the checkpoint records its range's last key.
+ * Streams one label's nodes page by page (node-id ranges, one per reader) into the pool, and commits
+ * the mapped batches to the target in arrival order: reading, mapping and writing overlap, bounded by
+ * `maxInflightBatches`. After each acknowledged batch the checkpoint records how far its range got.
  */
 export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<void> {
   const progress = labelProgress(ctx, label.label);
   if (progress.nodesDone) return;
   const ranges = await labelRanges(ctx, label);
+  const limit = ctx.config.engine.batchSize;
   const completed = await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
     async function* (stopped) {
-      const cursor = ranges.map((r) => r.after);
-      const inFlight = new Map<number, Promise<{ index: number; page: Awaited<ReturnType<typeof readRange>> }>>();
-      const request = (i: number): void => void inFlight.set(i, readRange(ctx, label, i, ranges[i]!, cursor[i]!).then((page) => ({ index: i, page })));
-      ranges.forEach((r, i) => (r.done ? undefined : request(i)));
+      const cursor = ranges.map((r) => ({ after: r.after, span: r.span }));
+      type Read = { index: number; lo: number; page: Awaited<ReturnType<typeof readRange>> };
+      const inFlight = new Map<number, Promise<Read>>();
+      const request = (i: number): void => {
+        const { after, span } = cursor[i]!;
+        const lo = after + 1;
+        const hi = Math.min(ranges[i]!.upper, after + span);
+        inFlight.set(i, readRange(ctx, label, i, lo, hi).then((page) => ({ index: i, lo, page })));
+      };
+      ranges.forEach((r, i) => (r.done || r.after >= r.upper ? undefined : request(i)));
       while (inFlight.size > 0 && !stopped()) {
         const { index, page } = await Promise.race(inFlight.values());
         inFlight.delete(index);
-        if (!page) {
-          yield { range: index, lastKey: null, count: 0, embeddings: new Float32Array(0), result: null };
-          continue;
-        }
-        const result = dispatchNodePage(ctx, label, page.buffers, cursor[index]!);
-        cursor[index] = page.lastKey;
-        request(index);
-        yield { range: index, lastKey: page.lastKey, count: page.buffers.nodes.length, embeddings: page.buffers.embeddings, result };
+        const nodes = page.buffers.nodes;
+        const c = cursor[index]!;
+        c.after = page.lastCovered;
+        c.span = nextSpan(c.span, nodes.length, limit);
+        if (c.after < ranges[index]!.upper) request(index);
+        const result = nodes.length === 0 ? null : dispatchNodePage(ctx, label, page.buffers);
+        yield { range: index, lastCovered: page.lastCovered, count: nodes.length, elementIds: nodes.map((n) => n.elementId), embeddings: page.buffers.embeddings, result };
       }
       await Promise.allSettled(inFlight.values());
     },
@@ -97,29 +112,31 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
 
 /**
  * Hands one page to the pool: one task per worker over slices of the same shared buffers, so inference
- * within a page runs on every worker. Keys are sorted, so a slice's duplicate check starts from the
- * previous slice's last key.
+ * within a page runs on every worker. Nodes that lost their key to another (found by the plan) are
+ * marked for the worker to reject.
  */
-function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchBuffers, after: string): Promise<NodeTaskResult> {
+function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchBuffers): Promise<NodeTaskResult> {
   const nodes = buffers.nodes;
+  const duplicates = ctx.duplicates.get(label.label);
   const slices = Math.max(1, Math.min(ctx.pool.sizing.workers, Math.ceil(nodes.length / 256)));
   const size = Math.ceil(nodes.length / slices);
   const starts: number[] = [];
   const parts: Array<Promise<NodeTaskResult>> = [];
   for (let start = 0; start < nodes.length; start += size) {
     const end = Math.min(nodes.length, start + size);
+    const slice = buffers.nodes.slice(start, end);
     const task: NodeTask = {
       kind: 'nodes',
-      nodes: buffers.nodes.slice(start, end),
+      nodes: slice,
       embeddings: buffers.embeddings.subarray(start * EMBEDDING_DIM, end * EMBEDDING_DIM),
       embeddingState: buffers.embeddingState.subarray(start, end),
       embeddingDetail: buffers.embeddingDetail.slice(start, end),
       space: label.space,
+      key: label.key,
       mapping: ctx.config.mapping,
       encoding: ctx.target.encoding,
       now: ctx.checkpoint.now,
-      takenKeys: label.takenKeys,
-      previousKey: start === 0 ? (after === '' ? null : after) : (nodes[start - 1]!.key as string),
+      duplicates: duplicates && duplicates.size > 0 ? slice.flatMap((n, row) => (duplicates.has(n.elementId) ? [[row, duplicates.get(n.elementId)!] as [number, string]] : [])) : [],
       dryRun: ctx.dryRun,
     };
     starts.push(start);
@@ -130,21 +147,41 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchB
   return result;
 }
 
+/**
+ * A label whose first page is rejected whole for its key (a key property no node has, or of the wrong
+ * type) would send every node to the reject log: stop the run instead, naming the label, the key, why
+ * it was chosen and the constraints the database has.
+ */
+function checkKeyUsable(ctx: RunContext, label: LabelPlan, count: number, rejects: readonly RejectRecord[]): void {
+  const progress = labelProgress(ctx, label.label);
+  if (progress.keyChecked || count === 0) return;
+  progress.keyChecked = true;
+  const keyRejects = rejects.filter((r) => r.code === 'MISSING_KEY' || r.code === 'INVALID_KEY');
+  if (count < 2 || keyRejects.length < count) return;
+  throw new ConfigError(
+    `mapping.keys.${label.label}`,
+    `every node of the first page of ${label.label} (${count}) was rejected for its key ${describeKey(label.key)} (${label.key.reason}); first: ${keyRejects[0]!.reason}. Choose the key with --keys ${label.label}=<property> or mapping.keys.`,
+  );
+}
+
 async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<void> {
   const range = labelProgress(ctx, label.label).ranges![batch.range]!;
+  range.after = batch.lastCovered;
+  range.done = batch.lastCovered >= range.upper;
   if (batch.result === null) {
-    range.done = true;
-    await saveCheckpoint(ctx);
+    if (range.done) await saveCheckpoint(ctx);
     return;
   }
   const result = await batch.result;
+  checkKeyUsable(ctx, label, batch.count, result.rejects);
   const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
   if (!ctx.dryRun) {
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
-    targetRejects = outcome.rejects.map((r) => ({ ...r, label: label.label }));
+    const elementIdOf = new Map(result.ids.map((id, i) => [id, batch.elementIds[result.rows[i]!]!]));
+    targetRejects = outcome.rejects.map((r) => ({ ...r, label: label.label, elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)) }));
   }
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
@@ -152,8 +189,8 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   counters.nodesRejected += result.rejects.length + targetRejects.length;
   counters.embeddingsCopied += result.copied;
   counters.embeddingsGenerated += result.generated;
+  counters.timestampsDefaulted += result.timestampsDefaulted;
   ctx.embeddingsToGenerate += result.toGenerate;
-  range.after = batch.lastKey!;
   await saveCheckpoint(ctx);
   await ctx.onBatchCommitted?.({ label: label.label, ids: result.ids, spaces: result.spaces, rows: result.rows, embeddings: batch.embeddings, memoriesWritten: counters.memoriesWritten });
   emitProgress(ctx, 'nodes', label);
@@ -187,6 +224,7 @@ export function mergeNodeResults(parts: NodeTaskResult[], starts: number[]): Nod
     copied: parts.reduce((n, p) => n + p.copied, 0),
     generated: parts.reduce((n, p) => n + p.generated, 0),
     toGenerate: parts.reduce((n, p) => n + p.toGenerate, 0),
+    timestampsDefaulted: parts.reduce((n, p) => n + p.timestampsDefaulted, 0),
     inferenceMs: parts.reduce((n, p) => n + p.inferenceMs, 0),
   };
 }

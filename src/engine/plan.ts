@@ -1,16 +1,28 @@
-import { CapacityError } from '../errors.js';
+import { CapacityError, ConfigError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import { spaceForLabel } from '../mapping/node-mapper.js';
-import type { LabelScope, Neo4jSource } from '../source/neo4j-source.js';
+import { describeKey, spaceForLabel } from '../mapping/node-mapper.js';
+import type { LabelKey } from '../mapping/types.js';
+import { own } from '../shared/own.js';
+import { chooseLabelKey, constraintsOf } from '../source/label-keys.js';
+import type { LabelScope, Neo4jSource, NodeConstraint } from '../source/neo4j-source.js';
 import type { Target } from '../target/target.js';
+
+/** At most this many duplicate-key nodes per label: past it the property is not a key worth the name. */
+export const MAX_DUPLICATES = 100_000;
 
 export interface LabelPlan extends LabelScope {
   space: string;
   nodes: number;
+  /** Outgoing relationships of the label's nodes. */
   relationships: number;
-  uniqueKey: boolean;
-  /** Keys an earlier label already uses in the same space (rejected here as duplicates). */
-  takenKeys: string[];
+  /** How the label's nodes are identified, and why. */
+  key: LabelKey;
+  /** Nodes that share their key with an earlier node (found before the run; rejected as DUPLICATE_KEY). */
+  duplicates: number;
+  /** Nodes without the timestamp property: they get the run's start time. */
+  missingTimestamp: number;
+  /** What a missing embedding is generated from, in words. */
+  embeddingText: string;
 }
 
 export interface SpacePlan {
@@ -27,30 +39,71 @@ export interface BackfillPlan {
   spaces: SpacePlan[];
   totalNodes: number;
   totalRelationships: number;
+  /** Every key property the run uses (read from both ends of each relationship). */
+  keyProperties: string[];
   warnings: string[];
 }
 
+/** Element id → why the node is a duplicate, per label. */
+export type DuplicateIndex = Map<string, Map<string, string>>;
+
+function embeddingText(label: string, config: ResolvedConfig, types: Record<string, string[]>): string {
+  const m = config.mapping;
+  if (!m.generateMissingEmbeddings) return 'not generated (mapping.generateMissingEmbeddings is off)';
+  const configured = own(m.textProperties, label);
+  if (configured) return `mapping.textProperties: ${configured.join(', ')}`;
+  const strings = Object.keys(types).filter((k) => types[k]!.some((t) => t.startsWith('STRING')) && k !== m.embeddingProperty && !m.excludeProperties.includes(k));
+  const found = m.defaultTextProperties.filter((p) => strings.includes(p));
+  if (found.length > 0) return `the first present of ${m.defaultTextProperties.join(', ')} (seen: ${found.join(', ')})`;
+  if (strings.length > 0) return `none of ${m.defaultTextProperties.join(', ')}: the other string properties as "name: value" lines (${strings.join(', ')})`;
+  return `none: the label has no string property, so nodes without an embedding are rejected (set mapping.textProperties.${label})`;
+}
+
 /**
- * Reads the graph's shape and decides the run: labels in order (a node with several labels migrates
- * under the first), a space per label, counts, duplicate keys across labels sharing a space, and the
- * capacity check against the target (Engram: 100,000 memories per space, then silent eviction).
+ * The labels of a run as the backfill and validation both see them: order (a node with several labels
+ * migrates under the first), space, key (configured, or the database's constraint, or the element id),
+ * counts, and the nodes that lose their key to another (duplicates).
+ */
+export async function planLabels(source: Neo4jSource, config: ResolvedConfig): Promise<{ labels: LabelPlan[]; duplicates: DuplicateIndex; constraints: NodeConstraint[] }> {
+  const names = config.source.labels ?? (await source.labels());
+  const constraints = await source.constraints();
+  const labels: LabelPlan[] = [];
+  const duplicates: DuplicateIndex = new Map();
+  for (const [i, label] of names.entries()) {
+    const scope = { label, earlier: names.slice(0, i) };
+    const space = spaceForLabel(label, config.mapping);
+    const key = chooseLabelKey(label, config.mapping, constraints);
+    const [nodes, relationships, missingTimestamp, types] = await Promise.all([
+      source.countNodes(scope),
+      source.countRelationships(scope),
+      source.countMissing(scope, config.mapping.timestampProperty),
+      source.propertyTypes(scope),
+    ]);
+    const sameSpace = labels.filter((l) => l.space === space && l.key.properties.length > 0).map((l) => ({ scope: l, key: l.key.properties }));
+    const found = key.unique && sameSpace.length === 0 ? [] : await source.duplicates(scope, key.properties, sameSpace, MAX_DUPLICATES);
+    if (found.length > MAX_DUPLICATES) {
+      throw new ConfigError(
+        `mapping.keys.${label}`,
+        `key ${describeKey(key)} of label ${label} is not unique: more than ${MAX_DUPLICATES} nodes share a value with another (key chosen from ${key.reason}). Choose another key with --keys ${label}=<property>; constraints on ${label}: ${constraintsOf(label, constraints)}`,
+      );
+    }
+    duplicates.set(label, new Map(found.map((d) => [d.elementId, d.reason])));
+    labels.push({ ...scope, space, nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types) });
+  }
+  return { labels, duplicates, constraints };
+}
+
+/**
+ * Reads the graph's shape and decides the run (see {@link planLabels}), then checks capacity against the
+ * target (Engram: 100,000 memories per space, then silent eviction).
  */
 export async function planBackfill(
   source: Neo4jSource,
   target: Target,
   config: ResolvedConfig,
   existingAtStart: Record<string, number> | null,
-): Promise<{ plan: BackfillPlan; existingAtStart: Record<string, number> }> {
-  const names = config.source.labels ?? (await source.labels());
-  const labels: LabelPlan[] = [];
-  for (const [i, label] of names.entries()) {
-    const scope = { label, earlier: names.slice(0, i) };
-    const space = spaceForLabel(label, config.mapping);
-    const [nodes, relationships, uniqueKey] = await Promise.all([source.countNodes(scope), source.countRelationships(scope), source.hasUniqueKey(label)]);
-    const takenKeys: string[] = [];
-    for (const earlier of labels.filter((l) => l.space === space)) takenKeys.push(...(await source.sharedKeys(earlier, scope)));
-    labels.push({ ...scope, space, nodes, relationships, uniqueKey, takenKeys });
-  }
+): Promise<{ plan: BackfillPlan; existingAtStart: Record<string, number>; duplicates: DuplicateIndex }> {
+  const { labels, duplicates } = await planLabels(source, config);
   const spaceNames = [...new Set(labels.map((l) => l.space))];
   const existing = existingAtStart ?? Object.fromEntries(await target.spaceCounts(spaceNames));
   const capacity = target.capabilities.capacityPerSpace === null ? null : config.target.capacityPerSpace;
@@ -66,13 +119,15 @@ export async function planBackfill(
     return { space, labels: members.map((l) => l.label), planned, existing: held, capacity, overflow };
   });
   for (const l of labels) {
-    if (!l.uniqueKey) warnings.push(`label ${l.label} has no uniqueness constraint on ${config.mapping.key}: paging is slower and duplicate keys are rejected`);
+    if (l.duplicates > 0) warnings.push(`label ${l.label}: ${l.duplicates} nodes share their key ${describeKey(l.key)} with another node and will be rejected as DUPLICATE_KEY (their relationships too)`);
+    if (l.missingTimestamp > 0 && l.nodes > 0) warnings.push(`label ${l.label}: ${l.missingTimestamp} of ${l.nodes} nodes have no ${config.mapping.timestampProperty}; they get the run's start time`);
   }
   const plan = {
     labels,
     spaces,
     totalNodes: labels.reduce((s, l) => s + l.nodes, 0),
     totalRelationships: labels.reduce((s, l) => s + l.relationships, 0),
+    keyProperties: [...new Set(labels.flatMap((l) => l.key.properties))].sort(),
     warnings,
   };
   const overflowing = spaces.filter((s) => s.overflow);
@@ -81,5 +136,5 @@ export async function planBackfill(
       spaces: overflowing,
     });
   }
-  return { plan, existingAtStart: existing };
+  return { plan, existingAtStart: existing, duplicates };
 }

@@ -4,14 +4,14 @@ import type { ReaderRequest } from './reader-thread.js';
 import { SourceThreads } from './source-threads.js';
 
 export interface ReaderPage extends NodeBatchBuffers {
-  lastKey: string;
+  lastCovered: number;
 }
 
 /** Reader threads, each with its own Neo4j driver; the engine keeps one request at a time per reader. */
 export class ReaderPool {
-  readonly #threads: SourceThreads<Omit<ReaderRequest, 'id'>, ReaderPage | null>;
+  readonly #threads: SourceThreads<Omit<ReaderRequest, 'id'>, ReaderPage>;
 
-  constructor(size: number, source: ResolvedConfig['source'], mapping: { key: string; embeddingProperty: string }) {
+  constructor(size: number, source: ResolvedConfig['source'], mapping: { embeddingProperty: string }) {
     this.#threads = new SourceThreads(size, ['reader-thread', 'src/engine'], { source, mapping });
   }
 
@@ -19,8 +19,8 @@ export class ReaderPool {
     return this.#threads.size;
   }
 
-  /** The next page of a key range, read by reader `reader`; null when the range is exhausted. */
-  page(reader: number, request: Omit<ReaderRequest, 'id'>): Promise<ReaderPage | null> {
+  /** One page of a node-id range, read by reader `reader`. */
+  page(reader: number, request: Omit<ReaderRequest, 'id'>): Promise<ReaderPage> {
     return this.#threads.request(reader, request);
   }
 

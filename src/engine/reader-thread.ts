@@ -1,5 +1,5 @@
 /**
- * A reader thread: its own Neo4j driver streams one key range of a label page by page and lays each page
+ * A reader thread: its own Neo4j driver streams one node-id range of a label page by page and lays each page
  * out for the pool (embeddings copied once into shared memory), so decoding — the dominant cost of a
  * backfill — runs on several cores instead of the main thread alone. Started by {@link ReaderPool}.
  */
@@ -12,13 +12,14 @@ import { buildNodeBatch } from './node-batch.js';
 export interface ReaderRequest {
   id: number;
   scope: LabelScope;
-  after: string;
-  upper: string | null;
+  /** The label's key properties (their values travel with each node). */
+  key: string[];
+  lo: number;
+  hi: number;
   limit: number;
-  uniqueKey: boolean;
 }
 
-const data = workerData as { source: ResolvedConfig['source']; mapping: { key: string; embeddingProperty: string } };
+const data = workerData as { source: ResolvedConfig['source']; mapping: { embeddingProperty: string } };
 const source = new Neo4jSource(data.source, data.mapping);
 
 parentPort!.on('message', (request: ReaderRequest | 'close') => {
@@ -26,11 +27,10 @@ parentPort!.on('message', (request: ReaderRequest | 'close') => {
     void source.close().then(() => parentPort!.close());
     return;
   }
-  source.nodePage(request.scope, request.after, request.limit, request.uniqueKey, request.upper).then(
+  source.nodePage(request.scope, request.key, request.lo, request.hi, request.limit).then(
     (page) => {
-      if (!page) return parentPort!.postMessage({ id: request.id, value: null });
       const batch = buildNodeBatch(page.nodes);
-      parentPort!.postMessage({ id: request.id, value: { ...batch, lastKey: page.lastKey } });
+      parentPort!.postMessage({ id: request.id, value: { ...batch, lastCovered: page.lastCovered } });
     },
     (err: unknown) => {
       const e = err as MigrateError;

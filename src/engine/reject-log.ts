@@ -11,6 +11,11 @@ export class RejectLog {
   readonly byCode = new Map<RejectCode, number>();
   /** The first rejects of a run, kept for the summary (a dry run writes no log). */
   readonly sample: RejectRecord[] = [];
+  /**
+   * Element id → `CODE: reason` of every rejected node of the run (resumed parts included), so the
+   * relationship phase rejects their relationships instead of pointing edges at memories that do not exist.
+   */
+  readonly rejectedNodes = new Map<string, string>();
 
   private constructor(appender: NdjsonAppender | null) {
     this.#appender = appender;
@@ -30,6 +35,7 @@ export class RejectLog {
     for (const r of rejects) {
       this.byCode.set(r.code, (this.byCode.get(r.code) ?? 0) + 1);
       if (this.sample.length < 100) this.sample.push(r);
+      if (r.kind === 'node' && r.elementId !== null) this.rejectedNodes.set(r.elementId, `${r.code}: ${r.reason}`);
     }
   }
 

@@ -1,10 +1,11 @@
+import { setOwn } from '../shared/own.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { Neo4jSource } from '../source/neo4j-source.js';
 import type { Target } from '../target/target.js';
 import type { NdjsonAppender } from '../shared/ndjson-appender.js';
 import type { BackfillPhase, ProgressEvent } from './backfill-types.js';
 import type { Checkpoint, CheckpointStore, LabelProgress } from './checkpoint-store.js';
-import type { BackfillPlan, LabelPlan } from './plan.js';
+import type { BackfillPlan, DuplicateIndex, LabelPlan } from './plan.js';
 import type { RejectLog } from './reject-log.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { ReaderPool } from './reader-pool.js';
@@ -31,6 +32,8 @@ export interface RunContext {
   readers: ReaderPool | null;
   limiter: WriteLimiter;
   plan: BackfillPlan;
+  /** Per label: element id → why the node lost its key to another (rejected as DUPLICATE_KEY). */
+  duplicates: DuplicateIndex;
   checkpoint: Checkpoint;
   store: CheckpointStore;
   rejects: RejectLog;
@@ -44,7 +47,9 @@ export interface RunContext {
 }
 
 export function labelProgress(ctx: RunContext, label: string): LabelProgress {
-  return (ctx.checkpoint.labels[label] ??= { badKeysDone: false, ranges: null, nodesDone: false, edgesAfter: null, edgesDone: false });
+  const labels = ctx.checkpoint.labels;
+  if (!Object.hasOwn(labels, label)) setOwn(labels, label, { ranges: null, nodesDone: false, keyChecked: false });
+  return labels[label]!;
 }
 
 /** Makes the target, the reject log and the sidecar durable, then records the checkpoint (in that order). */

@@ -43,25 +43,26 @@ function embeddingInput(raw: unknown): EmbeddingInput {
 /** A random sample (about `size` in all, spread over the labels by their size) mapped as the backfill maps it. */
 export async function sampleSourceNodes(source: Neo4jSource, labels: ValidationLabel[], config: ResolvedConfig, size: number): Promise<{ nodes: SampledNode[]; rejected: number }> {
   const total = labels.reduce((a, l) => a + l.nodes, 0);
-  const { key, embeddingProperty } = config.mapping;
+  const { embeddingProperty } = config.mapping;
   const nodes: SampledNode[] = [];
   let rejected = 0;
   for (const l of labels) {
     const n = l.nodes === 0 ? 0 : Math.max(1, Math.round((size * l.nodes) / Math.max(1, total)));
     if (n === 0) continue;
     const earlier = l.earlier.length === 0 ? '' : ` AND NOT (${l.earlier.map((e) => `n:${q(e)}`).join(' OR ')})`;
-    const rows = await source.query<{ props: Record<string, unknown>; embedding: unknown; labels: string[]; key: unknown }>(
+    const keyValues = `[${l.key.properties.map((p) => `n.${q(p)}`).join(', ')}]`;
+    const rows = await source.query<{ props: Record<string, unknown>; embedding: unknown; labels: string[]; key: unknown[]; elementId: string }>(
       `MATCH (n:${q(l.label)}) WHERE true${earlier} WITH n, rand() AS r ORDER BY r LIMIT $n
-       RETURN n {.*, ${q(embeddingProperty)}: null} AS props, n.${q(embeddingProperty)} AS embedding, labels(n) AS labels, n.${q(key)} AS key`,
+       RETURN n {.*, ${q(embeddingProperty)}: null} AS props, n.${q(embeddingProperty)} AS embedding, labels(n) AS labels, ${keyValues} AS key, elementId(n) AS elementId`,
       { n: BigInt(n) },
     );
     for (const row of rows) {
       const properties = normalizeProperties(row.props);
       delete properties[embeddingProperty];
-      const node: SourceNode = { elementId: '', label: l.label, labels: row.labels, key: row.key === null ? undefined : normalizeValue(row.key), properties, embedding: undefined };
+      const node: SourceNode = { elementId: row.elementId, label: l.label, labels: row.labels, keyValues: row.key.map(normalizeValue), properties, embedding: undefined };
       const input = embeddingInput(row.embedding);
-      const mapped = mapNode(node, input, config.mapping, l.space, new Date().toISOString());
-      if (!mapped.ok || l.takenKeys.has(mapped.node.id)) {
+      const mapped = mapNode(node, input, config.mapping, l.space, new Date().toISOString(), l.key);
+      if (!mapped.ok || l.duplicates.has(row.elementId)) {
         rejected++;
         continue;
       }

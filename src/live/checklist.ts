@@ -85,7 +85,7 @@ async function neo4jActivation(source: Neo4jSource, plan: Plan, options: Checkli
   const exactLabels: string[] = [];
   for (const l of plan.labels) {
     const adapter = (activation: 'index' | 'exact', indexName?: string): Neo4jGraphDatabase =>
-      new Neo4jGraphDatabase({ driver: source.driver, database: config.source.database, label: l.label, idProperty: config.mapping.key, embeddingProperty: config.mapping.embeddingProperty, spaceProperty: null, activation, ...(indexName ? { indexName } : {}) });
+      new Neo4jGraphDatabase({ driver: source.driver, database: config.source.database, label: l.label, idProperty: l.key.properties.length === 1 ? l.key.properties[0]! : 'id', embeddingProperty: config.mapping.embeddingProperty, spaceProperty: null, activation, ...(indexName ? { indexName } : {}) });
     let index = await vectorIndexFor(source, l.label, config.mapping.embeddingProperty);
     if (index === null && options.createVectorIndex) {
       log(`creating a vector index on :${l.label}(${config.mapping.embeddingProperty})`);

@@ -1,15 +1,24 @@
 import type { EdgeWeightRule, ResolvedMapping } from '../config/config-schema.js';
-import type { EdgeRecord, PropertyValue, RejectRecord, SourceRelationship } from './types.js';
+import { own } from '../shared/own.js';
+import { memoryIdOf, type MemoryIdResult } from './node-mapper.js';
+import type { EdgeRecord, LabelKey, RejectRecord, RelationshipEnd, SourceRelationship } from './types.js';
 
 export type EdgeMapResult = { ok: true; edge: EdgeRecord } | { ok: false; reject: RejectRecord };
 
-function describeKey(key: PropertyValue | undefined): string {
-  return typeof key === 'string' ? key : '?';
+/** The memory id of one end, or why it has none. */
+function endId(end: RelationshipEnd, keyOf: (label: string) => LabelKey): MemoryIdResult | null {
+  if (end.label === null) return null;
+  const key = keyOf(end.label);
+  return memoryIdOf(key, key.properties.map((p) => own(end.keys, p)), end.elementId);
 }
 
-/** `source-[TYPE]->target`: how the reject log names a relationship. */
-export function relationshipName(rel: SourceRelationship): string {
-  return `${describeKey(rel.sourceKey)}-[${rel.type}]->${describeKey(rel.targetKey)}`;
+function endName(end: RelationshipEnd, id: MemoryIdResult | null): string {
+  return id?.ok ? id.id : `(${end.elementId})`;
+}
+
+/** `source-[TYPE]->target`: how the reject log names a relationship (memory ids, else element ids). */
+export function relationshipName(rel: SourceRelationship, keyOf: (label: string) => LabelKey): string {
+  return `${endName(rel.source, endId(rel.source, keyOf))}-[${rel.type}]->${endName(rel.target, endId(rel.target, keyOf))}`;
 }
 
 /**
@@ -19,36 +28,45 @@ export function relationshipName(rel: SourceRelationship): string {
 export function edgeWeight(rel: SourceRelationship, rule: EdgeWeightRule | undefined, fallback: number): number | string {
   if (rule === undefined) return fallback;
   if ('constant' in rule) return rule.constant;
-  const raw = rel.properties[rule.property];
+  const raw = own(rel.properties, rule.property);
   if (raw === undefined || raw === null) return `relationship has no ${rule.property} property to compute its weight from`;
   const value = typeof raw === 'bigint' ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${rule.property} must be a finite number to compute the weight`;
   return Math.min(rule.max, Math.max(rule.min, value / rule.divisor));
 }
 
-/** Maps one relationship (article, "Relationships → Edges"). Both ends must be migrated nodes with string keys. */
-export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMapping, spaceOf: (label: string) => string): EdgeMapResult {
+/**
+ * Maps one relationship (article, "Relationships → Edges"). Both ends must be migrated nodes: a
+ * relationship to a node outside the run's labels is MISSING_ENDPOINT, one whose end was rejected (a
+ * missing or duplicate key, bad data) is ENDPOINT_REJECTED; it is never attached to another node. Every
+ * property of the relationship is kept on the edge.
+ */
+export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMapping, spaceOf: (label: string) => string, keyOf: (label: string) => LabelKey): EdgeMapResult {
+  const sourceId = endId(rel.source, keyOf);
+  const targetId = endId(rel.target, keyOf);
   const fail = (field: string | null, code: RejectRecord['code'], reason: string): EdgeMapResult => ({
     ok: false,
-    reject: { kind: 'relationship', id: relationshipName(rel), label: rel.type, elementId: rel.elementId, field, code, reason },
+    reject: { kind: 'relationship', id: `${endName(rel.source, sourceId)}-[${rel.type}]->${endName(rel.target, targetId)}`, label: rel.type, elementId: rel.elementId, field, code, reason },
   });
-  if (typeof rel.sourceKey !== 'string' || rel.sourceKey === '') return fail(mapping.key, 'MISSING_ENDPOINT', 'source node has no usable key');
-  if (rel.targetLabel === null) return fail(null, 'MISSING_ENDPOINT', 'target node is not among the migrated labels');
-  if (typeof rel.targetKey !== 'string' || rel.targetKey === '') return fail(mapping.key, 'MISSING_ENDPOINT', 'target node has no usable key');
-  const weight = edgeWeight(rel, mapping.edgeWeights[rel.type], mapping.defaultEdgeWeight);
-  if (typeof weight === 'string') {
-    const rule = mapping.edgeWeights[rel.type];
-    return fail(rule && 'property' in rule ? rule.property : null, 'INVALID_WEIGHT', weight);
-  }
+  if (rel.source.rejected !== undefined) return fail(null, 'ENDPOINT_REJECTED', `source node ${rel.source.elementId} was rejected: ${rel.source.rejected}`);
+  if (sourceId === null) return fail(null, 'MISSING_ENDPOINT', 'source node is not among the migrated labels');
+  if (!sourceId.ok) return fail(sourceId.field, 'ENDPOINT_REJECTED', `source node ${rel.source.elementId}: ${sourceId.reason}`);
+  if (targetId === null) return fail(null, 'MISSING_ENDPOINT', `target node ${rel.target.elementId} is not among the migrated labels`);
+  if (rel.target.rejected !== undefined) return fail(null, 'ENDPOINT_REJECTED', `target node ${rel.target.elementId} was rejected: ${rel.target.rejected}`);
+  if (!targetId.ok) return fail(targetId.field, 'ENDPOINT_REJECTED', `target node ${rel.target.elementId}: ${targetId.reason}`);
+  const rule = own(mapping.edgeWeights, rel.type);
+  const weight = edgeWeight(rel, rule, mapping.defaultEdgeWeight);
+  if (typeof weight === 'string') return fail(rule && 'property' in rule ? rule.property : null, 'INVALID_WEIGHT', weight);
   return {
     ok: true,
     edge: {
-      source: rel.sourceKey,
-      sourceSpace: spaceOf(rel.sourceLabel),
-      target: rel.targetKey,
-      targetSpace: spaceOf(rel.targetLabel),
+      source: sourceId.id,
+      sourceSpace: spaceOf(rel.source.label!),
+      target: targetId.id,
+      targetSpace: spaceOf(rel.target.label!),
       type: rel.type,
       weight,
+      properties: rel.properties,
     },
   };
 }

@@ -1,3 +1,4 @@
+import { stableJson } from '../shared/stable-json.js';
 import type { EdgeRecord } from './types.js';
 import type { MappedNode } from './node-mapper.js';
 
@@ -157,5 +158,7 @@ export function encodeMemory(node: MappedNode, embedding: Float32Array, encoding
 
 /** One line of a bundle's (or the edge sidecar's) edges.ndjson. */
 export function encodeEdge(edge: EdgeRecord): string {
-  return JSON.stringify({ source: edge.source, source_space: edge.sourceSpace, target: edge.target, target_space: edge.targetSpace, type: edge.type, weight: edge.weight });
+  const head = JSON.stringify({ source: edge.source, source_space: edge.sourceSpace, target: edge.target, target_space: edge.targetSpace, type: edge.type, weight: edge.weight });
+  // Properties as node content prints them: stable JSON, integers beyond 2^53 exact.
+  return `${head.slice(0, -1)},"properties":${stableJson(edge.properties) ?? '{}'}}`;
 }

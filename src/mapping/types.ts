@@ -23,6 +23,7 @@ export type RejectCode =
   | 'INVALID_SPACE'
   | 'MISSING_ENDPOINT'
   | 'INVALID_WEIGHT'
+  | 'ENDPOINT_REJECTED'
   | 'TARGET_REJECTED';
 
 /** One line of the reject log: names the record and the field, says why. */
@@ -52,26 +53,47 @@ export type PropertyValue =
   | PropertyValue[]
   | { $unsupported: string };
 
+/** How the nodes of one label are identified, and so which memory id each gets (see memory-id.ts). */
+export interface LabelKey {
+  /** The key properties, in order (several: a composite key); empty: Neo4j's element id. */
+  properties: string[];
+  /** Where the choice came from: `mapping.keys`, `mapping.key`, a constraint of the database, or none. */
+  source: 'keys' | 'key' | 'constraint' | 'element-id';
+  /** A uniqueness or node-key constraint guards exactly these properties. */
+  unique: boolean;
+  /** Why this key, in words (shown in the plan). */
+  reason: string;
+}
+
 /** A node as read from the source. The embedding property is carried apart from the others. */
 export interface SourceNode {
   elementId: string;
   /** The label this node was streamed under (its first label in the run's label order). */
   label: string;
   labels: string[];
-  key: PropertyValue | undefined;
+  /** The values of the label's key properties, in order (null where absent); empty for element-id keys. */
+  keyValues: PropertyValue[];
   properties: Record<string, PropertyValue>;
   /** The embedding property as read, or undefined when the node has none. */
   embedding: number[] | undefined | PropertyValue;
 }
 
+/** One end of a relationship as read from the source. */
+export interface RelationshipEnd {
+  elementId: string;
+  /** The label the node migrates under in this run, or null when it carries none of the run's labels. */
+  label: string | null;
+  /** The node's values of every key property the run uses (by property name). */
+  keys: Record<string, PropertyValue>;
+  /** Set when the node was rejected by the node phase: why (its reject code and reason). */
+  rejected?: string;
+}
+
 export interface SourceRelationship {
   elementId: string;
   type: string;
-  sourceKey: PropertyValue | undefined;
-  sourceLabel: string;
-  targetKey: PropertyValue | undefined;
-  /** The label the target node migrates under, or null when the target is not migrated. */
-  targetLabel: string | null;
+  source: RelationshipEnd;
+  target: RelationshipEnd;
   properties: Record<string, PropertyValue>;
 }
 
@@ -99,4 +121,6 @@ export interface EdgeRecord {
   targetSpace: string;
   type: string;
   weight: number;
+  /** Every property of the relationship, normalised like node properties. */
+  properties: Record<string, PropertyValue>;
 }

@@ -1,7 +1,7 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import { SourceError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import type { PropertyValue, SourceNode, SourceRelationship } from '../mapping/types.js';
+import type { RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
 import { normalizeProperties, normalizeValue, quoteIdentifier as q } from './neo4j-values.js';
 
 type SourceOptions = ResolvedConfig['source'];
@@ -15,33 +15,71 @@ export interface LabelScope {
 
 export interface NodePage {
   nodes: SourceNode[];
-  /** Key of the page's last node: the next page starts after it. */
-  lastKey: string;
+  /** The highest node id this page covered: the next page starts after it. */
+  lastCovered: number;
 }
 
 export interface RelationshipPage {
   relationships: SourceRelationship[];
-  lastKey: string;
+  /** The highest relationship id this page covered. */
+  lastCovered: number;
+}
+
+/** A uniqueness or node-key constraint of the database, as `SHOW CONSTRAINTS` lists it. */
+export interface NodeConstraint {
+  name: string;
+  type: string;
+  label: string;
+  properties: string[];
+}
+
+/** A node that loses its key to another node (the first by node id keeps it). */
+export interface DuplicateNode {
+  elementId: string;
+  reason: string;
 }
 
 function earlierFilter(variable: string, earlier: readonly string[]): string {
   return earlier.length === 0 ? '' : ` AND NOT (${earlier.map((l) => `${variable}:${q(l)}`).join(' OR ')})`;
 }
 
+/** `[n.a, n.b]`: the key values of a node, in key order. */
+function keyList(variable: string, properties: readonly string[]): string {
+  return `[${properties.map((p) => `${variable}.${q(p)}`).join(', ')}]`;
+}
+
+/** `b {.a, .b}`: the values of every key property of the run, for a relationship's ends. */
+function keyMap(variable: string, properties: readonly string[]): string {
+  return properties.length === 0 ? '{}' : `${variable} {${properties.map((p) => `.${q(p)}`).join(', ')}}`;
+}
+
 /**
- * Reads a Neo4j database over Bolt: labels, counts, and keyset-paged streams over the indexed key
- * (`WHERE n.key > $after ORDER BY n.key LIMIT $n`, never SKIP), consumed with `for await` so the
- * driver applies backpressure. Only string keys are paged; other nodes are found by {@link badKeyNodes}.
+ * One page of a label's nodes by node-id range: a NodeByIdSeek over `range($lo, $hi)`, so its cost is the
+ * span's, wherever the span lies (a label scan with `id(n) > $after` would read the label from its start
+ * on every page). Parameters: lo, hi, limit.
+ */
+export function nodePageCypher(scope: LabelScope, key: readonly string[], embeddingProperty: string): string {
+  const e = q(embeddingProperty);
+  return `MATCH (n) WHERE id(n) IN range($lo, $hi) AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
+       WITH n ORDER BY id(n) LIMIT $limit
+       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
+}
+
+const int = (n: number): ReturnType<typeof neo4j.int> => neo4j.int(n);
+
+/**
+ * Reads a Neo4j database over Bolt: labels, counts, constraints, and pages of nodes and relationships
+ * by id range (`WHERE id(n) IN range($lo, $hi)`: a NodeByIdSeek, so a page costs the same wherever it
+ * is in the graph, whatever the key's type, and a label without any key pages just as well), consumed
+ * with `for await` so the driver applies backpressure.
  */
 export class Neo4jSource {
   readonly driver: Driver;
   readonly #options: SourceOptions;
-  readonly #key: string;
   readonly #embeddingProperty: string;
 
-  constructor(options: SourceOptions, mapping: { key: string; embeddingProperty: string }) {
+  constructor(options: SourceOptions, mapping: { embeddingProperty: string }) {
     this.#options = options;
-    this.#key = mapping.key;
     this.#embeddingProperty = mapping.embeddingProperty;
     const auth = options.password ? neo4j.auth.basic(options.user, options.password) : undefined;
     this.driver = neo4j.driver(options.uri, auth, { useBigInt: true, fetchSize: options.fetchSize, disableLosslessIntegers: false });
@@ -96,22 +134,76 @@ export class Neo4jSource {
     return Number(rows[0]?.c ?? 0);
   }
 
-  /** True when a uniqueness or node-key constraint guards the key property of this label. */
-  async hasUniqueKey(label: string): Promise<boolean> {
-    const rows = await this.query<{ labelsOrTypes: string[]; properties: string[] }>(
-      "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties WHERE type IN ['UNIQUENESS', 'NODE_KEY'] RETURN labelsOrTypes, properties",
+  /** Uniqueness and node-key constraints on nodes (single label), in name order. */
+  async constraints(): Promise<NodeConstraint[]> {
+    const rows = await this.query<{ name: string; type: string; labelsOrTypes: string[] | null; properties: string[] | null; entityType: string }>(
+      'SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name',
     );
-    return rows.some((r) => r.labelsOrTypes?.length === 1 && r.labelsOrTypes[0] === label && r.properties?.length === 1 && r.properties[0] === this.#key);
+    return rows
+      .filter((r) => r.entityType === 'NODE' && /UNIQUENESS|NODE_KEY/.test(r.type) && r.labelsOrTypes?.length === 1 && (r.properties?.length ?? 0) > 0)
+      .map((r) => ({ name: r.name, type: r.type, label: r.labelsOrTypes![0]!, properties: r.properties! }));
   }
 
-  /** Keys present under both labels: the node under `later` would collide with the one under `first` in a shared space. */
-  async sharedKeys(first: LabelScope, later: LabelScope): Promise<string[]> {
-    const k = q(this.#key);
-    const rows = await this.query<{ key: string }>(
-      `MATCH (a:${q(first.label)}) WHERE a.${k} IS :: STRING${earlierFilter('a', first.earlier)}
-       MATCH (b:${q(later.label)}) WHERE b.${k} = a.${k}${earlierFilter('b', later.earlier)} RETURN DISTINCT a.${k} AS key`,
+  /** Property names found on a sample of the label's nodes, with the value types seen (Cypher's valueType). */
+  async propertyTypes(scope: LabelScope, sample = 1000): Promise<Record<string, string[]>> {
+    const rows = await this.query<{ k: string; types: string[] }>(
+      `MATCH (n:${q(scope.label)}) WHERE true${earlierFilter('n', scope.earlier)} WITH n LIMIT $sample UNWIND keys(n) AS k
+       RETURN k, collect(DISTINCT valueType(n[k])) AS types ORDER BY k`,
+      { sample: int(sample) },
     );
-    return rows.map((r) => r.key);
+    return Object.fromEntries(rows.map((r) => [r.k, r.types]));
+  }
+
+  /** Nodes of the label without this property. */
+  async countMissing(scope: LabelScope, property: string): Promise<number> {
+    const rows = await this.query<{ c: bigint }>(`MATCH (n:${q(scope.label)}) WHERE n.${q(property)} IS NULL${earlierFilter('n', scope.earlier)} RETURN count(n) AS c`);
+    return Number(rows[0]?.c ?? 0);
+  }
+
+  /** The lowest and highest node id of the label (a label scan), or null when it has no nodes. */
+  async nodeIdBounds(scope: LabelScope): Promise<{ lo: number; hi: number } | null> {
+    const rows = await this.query<{ lo: bigint | null; hi: bigint | null }>(`MATCH (n:${q(scope.label)}) WHERE true${earlierFilter('n', scope.earlier)} RETURN min(id(n)) AS lo, max(id(n)) AS hi`);
+    const r = rows[0];
+    return r?.lo === null || r?.lo === undefined ? null : { lo: Number(r.lo), hi: Number(r.hi) };
+  }
+
+  /** The lowest and highest relationship id, or null when the graph has none. */
+  async relationshipIdBounds(): Promise<{ lo: number; hi: number } | null> {
+    const rows = await this.query<{ lo: bigint | null; hi: bigint | null }>('MATCH ()-[r]->() RETURN min(id(r)) AS lo, max(id(r)) AS hi');
+    const r = rows[0];
+    return r?.lo === null || r?.lo === undefined ? null : { lo: Number(r.lo), hi: Number(r.hi) };
+  }
+
+  /**
+   * Nodes of the label that share their key with an earlier node (by node id) of the same label, or
+   * with a node of an earlier label mapped to the same space: each loses the key to the first, and is
+   * rejected as DUPLICATE_KEY. Returns at most `cap + 1` (the caller refuses a key that is not a key).
+   */
+  async duplicates(scope: LabelScope, key: readonly string[], sameSpace: ReadonlyArray<{ scope: LabelScope; key: readonly string[] }>, cap: number): Promise<DuplicateNode[]> {
+    if (key.length === 0) return [];
+    const present = key.map((p) => `n.${q(p)} IS NOT NULL`).join(' AND ');
+    const rows = await this.query<{ key: unknown[]; ids: Array<[bigint, string]> }>(
+      `MATCH (n:${q(scope.label)}) WHERE ${present}${earlierFilter('n', scope.earlier)}
+       WITH ${keyList('n', key)} AS key, collect([id(n), elementId(n)]) AS ids WHERE size(ids) > 1 RETURN key, ids LIMIT $cap`,
+      { cap: int(cap + 1) },
+    );
+    const out: DuplicateNode[] = [];
+    for (const row of rows) {
+      const ids = [...row.ids].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const shown = JSON.stringify(row.key.map((v) => normalizeValue(v)), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      for (const [, elementId] of ids.slice(1)) out.push({ elementId, reason: `another ${scope.label} node (${ids[0]![1]}) has the same key ${shown}` });
+    }
+    for (const other of sameSpace) {
+      if (other.key.length !== key.length || out.length > cap) continue;
+      const join = key.map((p, i) => `a.${q(other.key[i]!)} = n.${q(p)}`).join(' AND ');
+      const taken = await this.query<{ e: string; a: string }>(
+        `MATCH (n:${q(scope.label)}) WHERE ${present}${earlierFilter('n', scope.earlier)}
+         MATCH (a:${q(other.scope.label)}) WHERE ${join}${earlierFilter('a', other.scope.earlier)} RETURN DISTINCT elementId(n) AS e, min(elementId(a)) AS a LIMIT $cap`,
+        { cap: int(cap + 1) },
+      );
+      for (const t of taken) out.push({ elementId: t.e, reason: `a ${other.scope.label} node (${t.a}) in the same space has the same key` });
+    }
+    return out;
   }
 
   #toSourceNode(label: string, record: { get(i: number): unknown }): SourceNode {
@@ -122,111 +214,68 @@ export class Neo4jSource {
       elementId: record.get(0) as string,
       label,
       labels: record.get(1) as string[],
-      key: record.get(2) === null ? undefined : normalizeValue(record.get(2)),
+      keyValues: (record.get(2) as unknown[]).map(normalizeValue),
       properties,
       // A list stays as the driver decoded it (the batch builder checks width and type while copying).
       embedding: rawEmbedding === null ? undefined : Array.isArray(rawEmbedding) ? (rawEmbedding as number[]) : normalizeValue(rawEmbedding),
     };
   }
 
-  #returnNode(): string {
-    const e = q(this.#embeddingProperty);
-    return `RETURN elementId(n), labels(n), n.${q(this.#key)}, n {.*, ${e}: null}, n.${e}`;
-  }
-
   /**
-   * Keys that cut a label's key order into `parts` ranges of about equal size (index-ordered SKIP: the
-   * index is walked, no node is decoded). Returns up to parts - 1 ascending keys.
+   * The label's nodes with ids in [lo, hi], at most `limit` of them in id order. When the limit cuts the
+   * range, `lastCovered` is the last node's id; otherwise `hi`.
    */
-  async splitKeys(scope: LabelScope, count: number, parts: number): Promise<string[]> {
-    const k = q(this.#key);
-    const keys: string[] = [];
-    for (let i = 1; i < parts; i++) {
-      const rows = await this.query<{ key: string }>(
-        `MATCH (n:${q(scope.label)}) WHERE n.${k} IS :: STRING AND n.${k} > ''${earlierFilter('n', scope.earlier)} WITH n.${k} AS key ORDER BY key SKIP $skip LIMIT 1 RETURN key`,
-        { skip: neo4j.int(Math.floor((count * i) / parts)) },
-      );
-      const key = rows[0]?.key;
-      if (key !== undefined && (keys.length === 0 || key > keys[keys.length - 1]!)) keys.push(key);
-    }
-    return keys;
-  }
-
-  /** Nodes whose key is missing, empty or not a string: the pages never see them, so they are rejected from here. */
-  async *badKeyNodes(scope: LabelScope): AsyncGenerator<SourceNode> {
-    const k = q(this.#key);
-    yield* this.#stream(
-      `MATCH (n:${q(scope.label)}) WHERE (n.${k} IS NULL OR NOT n.${k} IS :: STRING OR n.${k} = '')${earlierFilter('n', scope.earlier)} ${this.#returnNode()}`,
-      {},
-      (r) => this.#toSourceNode(scope.label, r),
-    );
-  }
-
-  /**
-   * One keyset page of nodes after `after` (and at most `upper`, for one reader's key range). Without a uniqueness constraint, nodes sharing the page's last
-   * key are all fetched, so a duplicate key never straddles two pages and none is skipped.
-   */
-  async nodePage(scope: LabelScope, after: string, limit: number, uniqueKey: boolean, upper: string | null = null): Promise<NodePage | null> {
-    const k = q(this.#key);
-    const match = `MATCH (n:${q(scope.label)}) WHERE n.${k} IS :: STRING`;
-    const bound = upper === null ? '' : ` AND n.${k} <= $upper`;
+  async nodePage(scope: LabelScope, key: readonly string[], lo: number, hi: number, limit: number): Promise<NodePage> {
     const nodes: SourceNode[] = [];
+    const ids: number[] = [];
     for await (const node of this.#stream(
-      `${match} AND n.${k} > $after${bound}${earlierFilter('n', scope.earlier)} ${this.#returnNode()} ORDER BY n.${k} LIMIT $limit`,
-      { after, upper, limit: neo4j.int(limit) },
-      (r) => this.#toSourceNode(scope.label, r),
+      nodePageCypher(scope, key, this.#embeddingProperty),
+      { lo: int(lo), hi: int(hi), limit: int(limit) },
+      (r) => {
+        ids.push(Number(r.get(5)));
+        return this.#toSourceNode(scope.label, r);
+      },
     )) {
       nodes.push(node);
     }
-    if (nodes.length === 0) return null;
-    const lastKey = nodes[nodes.length - 1]!.key as string;
-    if (!uniqueKey && nodes.length === limit) {
-      while (nodes.length > 0 && nodes[nodes.length - 1]!.key === lastKey) nodes.pop();
-      for await (const node of this.#stream(
-        `${match} AND n.${k} = $key${earlierFilter('n', scope.earlier)} ${this.#returnNode()} ORDER BY elementId(n)`,
-        { key: lastKey },
-        (r) => this.#toSourceNode(scope.label, r),
-      )) {
-        nodes.push(node);
-      }
-    }
-    return { nodes, lastKey };
+    return { nodes, lastCovered: nodes.length === limit ? ids[ids.length - 1]! : hi };
   }
 
   /**
-   * Outgoing relationships of one keyset page of source nodes. `labelOrder` decides which migrated label the
-   * target node counts under (null when it carries none of them).
+   * Relationships with ids in [lo, hi] (a relationship-by-id seek, so a supernode's relationships are
+   * spread over many pages and memory stays bounded whatever the degree), at most `limit` in id order,
+   * with both ends' labels and the values of `keyProperties`. Only relationships whose source node
+   * migrates under one of `labelOrder` are returned; the others belong to no label of this run.
    */
-  async relationshipPage(scope: LabelScope, after: string, limit: number, labelOrder: readonly string[]): Promise<RelationshipPage | null> {
-    const k = q(this.#key);
-    const keys = await this.query<{ first: string; last: string; n: bigint }>(
-      `MATCH (n:${q(scope.label)}) WHERE n.${k} IS :: STRING AND n.${k} > $after${earlierFilter('n', scope.earlier)}
-       WITH n.${k} AS key ORDER BY key LIMIT $limit RETURN min(key) AS first, max(key) AS last, count(key) AS n`,
-      { after, limit: neo4j.int(limit) },
-    );
-    const page = keys[0];
-    if (!page || Number(page.n) === 0) return null;
+  async relationshipPage(lo: number, hi: number, limit: number, keyProperties: readonly string[], labelOrder: readonly string[]): Promise<RelationshipPage> {
     const relationships: SourceRelationship[] = [];
+    let count = 0;
+    let last = lo - 1;
+    const end = (elementId: unknown, labels: unknown, keys: unknown): RelationshipEnd => ({
+      elementId: elementId as string,
+      label: labelOrder.find((l) => (labels as string[]).includes(l)) ?? null,
+      keys: normalizeProperties(keys as Record<string, unknown>),
+    });
     for await (const rel of this.#stream(
-      `MATCH (n:${q(scope.label)})-[r]->(b) WHERE n.${k} >= $first AND n.${k} <= $last AND n.${k} IS :: STRING${earlierFilter('n', scope.earlier)}
-       RETURN elementId(r), type(r), n.${k}, b.${k}, labels(b), properties(r)`,
-      { first: page.first, last: page.last },
+      `MATCH (a)-[r]->(b) WHERE id(r) IN range($lo, $hi)
+       WITH a, r, b ORDER BY id(r) LIMIT $limit
+       RETURN id(r), elementId(r), type(r), properties(r), elementId(a), labels(a), ${keyMap('a', keyProperties)}, elementId(b), labels(b), ${keyMap('b', keyProperties)}`,
+      { lo: int(lo), hi: int(hi), limit: int(limit) },
       (r) => {
-        const labels = r.get(4) as string[];
+        count++;
+        last = Number(r.get(0));
         return {
-          elementId: r.get(0) as string,
-          type: r.get(1) as string,
-          sourceKey: normalizeValue(r.get(2)) as PropertyValue,
-          sourceLabel: scope.label,
-          targetKey: r.get(3) === null ? undefined : normalizeValue(r.get(3)),
-          targetLabel: labelOrder.find((l) => labels.includes(l)) ?? null,
-          properties: normalizeProperties(r.get(5) as Record<string, unknown>),
+          elementId: r.get(1) as string,
+          type: r.get(2) as string,
+          properties: normalizeProperties(r.get(3) as Record<string, unknown>),
+          source: end(r.get(4), r.get(5), r.get(6)),
+          target: end(r.get(7), r.get(8), r.get(9)),
         } satisfies SourceRelationship;
       },
     )) {
-      relationships.push(rel);
+      if (rel.source.label !== null) relationships.push(rel);
     }
-    return { relationships, lastKey: page.last };
+    return { relationships, lastCovered: count === limit ? last : hi };
   }
 
   async *#stream<T>(cypher: string, params: Record<string, unknown>, convert: (r: { get(i: number): unknown }) => T): AsyncGenerator<T> {

@@ -1,5 +1,6 @@
 import neo4j from 'neo4j-driver';
 import type { PropertyValue } from '../mapping/types.js';
+import { setOwn } from '../shared/own.js';
 
 /**
  * Converts a value from neo4j-driver into a {@link PropertyValue} that can cross to a worker thread:
@@ -41,7 +42,7 @@ export function normalizeValue(value: unknown): PropertyValue {
 /** Normalises every property of a node or relationship. */
 export function normalizeProperties(properties: Record<string, unknown>): Record<string, PropertyValue> {
   const out: Record<string, PropertyValue> = {};
-  for (const [name, value] of Object.entries(properties)) out[name] = normalizeValue(value);
+  for (const [name, value] of Object.entries(properties)) setOwn(out, name, normalizeValue(value));
   return out;
 }
 

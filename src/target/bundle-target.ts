@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MigrateError } from '../errors.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
@@ -56,27 +56,50 @@ export class BundleTarget implements Target {
   readonly capabilities: TargetCapabilities = { edges: true, dedup: false, capacityPerSpace: null };
   readonly location: string;
   readonly #overwrite: boolean;
+  readonly #append: boolean;
   readonly #memories = new Map<string, NdjsonAppender>();
   #edges: NdjsonAppender | null = null;
   #resume: TargetState | null = null;
 
-  constructor(dir: string, options: { overwrite?: boolean } = {}) {
+  /**
+   * `overwrite`: empty the bundle first. `append`: keep what it holds and add to it (more labels into an
+   * existing bundle; the manifest then covers every file). Neither: refuse a bundle that holds memories.
+   */
+  constructor(dir: string, options: { overwrite?: boolean; append?: boolean } = {}) {
     this.location = dir;
     this.#overwrite = options.overwrite ?? false;
+    this.#append = !this.#overwrite && (options.append ?? false);
+  }
+
+  /** The manifest of the bundle as it is on disk, or null when it has none. */
+  async manifest(): Promise<BundleManifest | null> {
+    const text = await readFile(join(this.location, 'manifest.json'), 'utf8').catch(() => null);
+    return text === null ? null : (JSON.parse(text) as BundleManifest);
   }
 
   async open(state: TargetState | null): Promise<void> {
     await mkdir(join(this.location, 'memories'), { recursive: true });
     await syncDirectory(this.location);
-    if (state === null) {
+    if (state === null && !this.#append) {
       const existing = await readdir(join(this.location, 'memories'));
       if (existing.length > 0 && !this.#overwrite) {
-        throw new MigrateError('BUNDLE_INVALID', `bundle directory ${this.location} already holds memories; resume the run that wrote it (--resume) or pass --overwrite`);
+        throw new MigrateError(
+          'BUNDLE_NOT_EMPTY',
+          `bundle directory ${this.location} already holds memories (${existing.join(', ')}); add to it with --append, resume the run that wrote it with --resume, or replace it with --overwrite`,
+        );
       }
       for (const file of existing) await rm(join(this.location, 'memories', file), { force: true });
       await rm(join(this.location, 'manifest.json'), { force: true });
     }
     this.#resume = state;
+    if (state === null && this.#append) {
+      // Every file already in the bundle stays, appended to where it ends, and is part of the state.
+      this.#edges = await NdjsonAppender.open(join(this.location, EDGES_FILE), null);
+      for (const file of (await readdir(join(this.location, 'memories'))).filter((f) => f.endsWith('.ndjson'))) {
+        this.#memories.set(`memories/${file}`, await NdjsonAppender.open(join(this.location, 'memories', file), null));
+      }
+      return;
+    }
     const fresh = state === null;
     this.#edges = await NdjsonAppender.open(join(this.location, EDGES_FILE), fresh ? 0 : (state[EDGES_FILE] ?? 0));
     if (state !== null) {
@@ -93,7 +116,7 @@ export class BundleTarget implements Target {
     const file = memoriesFile(space);
     let appender = this.#memories.get(file);
     if (!appender) {
-      appender = await NdjsonAppender.open(join(this.location, file), this.#overwrite || this.#resume ? 0 : null);
+      appender = await NdjsonAppender.open(join(this.location, file), this.#append ? null : 0);
       this.#memories.set(file, appender);
     }
     return appender;
@@ -133,8 +156,11 @@ export class BundleTarget implements Target {
     return counts;
   }
 
+  /** Writes the manifest over every file of the bundle; after an append, `info.runs` lists each run's info. */
   async finish(info: Record<string, unknown>): Promise<void> {
     await this.state();
+    const previous = this.#append ? await this.manifest() : null;
+    const runs = [...((previous?.info.runs as unknown[] | undefined) ?? (previous ? [previous.info] : [])), info];
     const spaces: Record<string, BundleFileInfo> = {};
     for (const file of [...this.#memories.keys()].sort()) {
       const space = file.slice('memories/'.length, -'.ndjson'.length);
@@ -148,7 +174,7 @@ export class BundleTarget implements Target {
       embeddingEncoding: 'f32le-base64',
       spaces,
       edges: { file: EDGES_FILE, ...(await digestFile(join(this.location, EDGES_FILE))) },
-      info,
+      info: previous ? { ...info, runs } : info,
     };
     const path = join(this.location, 'manifest.json');
     await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 2) + '\n');

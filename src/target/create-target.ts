@@ -7,9 +7,9 @@ import { EngramTarget } from './engram-target.js';
 import type { Target } from './target.js';
 
 /** The target the config names: the bundle directory (default) or Engram over HTTP. */
-export function createTarget(config: ResolvedConfig, options: { overwrite?: boolean; onRetry?: (err: unknown) => void } = {}): Target {
+export function createTarget(config: ResolvedConfig, options: { overwrite?: boolean; append?: boolean; onRetry?: (err: unknown) => void } = {}): Target {
   const t = config.target;
-  if (t.kind === 'bundle') return new BundleTarget(t.path, { overwrite: options.overwrite ?? false });
+  if (t.kind === 'bundle') return new BundleTarget(t.path, { overwrite: options.overwrite ?? false, append: options.append ?? false });
   return createEngramTarget(config, options);
 }
 

@@ -1,21 +1,25 @@
 import { SourceError, errorMessage } from '../errors.js';
 import type { Neo4jSource } from '../source/neo4j-source.js';
-import { quoteIdentifier as q } from '../source/neo4j-values.js';
+import { memoryIdOf } from '../mapping/node-mapper.js';
+import { normalizeValue, quoteIdentifier as q } from '../source/neo4j-values.js';
 import { throwIfAborted } from '../shared/abort.js';
 import { SelectionSampler } from './selection-sampler.js';
 import type { ValidationLabel } from './validation-plan.js';
 
-/** One sampled node key, under the label (and so the space) the engine migrates it under. */
+/** One sampled node: its memory id (`key`), under the label (and so the space) the engine migrates it under. */
 export interface SampledKey {
   label: string;
   space: string;
+  /** The memory id the backfill gives the node (memory-id.ts). */
   key: string;
+  /** Neo4j's node id, to fetch the node by (a seek). */
+  nodeId: number;
 }
 
 export interface KeySample {
   /** In label order, then key order: row i of every validation buffer belongs to keys[i]. */
   keys: SampledKey[];
-  /** Nodes with a usable (non-empty string) key over all labels. */
+  /** Nodes with a usable key (a non-empty string or an integer per key property) over all labels. */
   population: number;
   requested: number;
   /** Sampled keys held by more than one node of their label (without a uniqueness constraint): checked once. */
@@ -29,30 +33,29 @@ export interface KeySampleOptions {
   /** ...or this share of the population (rounded up); wins over `size`. */
   rate?: number;
   seed: number;
-  /** The key property (mapping.key). */
-  key: string;
   signal?: AbortSignal;
 }
 
-function keyFilter(label: ValidationLabel, key: string): string {
-  const k = q(key);
+/** Nodes of the label whose every key property is a non-empty string or an integer (all of them for element-id keys). */
+function keyFilter(label: ValidationLabel): string {
+  const usable = label.key.properties.map((p) => ` AND (n.${q(p)} IS :: INTEGER OR (n.${q(p)} IS :: STRING AND n.${q(p)} <> ''))`).join('');
   const earlier = label.earlier.length === 0 ? '' : ` AND NOT (${label.earlier.map((l) => `n:${q(l)}`).join(' OR ')})`;
-  return `MATCH (n:${q(label.label)}) WHERE n.${k} IS :: STRING AND n.${k} > ''${earlier}`;
+  return `MATCH (n:${q(label.label)}) WHERE true${usable}${earlier}`;
 }
 
-async function countKeys(source: Neo4jSource, label: ValidationLabel, key: string): Promise<number> {
-  const rows = await source.query<{ c: bigint }>(`${keyFilter(label, key)} RETURN count(n) AS c`);
+async function countKeys(source: Neo4jSource, label: ValidationLabel): Promise<number> {
+  const rows = await source.query<{ c: bigint }>(`${keyFilter(label)} RETURN count(n) AS c`);
   return Number(rows[0]?.c ?? 0);
 }
 
 /**
  * A uniform random sample of nodes over the migrated labels, reproducible from the seed: one pass over
- * the keys of each label in key order (`RETURN n.key ORDER BY n.key`: the uniqueness index gives the
- * order, no other property is decoded) through Knuth's Algorithm S. Nodes whose key is missing or not
- * a string are not sampled (the engine rejects them all; the space counts account for them).
+ * each label's nodes in the label scan's order (node ids; only the key properties are decoded) through
+ * Knuth's Algorithm S. Nodes whose key is missing or unusable are not sampled (the engine rejects them
+ * all; the rejected-records check and the space counts account for them).
  */
 export async function sampleKeys(source: Neo4jSource, labels: readonly ValidationLabel[], options: KeySampleOptions): Promise<KeySample> {
-  const counts = await Promise.all(labels.map((l) => countKeys(source, l, options.key)));
+  const counts = await Promise.all(labels.map((l) => countKeys(source, l)));
   const population = counts.reduce((a, b) => a + b, 0);
   const requested = options.rate !== undefined ? Math.ceil(options.rate * population) : (options.size ?? 0);
   const sampler = new SelectionSampler(requested, population, options.seed);
@@ -60,20 +63,23 @@ export async function sampleKeys(source: Neo4jSource, labels: readonly Validatio
   const byLabel: KeySample['byLabel'] = {};
   for (const [i, label] of labels.entries()) {
     const before = keys.length;
-    if (sampler.needed > 0) await streamLabel(source, label, options, (key) => sampler.offer() && keys.push({ label: label.label, space: label.space, key }));
+    if (sampler.needed > 0) await streamLabel(source, label, options, (key, nodeId) => sampler.offer() && keys.push({ label: label.label, space: label.space, key, nodeId }));
     byLabel[label.label] = { population: counts[i]!, sampled: keys.length - before };
   }
   const unique = dedupe(keys);
   return { keys: unique, population, requested, repeated: keys.length - unique.length, byLabel };
 }
 
-async function streamLabel(source: Neo4jSource, label: ValidationLabel, options: KeySampleOptions, onKey: (key: string) => unknown): Promise<void> {
+async function streamLabel(source: Neo4jSource, label: ValidationLabel, options: KeySampleOptions, onKey: (key: string, nodeId: number) => unknown): Promise<void> {
   const session = source.session();
-  const cypher = `${keyFilter(label, options.key)} RETURN n.${q(options.key)} AS k ORDER BY k`;
+  const keys = `[${label.key.properties.map((p) => `n.${q(p)}`).join(', ')}]`;
+  const cypher = `${keyFilter(label)} RETURN id(n), elementId(n), ${keys}`;
   try {
     let n = 0;
     for await (const record of session.run(cypher)) {
-      onKey(record.get(0) as string);
+      const id = memoryIdOf(label.key, (record.get(2) as unknown[]).map(normalizeValue), record.get(1) as string);
+      // The filter admits only usable keys, so every row has an id.
+      if (id.ok) onKey(id.id, Number(record.get(0)));
       if (++n % 65_536 === 0) throwIfAborted(options.signal);
     }
   } catch (cause) {

@@ -14,6 +14,10 @@ export interface RejectIndex {
   bySpace: Map<string, number>;
   /** `label \u0000 key` of every rejected node that had a key. */
   keys: Set<string>;
+  /** Element id → `CODE: reason` of every rejected node (their relationships are rejected too). */
+  elements: Map<string, string>;
+  /** Node rejects by code. */
+  byCode: Map<string, number>;
   /** Where the log ended: a later read can continue from here. */
   endOffset: number;
 }
@@ -27,7 +31,7 @@ export const rejectKey = (label: string, key: string): string => `${label}\u0000
  * a byte offset (to read only what was appended since), `code` keeps one reject code.
  */
 export async function readRejectIndex(path: string | null, mapping: ResolvedMapping, options: { from?: number; code?: RejectRecord['code'] } = {}): Promise<RejectIndex> {
-  const index: RejectIndex = { found: false, path, bySpace: new Map(), keys: new Set(), endOffset: options.from ?? 0 };
+  const index: RejectIndex = { found: false, path, bySpace: new Map(), keys: new Set(), elements: new Map(), byCode: new Map(), endOffset: options.from ?? 0 };
   if (path === null) return index;
   const spaces = new Map<string, string>();
   const spaceOf = (label: string): string => {
@@ -44,6 +48,8 @@ export async function readRejectIndex(path: string | null, mapping: ResolvedMapp
     const space = spaceOf(r.label);
     index.bySpace.set(space, (index.bySpace.get(space) ?? 0) + 1);
     if (r.id !== null) index.keys.add(rejectKey(r.label, r.id));
+    if (r.elementId !== null) index.elements.set(r.elementId, `${r.code}: ${r.reason}`);
+    index.byCode.set(r.code, (index.byCode.get(r.code) ?? 0) + 1);
   });
   index.endOffset = scan.endOffset;
   return index;

@@ -2,12 +2,13 @@ import type { ResolvedMapping } from '../config/config-schema.js';
 import type { NodeBatchBuffers } from '../engine/node-batch.js';
 import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../mapping/node-mapper.js';
-import { EMBEDDING_DIM, type SourceNode } from '../mapping/types.js';
+import { mapRelationship } from '../mapping/edge-mapper.js';
+import { EMBEDDING_DIM, type SourceNode, type SourceRelationship } from '../mapping/types.js';
 import { EMBEDDING_ABSENT, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT } from '../../workers/task-types.js';
 import { mapLimit } from './map-limit.js';
 import { poolCosine, poolEmbed } from './pool-vectors.js';
 import { rejectKey, type RejectIndex } from './reject-index.js';
-import type { EdgeExpectation, PreparedChunk } from './source-sample-reader.js';
+import type { PreparedChunk } from './source-sample-reader.js';
 import { ABSENT, PRESENT, type SampleTargetReader, type TargetSample } from './target-sample.js';
 import { DEDUP_COSINE, emptyCounters, type FaultKind, type ValidationFault, type ValidationThresholds } from './validation-report.js';
 import type { ValidationLabel } from './validation-plan.js';
@@ -25,8 +26,8 @@ export interface SampleCheckerContext {
   target: TargetSample;
   rejects: RejectIndex;
   thresholds: ValidationThresholds;
-  /** `space \u0000 key` held by two labels of one space: their edges mix, so their edge count is not checked. */
-  sharedKeys: ReadonlySet<string>;
+  /** Every label of the run by name (spaces and keys of relationship ends). */
+  labels: ReadonlyMap<string, ValidationLabel>;
   maxFaults: number;
   /** Missing memories to explain at most (each costs the target a similarity search). */
   maxExplained: number;
@@ -49,6 +50,12 @@ function firstDifference(a: string, b: string): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return `differs at character ${i}: expected ${JSON.stringify(a.slice(i, i + 40))}, target has ${JSON.stringify(b.slice(i, i + 40))}`;
+}
+
+/** Outgoing relationships of a node, and how many edges the mapping makes of them. */
+interface EdgeExpectation {
+  relationships: number;
+  edges: number;
 }
 
 interface Expected {
@@ -81,7 +88,7 @@ export class SampleChecker {
     const { target } = this.#ctx;
     const { batch, owners } = chunk;
     const flat: SourceNode[] = batch.nodes.map((node) => ({ ...node, embedding: undefined }));
-    const edges = chunk.edges ? new Map(chunk.edges) : null;
+    const edges = chunk.relationships ? new Map(chunk.relationships) : null;
     const vectors = sharedFloat32(keys.length * D);
     const toGenerate: Array<{ i: number; text: string }> = [];
     const compare: number[] = [];
@@ -116,11 +123,14 @@ export class SampleChecker {
 
   /** The memory the backfill would have made from the key's node(s), or null when the mapping rejects it. */
   #expect(label: ValidationLabel, key: string, row: number, owned: number[], flat: SourceNode[], batch: NodeBatchBuffers): Expected | null {
-    if (label.takenKeys.has(key)) return this.#rejected('DUPLICATE_KEY');
     const candidates: Expected[] = [];
     let code = '';
     for (const j of owned) {
-      const result = mapNode(flat[j]!, embeddingInput(batch, j), this.#ctx.mapping, label.space, this.#ctx.now);
+      if (label.duplicates.has(flat[j]!.elementId)) {
+        code ||= 'DUPLICATE_KEY';
+        continue;
+      }
+      const result = mapNode(flat[j]!, embeddingInput(batch, j), this.#ctx.mapping, label.space, this.#ctx.now, label.key);
       if (result.ok) candidates.push({ node: result.node, j });
       else code ||= result.reject.code;
     }
@@ -143,10 +153,25 @@ export class SampleChecker {
     this.#fault({ kind: 'content-mismatch', label: label.label, space: label.space, id: key, detail: firstDifference(expected, actual) });
   }
 
-  #checkEdges(label: ValidationLabel, row: number, key: string, edges: Map<string, EdgeExpectation> | null): void {
+  /** The edges the backfill makes of a node's relationships: ends rejected by the run (or duplicates) make none. */
+  #expectedEdges(relationships: readonly SourceRelationship[]): EdgeExpectation {
+    const { labels, rejects, mapping } = this.#ctx;
+    const rejected = (elementId: string): string | undefined => rejects.elements.get(elementId) ?? [...labels.values()].find((l) => l.duplicates.has(elementId))?.duplicates.get(elementId);
+    let edges = 0;
+    for (const rel of relationships) {
+      const source = rejected(rel.source.elementId);
+      const target = rejected(rel.target.elementId);
+      const marked = { ...rel, source: source === undefined ? rel.source : { ...rel.source, rejected: source }, target: target === undefined ? rel.target : { ...rel.target, rejected: target } };
+      if (mapRelationship(marked, mapping, (l) => labels.get(l)?.space ?? l, (l) => labels.get(l)!.key).ok) edges++;
+    }
+    return { relationships: relationships.length, edges };
+  }
+
+  #checkEdges(label: ValidationLabel, row: number, key: string, edges: Map<string, SourceRelationship[]> | null): void {
     const counts = this.#ctx.target.edgeCounts;
-    const expectation = edges?.get(key);
-    if (!counts || !expectation || this.#ctx.sharedKeys.has(`${label.space}\u0000${key}`)) return;
+    const relationships = edges?.get(key);
+    if (!counts || !relationships) return;
+    const expectation = this.#expectedEdges(relationships);
     this.counters.edgeChecked++;
     const actual = counts[row]!;
     if (actual === expectation.edges) return;

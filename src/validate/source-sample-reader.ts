@@ -2,28 +2,17 @@ import neo4j from 'neo4j-driver';
 import type { ResolvedMapping } from '../config/config-schema.js';
 import { buildNodeBatch, type NodeBatchBuffers } from '../engine/node-batch.js';
 import { SourceError, errorMessage } from '../errors.js';
-import { mapRelationship } from '../mapping/edge-mapper.js';
-import type { PropertyValue, SourceNode, SourceRelationship } from '../mapping/types.js';
+import type { RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
 import type { Neo4jSource } from '../source/neo4j-source.js';
 import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../source/neo4j-values.js';
-import type { ValidationLabel, ValidationPlan } from './validation-plan.js';
+import type { ValidationLabel } from './validation-plan.js';
 
-/** Outgoing relationships of one key: as many as Neo4j holds, and how many the mapping turns into edges. */
-export interface EdgeExpectation {
-  relationships: number;
-  edges: number;
-}
-
-/** The source side of a chunk of sampled keys of one label. */
+/** The source side of a chunk of sampled nodes of one label. */
 export interface SourceSampleChunk {
-  /** Key → the nodes holding it under the label (one, unless the key is not unique). */
+  /** Memory id → the nodes holding it under the label (one, unless the key is not unique). */
   nodes: Map<string, SourceNode[]>;
-  /** Key → expected edges; null when edges are not checked. */
-  edges: Map<string, EdgeExpectation> | null;
-}
-
-function earlierFilter(label: ValidationLabel): string {
-  return label.earlier.length === 0 ? '' : ` AND NOT (${label.earlier.map((l) => `n:${q(l)}`).join(' OR ')})`;
+  /** Memory id → the node's outgoing relationships as read; null when edges are not checked. */
+  relationships: Map<string, SourceRelationship[]> | null;
 }
 
 async function run<T>(source: Neo4jSource, cypher: string, params: Record<string, unknown>, convert: (r: { get(i: number): unknown }) => T): Promise<T[]> {
@@ -42,79 +31,81 @@ async function run<T>(source: Neo4jSource, cypher: string, params: Record<string
 
 /**
  * A chunk laid out for the checks: every fetched node in the engine's batch layout (embeddings copied
- * once into shared memory, so a fetch thread hands them over without a copy), which nodes hold each key,
- * and the expected edges per key.
+ * once into shared memory, so a fetch thread hands them over without a copy), which nodes hold each
+ * memory id, and the outgoing relationships per memory id.
  */
 export interface PreparedChunk {
   batch: NodeBatchBuffers;
-  /** For key i of the request: indices of its nodes in `batch` (empty: gone from Neo4j). */
+  /** For sampled node i of the request: indices of its nodes in `batch` (empty: gone from Neo4j). */
   owners: number[][];
-  edges: Array<[string, EdgeExpectation]> | null;
+  relationships: Array<[string, SourceRelationship[]]> | null;
 }
 
 /** Lays a fetched chunk out as a {@link PreparedChunk}. */
 export function prepareChunk(keys: readonly string[], chunk: SourceSampleChunk): PreparedChunk {
   const flat: SourceNode[] = [];
   const owners = keys.map((key) => (chunk.nodes.get(key) ?? []).map((node) => flat.push(node) - 1));
-  return { batch: buildNodeBatch(flat), owners, edges: chunk.edges ? [...chunk.edges] : null };
+  return { batch: buildNodeBatch(flat), owners, relationships: chunk.relationships ? [...chunk.relationships] : null };
 }
 
-/** Same shape as the engine's source nodes, so the mapping sees exactly what the backfill saw. */
-function toSourceNode(label: string, embeddingProperty: string, r: { get(i: number): unknown }): SourceNode {
-  const properties = normalizeProperties(r.get(3) as Record<string, unknown>);
-  delete properties[embeddingProperty];
-  const raw = r.get(4);
-  return {
-    elementId: r.get(1) as string,
-    label,
-    labels: r.get(2) as string[],
-    key: r.get(0) as string,
-    properties,
-    embedding: raw === null ? undefined : Array.isArray(raw) ? (raw as number[]) : normalizeValue(raw),
-  };
+const keyList = (v: string, properties: readonly string[]): string => `[${properties.map((p) => `${v}.${q(p)}`).join(', ')}]`;
+const keyMap = (v: string, properties: readonly string[]): string => (properties.length === 0 ? '{}' : `${v} {${properties.map((p) => `.${q(p)}`).join(', ')}}`);
+
+/** What a fetch needs of the plan: the label order and every key property of the run. */
+export interface FetchContext {
+  mapping: ResolvedMapping;
+  labelOrder: readonly string[];
+  keyProperties: readonly string[];
+  withEdges: boolean;
 }
 
 /**
- * Fetches sampled nodes by key (`UNWIND $keys AS k MATCH (n:L) WHERE n.key = k`, an index seek per key,
- * never a scan) with the engine's label rule, and, when asked, their outgoing relationships mapped
- * through the edge mapping so the expected edge count is what the backfill would have written.
+ * Fetches sampled nodes by node id (`UNWIND $ids ... WHERE id(n) = i AND n:L`, a seek per node, never a
+ * scan) and, when asked, their outgoing relationships with both ends' labels and keys, so the checks can
+ * map them exactly as the backfill did. `keys[i]` is the memory id sampled for `nodeIds[i]`.
  */
-export async function fetchSampleChunk(
-  source: Neo4jSource,
-  plan: ValidationPlan,
-  label: ValidationLabel,
-  keys: readonly string[],
-  options: { mapping: ResolvedMapping; withEdges: boolean },
-): Promise<SourceSampleChunk> {
-  const { mapping } = options;
-  const k = q(mapping.key);
+export async function fetchSampleChunk(source: Neo4jSource, label: ValidationLabel, keys: readonly string[], nodeIds: readonly number[], ctx: FetchContext): Promise<SourceSampleChunk> {
+  const { mapping } = ctx;
   const e = q(mapping.embeddingProperty);
-  const match = `UNWIND $keys AS k MATCH (n:${q(label.label)}) WHERE n.${k} = k${earlierFilter(label)}`;
-  const rows = await run(source, `${match} RETURN k, elementId(n), labels(n), n {.*, ${e}: null}, n.${e}`, { keys }, (r) =>
-    toSourceNode(label.label, mapping.embeddingProperty, r),
-  );
+  const idOf = new Map(nodeIds.map((nid, i) => [nid, keys[i]!]));
+  const ids = nodeIds.map((n) => neo4j.int(n));
+  const match = `UNWIND $ids AS i MATCH (n) WHERE id(n) = i AND n:${q(label.label)}`;
   const nodes = new Map<string, SourceNode[]>();
-  for (const node of rows) nodes.set(node.key as string, [...(nodes.get(node.key as string) ?? []), node]);
-  if (!options.withEdges) return { nodes, edges: null };
-  const order = plan.labels.map((l) => l.label);
-  const spaces = new Map(plan.labels.map((l) => [l.label, l.space]));
-  const rels = await run(source, `${match} MATCH (n)-[r]->(b) RETURN k, elementId(r), type(r), b.${k}, labels(b), properties(r)`, { keys }, (r) => {
-    const targetLabels = r.get(4) as string[];
-    return {
+  await run(source, `${match} RETURN id(n), elementId(n), labels(n), n {.*, ${e}: null}, n.${e}, ${keyList('n', label.key.properties)}`, { ids }, (r) => {
+    const properties = normalizeProperties(r.get(3) as Record<string, unknown>);
+    delete properties[mapping.embeddingProperty];
+    const raw = r.get(4);
+    const node: SourceNode = {
       elementId: r.get(1) as string,
-      type: r.get(2) as string,
-      sourceKey: r.get(0) as string,
-      sourceLabel: label.label,
-      targetKey: r.get(3) === null ? undefined : (normalizeValue(r.get(3)) as PropertyValue),
-      targetLabel: order.find((l) => targetLabels.includes(l)) ?? null,
-      properties: normalizeProperties(r.get(5) as Record<string, unknown>),
-    } satisfies SourceRelationship;
+      label: label.label,
+      labels: r.get(2) as string[],
+      keyValues: (r.get(5) as unknown[]).map(normalizeValue),
+      properties,
+      embedding: raw === null ? undefined : Array.isArray(raw) ? (raw as number[]) : normalizeValue(raw),
+    };
+    const key = idOf.get(Number(r.get(0)))!;
+    nodes.set(key, [...(nodes.get(key) ?? []), node]);
   });
-  const edges = new Map<string, EdgeExpectation>(keys.map((key) => [key, { relationships: 0, edges: 0 }]));
-  for (const rel of rels) {
-    const expectation = edges.get(rel.sourceKey as string)!;
-    expectation.relationships++;
-    if (mapRelationship(rel, mapping, (l) => spaces.get(l) ?? l).ok) expectation.edges++;
-  }
-  return { nodes, edges };
+  if (!ctx.withEdges) return { nodes, relationships: null };
+  const end = (elementId: unknown, labels: unknown, keyValues: unknown): RelationshipEnd => ({
+    elementId: elementId as string,
+    label: ctx.labelOrder.find((l) => (labels as string[]).includes(l)) ?? null,
+    keys: normalizeProperties(keyValues as Record<string, unknown>),
+  });
+  const relationships = new Map<string, SourceRelationship[]>(keys.map((k) => [k, []]));
+  await run(
+    source,
+    `${match} MATCH (n)-[r]->(b) RETURN id(n), elementId(r), type(r), properties(r), elementId(n), labels(n), ${keyMap('n', ctx.keyProperties)}, elementId(b), labels(b), ${keyMap('b', ctx.keyProperties)}`,
+    { ids },
+    (r) => {
+      relationships.get(idOf.get(Number(r.get(0)))!)!.push({
+        elementId: r.get(1) as string,
+        type: r.get(2) as string,
+        properties: normalizeProperties(r.get(3) as Record<string, unknown>),
+        source: end(r.get(4), r.get(5), r.get(6)),
+        target: end(r.get(7), r.get(8), r.get(9)),
+      });
+    },
+  );
+  return { nodes, relationships };
 }

@@ -13,7 +13,7 @@ import { InlineSampleFetcher, ThreadSampleFetcher, type SampleFetcher } from './
 import type { PreparedChunk } from './source-sample-reader.js';
 import { TargetSample, type SampleTargetReader } from './target-sample.js';
 import { planValidation, type ValidationLabel, type ValidationPlan } from './validation-plan.js';
-import { evaluateChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
+import { evaluateChecks, evaluateRunChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type RunAccounting, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
 
 export interface ValidateOptions {
   config: ResolvedConfig;
@@ -48,6 +48,7 @@ export function resolveThresholds(config: ResolvedConfig, overrides: Partial<Val
     maxMissingRate: overrides.maxMissingRate ?? v.maxMissingRate,
     maxEmbeddingMismatchRate: overrides.maxEmbeddingMismatchRate ?? v.maxEmbeddingMismatchRate,
     maxEdgeMismatchRate: overrides.maxEdgeMismatchRate ?? v.maxEdgeMismatchRate,
+    maxRejectedRate: overrides.maxRejectedRate ?? v.maxRejectedRate,
     maxContentMismatchRate: overrides.maxContentMismatchRate ?? 0,
     maxCountDifferenceRate: overrides.maxCountDifferenceRate ?? 0,
     minCosine: overrides.minCosine ?? v.minCosine,
@@ -58,14 +59,17 @@ interface Chunk {
   label: ValidationLabel;
   firstRow: number;
   keys: string[];
+  nodeIds: number[];
 }
 
 function chunksOf(plan: ValidationPlan, sample: KeySample, size: number): Chunk[] {
   const chunks: Chunk[] = [];
   let row = 0;
   for (const label of plan.labels) {
-    const keys = sample.keys.filter((k) => k.label === label.label).map((k) => k.key);
-    for (let i = 0; i < keys.length; i += size) chunks.push({ label, firstRow: row + i, keys: keys.slice(i, i + size) });
+    const sampled = sample.keys.filter((k) => k.label === label.label);
+    const keys = sampled.map((k) => k.key);
+    const nodeIds = sampled.map((k) => k.nodeId);
+    for (let i = 0; i < keys.length; i += size) chunks.push({ label, firstRow: row + i, keys: keys.slice(i, i + size), nodeIds: nodeIds.slice(i, i + size) });
     row += keys.length;
   }
   return chunks;
@@ -83,7 +87,7 @@ function spaceCounts(plan: ValidationPlan, target: TargetSample, rejects: Reject
 }
 
 function notesFor(reader: SampleTargetReader, sample: KeySample, plan: ValidationPlan): string[] {
-  const notes = [`uniform sample of ${sample.keys.length} of ${sample.population} nodes with a usable key (Algorithm S over the keys in label, then key order); nodes without one are all rejected by the engine and appear only in the space counts`];
+  const notes = [`uniform sample of ${sample.keys.length} of ${sample.population} nodes with a usable key (Algorithm S over each label's nodes in node-id order); nodes without one are all rejected by the engine and counted by the rejected-records check`];
   if (reader.kind === 'engram') {
     notes.push('embeddings read back with the list endpoint (include_embeddings=true), the only Engram route that returns them; missing memories explained with recall by embedding');
   }
@@ -103,7 +107,7 @@ async function checkChunks(fetcher: SampleFetcher, chunks: Chunk[], checker: Sam
   const launch = (): void => {
     const c = chunks[next++];
     if (!c) return;
-    const p = fetcher.fetch(c.label, c.keys, run.withEdges);
+    const p = fetcher.fetch(c.label, c.keys, c.nodeIds, run.withEdges);
     p.catch(() => undefined); // awaited in order below
     ahead.push(p);
   };
@@ -129,11 +133,12 @@ interface SweepResult {
   sample: KeySample;
   checker: SampleChecker;
   spaces: SpaceCount[];
+  run: RunAccounting;
 }
 
 function buildReport(options: ValidateOptions, reader: SampleTargetReader, thresholds: ValidationThresholds, r: SweepResult, startedAt: Date, timings: Record<string, number>): ValidationReport {
   const { sample, checker } = r;
-  const checks = evaluateChecks(checker.counters, r.spaces, thresholds, { edges: reader.edges });
+  const checks = [...evaluateChecks(checker.counters, r.spaces, thresholds, { edges: reader.edges }), ...evaluateRunChecks(r.run, r.spaces, thresholds)];
   const finishedAt = new Date();
   return {
     format: REPORT_FORMAT,
@@ -164,7 +169,7 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
   const plan = await timed('planMs', () => planValidation(source, config));
   const sizeOrRate = options.sampleRate !== undefined ? { rate: options.sampleRate } : { size: options.sampleSize ?? config.validate.sampleSize };
   const seed = options.seed ?? config.validate.seed;
-  const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, key: config.mapping.key, ...(signal ? { signal } : {}) }));
+  const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, ...(signal ? { signal } : {}) }));
   options.onProgress?.({ phase: 'sample', done: sample.keys.length, total: sample.population });
   const target = new TargetSample(sample.keys.map((k) => ({ space: k.space, id: k.key })));
   await timed('targetMs', () => reader.read(target, [...plan.spaces.keys()], signal));
@@ -180,7 +185,7 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
     target,
     rejects,
     thresholds,
-    sharedKeys: new Set(plan.labels.flatMap((l) => [...l.takenKeys].map((k) => `${l.space}\u0000${k}`))),
+    labels: new Map(plan.labels.map((l) => [l.label, l])),
     maxFaults: options.maxFaults ?? 1000,
     maxExplained: options.maxExplained ?? 1000,
     ...(signal ? { signal } : {}),
@@ -193,7 +198,15 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
     await fetcher.close();
   }
   const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
-  return { plan, sample, checker, spaces };
+  const counters = checkpoint?.counters;
+  const run: RunAccounting = {
+    nodes: plan.labels.reduce((n, l) => n + l.nodes, 0),
+    nodesRejected: rejects.found ? [...rejects.bySpace.values()].reduce((a, b) => a + b, 0) : null,
+    rejectsByCode: Object.fromEntries(rejects.byCode),
+    relationships: plan.labels.reduce((n, l) => n + l.relationships, 0),
+    relationshipCounters: counters && config.engine.edges ? { read: counters.relationshipsRead, written: counters.edgesWritten, rejected: counters.relationshipsRejected } : null,
+  };
+  return { plan, sample, checker, spaces, run };
 }
 
 type Timed = <T>(name: string, work: () => Promise<T>) => Promise<T>;

@@ -30,6 +30,8 @@ export interface ValidationThresholds {
   maxMissingRate: number;
   maxEmbeddingMismatchRate: number;
   maxEdgeMismatchRate: number;
+  /** Rejected records (nodes; relationships) over those in Neo4j; 0 = any reject fails validation. */
+  maxRejectedRate: number;
   maxContentMismatchRate: number;
   /** Per space: |target − expected| / expected. Only applied when the expectation is exact (reject log read). */
   maxCountDifferenceRate: number;
@@ -65,7 +67,7 @@ export interface ValidationCounters {
 export type CheckStatus = 'pass' | 'fail' | 'not-verifiable';
 
 export interface CheckResult {
-  name: 'missing' | 'embedding' | 'content' | 'edges' | 'space-counts';
+  name: 'missing' | 'embedding' | 'content' | 'edges' | 'space-counts' | 'migrated' | 'rejected-nodes' | 'relationships';
   status: CheckStatus;
   /** Failures / checked; null when nothing could be checked. */
   rate: number | null;
@@ -156,6 +158,48 @@ export function evaluateChecks(c: ValidationCounters, spaces: readonly SpaceCoun
   } else {
     const worst = Math.max(...exact.map((s) => Math.abs(s.difference) / Math.max(1, s.expected)));
     checks.push({ name: 'space-counts', status: off.length > 0 ? 'fail' : 'pass', rate: worst, threshold: t.maxCountDifferenceRate, failures: off.length, checked: exact.length, note: 'spaces whose memory count differs from Neo4j minus rejects' });
+  }
+  return checks;
+}
+
+/** What the backfill's run directory says about the whole graph (not a sample): rejects and relationship counts. */
+export interface RunAccounting {
+  /** Nodes in Neo4j under the run's labels. */
+  nodes: number;
+  /** Node rejects of the reject log (null: no log was found) and their codes. */
+  nodesRejected: number | null;
+  rejectsByCode: Record<string, number>;
+  /** Outgoing relationships of the run's labels in Neo4j now. */
+  relationships: number;
+  /** The run's relationship counters (null: no checkpoint, or edges were not migrated). */
+  relationshipCounters: { read: number; written: number; rejected: number } | null;
+}
+
+/**
+ * Checks over the whole run rather than the sample: something was migrated at all; node rejects stay
+ * within `maxRejectedRate` (default 0: a rejected record fails validation, it is not "expected"); every
+ * relationship read was written or rejected, and rejects stay within the same rate.
+ */
+export function evaluateRunChecks(run: RunAccounting, spaces: readonly SpaceCount[], t: ValidationThresholds): CheckResult[] {
+  const held = spaces.reduce((n, s) => n + s.target, 0);
+  const codes = Object.entries(run.rejectsByCode).map(([code, n]) => `${n} × ${code}`).join(', ');
+  const checks: CheckResult[] = [
+    run.nodes > 0 && held === 0
+      ? { name: 'migrated', status: 'fail', rate: 1, threshold: 0, failures: run.nodes, checked: run.nodes, note: `Neo4j holds ${run.nodes} nodes under the run's labels, the target holds none of their spaces' memories` }
+      : { name: 'migrated', status: 'pass', rate: 0, threshold: 0, failures: 0, checked: run.nodes, note: `the target holds ${held} memories in the run's spaces` },
+  ];
+  if (run.nodesRejected === null) {
+    checks.push({ name: 'rejected-nodes', status: 'not-verifiable', rate: null, threshold: t.maxRejectedRate, failures: 0, checked: run.nodes, note: 'no reject log found next to the run' });
+  } else {
+    checks.push(rateCheck('rejected-nodes', run.nodesRejected, run.nodes, t.maxRejectedRate, codes === '' ? 'no node was rejected' : `rejected by the backfill: ${codes} (see the run's rejects.ndjson)`));
+  }
+  const r = run.relationshipCounters;
+  if (r === null) {
+    checks.push({ name: 'relationships', status: 'not-verifiable', rate: null, threshold: t.maxRejectedRate, failures: 0, checked: run.relationships, note: 'no checkpoint with relationship counts (edges not migrated, or no run directory)' });
+  } else {
+    const unaccounted = r.read - r.written - r.rejected;
+    const check = rateCheck('relationships', r.rejected + Math.abs(unaccounted), Math.max(r.read, run.relationships), t.maxRejectedRate, `Neo4j ${run.relationships}, read ${r.read}, written ${r.written}, rejected ${r.rejected}${unaccounted !== 0 ? `, ${unaccounted} unaccounted` : ''}${r.read !== run.relationships ? ' (the graph changed since the run, or the run did not finish)' : ''}`);
+    checks.push(unaccounted !== 0 ? { ...check, status: 'fail' } : check);
   }
   return checks;
 }

@@ -56,11 +56,29 @@ describe('BundleTarget', () => {
     await t.open(null);
     await t.writeMemories(batch('people', ['a']), direct);
     await t.close();
-    await expect(new BundleTarget(dir).open(null)).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
+    await expect(new BundleTarget(dir).open(null)).rejects.toMatchObject({ code: 'BUNDLE_NOT_EMPTY' });
     const again = new BundleTarget(dir, { overwrite: true });
     await again.open(null);
     await again.writeMemories(batch('people', ['x']), direct);
     await again.close();
     expect(readFileSync(join(dir, 'memories/people.ndjson'), 'utf8')).toBe('{"id":"x","memory_space_id":"people"}\n');
+  });
+
+  it('appends to a bundle: earlier files kept, the manifest covers every space and lists each run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'em-bundle-'));
+    const first = new BundleTarget(dir);
+    await first.open(null);
+    await first.writeMemories(batch('people', ['a']), direct);
+    await first.finish({ runId: 'r1', labels: [{ label: 'Person' }] });
+    await first.close();
+    const second = new BundleTarget(dir, { append: true });
+    await second.open(null);
+    await second.writeMemories(batch('movies', ['m']), direct);
+    await second.finish({ runId: 'r2', labels: [{ label: 'Movie' }] });
+    await second.close();
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { spaces: Record<string, { count: number }>; info: { runs: Array<{ runId: string }> } };
+    expect(Object.fromEntries(Object.entries(manifest.spaces).map(([s, f]) => [s, f.count]))).toEqual({ movies: 1, people: 1 });
+    expect(manifest.info.runs.map((r) => r.runId)).toEqual(['r1', 'r2']);
+    expect(readFileSync(join(dir, 'memories/people.ndjson'), 'utf8')).toBe('{"id":"a","memory_space_id":"people"}\n');
   });
 });

@@ -10,16 +10,16 @@ describe('backfill worker: node batches', () => {
     const big = 'y'.repeat(90_000);
     const task: NodeTask = {
       kind: 'nodes',
-      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], key: `d${String(i).padStart(3, '0')}`, properties: { id: `d${String(i).padStart(3, '0')}`, content: big } })),
+      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [`d${String(i).padStart(3, '0')}`], properties: { id: `d${String(i).padStart(3, '0')}`, content: big } })),
       embeddings: new Float32Array(n * 768).fill(0.25),
       embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
       embeddingDetail: Array.from({ length: n }, () => null),
       space: 'documents',
+      key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
       mapping: resolveConfig({ mapping: { contentTemplates: { Document: '{content}' } } }).mapping,
       encoding: 'engram-json',
       now: '2024-01-01T00:00:00.000Z',
-      takenKeys: [],
-      previousKey: null,
+      duplicates: [],
       dryRun: false,
     };
     const join = vi.spyOn(Array.prototype, 'join');
