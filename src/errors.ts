@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'CAPACITY_EXCEEDED'
   | 'CHECKPOINT_INVALID'
   | 'BUNDLE_NOT_EMPTY'
+  | 'RUN_LOCKED'
   | 'MODEL_LOAD_FAILED'
   | 'BUNDLE_INVALID'
   | 'DLQ_IO'
@@ -57,7 +58,7 @@ export class SourceError extends MigrateError {
 }
 
 /**
- * A target write failed. 5xx, 429, 503 with Retry-After and connection errors are retriable;
+ * A target write failed. 5xx, 408, 429, 503 with Retry-After and connection errors are retriable;
  * 4xx validation errors are not (the record goes to the reject log).
  */
 export class TargetError extends MigrateError {
@@ -84,6 +85,13 @@ export class TargetError extends MigrateError {
 export class CapacityError extends MigrateError {
   constructor(message: string, details: Record<string, unknown>) {
     super('CAPACITY_EXCEEDED', message, { details });
+  }
+}
+
+/** Another live process holds the run directory or bundle (exit 8, like a checkpoint conflict). */
+export class RunLockedError extends MigrateError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('RUN_LOCKED', message, { details });
   }
 }
 

@@ -11,6 +11,7 @@ import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
 import { EMBEDDING_DIM, type LabelKey, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
 import { cosineRows } from '../src/shared/cosine.js';
+import { packRecords } from '../src/shared/record-buffers.js';
 import { own } from '../src/shared/own.js';
 import {
   EMBEDDING_ABSENT,
@@ -87,20 +88,15 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
   }
   const inferenceMs = await generate(task, pending);
   const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
-  const parts: string[] = [];
-  const offsets = new Uint32Array(mapped.length + 1);
-  let length = 0;
-  mapped.forEach((m, i) => {
-    const text = encodeMemory(m.node, task.embeddings.subarray(m.row * EMBEDDING_DIM, (m.row + 1) * EMBEDDING_DIM), task.encoding, task.mapping.strength) + suffix;
-    parts.push(text);
-    length += Buffer.byteLength(text);
-    offsets[i + 1] = length;
+  // One string per record, written into place: a joined batch could pass V8's string length limit.
+  const { bytes, offsets } = packRecords(mapped.length, (i) => {
+    const m = mapped[i]!;
+    return encodeMemory(m.node, task.embeddings.subarray(m.row * EMBEDDING_DIM, (m.row + 1) * EMBEDDING_DIM), task.encoding, task.mapping.strength) + suffix;
   });
-  const bytes = Buffer.from(parts.join(''));
   const result: NodeTaskResult = {
     ids: mapped.map((m) => m.node.id),
     spaces: mapped.map((m) => m.node.space),
-    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    bytes,
     offsets,
     rows: Uint32Array.from(mapped, (m) => m.row),
     rejects,
@@ -110,8 +106,6 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     timestampsDefaulted,
     inferenceMs,
   };
-  // Buffer.from may hand out a slice of a shared pool; only a buffer of its own can be transferred.
-  if (bytes.byteOffset !== 0 || bytes.buffer.byteLength !== bytes.byteLength) result.bytes = new Uint8Array(bytes);
   return move(result, [result.bytes.buffer as ArrayBuffer, result.offsets.buffer as ArrayBuffer, result.rows.buffer as ArrayBuffer]);
 }
 

@@ -15,7 +15,7 @@ export function exitCodeForSummary(summary: BackfillSummary): number {
   if (summary.status === 'aborted') return EXIT.INTERRUPTED;
   if (summary.status === 'failed') {
     const code = summary.error?.code ?? 'INTERNAL';
-    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT, BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
+    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT, BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT, RUN_LOCKED: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
   }
   return summary.counters.nodesRejected + summary.counters.relationshipsRejected > 0 ? EXIT.REJECTS : EXIT.OK;
 }

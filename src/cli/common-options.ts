@@ -1,12 +1,23 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { PartialOptions } from '../config/resolve-config.js';
-import { resolveLayeredConfig } from '../config/resolve-config.js';
+import { readSecretFile, resolveLayeredConfig } from '../config/resolve-config.js';
+import { configWarnings } from '../config/config-warnings.js';
+import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
 
 /** Parses a whole, non-negative number; anything else is an error that names the flag (no silent coercion). */
 export function integerArg(value: string): number {
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected a whole number ≥ 0, got ${JSON.stringify(value)}`);
   return Number(value);
+}
+
+/** A whole number from 1 to `max`: for counts where 0 would mean "never make progress". */
+export function positiveIntegerArg(max: number): (value: string) => number {
+  return (value) => {
+    const n = integerArg(value);
+    if (n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}, got ${JSON.stringify(value)}`);
+    return n;
+  };
 }
 
 export function numberArg(value: string): number {
@@ -38,7 +49,8 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
     .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI] (default bolt://127.0.0.1:7687)')
     .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
-    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]; visible to ps: prefer the environment or --neo4j-password-file')
+    .option('--neo4j-password-file <file>', 'file holding the Neo4j password [env NEO4J_PASSWORD_FILE]')
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
     .option('--readers <n>', 'parallel Neo4j reader threads, 0 = one per core (default 0)', integerArg)
     .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
@@ -47,7 +59,8 @@ export function addConnectionOptions(cmd: Command): Command {
     .addOption(new Option('--target <kind>', 'where memories go (default bundle)').choices(['bundle', 'engram']))
     .option('--bundle <dir>', 'bundle directory for the bundle target (default ./bundle)')
     .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL] (default http://127.0.0.1:7432)')
-    .option('--engram-api-key <key>', 'Engram API key (engram_key_<id>_<secret>) [env ENGRAM_API_KEY]')
+    .option('--engram-api-key <key>', 'Engram API key (engram_key_<id>_<secret>) [env ENGRAM_API_KEY]; visible to ps: prefer the environment or --engram-api-key-file')
+    .option('--engram-api-key-file <file>', 'file holding the Engram API key [env ENGRAM_API_KEY_FILE]')
     .option('--run-dir <dir>', 'where checkpoints, the reject log, the edge sidecar and reports go (default .runs/backfill)')
     .option('--model <path>', 'embedding model folder in transformers.js layout (default ./models/tiny)')
     .option('--json', 'print the result as JSON on stdout')
@@ -73,11 +86,28 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** A secret from its flag or its file flag (never both). */
+function secretFlag(f: Flags, flag: 'neo4jPassword' | 'engramApiKey', name: string): string | undefined {
+  const file = f[`${flag}File`] as string | undefined;
+  if (file === undefined) return f[flag] as string | undefined;
+  if (f[flag] !== undefined) throw new ConfigError(`--${name}`, `give either --${name} or --${name}-file, not both`);
+  return readSecretFile(file, `--${name}-file`);
+}
+
+/** Secrets given as plain flags: every user of the machine can read them with ps or in /proc. */
+export function argvSecretWarnings(f: Flags): string[] {
+  const hints: Array<[keyof Flags, string, string]> = [
+    ['neo4jPassword', '--neo4j-password', 'NEO4J_PASSWORD, NEO4J_PASSWORD_FILE or --neo4j-password-file'],
+    ['engramApiKey', '--engram-api-key', 'ENGRAM_API_KEY, ENGRAM_API_KEY_FILE or --engram-api-key-file'],
+  ];
+  return hints.filter(([key]) => f[key] !== undefined).map(([, flag, instead]) => `${flag} puts a secret on the command line, where other users can read it (ps, /proc); use ${instead}`);
+}
+
 /** Maps parsed flags onto the config's shape (only flags that were given). */
 export function optionsFromFlags(f: Flags): PartialOptions {
   return {
-    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: f.neo4jPassword, database: f.database, labels: f.labels, readers: f.readers }) as never,
-    target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: f.engramApiKey, concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
+    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: secretFlag(f, 'neo4jPassword', 'neo4j-password'), database: f.database, labels: f.labels, readers: f.readers }) as never,
+    target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: secretFlag(f, 'engramApiKey', 'engram-api-key'), concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
     engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads, edges: f.edges === false ? false : undefined }) as never,
     mapping: defined({ key: f.key, keys: f.keys }) as never,
     model: defined({ path: f.model }) as never,
@@ -86,10 +116,15 @@ export function optionsFromFlags(f: Flags): PartialOptions {
   };
 }
 
-/** Config file < environment < flags, validated. */
-export function configFromFlags(f: Flags, extra: PartialOptions = {}): ResolvedConfig {
+/**
+ * Config file < environment < flags, validated. Risky settings (secrets on the command line, an API
+ * key over plain http) are reported through `warn` (default: stderr).
+ */
+export function configFromFlags(f: Flags, extra: PartialOptions = {}, warn: (message: string) => void = (m) => void process.stderr.write(`engram-migrate: warning: ${m}\n`)): ResolvedConfig {
   const flags = optionsFromFlags(f);
   const merged: PartialOptions = { ...flags };
   for (const [k, v] of Object.entries(extra)) (merged as Record<string, unknown>)[k] = { ...((flags as Record<string, object>)[k] ?? {}), ...(v as object) };
-  return resolveLayeredConfig({ file: f.config as string | undefined, flags: merged });
+  const config = resolveLayeredConfig({ file: f.config as string | undefined, flags: merged });
+  for (const message of [...argvSecretWarnings(f), ...configWarnings(config)]) warn(message);
+  return config;
 }

@@ -23,8 +23,9 @@ export const EXIT_HELP = `Exit codes:
   5    refused to start: a memory space would exceed the target's capacity
   6    finished, but some records were rejected (see the run's rejects.ndjson)
   7    validation found faults above the thresholds
-  8    checkpoint conflict (unfinished run: --resume or --overwrite), or a bundle that already
-       holds memories (--append or --overwrite)
+  8    checkpoint conflict (unfinished run: --resume or --overwrite), a bundle that already
+       holds memories (--append or --overwrite), or another process holds the run
+       directory or bundle (the message names it)
   130  interrupted (Ctrl-C); resume with --resume`;
 
 /** The exit code for an error from the library. */
@@ -46,6 +47,7 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.CAPACITY;
     case 'CHECKPOINT_INVALID':
     case 'BUNDLE_NOT_EMPTY':
+    case 'RUN_LOCKED':
       return EXIT.CHECKPOINT;
     case 'ABORTED':
       return EXIT.INTERRUPTED;

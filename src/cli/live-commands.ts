@@ -9,7 +9,8 @@ import { EngramGraphDatabase } from '../live/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
 import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
 import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
-import { configFromFlags, integerArg } from './common-options.js';
+import { engramTls } from '../target/create-target.js';
+import { configFromFlags, integerArg, positiveIntegerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
@@ -37,11 +38,13 @@ function addStoreOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
     .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI]')
     .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
-    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]; visible to ps: prefer the environment or --neo4j-password-file')
+    .option('--neo4j-password-file <file>', 'file holding the Neo4j password [env NEO4J_PASSWORD_FILE]')
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
     .option('--neo4j-label <label>', "label of the service's memory nodes in Neo4j (default Memory)", 'Memory')
     .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL]')
-    .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]');
+    .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]; visible to ps: prefer the environment or --engram-api-key-file')
+    .option('--engram-api-key-file <file>', 'file holding the Engram API key [env ENGRAM_API_KEY_FILE]');
 }
 
 async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; json?: boolean }): Promise<void> {
@@ -68,7 +71,7 @@ async function dlqReplay(flags: Record<string, unknown>): Promise<void> {
   const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
   const driver = createLiveNeo4jDriver(config.source.uri, auth);
   const neo = new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel as string });
-  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000 } });
+  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000, tls: engramTls(config.target) } });
   const toEngram = flags.to !== 'neo4j';
   try {
     const unparked = flags.parked ? dlq.unpark() : 0;
@@ -116,7 +119,7 @@ export function registerDlq(program: Command): void {
       .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
       .addOption(new Option('--to <store>', 'the secondary the queue holds writes for').choices(['engram', 'neo4j']).default('engram'))
       .option('--parked', 'put parked entries back first (after fixing their cause)')
-      .option('--concurrency <n>', 'writes in flight', integerArg, 16)
+      .option('--concurrency <n>', 'writes in flight, 1-1024 (0 would never replay anything)', positiveIntegerArg(1024), 16)
       .option('--rate <n>', 'replays per second at most (0 = no limit)', integerArg, 0)
       .option('--timeout <duration>', 'give up after this long, e.g. 2m', '2m')
       .option('--json', 'print JSON on stdout'),

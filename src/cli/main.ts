@@ -8,6 +8,7 @@ import { registerValidate } from './validate-command.js';
 import { registerTune } from './tune-command.js';
 import { registerLive } from './live-commands.js';
 import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
+import { redactSecrets } from '../shared/redact.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,7 +27,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerTune(program);
   registerLive(program);
-  program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them).\n\n${EXIT_HELP}`);
+  program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them). Secrets from files: NEO4J_PASSWORD_FILE, ENGRAM_API_KEY_FILE.\n\n${EXIT_HELP}`);
   return program;
 }
 
@@ -38,8 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     const code = exitCodeFor(err);
-    process.stderr.write(`engram-migrate: ${err instanceof MigrateError ? `${err.code}: ` : ''}${errorMessage(err)}\n`);
-    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`engram-migrate: ${err instanceof MigrateError ? `${err.code}: ` : ''}${redactSecrets(errorMessage(err))}\n`);
+    if (code === EXIT.INTERNAL && err instanceof Error && err.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`);
     return code;
   }
 }

@@ -1,3 +1,5 @@
+import { AbortError } from '../errors.js';
+
 /** Writes JSON to stdout (machine output). BigInts become strings. */
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n');
@@ -19,7 +21,7 @@ export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>
     count++;
     if (count > 1) process.exit(130);
     onInterrupt();
-    controller.abort(new Error('interrupted'));
+    controller.abort(new AbortError('interrupted (Ctrl-C)'));
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -8,6 +8,10 @@ import { z } from 'zod';
 const SPACE_ID = /^[a-z0-9_-]{3,64}$/;
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
+/** Upper bounds: a typo such as `workers: 80000` must be an error naming the option, not a run that spawns 80,000 threads. */
+const atMost = (max: number) => ({ message: `must be at most ${max.toLocaleString('en-US')}` });
+const intIn = (min: number, max: number) => z.number().int().min(min, { message: `must be a whole number ≥ ${min}` }).max(max, atMost(max));
+const HOUR_MS = 3_600_000;
 
 const spaceId = z.string().regex(SPACE_ID, 'must be 3-64 characters of a-z, 0-9, _ and -');
 
@@ -32,14 +36,26 @@ export const sourceSchema = z
     /** Labels to migrate, in order; default: every label in the database. */
     labels: z.array(z.string().min(1)).optional(),
     /** Records per PULL from the server. */
-    fetchSize: positiveInt.default(2000),
+    fetchSize: intIn(1, 100_000).default(2000),
     /**
      * Parallel readers, each a thread with its own connection over a slice of every label's node-id range.
      * Decoding 768-float embeddings saturates one core at about 15k nodes/s; 0 = one per core.
      */
-    readers: z.number().int().nonnegative().default(0),
+    readers: intIn(0, 256).default(0),
+    /** Encrypt Bolt (bolt:// and neo4j:// URIs; the +s and +ssc schemes decide this themselves). */
+    encrypted: z.boolean().optional(),
+    /** PEM files of the CAs to trust for Bolt TLS instead of the system's; implies `encrypted`. */
+    trustedCertificates: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict()
+  .superRefine((source, ctx) => {
+    if ((source.encrypted !== undefined || source.trustedCertificates) && /^[a-z0-9]+\+(s|ssc):/i.test(source.uri)) {
+      ctx.addIssue({ code: 'custom', path: [source.trustedCertificates ? 'trustedCertificates' : 'encrypted'], message: 'cannot be combined with a +s or +ssc URI scheme (it sets encryption and trust itself); use bolt:// or neo4j://' });
+    }
+    if (source.encrypted === false && source.trustedCertificates) {
+      ctx.addIssue({ code: 'custom', path: ['trustedCertificates'], message: 'needs encryption; remove source.encrypted: false' });
+    }
+  })
   .prefault({});
 
 export const mappingSchema = z
@@ -89,35 +105,45 @@ export const targetSchema = z
     url: z.string().url().default('http://127.0.0.1:7432'),
     apiKey: z.string().default(''),
     /** Concurrent HTTP requests to Engram. */
-    concurrency: positiveInt.default(16),
-    timeoutMs: positiveInt.default(30_000),
-    maxRetries: z.number().int().nonnegative().default(10),
-    retryBaseMs: positiveInt.default(200),
-    retryMaxMs: positiveInt.default(30_000),
+    concurrency: intIn(1, 1024).default(16),
+    timeoutMs: intIn(1, HOUR_MS).default(30_000),
+    maxRetries: intIn(0, 1000).default(10),
+    retryBaseMs: intIn(1, HOUR_MS).default(200),
+    retryMaxMs: intIn(1, HOUR_MS).default(30_000),
     /** Memories per space the target holds before it evicts (Engram: 100,000). */
-    capacityPerSpace: positiveInt.default(100_000),
+    capacityPerSpace: intIn(1, 1_000_000_000).default(100_000),
     /** What to do when the plan would overflow a space: refuse to start, or warn and go on. */
     onOverflow: z.enum(['refuse', 'warn']).default('refuse'),
+    /** PEM file of the CA(s) that signed Engram's certificate, for an https URL with a private CA. */
+    ca: z.string().min(1).optional(),
+    /** PEM client certificate and its key, for an Engram behind mutual TLS (give both). */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
   })
   .strict()
+  .superRefine((target, ctx) => {
+    if ((target.cert === undefined) !== (target.key === undefined)) ctx.addIssue({ code: 'custom', path: [target.cert === undefined ? 'cert' : 'key'], message: 'target.cert and target.key go together' });
+    const tls = (['ca', 'cert', 'key'] as const).find((k) => target[k] !== undefined);
+    if (tls && !target.url.startsWith('https:')) ctx.addIssue({ code: 'custom', path: [tls], message: 'only applies to an https:// target.url' });
+  })
   .prefault({});
 
 export const engineSchema = z
   .object({
     /** Nodes per batch (the article's sweet spot: 10,000). */
-    batchSize: positiveInt.default(10_000),
+    batchSize: intIn(1, 100_000).default(10_000),
     /** Pause between batches, as in the article (100 ms). 0 turns it off. */
-    pauseMs: nonNegative.default(100),
+    pauseMs: nonNegative.max(HOUR_MS, atMost(HOUR_MS)).default(100),
     /** Records per second written to the target; 0 = unlimited. */
-    rate: nonNegative.default(0),
+    rate: nonNegative.max(1_000_000_000, atMost(1_000_000_000)).default(0),
     /** Worker threads; 0 = one per core less the main thread's, at least 1. */
-    workers: z.number().int().nonnegative().default(0),
+    workers: intIn(0, 256).default(0),
     /** ONNX Runtime threads per worker; 0 = so that workers × threads fits the cores. */
-    inferenceThreads: z.number().int().nonnegative().default(0),
+    inferenceThreads: intIn(0, 256).default(0),
     /** Batches mapped ahead of the writer. */
-    maxInflightBatches: positiveInt.default(3),
+    maxInflightBatches: intIn(1, 64).default(3),
     /** Relationships per page when streaming edges (source nodes per page). */
-    edgeBatchSize: positiveInt.default(5_000),
+    edgeBatchSize: intIn(1, 100_000).default(5_000),
     /** Migrate relationships after the nodes; off = nodes only. */
     edges: z.boolean().default(true),
   })

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { configSchema, type MigrateOptions, type ResolvedConfig } from './config-schema.js';
+import { checkTlsFiles } from './tls-options.js';
 
 /** Deeply partial options, as a config file, the environment or flags give them. */
 export type PartialOptions = { [K in keyof MigrateOptions]?: Partial<NonNullable<MigrateOptions[K]>> | MigrateOptions[K] };
@@ -18,7 +19,42 @@ export const ENVIRONMENT_VARIABLES = {
   ENGRAM_API_KEY: 'target.apiKey',
 } as const;
 
-/** Reads a JSON or YAML config file. Errors name the file and what is wrong with it. */
+/** Environment variables naming a file that holds a secret (kept off the command line and out of `ps`). */
+export const SECRET_FILE_VARIABLES = {
+  NEO4J_PASSWORD_FILE: 'source.password',
+  ENGRAM_API_KEY_FILE: 'target.apiKey',
+} as const;
+
+/**
+ * Reads a secret from a file (one trailing newline dropped). Errors name the option and the file,
+ * never the content.
+ */
+export function readSecretFile(path: string, option: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(option, `cannot read the secret file ${path}: ${(cause as NodeJS.ErrnoException).code ?? 'read error'}`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '') throw new ConfigError(option, `the secret file ${path} is empty`);
+  return secret;
+}
+
+/**
+ * Where a parse error is, without its message: YAML and V8 JSON messages quote the offending line,
+ * which may hold a password or an API key.
+ */
+function parseErrorPosition(cause: unknown, text: string): string {
+  const linePos = (cause as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+  if (linePos) return ` at line ${linePos.line}, column ${linePos.col}${(cause as { code?: string }).code ? ` (${(cause as { code: string }).code})` : ''}`;
+  const position = /position (\d+)/.exec((cause as Error).message ?? '')?.[1];
+  if (position === undefined) return '';
+  const before = text.slice(0, Number(position)).split('\n');
+  return ` at line ${before.length}, column ${before.at(-1)!.length + 1}`;
+}
+
+/** Reads a JSON or YAML config file. Errors name the file and what is wrong with it (not the line's text). */
 export function loadConfigFile(path: string): PartialOptions {
   let text: string;
   try {
@@ -30,7 +66,7 @@ export function loadConfigFile(path: string): PartialOptions {
   try {
     value = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new ConfigError('', `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause });
+    throw new ConfigError('', `config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}${parseErrorPosition(cause, text)}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -47,6 +83,14 @@ export function optionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Pa
     if (value === undefined || value === '') continue;
     const [section, key] = path.split('.') as [string, string];
     (out[section] ??= {})[key] = value;
+  }
+  for (const [name, path] of Object.entries(SECRET_FILE_VARIABLES)) {
+    const file = env[name];
+    if (file === undefined || file === '') continue;
+    const direct = Object.entries(ENVIRONMENT_VARIABLES).find(([, p]) => p === path)![0];
+    if (env[direct]) throw new ConfigError(name, `set either ${direct} or ${name}, not both`);
+    const [section, key] = path.split('.') as [string, string];
+    (out[section] ??= {})[key] = readSecretFile(file, name);
   }
   return out as PartialOptions;
 }
@@ -99,6 +143,7 @@ export function resolveConfig(options: PartialOptions = {}): ResolvedConfig {
       details: { issues: errors.map((e) => ({ path: e.path, message: e.message })) },
     });
   }
+  checkTlsFiles(result.data);
   return deepFreeze(result.data);
 }
 

@@ -3,6 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { MigrateError, errorMessage } from '../errors.js';
+import { isAbortFrom } from '../shared/abort.js';
+import { redactSecrets, redactUrl } from '../shared/redact.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
 import { Neo4jSource } from '../source/neo4j-source.js';
 import { createTarget } from '../target/create-target.js';
@@ -14,6 +16,7 @@ import { migrateEdges } from './edge-phase.js';
 import { migrateNodes } from './node-phase.js';
 import { planBackfill } from './plan.js';
 import { RejectLog } from './reject-log.js';
+import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
 import { choosePoolSizing, WorkerPool } from './worker-pool.js';
 import { ReaderPool } from './reader-pool.js';
@@ -39,11 +42,21 @@ export interface BackfillOptions {
   target?: Target;
 }
 
-/** Options that decide what bytes get written; a resume with different ones would mix two runs. */
-function configHash(config: ResolvedConfig): string {
-  const { source, mapping, target } = config;
+/**
+ * Options that decide what bytes get written; a resume with different ones would mix two runs. The
+ * model is among them: generated embeddings of one model must not sit beside another's.
+ */
+export function configHash(config: ResolvedConfig): string {
+  const { source, mapping, target, model } = config;
   const where = target.kind === 'bundle' ? target.path : target.url;
-  const relevant = { uri: source.uri, database: source.database, labels: source.labels, mapping, target: { kind: target.kind, where } };
+  const relevant = {
+    uri: source.uri,
+    database: source.database,
+    labels: source.labels,
+    mapping,
+    target: { kind: target.kind, where },
+    model: { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens },
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -51,7 +64,7 @@ async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, o
   const existing = await store.load();
   if (existing && options.resume) {
     if (existing.configHash !== configHash(config)) {
-      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping or target options; resume it with the same options or start over with --overwrite`);
+      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping, target or model options; resume it with the same options or start over with --overwrite`);
     }
     return { checkpoint: existing, resumed: true };
   }
@@ -81,6 +94,18 @@ async function refuseLabelsAlreadyInBundle(target: Target, labels: readonly stri
  * reject log; the summary accounts for every node read.
  */
 export async function backfill(options: BackfillOptions): Promise<BackfillSummary> {
+  const { config } = options;
+  // A second backfill (or a load) in the same run directory or bundle would interleave two runs' writes.
+  const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
+  const locks = await acquireRunLocks(lockDirs, 'backfill');
+  try {
+    return await backfillLocked(options);
+  } finally {
+    await releaseRunLocks(locks);
+  }
+}
+
+async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary> {
   const { config } = options;
   const started = Date.now();
   const dryRun = options.dryRun ?? false;
@@ -152,7 +177,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     if (!signal.aborted && !dryRun) {
       emitProgress(ctx, 'finish', null);
       const labels = plan.labels.map((l) => ({ label: l.label, space: l.space, key: l.key.properties, keySource: l.key.source }));
-      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: config.source.uri, database: config.source.database }, labels });
+      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database }, labels });
       checkpoint.done = true;
       await saveCheckpoint(ctx);
     }
@@ -168,6 +193,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
     await source.close();
     await target.close().catch(() => undefined);
   }
+  // An error caused by the interrupt itself (an Engram request or a worker task cut short) is the
+  // abort, not a failure: the checkpoint holds the last acknowledged batch and --resume continues.
+  if (isAbortFrom(error, signal)) error = null;
   return summarize(ctx, { config, target, resumed, dryRun, started, error, aborted: signal.aborted });
 }
 
@@ -206,7 +234,7 @@ function summarize(
     durationMs,
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
     warnings,
-    error: run.error ? { code, message: errorMessage(run.error) } : null,
+    error: run.error ? { code, message: redactSecrets(errorMessage(run.error)) } : null,
     files: {
       checkpoint: join(run.config.runDir, 'checkpoint.json'),
       rejects: join(run.config.runDir, 'rejects.ndjson'),

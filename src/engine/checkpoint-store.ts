@@ -1,6 +1,7 @@
-import { open, readFile, rename, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { MigrateError } from '../errors.js';
+import { writeFileDurably } from '../shared/durable-file.js';
 import type { TargetState } from '../target/target.js';
 
 export const CHECKPOINT_VERSION = 2;
@@ -98,20 +99,6 @@ export class CheckpointStore {
   async save(checkpoint: Checkpoint): Promise<void> {
     checkpoint.updatedAt = new Date().toISOString();
     await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify(checkpoint));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, this.path);
-    const dir = await open(dirname(this.path), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(this.path, JSON.stringify(checkpoint));
   }
 }

@@ -1,14 +1,17 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import { engramRequest } from '../mapping/memory-encoding.js';
 import type { RejectRecord } from '../mapping/types.js';
-import { readLineChunks, readManifest, parseMemoryLine } from '../target/bundle-reader.js';
-import { EngramTarget } from '../target/engram-target.js';
-import type { EncodedMemoryBatch } from '../target/target.js';
+import { readLineChunks, readManifest } from '../target/bundle-reader.js';
+import { encodeBundleLines } from './bundle-batch.js';
+import { createEngramTarget } from '../target/create-target.js';
+import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
+import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { WriteLimiter } from './write-limiter.js';
-import { sleep } from '../shared/abort.js';
+import { isAbortFrom, sleep } from '../shared/abort.js';
+import { redactSecrets } from '../shared/redact.js';
+import { errorMessage } from '../errors.js';
 
 export interface LoadOptions {
   bundleDir: string;
@@ -32,32 +35,6 @@ export interface LoadSummary {
   rejectLog: string;
 }
 
-interface LoadCheckpoint {
-  bundle: string;
-  offsets: Record<string, number>;
-  loaded: number;
-  rejected: number;
-  rejectLogLength: number;
-}
-
-function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
-  const ids: string[] = [];
-  const spaces: string[] = [];
-  const bodies: string[] = [];
-  const offsets = new Uint32Array(lines.length + 1);
-  let length = 0;
-  lines.forEach((line, i) => {
-    const m = parseMemoryLine(line, where);
-    const body = engramRequest({ id: m.id, space: m.memory_space_id, content: m.content, timestamp: m.timestamp, memoryType: m.memory_type }, m.vector, m.confidence);
-    ids.push(m.id);
-    spaces.push(m.memory_space_id);
-    bodies.push(body);
-    length += Buffer.byteLength(body);
-    offsets[i + 1] = length;
-  });
-  return { ids, spaces, bytes: new Uint8Array(Buffer.from(bodies.join(''))), offsets };
-}
-
 /**
  * Replays a bundle into Engram (`engram-migrate load`): verifies the manifest's checksums, then sends
  * every memory with the run's token bucket, retries and lanes, checkpointing the byte offset of each
@@ -65,14 +42,24 @@ function encodeBatch(lines: string[], where: string): EncodedMemoryBatch {
  * (Engram has no edge API).
  */
 export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
+  // One load per run directory and bundle at a time: two would share the checkpoint and send twice.
+  const locks = await acquireRunLocks([options.config.runDir, options.bundleDir], 'load');
+  try {
+    return await loadLocked(options);
+  } finally {
+    await releaseRunLocks(locks);
+  }
+}
+
+async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   const { config } = options;
   const started = Date.now();
   const manifest = await readManifest(options.bundleDir, true);
-  const checkpointPath = join(config.runDir, 'load-checkpoint.json');
+  const bundleId = bundleIdentity(manifest);
   await mkdir(config.runDir, { recursive: true });
-  const previous = options.resume ? ((await readFile(checkpointPath, 'utf8').then((t) => JSON.parse(t) as LoadCheckpoint, () => null)) ?? null) : null;
-  const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
-  const target = new EngramTarget({ url: config.target.url, apiKey: config.target.apiKey, connections: config.target.concurrency, timeoutMs: config.target.timeoutMs, maxRetries: config.target.maxRetries, retryBaseMs: config.target.retryBaseMs, retryMaxMs: config.target.retryMaxMs, capacityPerSpace: config.target.capacityPerSpace });
+  const previous = options.resume ? await readLoadCheckpoint(config.runDir, options.bundleDir, bundleId) : null;
+  const cp: LoadCheckpoint = previous ?? { bundle: options.bundleDir, bundleId, offsets: {}, loaded: 0, rejected: 0, rejectLogLength: 0 };
+  const target = createEngramTarget(config);
   const limiter = options.limiter ?? new WriteLimiter({ rate: config.engine.rate, concurrency: config.target.concurrency });
   const rejectLogPath = join(config.runDir, 'load-rejects.ndjson');
   const rejects = await RejectLog.open(rejectLogPath, cp.rejectLogLength);
@@ -82,9 +69,12 @@ export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
   try {
     await target.open();
     for (const [space, info] of Object.entries(manifest.spaces)) {
-      for await (const chunk of readLineChunks(join(options.bundleDir, info.file), cp.offsets[info.file] ?? 0, config.engine.batchSize)) {
+      let chunkStart = cp.offsets[info.file] ?? 0;
+      for await (const chunk of readLineChunks(join(options.bundleDir, info.file), chunkStart, config.engine.batchSize)) {
         if (options.signal?.aborted) break;
-        const outcome = await target.writeMemories(encodeBatch(chunk.lines, info.file), limiter, options.signal);
+        const batch = encodeBundleLines(chunk.lines, `${info.file} (batch from byte ${chunkStart})`);
+        chunkStart = chunk.endOffset;
+        const outcome = await target.writeMemories(batch, limiter, options.signal);
         const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: space }));
         await rejects.add(failed);
         cp.loaded += outcome.written;
@@ -93,14 +83,14 @@ export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
         spaces[space]!.rejected += failed.length;
         cp.offsets[info.file] = chunk.endOffset;
         cp.rejectLogLength = await rejects.sync();
-        await writeFile(`${checkpointPath}.tmp`, JSON.stringify(cp));
-        await rename(`${checkpointPath}.tmp`, checkpointPath);
+        await saveLoadCheckpoint(config.runDir, cp);
         options.onProgress?.(cp.loaded + cp.rejected, total);
         if (config.engine.pauseMs > 0) await sleep(config.engine.pauseMs, options.signal).catch(() => undefined);
       }
     }
   } catch (err) {
-    error = err;
+    // Cut short by the interrupt: an abort (resumable from the checkpoint), not a failure.
+    error = isAbortFrom(err, options.signal) ? null : err;
   } finally {
     await rejects.close();
     await limiter.stop();
@@ -117,7 +107,7 @@ export async function loadBundle(options: LoadOptions): Promise<LoadSummary> {
     edgesNotLoaded: manifest.edges.count,
     durationMs,
     memoriesPerSecond: Math.round(((cp.loaded + cp.rejected) * 1000) / Math.max(durationMs, 1)),
-    error: error ? { code, message: (error as Error).message } : null,
+    error: error ? { code, message: redactSecrets(errorMessage(error)) } : null,
     rejectLog: rejectLogPath,
   };
 }

@@ -14,14 +14,15 @@ export interface RetryOptions {
 
 /**
  * Delay before retry `attempt` (0-based): exponential backoff with "equal jitter" (half the ceiling fixed,
- * half random), never shorter than a server's Retry-After. Full jitter can draw near-zero delays many
+ * half random), never shorter than a server's Retry-After, which is itself capped at `maxMs` (a server
+ * asking for an hour must not park the run for an hour). Full jitter can draw near-zero delays many
  * times in a row, so 10 retries could be spent inside a 10 s outage; with equal jitter the default 10
  * retries (200 ms base, 30 s cap) always span at least 55 s.
  */
 export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'baseMs' | 'maxMs' | 'random'>, retryAfterMs: number | null = null): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
   const jittered = Math.floor(ceiling / 2 + (options.random ?? Math.random)() * (ceiling / 2));
-  return retryAfterMs === null ? jittered : Math.max(retryAfterMs, jittered);
+  return retryAfterMs === null ? jittered : Math.max(Math.min(retryAfterMs, options.maxMs), jittered);
 }
 
 /** Runs `fn` until it succeeds, fails with a non-retriable error, or `maxRetries` retries are spent. */

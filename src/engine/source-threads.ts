@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SourceError } from '../errors.js';
 import { workerFilename } from './worker-pool.js';
 
-type Pending<R> = { resolve: (value: R) => void; reject: (err: unknown) => void };
+type Pending<R> = { thread: number; resolve: (value: R) => void; reject: (err: unknown) => void };
 
 /** What a source thread answers: `{ id, value }` or `{ id, error }`. */
 export interface SourceThreadReply<R> {
@@ -19,14 +19,21 @@ export interface SourceThreadReply<R> {
 export class SourceThreads<Q extends object, R> {
   readonly size: number;
   readonly #workers: Worker[];
+  /** Resolve when thread i has exited, whenever that was (before close() or during it). */
+  readonly #exited: Array<Promise<void>>;
+  readonly #dead = new Map<number, Error>();
   readonly #pending = new Map<number, Pending<R>>();
   #next = 0;
 
-  /** `entry`: the thread's compiled file (name, folder) as {@link workerFilename} takes them. */
-  constructor(size: number, entry: [name: string, dir: string], workerData: unknown) {
+  /** `entry`: the thread's compiled file (name, folder) as {@link workerFilename} takes them, or a path. */
+  constructor(size: number, entry: [name: string, dir: string] | string, workerData: unknown) {
     this.size = size;
-    this.#workers = Array.from({ length: size }, () => {
-      const worker = new Worker(workerFilename(...entry), { workerData });
+    const filename = typeof entry === 'string' ? entry : workerFilename(...entry);
+    this.#exited = [];
+    this.#workers = Array.from({ length: size }, (_, thread) => {
+      const worker = new Worker(filename, { workerData });
+      this.#exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
+      worker.once('exit', (code) => this.#fail(thread, this.#dead.get(thread) ?? new SourceError('SOURCE_QUERY_FAILED', `source thread ${thread} exited (code ${code})`)));
       worker.on('message', (m: SourceThreadReply<R>) => {
         const pending = this.#pending.get(m.id);
         this.#pending.delete(m.id);
@@ -34,32 +41,45 @@ export class SourceThreads<Q extends object, R> {
         else pending?.resolve(m.value as R);
       });
       worker.on('error', (err) => {
-        for (const p of this.#pending.values()) p.reject(err);
-        this.#pending.clear();
+        this.#dead.set(thread, err);
+        this.#fail(thread, err);
       });
       return worker;
     });
   }
 
+  /** Rejects the requests waiting on `thread`; later ones fail at once. */
+  #fail(thread: number, err: Error): void {
+    if (!this.#dead.has(thread)) this.#dead.set(thread, err);
+    for (const [id, p] of this.#pending) {
+      if (p.thread !== thread) continue;
+      this.#pending.delete(id);
+      p.reject(err);
+    }
+  }
+
   /** Sends `request` to thread `thread` (modulo the size) and resolves with its reply. */
   request(thread: number, request: Q): Promise<R> {
     const id = this.#next++;
+    const index = thread % this.size;
+    const dead = this.#dead.get(index);
+    if (dead) return Promise.reject(dead);
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#workers[thread % this.size]!.postMessage({ ...request, id });
+      this.#pending.set(id, { thread: index, resolve, reject });
+      this.#workers[index]!.postMessage({ ...request, id });
     });
   }
 
+  /** Asks every thread to close (terminating one that has not within 5 s); threads already dead count as closed. */
   async close(): Promise<void> {
     await Promise.all(
-      this.#workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.postMessage('close');
-            setTimeout(() => void w.terminate(), 5_000).unref();
-          }),
-      ),
+      this.#workers.map((w, i) => {
+        if (!this.#dead.has(i)) {
+          w.postMessage('close');
+          setTimeout(() => void w.terminate(), 5_000).unref();
+        }
+        return this.#exited[i]!;
+      }),
     );
   }
 }

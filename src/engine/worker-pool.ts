@@ -37,11 +37,16 @@ export function workerFilename(name = 'backfill-worker', dir = 'workers'): strin
 export class WorkerPool {
   readonly sizing: PoolSizing;
   readonly #pool: Piscina;
+  /** The first error a worker raised outside a task (e.g. it failed to start). */
+  #failure: MigrateError | null = null;
+  /** Rejecters of the runs in flight, so a broken pool fails them instead of leaving them queued. */
+  readonly #waiting = new Set<(err: unknown) => void>();
 
-  constructor(sizing: PoolSizing, model: Omit<WorkerModelOptions, 'threads'> | null) {
+  /** `options.filename`: another thread entry (tests). */
+  constructor(sizing: PoolSizing, model: Omit<WorkerModelOptions, 'threads'> | null, options: { filename?: string } = {}) {
     this.sizing = sizing;
     this.#pool = new Piscina({
-      filename: workerFilename(),
+      filename: options.filename ?? workerFilename(),
       minThreads: sizing.workers,
       maxThreads: sizing.workers,
       // Tasks queue here when every worker is busy. The engine bounds what it submits (pipeline depth ×
@@ -50,10 +55,26 @@ export class WorkerPool {
       idleTimeout: 60_000,
       workerData: { model: model ? { ...model, threads: sizing.inferenceThreads } : undefined },
     });
+    // Without a listener piscina's 'error' is an uncaught exception, and a task waiting for a worker
+    // that cannot start waits forever while piscina keeps respawning it.
+    this.#pool.on('error', (cause: unknown) => {
+      this.#failure ??= new MigrateError('INTERNAL', `a worker thread failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      for (const reject of this.#waiting) reject(this.#failure);
+      this.#waiting.clear();
+    });
+  }
+
+  /** The error that broke the pool, or null. */
+  get failure(): MigrateError | null {
+    return this.#failure;
   }
 
   run<R>(task: WorkerTask, signal?: AbortSignal): Promise<R> {
-    return this.#pool.run(task, signal ? { signal } : {}) as Promise<R>;
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<R>((resolve, reject) => {
+      this.#waiting.add(reject);
+      (this.#pool.run(task, signal ? { signal } : {}) as Promise<R>).then(resolve, reject).finally(() => this.#waiting.delete(reject));
+    });
   }
 
   get utilization(): number {

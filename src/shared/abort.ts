@@ -18,3 +18,19 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw signal.reason;
 }
+
+/**
+ * Did `err` come from aborting `signal`? True when the signal is aborted and the error is its reason,
+ * an AbortError (DOM, undici, piscina), or wraps one of those as its cause. Lets a caller report an
+ * interrupted run as "aborted" (resumable) rather than as a failure.
+ */
+export function isAbortFrom(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (!signal?.aborted) return false;
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
+    if (e === signal.reason) return true;
+    const { name, code } = e as { name?: unknown; code?: unknown };
+    if (name === 'AbortError' || code === 'ABORT_ERR' || code === 'ABORTED' || code === 'UND_ERR_ABORTED') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -1,4 +1,5 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
+import { boltTlsConfig } from '../config/tls-options.js';
 import { SourceError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
@@ -82,7 +83,7 @@ export class Neo4jSource {
     this.#options = options;
     this.#embeddingProperty = mapping.embeddingProperty;
     const auth = options.password ? neo4j.auth.basic(options.user, options.password) : undefined;
-    this.driver = neo4j.driver(options.uri, auth, { useBigInt: true, fetchSize: options.fetchSize, disableLosslessIntegers: false });
+    this.driver = neo4j.driver(options.uri, auth, { useBigInt: true, fetchSize: options.fetchSize, disableLosslessIntegers: false, ...boltTlsConfig(options) });
   }
 
   /** Fails with SOURCE_UNAVAILABLE (retriable) when the server cannot be reached. */

@@ -4,6 +4,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import { MigrateError } from '../errors.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
+import { syncDirectory } from '../shared/durable-file.js';
 import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
 
 export const BUNDLE_FORMAT = 'engram-migrate-bundle';
@@ -78,6 +79,7 @@ export class BundleTarget implements Target {
 
   async open(state: TargetState | null): Promise<void> {
     await mkdir(join(this.location, 'memories'), { recursive: true });
+    await syncDirectory(this.location);
     if (state === null && !this.#append) {
       const existing = await readdir(join(this.location, 'memories'));
       if (existing.length > 0 && !this.#overwrite) {
@@ -180,6 +182,7 @@ export class BundleTarget implements Target {
     await handle.sync();
     await handle.close();
     await rename(`${path}.tmp`, path);
+    await syncDirectory(this.location);
   }
 
   async close(): Promise<void> {

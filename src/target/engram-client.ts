@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { TargetError } from '../errors.js';
 import { withRetry } from '../engine/retry.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface EngramClientOptions {
   url: string;
@@ -13,6 +14,8 @@ export interface EngramClientOptions {
   retryMaxMs?: number;
   /** Called on every retry, for counters. */
   onRetry?: (err: unknown) => void;
+  /** TLS for an https URL: a private CA, and a client certificate and key for mutual TLS (PEM). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
 }
 
 export interface EngramMemory {
@@ -50,15 +53,19 @@ function parseRetryAfter(value: string | string[] | undefined): number | null {
 /**
  * Engram's HTTP API as it really behaves (see docs: engram-api.md): one request per memory over
  * keep-alive connections, explicit ids, the space in `X-Memory-Space`, retries with backoff and jitter
- * on 5xx, 429, 503 Retry-After and broken connections. 4xx answers are not retried.
+ * on 5xx, 408, 429, 503 Retry-After (capped by `retryMaxMs`) and broken connections. Other 4xx answers
+ * are not retried; only a 2xx is a success (a 3xx is an error).
  */
 export class EngramClient {
   readonly url: string;
+  /** `url` with any password hidden: the form used in messages and reports. */
+  readonly displayUrl: string;
   readonly #pool: Pool;
-  readonly #options: Required<Omit<EngramClientOptions, 'onRetry'>> & Pick<EngramClientOptions, 'onRetry'>;
+  readonly #options: Required<Omit<EngramClientOptions, 'onRetry' | 'tls'>> & Pick<EngramClientOptions, 'onRetry'>;
 
   constructor(options: EngramClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
+    this.displayUrl = redactUrl(this.url);
     this.#options = {
       url: this.url,
       apiKey: options.apiKey ?? '',
@@ -74,6 +81,7 @@ export class EngramClient {
       keepAliveTimeout: 30_000,
       headersTimeout: this.#options.timeoutMs,
       bodyTimeout: this.#options.timeoutMs,
+      ...(options.tls ? { connect: { ...options.tls } } : {}),
     });
   }
 
@@ -92,7 +100,7 @@ export class EngramClient {
       response = await this.#pool.request({ method, path, headers: this.#headers(space, body !== undefined), body, signal: signal ?? null });
     } catch (cause) {
       if (signal?.aborted) throw cause;
-      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.url}: ${(cause as Error).message}`, { cause, retriable: true });
+      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.displayUrl}: ${redactUrl((cause as Error).message)}`, { cause, retriable: true });
     }
     const text = await response.body.text().catch((cause: unknown) => {
       throw new TargetError('TARGET_UNAVAILABLE', `connection to Engram broke while reading a response: ${(cause as Error).message}`, { cause, retriable: true });
@@ -104,12 +112,17 @@ export class EngramClient {
     } catch {
       json = null;
     }
-    if (status < 400) return { status, json };
+    if (status >= 200 && status < 300) return { status, json };
     const err = (json as ErrorBody | null)?.error;
-    const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
     const options = { status, targetCode: err?.code ?? null, retryAfterMs: parseRetryAfter(response.headers['retry-after']) };
+    if (status < 400) {
+      // A redirect (or any non-2xx) is not a write: following it could land the body on another server.
+      const location = response.headers.location;
+      throw new TargetError('TARGET_HTTP', `Engram answered ${status} for ${method} ${path}${location ? ` (redirect to ${String(location)})` : ''}; only a 2xx counts as written: check --engram-url`, { ...options, retriable: false });
+    }
+    const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
     if (status === 401 || status === 403) throw new TargetError('TARGET_AUTH', message, { ...options, retriable: false });
-    if (status >= 500 || status === 429) throw new TargetError('TARGET_HTTP', message, options);
+    if (status >= 500 || status === 429 || status === 408) throw new TargetError('TARGET_HTTP', message, { ...options, retriable: true });
     throw new TargetError('TARGET_REJECTED', message, options);
   }
 

@@ -9,6 +9,12 @@ import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCa
  * Edges cannot be stored (no edge API): the engine writes them to the run's edge sidecar instead.
  * A 201 does not prove a memory is stored (near-duplicate dedup, eviction): validation reads back.
  */
+/** 4xx answers a single record can earn (its body is invalid); any other 4xx says more about the setup than the record. */
+const RECORD_STATUSES = new Set([400, 409, 413, 422]);
+
+/** Consecutive identical unexplained 4xx answers after which a run stops instead of rejecting everything. */
+export const DEFAULT_REJECT_STREAK_LIMIT = 20;
+
 export class EngramTarget implements Target {
   readonly kind = 'engram' as const;
   readonly encoding = 'engram-json' as const;
@@ -17,12 +23,16 @@ export class EngramTarget implements Target {
   readonly client: EngramClient;
   readonly #concurrency: number;
   readonly #chunkMax: number;
+  readonly #streakLimit: number;
+  /** The run of identical unexplained 4xx answers (status and error code) that ended the latest writes. */
+  #streak = { key: '', count: 0 };
 
-  constructor(options: EngramClientOptions & { capacityPerSpace: number; chunkMax?: number }) {
+  constructor(options: EngramClientOptions & { capacityPerSpace: number; chunkMax?: number; rejectStreakLimit?: number }) {
     this.client = new EngramClient(options);
     this.#concurrency = options.connections ?? 16;
     this.#chunkMax = options.chunkMax ?? 64;
-    this.location = this.client.url;
+    this.#streakLimit = options.rejectStreakLimit ?? DEFAULT_REJECT_STREAK_LIMIT;
+    this.location = this.client.displayUrl;
     this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
   }
 
@@ -49,15 +59,20 @@ export class EngramTarget implements Target {
     const total = batch.ids.length;
     const lanes = gate.concurrency > 0 ? gate.concurrency : this.#concurrency;
     const chunk = Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes)));
+    const reject = (i: number, reason: string): void => void rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason });
     const send = async (i: number): Promise<void> => {
       const body = batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]);
+      let stored: string;
       try {
-        await this.client.remember(batch.spaces[i]!, body, failFast.signal);
-        written++;
+        stored = await this.client.remember(batch.spaces[i]!, body, failFast.signal);
       } catch (err) {
         if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
-        rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+        this.#countReject(err);
+        return reject(i, err.message);
       }
+      this.#streak = { key: '', count: 0 };
+      if (stored === batch.ids[i]) written++;
+      else reject(i, stored ? `Engram answered 2xx but reports memory_id ${JSON.stringify(stored)} instead of the id sent: the memory is not stored under its id` : 'Engram answered 2xx without a memory_id: cannot tell whether the memory is stored under its id');
     };
     const lane = async (): Promise<void> => {
       while (next < total && !failFast.signal.aborted) {
@@ -83,6 +98,27 @@ export class EngramTarget implements Target {
       signal?.removeEventListener('abort', onAbort);
     }
     return { written, rejects };
+  }
+
+  /**
+   * Counts an unexplained 4xx (404, 405, ...) and stops the run once `rejectStreakLimit` identical ones
+   * come in a row: that is a wrong URL, path or proxy, and the whole graph would go to the reject log.
+   */
+  #countReject(err: TargetError): void {
+    if (err.status !== null && RECORD_STATUSES.has(err.status)) {
+      this.#streak = { key: '', count: 0 };
+      return;
+    }
+    const key = `${err.status} ${err.targetCode ?? ''}`;
+    this.#streak = { key, count: this.#streak.key === key ? this.#streak.count + 1 : 1 };
+    if (this.#streak.count >= this.#streakLimit) {
+      throw new TargetError('TARGET_HTTP', `stopped after ${this.#streak.count} consecutive identical answers ${key.trim()} from ${this.location}, which no record explains (wrong --engram-url, path or proxy?); last: ${err.message}`, {
+        cause: err,
+        status: err.status,
+        targetCode: err.targetCode,
+        retriable: false,
+      });
+    }
   }
 
   async writeEdges(): Promise<void> {

@@ -5,6 +5,7 @@
  * for the stopped engine to drain its batches in flight.
  */
 import { errorMessage } from '../errors.js';
+import { redactSecrets } from '../shared/redact.js';
 import { runSlice, type SliceSpec } from './slice-runner.js';
 
 async function readStdin(): Promise<string> {
@@ -19,6 +20,6 @@ try {
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   process.exit(0);
 } catch (err) {
-  process.stdout.write(`${JSON.stringify({ fatal: errorMessage(err) })}\n`);
+  process.stdout.write(`${JSON.stringify({ fatal: redactSecrets(errorMessage(err)) })}\n`);
   process.exit(1);
 }

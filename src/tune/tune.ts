@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing } from '../engine/worker-pool.js';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../shared/redact.js';
 import { countGraph, type GraphCount } from './count-graph.js';
 import { describeProjection, projectBackfill } from './projection.js';
 import { DEFAULT_RECOMMEND_OPTIONS, ineligibility, recommend } from './recommend.js';
@@ -163,7 +164,7 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   const grid = resolveGrid(o);
   const limits = sliceLimits(o);
   const graph = await countGraph(o.config);
-  if (graph.totalNodes === 0) throw new ConfigError('source.labels', `no nodes to migrate in ${o.config.source.uri} (labels: ${graph.labels.map((l) => l.label).join(', ') || 'none'})`);
+  if (graph.totalNodes === 0) throw new ConfigError('source.labels', `no nodes to migrate in ${redactUrl(o.config.source.uri)} (labels: ${graph.labels.map((l) => l.label).join(', ') || 'none'})`);
   const projectedNodes = o.projectNodes ?? graph.totalNodes;
   const prefix = o.scratchPrefix ?? scratchPrefix();
   const run: TuneRun = { o, grid, limits, graph, projectedNodes, prefix, workDir: o.workDir ?? join(o.config.runDir, 'tune-slices'), results: [] };
@@ -179,7 +180,7 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   await rm(run.workDir, { recursive: true, force: true });
   return {
     at: new Date(started).toISOString(),
-    target: { kind: o.config.target.kind, location: o.config.target.kind === 'bundle' ? 'scratch bundle' : o.config.target.url, scratch: o.config.target.kind === 'engram' ? `${prefix}-<slice>` : 'temporary bundle per slice' },
+    target: { kind: o.config.target.kind, location: o.config.target.kind === 'bundle' ? 'scratch bundle' : redactUrl(o.config.target.url), scratch: o.config.target.kind === 'engram' ? `${prefix}-<slice>` : 'temporary bundle per slice' },
     dryRun: o.dryRun ?? false,
     search: o.search ?? 'staged',
     graph: { ...graph, projectedNodes },

@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/config-schema.js';
+import { engramTls } from '../target/create-target.js';
 import { EngramClient } from '../target/engram-client.js';
 import { BundleSampleReader } from './bundle-sample-reader.js';
 import { EngramSampleReader } from './engram-sample-reader.js';
@@ -16,6 +17,7 @@ export function createSampleReader(config: ResolvedConfig, options: { windowed?:
     maxRetries: t.maxRetries,
     retryBaseMs: t.retryBaseMs,
     retryMaxMs: t.retryMaxMs,
+    tls: engramTls(t),
   });
   // During a backfill, listing whole spaces after every window would cost O(space) each time: read by id.
   return new EngramSampleReader(client, { capacityPerSpace: t.capacityPerSpace, mode: options.windowed ? 'by-id' : 'list' });

@@ -41,7 +41,9 @@ describe('withRetry', () => {
     const low = { ...high, random: () => 0 };
     expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, high))).toEqual([99, 199, 399, 799, 999, 999]);
     expect([0, 1, 2, 3, 4, 5].map((a) => backoffDelay(a, low))).toEqual([50, 100, 200, 400, 500, 500]);
-    expect(backoffDelay(0, low, 2500)).toBe(2500);
+    expect(backoffDelay(0, low, 800)).toBe(800);
+    // ...but a Retry-After beyond maxMs is capped there (a server must not park the run for longer).
+    expect(backoffDelay(0, low, 2500)).toBe(1000);
   });
 
   it('spends the default 10 retries over at least 55 s even with the unluckiest draws', () => {

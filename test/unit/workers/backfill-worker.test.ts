@@ -1,0 +1,42 @@
+import { Piscina } from 'piscina';
+import { describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
+import run from '../../../workers/backfill-worker.js';
+import { EMBEDDING_PRESENT, type NodeTask, type NodeTaskResult } from '../../../workers/task-types.js';
+
+describe('backfill worker: node batches', () => {
+  it('encodes record by record: no string holds more than one memory of the batch', async () => {
+    const n = 30;
+    const big = 'y'.repeat(90_000);
+    const task: NodeTask = {
+      kind: 'nodes',
+      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [`d${String(i).padStart(3, '0')}`], properties: { id: `d${String(i).padStart(3, '0')}`, content: big } })),
+      embeddings: new Float32Array(n * 768).fill(0.25),
+      embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
+      embeddingDetail: Array.from({ length: n }, () => null),
+      space: 'documents',
+      key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+      mapping: resolveConfig({ mapping: { contentTemplates: { Document: '{content}' } } }).mapping,
+      encoding: 'engram-json',
+      now: '2024-01-01T00:00:00.000Z',
+      duplicates: [],
+      dryRun: false,
+    };
+    const join = vi.spyOn(Array.prototype, 'join');
+    let longest = 0;
+    let moved: unknown;
+    try {
+      moved = await run(task);
+      longest = Math.max(0, ...join.mock.results.map((r) => (typeof r.value === 'string' ? r.value.length : 0)));
+    } finally {
+      join.mockRestore();
+    }
+    const result = ((moved as Record<symbol, unknown>)[Piscina.valueSymbol] ?? moved) as NodeTaskResult;
+    expect(result.rejects).toEqual([]);
+    expect(result.ids).toHaveLength(n);
+    expect(result.offsets[n]).toBe(result.bytes.byteLength);
+    expect(result.bytes.byteLength).toBeGreaterThan(n * 90_000);
+    expect(longest).toBeLessThan(2 * 100_000);
+    expect(JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[2], result.offsets[3])).toString('utf8'))).toMatchObject({ id: 'd002', content: big });
+  });
+});
