@@ -18,8 +18,9 @@
  *   activation at write (confidence x (1 - 0.5 x count/100,000)) is below 0.7; `tier=all` is hot then
  *   warm, so those ids repeat. `/api/v1/system/health` reports memory_count as `memories`.
  * - Recall by embedding ranks by cosine only in the hot tier (activation >= 0.7, e.g. confidence 1);
- *   when that gives fewer than k hits, warm memories are added scored 0.95 x confidence, whatever
- *   their embedding (a cue equal to a confidence-0.5 memory's embedding returns it at 0.475).
+ *   when that gives fewer than 100 hits (the cue's own limit, not `max_results`), warm memories are
+ *   added scored 0.95 x confidence, whatever their embedding (a cue equal to a confidence-0.5 memory's
+ *   embedding returns it at 0.475, and it outranks hot memories below that cosine).
  *
  * Deviations from Engram, on purpose: near-duplicate search uses LSH above `exactScanBelow`
  * memories per space (see dedup-index.ts: a true >= 0.95 pair is missed with p < 1e-4; there only

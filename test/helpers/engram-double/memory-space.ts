@@ -18,6 +18,8 @@ import { EMBEDDING_DIM, SAME_ID_NOOP_COSINE, type RememberOutcome, type StoredMe
 
 /** Activation at or above which the real server keeps a memory in its hot tier (recall by cosine). */
 export const HOT_ACTIVATION = 0.7;
+/** The server's recall cue asks each tier for at most this many results, whatever `max_results` says. */
+const CUE_MAX_RESULTS = 100;
 
 const D = EMBEDDING_DIM;
 
@@ -191,10 +193,11 @@ export class MemorySpace {
   }
 
   /**
-   * Recall as measured on the real server: hot-tier memories (activation >= 0.7) score their cosine
-   * (kept when >= threshold, best first, top k); only when fewer than k come back, warm-tier ones
-   * (activation < 0.7) are added scored 0.95 x confidence, without looking at the embedding. Ghosts of
-   * replaced memories take part. The merged list is sorted by score (ties: id order) and cut to k.
+   * Recall as the real server does it: hot-tier memories (activation >= 0.7) score their cosine (kept
+   * when >= threshold, best first, at most the cue's 100); only when fewer than 100 come back, warm-tier
+   * ones (activation < 0.7, confidence >= threshold) are added scored 0.95 x confidence, without looking
+   * at the embedding. Ghosts of replaced memories take part. The merged list is sorted by score (ties:
+   * id order), cut to 100, then to `maxResults` (the HTTP handler's cut).
    */
   recall(cue: Float32Array, maxResults: number, threshold: number): { memory: StoredMemory; score: number }[] {
     const norm = Math.sqrt(dot768(cue, 0, cue, 0));
@@ -216,9 +219,9 @@ export class MemorySpace {
       } else if (g.confidence >= threshold) warm.push({ memory, score: 0.95 * g.confidence });
     }
     const order = (a: { memory: StoredMemory; score: number }, b: { memory: StoredMemory; score: number }): number => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1);
-    const results = hot.sort(order).slice(0, maxResults);
-    if (results.length < maxResults) results.push(...warm);
-    return results.sort(order).slice(0, maxResults);
+    const results = hot.sort(order).slice(0, CUE_MAX_RESULTS);
+    if (results.length < CUE_MAX_RESULTS) results.push(...warm);
+    return results.sort(order).slice(0, Math.min(CUE_MAX_RESULTS, maxResults));
   }
 
   #cosine(slot: number, v: Float32Array, vNorm: number): number {
