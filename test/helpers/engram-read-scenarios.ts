@@ -27,21 +27,36 @@ async function write(url: string, space: string, id: string, embedding: number[]
 
 /**
  * Three memories, one of them updated twice with unrelated embeddings (each update lands as new).
- * Returns `tier_counts.hot`, the client's count, the target's count and the ids the client lists.
+ * Returns how much `tier_counts.hot`, the client's count and the target's count grew, and the ids of
+ * the scenario the client lists.
  */
 export async function updatedSpace(url: string, space: string, prefix: string): Promise<{ hot: number; clientCount: number; targetCount: number; listed: string[] }> {
+  const hotNow = async (): Promise<number> => (await call(url, 'GET', `/api/v1/memories?space=${space}&limit=1`)).json.tier_counts.hot as number;
+  const before = { hot: await hotNow(), client: await countWith(url, space, 'client'), target: await countWith(url, space, 'target') };
   const ids = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
   for (const id of ids) await write(url, space, id, vectorFor(id), 1);
   await write(url, space, ids[0]!, vectorFor(`${prefix}a-v2`), 1, 'v2');
   await write(url, space, ids[0]!, vectorFor(`${prefix}a-v3`), 1, 'v3');
-  const hot = (await call(url, 'GET', `/api/v1/memories?space=${space}&limit=1`)).json.tier_counts.hot as number;
+  const client = new EngramClient({ url, maxRetries: 2 });
+  try {
+    const listed: string[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const page = await client.listMemories(space, offset, 1000, false);
+      listed.push(...page.memories.map((m) => m.id).filter((id) => id.startsWith(prefix)));
+      if (page.memories.length < 1000) break;
+    }
+    return { hot: (await hotNow()) - before.hot, clientCount: (await countWith(url, space, 'client')) - before.client, targetCount: (await countWith(url, space, 'target')) - before.target, listed };
+  } finally {
+    await client.close();
+  }
+}
+
+/** The space's count as EngramClient or EngramTarget reads it. */
+async function countWith(url: string, space: string, via: 'client' | 'target'): Promise<number> {
   const client = new EngramClient({ url, maxRetries: 2 });
   const target = new EngramTarget({ url, maxRetries: 2, capacityPerSpace: 100_000 });
   try {
-    const listed = (await client.listMemories(space, 0, 1000, false)).memories.map((m) => m.id).filter((id) => id.startsWith(prefix));
-    const clientCount = await client.spaceCount(space);
-    const targetCount = (await target.spaceCounts([space])).get(space)!;
-    return { hot, clientCount, targetCount, listed };
+    return via === 'client' ? await client.spaceCount(space) : (await target.spaceCounts([space])).get(space)!;
   } finally {
     await client.close();
     await target.close();
