@@ -197,9 +197,22 @@ export class EngramClient {
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
   }
 
+  /**
+   * `GET /health`. Any answer means the server is up: the real server answers 503 `unhealthy` for a
+   * while on a busy machine (its own cognitive checks) while its API already works, so that answer is
+   * returned, neither retried nor thrown. Connection failures are retried.
+   */
   async health(signal?: AbortSignal): Promise<{ status: string }> {
-    const { json } = await this.#request('GET', '/health', null, undefined, signal);
-    return json as { status: string };
+    const once = async (): Promise<{ status: string }> => {
+      try {
+        return ((await this.#once('GET', '/health', null, undefined, signal)).json ?? { status: 'unknown' }) as { status: string };
+      } catch (err) {
+        if (err instanceof TargetError && err.status === 503) return { status: 'unhealthy' };
+        throw err;
+      }
+    };
+    const o = this.#options;
+    return withRetry(once, { maxRetries: o.maxRetries, baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, ...(signal ? { signal } : {}), onRetry: (err) => o.onRetry?.(err) });
   }
 
   async close(): Promise<void> {
