@@ -24,7 +24,7 @@ import { driverFor, loadFixtureGraph, testConfig } from '../helpers/backfill-fix
 import { describeRealEngram, startRealEngram, type RealEngram } from '../helpers/real-engram.js';
 
 const SPACE = 'default';
-const NODES = 300;
+const NODES = 160;
 const LIVE_LABEL = 'RealEngramLive';
 // Every label into the one space; generated embeddings from id and name, so people sharing a name stay apart.
 const mapping = {
@@ -120,9 +120,9 @@ describeRealEngram('the migration against the real Engram server', () => {
     const dlq = await DeadLetterQueue.open(join(dir, 'dlq'));
     const writes = new DualWriteCoordinator({ primary: neo, secondary: store, dlq });
     try {
-      for (let c = 0; c < 6; c++) for (let j = 0; j < 10; j++) await writes.createMemory(member(c, j));
+      for (let c = 0; c < 4; c++) for (let j = 0; j < 8; j++) await writes.createMemory(member(c, j));
       await writes.settle();
-      expect(writes.stats.secondaryOk).toBe(60);
+      expect(writes.stats.secondaryOk).toBe(32);
 
       // Updates at the live default strength (confidence 1): a far move lands, a small edit is dropped by Engram.
       const far = { ...member(0, 0), content: 'moved far', embedding: normals(777, 768) };
@@ -138,14 +138,14 @@ describeRealEngram('the migration against the real Engram server', () => {
 
       const log = join(dir, 'discrepancies.ndjson');
       const shadow = new ShadowReadCoordinator({ primary: writes, secondary: store, sampleRate: 1, discrepancyLog: log });
-      for (let q = 0; q < 12; q++) {
-        const embedding = centre(q % 6).map((x, i) => x + 0.5 * normals(30_000 + q, 768)[i]!);
+      for (let q = 0; q < 8; q++) {
+        const embedding = centre(q % 4).map((x, i) => x + 0.5 * normals(30_000 + q, 768)[i]!);
         const served = await shadow.activate({ space: SPACE, k: 5, embedding });
         expect(served.hits).toHaveLength(5);
       }
       await shadow.close();
       const report = shadow.report();
-      expect(report.comparisons).toBe(12);
+      expect(report.comparisons).toBe(8);
       expect(report.errors).toBe(0);
       expect(report.rolling.overlap).toBeGreaterThanOrEqual(0.9);
       const lines = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
