@@ -29,7 +29,10 @@
  * milliseconds as measured) and its count is the warm view, not every persisted version;
  * `GET /health` skips auth; extra `/__double/*` control routes exist; fault injection; it answers
  * at once (the server: ~250 writes/s, ~4-15 s for a space's first write); `capacity` can be set
- * (the server's 100,000 is fixed in its code, so eviction is exercised on the double only).
+ * (the server's 100,000 is fixed in its code, so eviction is exercised on the double only), but the
+ * activation pressure stays relative to 100,000, so a small capacity moves eviction only. (On the
+ * real server, read in its code, not measured: past 60,000 memories in a space a confidence-1 write's
+ * activation falls below 0.7, so it lands in the warm tier and recall scores it 0.95, not by cosine.)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

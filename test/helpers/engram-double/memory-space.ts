@@ -14,7 +14,7 @@
 import { DedupIndex, LSH_TABLES } from './dedup-index.js';
 import { MinActivationHeap } from './min-activation-heap.js';
 import { SimilarityCache } from './similarity-cache.js';
-import { EMBEDDING_DIM, SAME_ID_NOOP_COSINE, type RememberOutcome, type StoredMemory } from './types.js';
+import { DEFAULT_CAPACITY, EMBEDDING_DIM, SAME_ID_NOOP_COSINE, type RememberOutcome, type StoredMemory } from './types.js';
 
 /** Activation at or above which the real server keeps a memory in its hot tier (recall by cosine). */
 export const HOT_ACTIVATION = 0.7;
@@ -150,7 +150,8 @@ export class MemorySpace {
     } else {
       this.#versions++;
     }
-    const activation = input.confidence * (1 - 0.5 * Math.min(1, this.#bySlot.size / this.settings.capacity));
+    // The server's pressure is relative to its fixed 100,000, whatever capacity this double was given.
+    const activation = input.confidence * (1 - 0.5 * Math.min(1, this.#bySlot.size / DEFAULT_CAPACITY));
     this.#ghosts.delete(input.id);
     const existing = this.#bySlot.get(input.id);
     if (existing !== undefined) {
