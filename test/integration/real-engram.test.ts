@@ -94,15 +94,16 @@ describeRealEngram('the migration against the real Engram server', () => {
   });
 
   it('loads a bundle of topics and organizations, resuming after an interrupted first run', async () => {
-    const bundleConfig = testConfig({ mapping, source: { labels: ['Topic', 'Organization'] }, engine: { batchSize: 20 } });
+    const bundleConfig = testConfig({ mapping, source: { labels: ['Topic', 'Organization'] }, engine: { batchSize: 5 } });
     const built = await backfill({ config: bundleConfig });
     expect(built.status).toBe('completed');
     const total = built.counters.memoriesWritten;
     const before = await client.spaceCount(SPACE);
-    const config = testConfig({ mapping, target: { kind: 'engram', url: engram.url }, engine: { batchSize: 20 } });
+    const config = testConfig({ mapping, target: { kind: 'engram', url: engram.url }, engine: { batchSize: 5 } });
     const stop = new AbortController();
     const first = await loadBundle({ bundleDir: bundleConfig.target.path, config, signal: stop.signal, onProgress: () => stop.abort() });
-    expect(first).toMatchObject({ status: 'aborted', error: null, loaded: 20 });
+    expect(total).toBeGreaterThan(5);
+    expect(first).toMatchObject({ status: 'aborted', error: null, loaded: 5 });
     const second = await loadBundle({ bundleDir: bundleConfig.target.path, config, resume: true });
     expect(second).toMatchObject({ status: 'completed', error: null, loaded: total });
     expect((await client.spaceCount(SPACE)) - before).toBe(total);
