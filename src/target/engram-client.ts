@@ -32,10 +32,16 @@ export interface EngramRecallHit {
 }
 
 export interface EngramListPage {
+  /** Each id once. */
   memories: EngramMemory[];
+  /** Entries the server returned (repeats included): a page shorter than its limit is the last. */
+  returned: number;
   count: number;
   tierCounts: { hot: number; warm: number; cold: number; total: number } | null;
 }
+
+/** Engram's largest list page. */
+export const MAX_LIST_PAGE = 1000;
 
 interface ErrorBody {
   error?: { code?: string; message?: string };
@@ -153,18 +159,45 @@ export class EngramClient {
     }
   }
 
-  /** A page of a space's memories (the only way to read embeddings back). At most 1,000 per page. */
+  /**
+   * A page of a space's memories (the only way to read embeddings back). At most 1,000 per page.
+   * No `tier` parameter: the real server then lists its hot tier, each memory once; with `tier=all` a
+   * memory is listed once per tier that holds it (hot and, once persisted, warm), so ids repeat. An id
+   * is still dropped if it repeats within the page. Order is not stable while writes happen.
+   */
   async listMemories(space: string, offset: number, limit: number, includeEmbeddings: boolean, signal?: AbortSignal): Promise<EngramListPage> {
-    const query = `limit=${limit}&offset=${offset}&include_embeddings=${includeEmbeddings}&tier=all&space=${encodeURIComponent(space)}`;
+    const query = `limit=${limit}&offset=${offset}&include_embeddings=${includeEmbeddings}&space=${encodeURIComponent(space)}`;
     const { json } = await this.#request('GET', `/api/v1/memories?${query}`, space, undefined, signal);
     const body = json as { memories?: EngramMemory[]; count?: number; tier_counts?: EngramListPage['tierCounts'] };
-    return { memories: body.memories ?? [], count: body.count ?? 0, tierCounts: body.tier_counts ?? null };
+    const listed = body.memories ?? [];
+    const byId = new Map<string, EngramMemory>();
+    for (const m of listed) if (!byId.has(m.id)) byId.set(m.id, m);
+    return { memories: [...byId.values()], returned: listed.length, count: body.count ?? 0, tierCounts: body.tier_counts ?? null };
   }
 
-  /** Memories held in a space (`tier_counts.hot` of the list endpoint). */
+  /**
+   * Every memory of a space, each id once, page by page until a short page (1,000 per page).
+   * `onPage` sees each page's memories not seen before. Returns the distinct ids listed.
+   */
+  async forEachMemory(space: string, includeEmbeddings: boolean, onPage: (memories: EngramMemory[]) => void, signal?: AbortSignal): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (let offset = 0; ; offset += MAX_LIST_PAGE) {
+      const page = await this.listMemories(space, offset, MAX_LIST_PAGE, includeEmbeddings, signal);
+      const fresh = page.memories.filter((m) => !ids.has(m.id));
+      for (const m of fresh) ids.add(m.id);
+      onPage(fresh);
+      if (page.returned < MAX_LIST_PAGE) return ids;
+    }
+  }
+
+  /**
+   * Memories held in a space: its distinct listed ids. Not `tier_counts.hot` (it counts stored versions:
+   * every update that lands adds one) and not the `count` of a `tier=all` listing (ids repeat per tier).
+   * Measured on the real server: a memory that a near-duplicate with a higher confidence replaced still
+   * shows in the listing (GET answers 404), so this can overcount such losses; read sampled ids back by id.
+   */
   async spaceCount(space: string, signal?: AbortSignal): Promise<number> {
-    const page = await this.listMemories(space, 0, 1, false, signal);
-    return page.tierCounts?.hot ?? page.count;
+    return (await this.forEachMemory(space, false, () => undefined, signal)).size;
   }
 
   /** Top-k recall by embedding (similarity only: Engram does not wire spreading activation into the server). */
@@ -177,9 +210,22 @@ export class EngramClient {
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
   }
 
+  /**
+   * `GET /health`. Any answer means the server is up: the real server answers 503 `unhealthy` for a
+   * while on a busy machine (its own cognitive checks) while its API already works, so that answer is
+   * returned, neither retried nor thrown. Connection failures are retried.
+   */
   async health(signal?: AbortSignal): Promise<{ status: string }> {
-    const { json } = await this.#request('GET', '/health', null, undefined, signal);
-    return json as { status: string };
+    const once = async (): Promise<{ status: string }> => {
+      try {
+        return ((await this.#once('GET', '/health', null, undefined, signal)).json ?? { status: 'unknown' }) as { status: string };
+      } catch (err) {
+        if (err instanceof TargetError && err.status === 503) return { status: 'unhealthy' };
+        throw err;
+      }
+    };
+    const o = this.#options;
+    return withRetry(once, { maxRetries: o.maxRetries, baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, ...(signal ? { signal } : {}), onRetry: (err) => o.onRetry?.(err) });
   }
 
   async close(): Promise<void> {

@@ -36,9 +36,13 @@ export class EngramTarget implements Target {
     this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
   }
 
+  /**
+   * Checks that the server answers. Its reported status is not a verdict: the real server calls itself
+   * `unhealthy` (503) for a while on a busy machine while every route works, and writes are verified by
+   * their own answers and by read-back anyway.
+   */
   async open(): Promise<void> {
-    const health = await this.client.health();
-    if (health.status === 'unhealthy') throw new TargetError('TARGET_UNAVAILABLE', `Engram at ${this.location} reports itself unhealthy`);
+    await this.client.health();
   }
 
   /**

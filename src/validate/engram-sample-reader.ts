@@ -2,28 +2,27 @@ import { EMBEDDING_DIM } from '../mapping/types.js';
 import { throwIfAborted } from '../shared/abort.js';
 import type { EngramClient } from '../target/engram-client.js';
 import { mapLimit } from './map-limit.js';
-import { PRESENT, type NearestMemory, type SampleTargetReader, type TargetSample } from './target-sample.js';
-
-/** Engram's largest list page. */
-const MAX_PAGE = 1000;
+import { type NearestMemory, type SampleTargetReader, type TargetSample } from './target-sample.js';
 
 export interface EngramSampleReaderOptions {
   /** Memories per space before Engram evicts (config target.capacityPerSpace). */
   capacityPerSpace: number;
   /**
    * `list` (default): page through every sampled space with `include_embeddings=true`, the only way
-   * Engram gives embeddings back. `by-id`: GET each sampled memory (presence and content, no embedding).
+   * Engram gives embeddings back, and GET each sampled id. `by-id`: GETs only (no embeddings).
    */
   mode?: 'list' | 'by-id';
-  /** Requests in flight (default 4 list pages, 16 GETs). */
+  /** GETs in flight (default 16); list pages are read one at a time. */
   concurrency?: number;
 }
 
 /**
- * Reads sampled memories back from Engram. Embeddings come only from the list endpoint, so every space
- * holding a sampled id is listed whole (1,000 per page, pages fetched concurrently). Listing order is
- * not stable while writes happen, so a sampled id the listing did not show is looked up by id before
- * it is called missing (found that way, its embedding stays unread). Edges: Engram has no edge API.
+ * Reads sampled memories back from Engram. Presence and content come from a GET of every sampled id:
+ * measured on the real server, a memory that a near-duplicate with a higher confidence replaced still
+ * shows in the listing while GET answers 404, so a listed id is not proof it is stored. Embeddings come
+ * only from the list endpoint, so in `list` mode every space holding a sampled id is listed whole
+ * (1,000 per page, no `tier`: each memory once; ids are deduplicated anyway, since order is not stable
+ * while writes happen), which also counts the space by distinct ids. Edges: Engram has no edge API.
  */
 export class EngramSampleReader implements SampleTargetReader {
   readonly kind = 'engram' as const;
@@ -46,39 +45,22 @@ export class EngramSampleReader implements SampleTargetReader {
   async read(sample: TargetSample, spaces: readonly string[], signal?: AbortSignal): Promise<void> {
     for (const space of spaces) {
       throwIfAborted(signal);
-      const count = await this.#client.spaceCount(space, signal);
-      sample.spaceCounts.set(space, count);
       const ids = sample.index.get(space);
-      if (!ids) continue;
-      if (this.#mode === 'list') await this.#list(sample, space, count, ids, signal);
-      const unseen = [...ids].filter(([, row]) => sample.present[row] !== PRESENT);
-      await mapLimit(unseen, this.#concurrency ?? 16, async ([id, row]) => {
-        const memory = await this.#client.getMemory(space, id, signal);
-        if (memory) sample.found(row, memory.content);
-      });
-    }
-  }
-
-  async #list(sample: TargetSample, space: string, count: number, ids: Map<string, number>, signal?: AbortSignal): Promise<void> {
-    const take = (memories: Awaited<ReturnType<EngramClient['listMemories']>>['memories']): void => {
-      sample.scanned += memories.length;
-      for (const m of memories) {
-        const row = ids.get(m.id);
-        if (row !== undefined) sample.found(row, m.content, m.embedding);
+      const listed = new Map<string, number[]>();
+      if (this.#mode === 'list' && ids) {
+        const seen = await this.#client.forEachMemory(space, true, (memories) => {
+          sample.scanned += memories.length;
+          for (const m of memories) if (m.embedding && ids.has(m.id)) listed.set(m.id, m.embedding);
+        }, signal);
+        sample.spaceCounts.set(space, seen.size);
+      } else {
+        sample.spaceCounts.set(space, await this.#client.spaceCount(space, signal));
       }
-    };
-    const offsets = Array.from({ length: Math.ceil(count / MAX_PAGE) }, (_, i) => i * MAX_PAGE);
-    let lastFull = false;
-    await mapLimit(offsets, this.#concurrency ?? 4, async (offset, i) => {
-      const page = await this.#client.listMemories(space, offset, MAX_PAGE, true, signal);
-      take(page.memories);
-      if (i === offsets.length - 1) lastFull = page.memories.length === MAX_PAGE;
-    });
-    // The space grew while it was listed: read on until a short page.
-    for (let offset = offsets.length * MAX_PAGE; lastFull; offset += MAX_PAGE) {
-      const page = await this.#client.listMemories(space, offset, MAX_PAGE, true, signal);
-      take(page.memories);
-      lastFull = page.memories.length === MAX_PAGE;
+      if (!ids) continue;
+      await mapLimit([...ids], this.#concurrency ?? 16, async ([id, row]) => {
+        const memory = await this.#client.getMemory(space, id, signal);
+        if (memory) sample.found(row, memory.content, listed.get(id));
+      });
     }
   }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import { cosine, remember, unitVector, vectorAtCosine, sharedDouble } from './double-client.js';
+import { call, cosine, remember, unitVector, vectorAtCosine, sharedDouble } from './double-client.js';
 
 const double = sharedDouble();
 
@@ -43,12 +43,36 @@ describe('near-duplicate dedup', () => {
     expect(double.store.count('default')).toBe(1);
   });
 
-  it('keeps the higher confidence on the existing memory, never lowers it', async () => {
+  it('replaces the existing memory by a near-duplicate of strictly higher confidence: gone from reads, still listed', async () => {
     await remember(double.url, { id: 'orig', content: 'o', embedding: base, confidence: 0.5 });
-    await remember(double.url, { id: 'd1', content: 'd', embedding: vectorAtCosine(base, 0.97, 3), confidence: 0.9 });
-    expect(double.store.get('default', 'orig')!.confidence).toBe(0.9);
-    await remember(double.url, { id: 'd2', content: 'd', embedding: vectorAtCosine(base, 0.97, 4), confidence: 0.2 });
-    expect(double.store.get('default', 'orig')!.confidence).toBe(0.9);
+    const d1 = vectorAtCosine(base, 0.97, 3);
+    await remember(double.url, { id: 'd1', content: 'd', embedding: d1, confidence: 0.9 });
+    expect(double.store.get('default', 'orig')).toBeUndefined();
+    expect(double.store.get('default', 'd1')!.confidence).toBe(0.9);
+    expect((await call(double.url, 'GET', '/api/v1/memories/orig')).status).toBe(404);
+    const listed = await call(double.url, 'GET', '/api/v1/memories');
+    expect(listed.json.memories.map((m: { id: string }) => m.id).sort()).toEqual(['d1', 'orig']);
+    expect(listed.json.tier_counts.hot).toBe(1);
+    await remember(double.url, { id: 'd2', content: 'd', embedding: vectorAtCosine(d1, 0.97, 4), confidence: 0.2 });
+    expect(double.store.get('default', 'd2')).toBeUndefined();
+  });
+
+  it('takes a small edit of an id only at a strictly higher confidence, a large one at the same confidence', async () => {
+    await remember(double.url, { id: 'e', content: 'v1', embedding: base, confidence: 0.5 });
+    await remember(double.url, { id: 'e', content: 'small, same', embedding: vectorAtCosine(base, 0.99, 6), confidence: 0.5 });
+    expect(double.store.get('default', 'e')!.content).toBe('v1');
+    await remember(double.url, { id: 'e', content: 'small, higher', embedding: vectorAtCosine(base, 0.99, 7), confidence: 0.6 });
+    expect(double.store.get('default', 'e')!.content).toBe('small, higher');
+    await remember(double.url, { id: 'f', content: 'v1', embedding: unitVector(300), confidence: 0.5 });
+    await remember(double.url, { id: 'f', content: 'large', embedding: unitVector(301), confidence: 0.5 });
+    expect(double.store.get('default', 'f')!.content).toBe('large');
+  });
+
+  it('reuses a cached similarity: after a small edit, a large edit of the same id at the same confidence is dropped', async () => {
+    await remember(double.url, { id: 'g', content: 'v1', embedding: base, confidence: 0.5 });
+    await remember(double.url, { id: 'g', content: 'small', embedding: vectorAtCosine(base, 0.99, 8), confidence: 0.6 });
+    await remember(double.url, { id: 'g', content: 'large', embedding: unitVector(302), confidence: 0.6 });
+    expect(double.store.get('default', 'g')!.content).toBe('small');
   });
 
   it('dedups within a space only', async () => {
@@ -68,7 +92,7 @@ describe('near-duplicate dedup through the LSH index (large-space path)', () => 
       expect(space.count).toBe(2000);
       for (let i = 0; i < 300; i++) {
         const near = vectorAtCosine(bases[i]!, 0.955, 5000 + i);
-        const result = space.remember({ id: `n${i}`, content: 'near', embedding: Float32Array.from(near), confidence: 0.6, timestampMs: 0 });
+        const result = space.remember({ id: `n${i}`, content: 'near', embedding: Float32Array.from(near), confidence: 0.5, timestampMs: 0 });
         expect(result.outcome).toBe('deduplicated');
         expect(result.heldId).toBe(`b${i}`);
       }
@@ -123,13 +147,13 @@ describe('capacity eviction', () => {
     expect(small.stats.writes.evicted).toBe(1);
   });
 
-  it('uses the confidence raised by dedup when choosing the victim', async () => {
+  it('counts the confidence of a replacing near-duplicate when choosing the victim', async () => {
     const v = unitVector(30);
     await remember(small.url, { id: 'a', content: 'a', embedding: v, confidence: 0.1 });
     await write('b', 0.5, 31);
     await write('c', 0.6, 32);
     await remember(small.url, { id: 'a2', content: 'a2', embedding: vectorAtCosine(v, 0.99, 33), confidence: 0.9 });
     await write('d', 0.7, 34);
-    expect(small.store.list('default').map((m) => m.id).sort()).toEqual(['a', 'c', 'd']);
+    expect(small.store.list('default').map((m) => m.id).sort()).toEqual(['a2', 'c', 'd']);
   });
 });

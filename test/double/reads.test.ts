@@ -32,9 +32,10 @@ describe('GET /api/v1/memories (list)', () => {
     double.store.seed('pages', 25, { seed: 3 });
     const seen: string[] = [];
     for (let offset = 0; offset < 30; offset += 10) {
-      const reply = await call(double.url, 'GET', `/api/v1/memories?space=pages&limit=10&offset=${offset}&tier=all`);
+      const reply = await call(double.url, 'GET', `/api/v1/memories?space=pages&limit=10&offset=${offset}`);
       expect(reply.json.pagination).toEqual({ offset, limit: 10, returned: Math.min(10, 25 - offset) });
-      expect(reply.json.tier_counts).toEqual({ hot: 25, warm: 0, cold: 0, total: 25 });
+      // confidence 0.7: activation 0.7 x (1 - 0.5 x fill) is below 0.7 (warm) for all but the first write
+      expect(reply.json.tier_counts).toEqual({ hot: 25, warm: 24, cold: 0, total: 49 });
       expect(reply.json.count).toBe(25);
       seen.push(...reply.json.memories.map((m: { id: string }) => m.id));
     }
@@ -58,9 +59,17 @@ describe('GET /api/v1/memories (list)', () => {
     expect(reply.json.memories).toHaveLength(1000);
   });
 
-  it('has nothing in the warm and cold tiers, and rejects a bad limit as a query error', async () => {
-    double.store.seed('default', 3, { seed: 6 });
-    expect((await call(double.url, 'GET', '/api/v1/memories?tier=warm')).json.memories).toEqual([]);
+  it('lists memories below activation 0.7 in warm too, so tier=all repeats them; cold is empty', async () => {
+    await remember(double.url, { id: 'w', content: 'warm', embedding: unitVector(7), confidence: 0.5 });
+    await remember(double.url, { id: 'h', content: 'hot', embedding: unitVector(8), confidence: 1 });
+    const ids = async (tier: string): Promise<string[]> => (await call(double.url, 'GET', `/api/v1/memories${tier}`)).json.memories.map((m: { id: string }) => m.id);
+    expect((await ids('')).sort()).toEqual(['h', 'w']);
+    expect(await ids('?tier=warm')).toEqual(['w']);
+    expect((await ids('?tier=all')).sort()).toEqual(['h', 'w', 'w']);
+    expect(await ids('?tier=cold')).toEqual([]);
+  });
+
+  it('rejects a bad limit as a query error', async () => {
     const bad = await call(double.url, 'GET', '/api/v1/memories?limit=ten');
     expect(bad.status).toBe(400);
     expect(bad.text).toContain('Failed to deserialize query string');
@@ -75,7 +84,7 @@ describe('GET /api/v1/memories/recall', () => {
   beforeEach(async () => {
     const cosines = { c90: 0.9, c80: 0.8, c60: 0.6, c40: 0.4, c10: 0.1 };
     for (const [id, cos] of Object.entries(cosines)) {
-      await remember(double.url, { id, content: id, embedding: vectorAtCosine(cue, cos, id.length * 7 + cos * 100) });
+      await remember(double.url, { id, content: id, embedding: vectorAtCosine(cue, cos, id.length * 7 + cos * 100), confidence: 1 });
     }
   });
 
@@ -96,6 +105,17 @@ describe('GET /api/v1/memories/recall', () => {
     const top1 = await recall('&threshold=0&max_results=1');
     expect(top1.json.memories.vivid.map((r: { id: string }) => r.id)).toEqual(['c90']);
     expect(top1.json.memories.associated).toEqual([]);
+  });
+
+  it('scores memories below activation 0.7 by 0.95 x confidence, not by their embedding, when the hot tier gives fewer than k', async () => {
+    await remember(double.url, { id: 'low', content: 'low', embedding: cue, confidence: 0.6 });
+    const top3 = await recall('&threshold=0&max_results=3');
+    expect(top3.json.memories.vivid.map((r: { id: string }) => r.id)).toEqual(['c90', 'c80']);
+    expect(top3.json.memories.associated.map((r: { id: string }) => r.id)).toEqual(['c60']);
+    const top6 = await recall('&threshold=0&max_results=6');
+    const all = [...top6.json.memories.vivid, ...top6.json.memories.associated];
+    expect(all.map((r: { id: string }) => r.id)).toEqual(['c90', 'c80', 'c60', 'low', 'c40', 'c10']);
+    expect(all[3].similarity_score).toBeCloseTo(0.57, 5);
   });
 
   it('answers 400 for mode=spreading and mode=hybrid, 200 for similarity', async () => {

@@ -173,7 +173,8 @@ describe('validate against Engram (the double)', () => {
     const wrongContent = new Set(docs.slice(6, 9).map((d) => d.id));
     const refused = new Set(docs.slice(9, 12).map((d) => d.id)); // refused at write: in the reject log, so not missing
     // Another writer stored near-duplicates first: Engram answers 201 to the migration's writes and keeps these.
-    for (const [i, d] of dedupVictims.entries()) await writeMemory(client, 'document', `intruder-${i}`, 'written by someone else', nearDuplicate(d.embedding, i), 0.5);
+    // At confidence 1, as the migration writes: a strictly higher confidence would replace them (measured on the real server).
+    for (const [i, d] of dedupVictims.entries()) await writeMemory(client, 'document', `intruder-${i}`, 'written by someone else', nearDuplicate(d.embedding, i), 1);
     const inFlight = new BackfillValidator({ config, every: 150, sampleSize: 1000 });
     const target = new CorruptingTarget(createTarget(config), dropped, wrongContent, refused);
     expect((await backfill({ config, target, onBatchCommitted: (b) => inFlight.onBatch(b) })).status).toBe('completed');

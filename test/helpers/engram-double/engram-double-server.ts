@@ -2,11 +2,37 @@
  * TEST DOUBLE of the Engram HTTP server (not Engram). An in-process `node:http` server (keep-alive
  * on) that mirrors `/work/shared/docs/engram-api.md` route by route, with fault injection and a
  * store inspection API. Product code must never import it; tests and benchmarks only.
+ * test/integration/engram-contract.test.ts runs the same scenarios against it and the real server.
+ *
+ * Measured on the real server (orchard9/engram 5d54816) and mirrored here, where the doc says less
+ * or otherwise:
+ * - Dedup: a write (an update of an id included) is compared with every memory, its own previous
+ *   version too, through a similarity cache of the first 1,000 (new id, existing id) pairs per space,
+ *   never cleared (see similarity-cache.ts). The double mirrors the cache: it decides the update
+ *   scenarios (after a small edit, a large edit of that id at the same confidence is dropped).
+ * - A near-duplicate of strictly higher confidence replaces the other memory: GET answers 404 for it,
+ *   yet it stays in the listing (a "ghost": the server drops it from its hot map, not from the buffer
+ *   it lists) and in recall. `tier_counts.hot` (the server's memory_count) is +1 per write stored as
+ *   new (an update that lands as new too), unchanged by a replacement, -1 per eviction.
+ * - Listing without `tier` (= `hot`) gives each id once, ghosts included; `warm` holds memories whose
+ *   activation at write (confidence x (1 - 0.5 x count/100,000)) is below 0.7; `tier=all` is hot then
+ *   warm, so those ids repeat. `/api/v1/system/health` reports memory_count as `memories`.
+ * - Recall by embedding ranks by cosine only in the hot tier (activation >= 0.7, e.g. confidence 1);
+ *   when that gives fewer than 100 hits (the cue's own limit, not `max_results`), warm memories are
+ *   added scored 0.95 x confidence, whatever their embedding (a cue equal to a confidence-0.5 memory's
+ *   embedding returns it at 0.475, and it outranks hot memories below that cosine).
  *
  * Deviations from Engram, on purpose: near-duplicate search uses LSH above `exactScanBelow`
- * memories per space (see dedup-index.ts: a true >= 0.95 pair is missed with p < 1e-4);
- * recall is an exact scan (Engram uses HNSW); `GET /health` skips auth; extra `/__double/*`
- * control routes exist.
+ * memories per space (see dedup-index.ts: a true >= 0.95 pair is missed with p < 1e-4; there only
+ * cached pairs among the LSH candidates and the own id are consulted); recall is an exact scan
+ * (Engram uses HNSW); the warm tier is immediate (the server persists in the background, within
+ * milliseconds as measured) and its count is the warm view, not every persisted version;
+ * `GET /health` skips auth; extra `/__double/*` control routes exist; fault injection; it answers
+ * at once (the server: ~250 writes/s, ~4-15 s for a space's first write); `capacity` can be set
+ * (the server's 100,000 is fixed in its code, so eviction is exercised on the double only), but the
+ * activation pressure stays relative to 100,000, so a small capacity moves eviction only. (On the
+ * real server, read in its code, not measured: past 60,000 memories in a space a confidence-1 write's
+ * activation falls below 0.7, so it lands in the warm tier and recall scores it 0.95, not by cosine.)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';

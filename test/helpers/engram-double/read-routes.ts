@@ -1,8 +1,11 @@
 /**
  * TEST DOUBLE of the Engram HTTP server (not Engram): read routes.
  * - `GET /api/v1/memories/{id}` -> `{id, content, confidence, timestamp, memory_type}` or 404
- * - `GET /api/v1/memories?limit(<=1000)&offset&include_embeddings&tier` -> page + `tier_counts`
- *   (everything is `hot` here; `count` is the total of the tiers asked for)
+ * - `GET /api/v1/memories?limit(<=1000)&offset&include_embeddings&tier` -> page + `tier_counts`, as
+ *   measured on the real server: no `tier` (= `hot`) lists every memory once, ghosts of replaced
+ *   memories included; `warm` lists those of activation < 0.7; `all` is hot then warm, so ids repeat;
+ *   `count` is the length of that view; `tier_counts.hot` counts writes stored as new (see
+ *   MemorySpace.versions), `warm` the warm view.
  * - `GET /api/v1/memories/recall` -> exact similarity recall: score max(0, cosine), >= threshold
  *   (default 0.5), best first, top `max_results` (default 10); > 0.7 `vivid`, else `associated`.
  *   A text-only `query` matches nothing (the double has no text index). `mode=spreading|hybrid` -> 400.
@@ -11,8 +14,8 @@
 import { invalidInput, memoryNotFound, type DoubleResponse } from './engram-errors.js';
 import { json, queryBool, queryFloat, queryUsize } from './request-io.js';
 import { confidenceCategory, resolveSpace, rfc3339Time, serdeTime, type RouteContext } from './route-context.js';
-import type { MemorySpace } from './memory-space.js';
-import { EMBEDDING_DIM, MAX_LIST_LIMIT } from './types.js';
+import { HOT_ACTIVATION, type MemorySpace } from './memory-space.js';
+import { EMBEDDING_DIM, MAX_LIST_LIMIT, type StoredMemory } from './types.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 const TIERS = ['hot', 'warm', 'cold', 'all'];
@@ -44,24 +47,45 @@ export function listMemories(ctx: RouteContext): DoubleResponse {
   if (!offset.ok) return offset.response;
   const withEmbeddings = queryBool(params, 'include_embeddings');
   if (!withEmbeddings.ok) return withEmbeddings.response;
-  const tier = params.get('tier') ?? 'all';
+  const tier = params.get('tier') ?? 'hot';
   if (!TIERS.includes(tier)) return invalidInput(`Unknown tier '${tier}'. Use one of: hot, warm, cold, all.`);
   const target = ctx.store.space(space.value);
   const effectiveLimit = Math.min(limit.value ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT);
   const start = offset.value ?? 0;
-  const inTier = tier === 'hot' || tier === 'all';
-  const page = inTier ? target.list(start, effectiveLimit, withEmbeddings.value === true) : [];
-  const memories = page.map((m) => {
+  const page = listTier(target, tier, start, effectiveLimit, withEmbeddings.value === true);
+  const memories = page.memories.map((m) => {
     const item: Record<string, unknown> = { id: m.id, content: m.content, confidence: m.confidence, timestamp: rfc3339Time(m.timestampMs) };
     if (withEmbeddings.value === true) item['embedding'] = Array.from(m.embedding);
     return item;
   });
+  const warm = target.warmCount + target.ghosts().filter(isWarm).length;
   return json(200, {
     memories,
-    count: inTier ? target.count : 0,
+    count: page.count,
     pagination: { offset: start, limit: effectiveLimit, returned: memories.length },
-    tier_counts: { hot: target.count, warm: 0, cold: 0, total: target.count },
+    tier_counts: { hot: target.versions, warm, cold: 0, total: target.versions + warm },
   });
+}
+
+const isWarm = (m: StoredMemory): boolean => (m.activation ?? 0) < HOT_ACTIVATION;
+
+/** One tier's view, paged: hot = live memories then ghosts; warm = those below the hot activation; all = hot then warm. */
+function listTier(space: MemorySpace, tier: string, offset: number, limit: number, withEmbeddings: boolean): { memories: StoredMemory[]; count: number } {
+  const ghosts = space.ghosts();
+  const hotCount = space.count + ghosts.length;
+  const warmGhosts = ghosts.filter(isWarm);
+  const warmCount = space.warmCount + warmGhosts.length;
+  const view = (live: number, extra: StoredMemory[], warmOnly: boolean, from: number, take: number): StoredMemory[] => {
+    const head = from < live ? space.list(from, take, withEmbeddings, warmOnly) : [];
+    return [...head, ...extra.slice(Math.max(0, from - live), Math.max(0, from - live) + take - head.length)];
+  };
+  if (tier === 'cold') return { memories: [], count: 0 };
+  if (tier === 'warm') return { memories: view(space.warmCount, warmGhosts, true, offset, limit), count: warmCount };
+  const hot = view(space.count, ghosts, false, offset, limit);
+  if (tier === 'hot') return { memories: hot, count: hotCount };
+  const rest = limit - hot.length;
+  const warm = rest > 0 ? view(space.warmCount, warmGhosts, true, Math.max(0, offset - hotCount), rest) : [];
+  return { memories: [...hot, ...warm], count: hotCount + warmCount };
 }
 
 function parseCue(raw: string): Float32Array | undefined {
@@ -180,7 +204,7 @@ export function systemHealth(ctx: RouteContext): DoubleResponse {
     checks: [],
     spaces: spaces.map((space) => ({
       space,
-      memories: ctx.store.count(space),
+      memories: ctx.store.space(space).versions,
       pressure: 0,
       wal_lag_ms: 0,
       consolidation_rate: 0,

@@ -9,7 +9,7 @@ export const EMBEDDING_DIM = 768;
 export const DEFAULT_CAPACITY = 100_000;
 /** Cosine at or above which a write is a near-duplicate of an existing memory. */
 export const DEFAULT_DEDUP_THRESHOLD = 0.95;
-/** Cosine above which re-sending an existing id is a no-op. */
+/** Cosine above which re-sending an existing id is skipped whatever its confidence. */
 export const SAME_ID_NOOP_COSINE = 0.999;
 /** axum's default body limit (2 MiB). */
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -99,5 +99,7 @@ export interface StoredMemory {
   confidence: number;
   /** Milliseconds since the epoch of the memory's time (`timestamp` or the write time). */
   timestampMs: number;
+  /** Activation at its write: confidence x (1 - 0.5 x fill of the space); >= 0.7 is the hot tier. */
+  activation?: number;
   embedding: Float32Array;
 }

@@ -1,0 +1,43 @@
+/**
+ * How the product reads an Engram space, against the double (which behaves as the real server was
+ * measured to; test/integration/engram-contract.test.ts asserts the same on the real server):
+ * a space is counted by distinct ids, every memory is listed once, and a memory is present only if
+ * GET finds it (a replaced memory stays listed).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngramDouble, type EngramDouble } from '../../helpers/engram-double/index.js';
+import { replacedMemoryReadBack, updatedSpace, warmSpaceListing } from '../../helpers/engram-read-scenarios.js';
+
+let double: EngramDouble;
+
+beforeAll(async () => {
+  double = await startEngramDouble();
+});
+
+afterAll(async () => {
+  await double?.stop();
+});
+
+describe('reading a space of the Engram double', () => {
+  it('counts a space by distinct ids, not by tier_counts.hot (which counts every update that landed as new)', async () => {
+    const r = await updatedSpace(double.url, 'counts', 'u-');
+    expect(r.hot).toBe(5);
+    expect(r.listed.sort()).toEqual(['u-a', 'u-b', 'u-c']);
+    expect(r.clientCount).toBe(3);
+    expect(r.targetCount).toBe(3);
+  });
+
+  it('lists each memory once, although tier=all lists a warm memory twice', async () => {
+    const r = await warmSpaceListing(double.url, 'warm', 'w-');
+    expect(r.allTier).toEqual(['w-0', 'w-0', 'w-1', 'w-1', 'w-2', 'w-2', 'w-3', 'w-3']);
+    expect(r.listed).toEqual(['w-0', 'w-1', 'w-2', 'w-3']);
+  });
+
+  it('validation reads a replaced memory as missing, though the listing still shows it', async () => {
+    const r = await replacedMemoryReadBack(double.url, 'replaced', 'r-');
+    expect(r.loserStatus).toBe(404);
+    expect(r.loserListed).toBe(true);
+    expect(r.present).toEqual({ loser: false, winner: true, kept: true });
+    expect(r.embeddingRead).toEqual({ loser: false, winner: true, kept: true });
+  });
+});
