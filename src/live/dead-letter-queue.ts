@@ -4,7 +4,7 @@ import { MigrateError, errorMessage, isRetriable } from '../errors.js';
 import { backoffDelay } from '../engine/retry.js';
 import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
 import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent } from './dlq-journal.js';
-import { acquireDlqLock } from './dlq-lock.js';
+import { acquireDlqLock, type DlqLockOptions } from './dlq-lock.js';
 import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
 
 export interface DeadLetterQueueOptions {
@@ -19,6 +19,8 @@ export interface DeadLetterQueueOptions {
   random?: () => number;
   /** Told when a journal compaction starts and ends (for logs and metrics). */
   onCompaction?: ((event: CompactionEvent) => void) | null;
+  /** Heartbeat and staleness of the directory's lock (see {@link DlqLockOptions}). */
+  lock?: DlqLockOptions;
 }
 
 /** A claimed entry, handed to whoever writes it to the secondary. */
@@ -69,9 +71,10 @@ export class DeadLetterQueue {
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
       onCompaction: options.onCompaction ?? null,
+      lock: options.lock ?? {},
     };
     await mkdir(dir, { recursive: true });
-    const release = await acquireDlqLock(dir);
+    const release = await acquireDlqLock(dir, resolved.lock);
     try {
       const state = new DlqState();
       const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)));
