@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { MigrateError, errorMessage, isRetriable } from '../errors.js';
 import { backoffDelay } from '../engine/retry.js';
 import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
-import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent } from './dlq-journal.js';
+import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent, type JournalIo, type QuarantinedLine } from './dlq-journal.js';
 import { acquireDlqLock, type DlqLockOptions } from './dlq-lock.js';
 import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
 
@@ -21,6 +21,8 @@ export interface DeadLetterQueueOptions {
   onCompaction?: ((event: CompactionEvent) => void) | null;
   /** Heartbeat and staleness of the directory's lock (see {@link DlqLockOptions}). */
   lock?: DlqLockOptions;
+  /** Replaces the journal's writes (fault injection in tests: a full disk). */
+  io?: Partial<JournalIo>;
 }
 
 /** A claimed entry, handed to whoever writes it to the secondary. */
@@ -72,13 +74,16 @@ export class DeadLetterQueue {
       random: options.random ?? Math.random,
       onCompaction: options.onCompaction ?? null,
       lock: options.lock ?? {},
+      io: options.io ?? {},
     };
     await mkdir(dir, { recursive: true });
     const release = await acquireDlqLock(dir, resolved.lock);
     try {
       const state = new DlqState();
-      const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)));
-      return new DeadLetterQueue(dir, journal, state, release, resolved);
+      const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)), { io: resolved.io, now: resolved.now });
+      const queue = new DeadLetterQueue(dir, journal, state, release, resolved);
+      if (journal.quarantined.length > 0) await journal.compactNow(); // the journal without the quarantined lines
+      return queue;
     } catch (err) {
       await release();
       throw err;
@@ -93,7 +98,14 @@ export class DeadLetterQueue {
     let bytes = 0;
     if (handle !== null) {
       try {
-        bytes = await readJournalLines(handle, state.lineReader(path));
+        const read = state.lineReader(path);
+        bytes = await readJournalLines(handle, (line) => {
+          try {
+            read(line);
+          } catch {
+            // torn or to be quarantined: the owner decides when it opens the queue
+          }
+        });
       } finally {
         await handle.close();
       }
@@ -117,7 +129,7 @@ export class DeadLetterQueue {
     const entry = { seq, at, kind: op.kind, key, space, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
     this.#state.add(entry);
     const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
-    await this.#journal.append({
+    const durable = this.#journal.append({
       line: `${prefix}${opJson}}`,
       payloadStart: prefix.length,
       onWritten: (ref) => {
@@ -126,6 +138,10 @@ export class DeadLetterQueue {
         current.ref = ref;
         current.opJson = null;
       },
+    });
+    await durable.catch((err: unknown) => {
+      this.#state.forget(seq); // never durable: the caller gets the error and the primary is not written
+      throw err;
     });
     return seq;
   }
@@ -269,6 +285,11 @@ export class DeadLetterQueue {
     for (const x of victims) this.#state.apply({ e: 'done', seq: x.seq });
     await this.#journal.compactNow();
     return victims.length;
+  }
+
+  /** Unreadable journal lines moved to `journal.quarantine.ndjson` when the queue was opened. */
+  get quarantined(): readonly QuarantinedLine[] {
+    return this.#journal.quarantined;
   }
 
   stats(): DlqStats {

@@ -1,6 +1,9 @@
 import { MigrateError } from '../errors.js';
 import { opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
 import type { PayloadRef, ReadLine, SnapshotItem } from './dlq-journal.js';
+import { COMMIT_LINE } from './dlq-recovery.js';
+
+const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap']);
 
 /** Who is working on an entry right now: the dual writer's first attempt, or the replayer. */
 export type DlqClaim = 'live' | 'replay' | null;
@@ -115,22 +118,30 @@ export class DlqState {
   }
 
   /**
-   * A reader for journal lines in order (see `readJournalLines`); a line that does not parse is
-   * corruption (only the tail can be torn, and the journal cuts it before this sees it).
+   * A reader for journal lines in order (see `readJournalLines`). It throws, before changing anything,
+   * for a line that is not a journal event: the journal decides whether that is a torn write or a line to
+   * quarantine. Commit lines are skipped.
    */
   lineReader(path: string): (line: ReadLine) => void {
-    let n = 0;
-    return ({ text, payload }) => {
-      n++;
+    return ({ text, payload, offset }) => {
+      if (text === COMMIT_LINE) return;
       let event: DlqEvent;
       try {
         event = JSON.parse(text) as DlqEvent;
       } catch (cause) {
-        throw new MigrateError('DLQ_IO', `${path}:${n}: not a journal line (${text.slice(0, 80)})`, { cause });
+        throw new MigrateError('DLQ_IO', `${path}@${offset}: not a journal line (${text.slice(0, 80)})`, { cause });
       }
-      if ((event.e === 'add' || event.e === 'snap') && payload === null) throw new MigrateError('DLQ_IO', `${path}:${n}: a ${event.e} line without its op at the end`);
+      if (typeof event !== 'object' || event === null || !EVENTS.has(event.e) || !Number.isSafeInteger(event.seq)) {
+        throw new MigrateError('DLQ_IO', `${path}@${offset}: not a journal event (${text.slice(0, 80)})`);
+      }
+      if ((event.e === 'add' || event.e === 'snap') && payload === null) throw new MigrateError('DLQ_IO', `${path}@${offset}: a ${event.e} line without its op at the end`);
       this.apply(event, payload);
     };
+  }
+
+  /** Forgets an entry whose intent never became durable (its append failed). */
+  forget(seq: number): void {
+    this.#remove(seq);
   }
 
   /** Moves the payload references of file generation `gen` at or after byte `from` by `delta` into `newGen`. */
