@@ -1,5 +1,5 @@
 /**
- * A small service using the live-migration library: writes go to Neo4j (awaited) and Engram (in the
+ * A small service using the live-migration library (listens on 127.0.0.1, request bodies capped at 256 KiB): writes go to Neo4j (awaited) and Engram (in the
  * background, through the durable dead-letter queue), reads go through the gradual cutover router, with
  * shadow comparisons on reads served by Neo4j, and Prometheus metrics on /metrics.
  *
@@ -44,10 +44,33 @@ await router.start();
 const schedule = new CutoverScheduleRunner({ router, stateFile: join(dir, 'cutover.json'), metrics });
 schedule.start();
 
+/** A request the service refuses, with its HTTP status. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+// A 768-d embedding as JSON is about 15 KB; anything far larger is a mistake or an attack on the heap.
+const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES ?? 256 * 1024);
+
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_BODY_BYTES) {
+      req.destroy();
+      throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, 'request body is not JSON');
+  }
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
@@ -73,9 +96,14 @@ const server = createServer((req, res) => {
     }
     send(res, 404, { error: `no route ${route}` });
   };
-  handle().catch((err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }));
+  handle().catch((err: unknown) => {
+    if (res.headersSent || res.destroyed) return;
+    send(res, err instanceof HttpError ? err.status : 500, { error: err instanceof Error ? err.message : String(err) });
+  });
 });
-server.listen(Number(process.env.PORT ?? 8080), () => console.log(`live service on http://127.0.0.1:${Number(process.env.PORT ?? 8080)}`));
+// Loopback only by default: /metrics and /status are not for the world; HOST=0.0.0.0 behind a proxy.
+const host = process.env.HOST ?? '127.0.0.1';
+server.listen(Number(process.env.PORT ?? 8080), host, () => console.log(`live service on http://${host}:${Number(process.env.PORT ?? 8080)}`));
 
 async function shutdown(): Promise<void> {
   server.close();

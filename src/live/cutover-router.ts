@@ -26,6 +26,11 @@ export interface CutoverRouterOptions {
   now?: () => number;
   /** Called whenever the percentage changes (state file, schedule or a direct set). */
   onChange?: (percent: number, state: CutoverState | null) => void;
+  /**
+   * Told when the persisted state cannot be read or applied (a hand-edited file with a share outside
+   * 0-100, garbage); the router keeps its last good state (at start: `percent`). Default: a warning on stderr.
+   */
+  onStateError?: (err: unknown) => void;
 }
 
 /** A key's bucket in [0, 10000): FNV-1a over the UTF-16 code units, then murmur3's finaliser to spread the bits. */
@@ -59,6 +64,7 @@ export class CutoverRouter implements GraphDatabase {
   #percent: number;
   #state: CutoverState | null = null;
   #unwatch: (() => void) | null = null;
+  #stateError: unknown = null;
 
   constructor(options: CutoverRouterOptions) {
     this.#o = options;
@@ -73,13 +79,28 @@ export class CutoverRouter implements GraphDatabase {
   async start(): Promise<void> {
     const path = this.#o.stateFile;
     if (!path) return;
-    let state = await readCutoverState(path);
+    let state = await readCutoverState(path).catch((err: unknown) => {
+      this.#reportStateError(err); // a bad file must not keep the service down: start at the configured share
+      return undefined;
+    });
     if (state === null) {
       state = initialCutoverState(this.#percent);
       await writeCutoverState(path, state);
     }
-    this.applyState(state);
-    this.#unwatch = watchCutoverState(path, (s) => this.applyState(s), this.#o.pollMs ?? 200);
+    if (state !== undefined) this.applyState(state);
+    this.#unwatch = watchCutoverState(path, (s) => this.applyState(s), this.#o.pollMs ?? 200, (err) => this.#reportStateError(err));
+  }
+
+  #reportStateError(err: unknown): void {
+    this.#stateError = err;
+    this.#o.metrics?.survivedErrors.inc({ component: 'cutover-state' });
+    if (this.#o.onStateError) this.#o.onStateError(err);
+    else process.emitWarning(`cutover state ignored, keeping ${this.#percent}%: ${err instanceof Error ? err.message : String(err)}`, 'CutoverStateWarning');
+  }
+
+  /** The last state that could not be read or applied (null once a good one arrived). */
+  get stateError(): unknown {
+    return this.#stateError;
   }
 
   get percent(): number {
@@ -95,7 +116,9 @@ export class CutoverRouter implements GraphDatabase {
    * a state file deleted and written again by `cutover set 0` starts from revision 1 and must still win.
    */
   applyState(state: CutoverState): void {
+    checkPercent(state.percent, 'cutover state percent'); // before anything changes: a bad state leaves the last good one
     this.#state = state;
+    this.#stateError = null;
     this.setPercent(state.percent);
   }
 

@@ -177,3 +177,38 @@ describe('CutoverScheduleRunner', () => {
     await router.close();
   });
 });
+
+describe('CutoverRouter with a hand-edited state file', () => {
+  it('reports a share outside 0-100 or garbage, never throws from the watcher, and keeps the last good state', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const stateFile = join(dir, 'cutover.json');
+    const errors: unknown[] = [];
+    await setCutoverPercent(stateFile, 30);
+    const router = new CutoverRouter({ oldStore, newStore, stateFile, pollMs: 20, onStateError: (err) => errors.push(err) });
+    await router.start();
+    expect(router.percent).toBe(30);
+    const good = await readCutoverState(stateFile);
+    await writeFile(stateFile, JSON.stringify({ ...good, percent: 150, revision: good!.revision + 1 }));
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(1);
+    expect(errors[0]).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('percent') });
+    expect(router.percent).toBe(30);
+    await writeFile(stateFile, '{"version":1,"perc');
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(2);
+    expect(router.percent).toBe(30);
+    expect(router.stateError).toMatchObject({ code: 'CONFIG_INVALID' });
+    await writeFile(stateFile, JSON.stringify({ ...good, percent: 'ten' }));
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(3);
+    // the lever still works afterwards
+    await setCutoverPercent(stateFile, 0, 'after the bad edit');
+    await expect.poll(() => router.percent, { timeout: 5_000 }).toBe(0);
+    expect(router.stateError).toBeNull();
+    await router.close();
+    // a service (re)starting on a bad file starts at its configured share instead of failing
+    await writeFile(stateFile, '{"version":1,"percent":-5,"revision":1}');
+    const restarted = new CutoverRouter({ oldStore, newStore, stateFile, percent: 0, onStateError: (err) => errors.push(err) });
+    await restarted.start();
+    expect(restarted.percent).toBe(0);
+    expect(errors).toHaveLength(4);
+    await restarted.close();
+  });
+});
