@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { acquireDlqLock, readDlqLock } from '../../../src/live/dlq-lock.js';
+import { acquireDlqLock, currentProcessIdentity, readDlqLock } from '../../../src/live/dlq-lock.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -13,7 +13,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const self = { pid: process.pid, host: (await import("node:os")).hostname(), bootId: (await import("node:fs")).readFileSync("/proc/sys/kernel/random/boot_id","utf8").trim(), startTime: 39667 };
+const self = currentProcessIdentity();
 const lockPath = (): string => join(dir, 'dlq.lock');
 const writeLock = (info: Record<string, unknown>): Promise<void> => writeFile(lockPath(), JSON.stringify({ since: '2026-01-01T00:00:00Z', token: 'old-token', ...info }));
 
