@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MigrateError, errorMessage, isRetriable } from '../errors.js';
 import { backoffDelay } from '../engine/retry.js';
-import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
+import { decodeOp, encodeOp, keyIdOf, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
 import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent, type JournalIo, type QuarantinedLine } from './dlq-journal.js';
 import { acquireDlqLock, type DlqLockOptions } from './dlq-lock.js';
 import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
@@ -126,7 +126,7 @@ export class DeadLetterQueue {
     const opJson = encodeOp(op);
     const at = this.#options.now();
     const { key, space } = opKey(op);
-    const entry = { seq, at, kind: op.kind, key, space, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
+    const entry = { seq, at, kind: op.kind, key, space, keyId: keyIdOf(op.kind, space, key), supersededBy: null, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
     this.#state.add(entry);
     const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
     const durable = this.#journal.append({
@@ -157,10 +157,53 @@ export class DeadLetterQueue {
     return seq;
   }
 
-  /** The primary holds the write: the secondary must get it. The claim stays with the caller. */
+  /**
+   * The primary holds the write: the secondary must get it. The claim stays with the caller. Older
+   * writes of the same key are superseded (the secondary must end with the primary's latest version,
+   * and a replay of an older one after this one would overwrite it); one being written right now is
+   * dropped when its attempt ends.
+   */
   primaryOk(seq: number): void {
     this.#state.apply({ e: 'ok', seq });
     this.#log({ e: 'ok', seq }).catch(NOOP);
+    const entry = this.#state.entries.get(seq);
+    if (entry === undefined) return;
+    for (const older of this.#state.sameKey(entry)) {
+      if (older.seq > seq) continue;
+      if (older.claim === null) this.#supersede(older.seq, seq);
+      else older.supersededBy = seq;
+    }
+  }
+
+  #supersede(seq: number, by: number): void {
+    this.#state.apply({ e: 'supersede', seq, by });
+    this.#log({ e: 'supersede', seq, by }).catch(NOOP);
+  }
+
+  /**
+   * Whether the secondary write of `seq` may start now: not while another write of its key is being
+   * written (two writes of one key in flight could land in either order).
+   */
+  mayStart(seq: number): boolean {
+    const entry = this.#state.entries.get(seq);
+    return entry === undefined || this.#state.sameKey(entry).every((x) => x.claim === null);
+  }
+
+  /**
+   * After an attempt on `seq`'s key ended: claims the key's newest write when it is queued and due, so
+   * the caller can write it at once instead of waiting for a replay round.
+   */
+  async claimSuccessor(seq: number, key: string): Promise<ClaimedEntry | null> {
+    let newest: DlqEntry | undefined;
+    for (const x of this.#state.entries.values()) if (x.keyId === key && (newest === undefined || x.seq > newest.seq)) newest = x;
+    if (newest === undefined || newest.seq === seq || newest.state !== 'pending' || newest.claim !== null || !this.mayStart(newest.seq)) return null;
+    newest.claim = 'live';
+    return (await this.#withOps([newest]))[0] ?? null;
+  }
+
+  /** The ordering key of an entry (null when it is gone). */
+  keyOf(seq: number): string | null {
+    return this.#state.entries.get(seq)?.keyId ?? null;
   }
 
   /** The primary refused the write: nothing for the secondary. */
@@ -171,6 +214,8 @@ export class DeadLetterQueue {
 
   /** The secondary has the write. */
   done(seq: number): void {
+    const entry = this.#state.entries.get(seq);
+    if (entry?.supersededBy != null) return this.#supersede(seq, entry.supersededBy);
     this.#state.apply({ e: 'done', seq });
     this.#log({ e: 'done', seq }).catch(NOOP);
   }
@@ -178,14 +223,20 @@ export class DeadLetterQueue {
   /** The caller gives its claim back without trying (e.g. too many secondary writes in flight): retry soon. */
   release(seq: number): void {
     const entry = this.#state.entries.get(seq);
-    if (entry !== undefined) entry.claim = null;
+    if (entry === undefined) return;
+    entry.claim = null;
+    if (entry.supersededBy !== null) this.#supersede(seq, entry.supersededBy);
   }
 
   /** An attempt failed: schedule the next with backoff and jitter, or park a poison entry with its reason. */
-  failed(seq: number, err: unknown): 'retry' | 'parked' {
+  failed(seq: number, err: unknown): 'retry' | 'parked' | 'superseded' {
     const entry = this.#state.entries.get(seq);
     if (entry === undefined) return 'retry';
     entry.claim = null;
+    if (entry.supersededBy !== null) {
+      this.#supersede(seq, entry.supersededBy);
+      return 'superseded';
+    }
     const attempts = entry.attempts + 1;
     const error = errorMessage(err).slice(0, 500);
     // A refused credential is the store's problem, not the entry's: never park the whole queue for it.
@@ -204,12 +255,23 @@ export class DeadLetterQueue {
     return 'retry';
   }
 
-  /** Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay round. */
+  /**
+   * Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay
+   * round: per key only the newest write, and none of a key another write of which is in flight. An
+   * older write of a key whose newer one the primary holds (queued or parked) is superseded here.
+   */
   claimReady(limit: number, dueBy = this.#options.now()): Promise<ClaimedEntry[]> {
     const claimed: DlqEntry[] = [];
     for (const x of this.#state.entries.values()) {
       if (claimed.length >= limit) break;
       if (x.state !== 'pending' || x.claim !== null || x.next > dueBy) continue;
+      const others = this.#state.sameKey(x);
+      const newer = others.filter((o) => o.seq > x.seq);
+      if (newer.some((o) => o.state !== 'intent')) {
+        this.#supersede(x.seq, newer.find((o) => o.state !== 'intent')!.seq);
+        continue;
+      }
+      if (newer.length > 0 || others.some((o) => o.claim !== null)) continue; // a newer one in doubt, or one in flight: wait
       x.claim = 'replay';
       claimed.push(x);
     }

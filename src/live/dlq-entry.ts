@@ -33,6 +33,7 @@ export type DlqEvent =
   | { e: 'ok' | 'cancel' | 'done' | 'unpark' | 'mark'; seq: number }
   | { e: 'fail'; seq: number; attempts: number; next: number; error: string }
   | { e: 'park'; seq: number; reason: string }
+  | { e: 'supersede'; seq: number; by: number }
   | { e: 'snap'; seq: number; at: number; op: unknown; state: DlqEntryState; attempts: number; next: number; error: string | null; reason: string | null };
 
 function float32Base64(values: Float32Array | number[]): string {
@@ -63,6 +64,11 @@ export function opIdentity(value: unknown): { kind: 'memory' | 'edge'; key: stri
   const o = (value ?? {}) as Record<string, unknown>;
   if (o.kind === 'edge') return { kind: 'edge', key: `${String(o.source)}-[${String(o.type)}]->${String(o.target)}`, space: typeof o.sourceSpace === 'string' ? o.sourceSpace : null };
   return { kind: 'memory', key: String(o.id), space: typeof o.space === 'string' ? o.space : null };
+}
+
+/** The key writes are ordered by: only the newest queued write of a key is replayed. */
+export function keyIdOf(kind: string, space: string | null, key: string): string {
+  return `${kind}|${space ?? ''}|${key}`;
 }
 
 /** What identifies an op to a human: the memory id or the edge. */

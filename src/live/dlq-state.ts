@@ -1,9 +1,9 @@
 import { MigrateError } from '../errors.js';
-import { opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
+import { keyIdOf, opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
 import type { PayloadRef, ReadLine, SnapshotItem } from './dlq-journal.js';
 import { COMMIT_LINE } from './dlq-recovery.js';
 
-const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap']);
+const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap', 'supersede']);
 
 /** Who is working on an entry right now: the dual writer's first attempt, or the replayer. */
 export type DlqClaim = 'live' | 'replay' | null;
@@ -15,6 +15,10 @@ export interface DlqEntry {
   /** Memory id, or `source-[TYPE]->target` for an edge; and the space (for lists without reading the journal). */
   key: string;
   space: string | null;
+  /** kind, space and key together: writes of one key are replayed newest only. */
+  keyId: string;
+  /** A newer write of the key reached the primary while this one was claimed: drop it when its attempt ends. */
+  supersededBy: number | null;
   /** The op as journal JSON until its line is durable; then null, and the op is read back from `ref`. */
   opJson: string | null;
   /** Where the op's JSON is in the journal (null until written). */
@@ -39,6 +43,8 @@ export interface DlqStats {
   /** Being written right now (first live attempt or a replay). */
   inFlight: number;
   parked: number;
+  /** Entries dropped since the queue was opened because a newer write of their key reached the primary. */
+  superseded: number;
   /** inDoubt + queued + replays in flight: the dead-letter depth. */
   depth: number;
   oldestQueuedAt: string | null;
@@ -56,20 +62,37 @@ export class DlqState {
   maxSeq = 0;
   /** Approximate journal bytes of the live entries (drives compaction). */
   liveBytes = 0;
+  /** Entries superseded since open. */
+  superseded = 0;
+  /** Live entries per key, by sequence. */
+  readonly #byKey = new Map<string, Set<number>>();
 
   #remove(seq: number): void {
     const entry = this.entries.get(seq);
     if (entry === undefined) return;
     this.liveBytes -= entry.bytes + 160;
     this.entries.delete(seq);
+    const seqs = this.#byKey.get(entry.keyId);
+    seqs?.delete(seq);
+    if (seqs?.size === 0) this.#byKey.delete(entry.keyId);
   }
 
   add(entry: DlqEntry): void {
     const previous = this.entries.get(entry.seq);
-    if (previous !== undefined) this.liveBytes -= previous.bytes + 160;
+    if (previous !== undefined) this.#remove(entry.seq);
     this.entries.set(entry.seq, entry);
     this.liveBytes += entry.bytes + 160;
     this.maxSeq = Math.max(this.maxSeq, entry.seq);
+    const seqs = this.#byKey.get(entry.keyId) ?? new Set<number>();
+    seqs.add(entry.seq);
+    this.#byKey.set(entry.keyId, seqs);
+  }
+
+  /** The other live entries of `entry`'s key, oldest first. */
+  sameKey(entry: DlqEntry): DlqEntry[] {
+    const out: DlqEntry[] = [];
+    for (const seq of this.#byKey.get(entry.keyId) ?? []) if (seq !== entry.seq) out.push(this.entries.get(seq)!);
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /**
@@ -82,7 +105,7 @@ export class DlqState {
       const snap = event.e === 'snap' ? event : null;
       const { kind, key, space } = opIdentity(event.op);
       this.add({
-        seq: event.seq, at: event.at, kind, key, space, opJson: null, ref, bytes: ref?.length ?? 0,
+        seq: event.seq, at: event.at, kind, key, space, keyId: keyIdOf(kind, space, key), supersededBy: null, opJson: null, ref, bytes: ref?.length ?? 0,
         state: snap?.state ?? 'intent', attempts: snap?.attempts ?? 0, next: snap?.next ?? 0, error: snap?.error ?? null, reason: snap?.reason ?? null, claim: null,
       });
       return;
@@ -96,6 +119,10 @@ export class DlqState {
       case 'cancel':
       case 'done':
         this.#remove(event.seq);
+        break;
+      case 'supersede':
+        this.#remove(event.seq);
+        this.superseded++;
         break;
       case 'fail':
         entry.attempts = event.attempts;
@@ -189,6 +216,7 @@ export class DlqState {
       queued,
       inFlight,
       parked,
+      superseded: this.superseded,
       depth: inDoubt + queued + replaying,
       oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString(),
       journalBytes,

@@ -58,6 +58,8 @@ export interface DualWriteStats {
   secondaryInFlight: number;
   /** Left in the dead-letter queue untried because the breaker was open. */
   secondaryShed: number;
+  /** Left in the dead-letter queue because an older write of the same key was still being written (it follows it). */
+  secondaryDeferred: number;
   /** The secondary's circuit breaker: `open` sheds writes, `half-open` has one probe in flight. */
   breaker: 'closed' | 'open' | 'half-open';
   /** Times the breaker opened. */
@@ -79,7 +81,7 @@ export class DualWriteCoordinator implements GraphDatabase {
   readonly #timeoutMs: number;
   readonly #stats: DualWriteStats = {
     primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0,
-    secondaryShed: 0, breaker: 'closed', breakerOpened: 0,
+    secondaryShed: 0, secondaryDeferred: 0, breaker: 'closed', breakerOpened: 0,
   };
   readonly #settled = new Set<Promise<void>>();
   readonly #breaker: Required<SecondaryBreakerOptions> | null;
@@ -142,6 +144,8 @@ export class DualWriteCoordinator implements GraphDatabase {
 
   #startSecondary(seq: number, op: DlqOp): void {
     if (this.#stats.secondaryInFlight >= this.#maxInFlight) return this.#leaveQueued(seq, op, 'secondarySkipped');
+    // two writes of one key in flight could land in either order: this one follows the one in flight
+    if (!this.#o.dlq.mayStart(seq)) return this.#leaveQueued(seq, op, 'secondaryDeferred');
     let probe = false;
     if (this.#stats.breaker !== 'closed') {
       if (this.#stats.breaker === 'half-open' || this.#now() < this.#openUntil) return this.#leaveQueued(seq, op, 'secondaryShed');
@@ -149,15 +153,25 @@ export class DualWriteCoordinator implements GraphDatabase {
       probe = true;
     }
     this.#stats.secondaryInFlight++;
-    const task = this.#secondaryWrite(seq, op, probe).finally(() => {
-      this.#stats.secondaryInFlight--;
-      this.#settled.delete(task);
-    });
+    const key = this.#o.dlq.keyOf(seq);
+    const task = this.#secondaryWrite(seq, op, probe)
+      .finally(() => {
+        this.#stats.secondaryInFlight--;
+        this.#settled.delete(task);
+      })
+      .then(() => this.#startSuccessor(seq, key));
     this.#settled.add(task);
   }
 
+  /** A newer write of the key that waited for this one (deferred) goes now, not at the next replay round. */
+  async #startSuccessor(seq: number, key: string | null): Promise<void> {
+    if (key === null) return;
+    const next = await this.#o.dlq.claimSuccessor(seq, key).catch(() => null);
+    if (next !== null) this.#startSecondary(next.seq, next.op);
+  }
+
   /** Leaves a write in the dead-letter queue untried, for the replayer. */
-  #leaveQueued(seq: number, op: DlqOp, counter: 'secondarySkipped' | 'secondaryShed'): void {
+  #leaveQueued(seq: number, op: DlqOp, counter: 'secondarySkipped' | 'secondaryShed' | 'secondaryDeferred'): void {
     this.#o.dlq.release(seq);
     this.#stats[counter]++;
     this.#o.metrics?.writes.inc({ store: this.#o.secondary.name, kind: op.kind, result: 'dlq' });

@@ -181,6 +181,22 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     };
   }
 
+  /** The stored versions of `ids` in one query (in-doubt writes are settled by comparing versions). */
+  async getMemories(space: string, ids: string[]): Promise<Map<string, StoredLiveMemory>> {
+    const s = this.schema;
+    const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
+    const rows = await this.#run('memory read', false, async (session) =>
+      (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN id, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding`, { ids, space })).records,
+    );
+    const out = new Map<string, StoredLiveMemory>();
+    for (const row of rows) {
+      const embedding = row.get('embedding') as number[] | null;
+      const id = String(row.get('id'));
+      out.set(id, { id, space, content: String(row.get('content') ?? ''), timestamp: row.get('timestamp') === null ? null : String(row.get('timestamp')), embedding: Array.isArray(embedding) ? Float32Array.from(embedding) : null });
+    }
+    return out;
+  }
+
   async existing(space: string, ids: string[]): Promise<Set<string>> {
     const s = this.schema;
     const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
