@@ -8,15 +8,15 @@
  *   curl -XPOST localhost:8080/memories -d '{"id":"m1","space":"notes","content":"hello","embedding":[...768 numbers]}'
  *   curl -XPOST localhost:8080/activate -d '{"space":"notes","embedding":[...],"k":10,"user":"u42"}'
  *   curl localhost:8080/status ; curl localhost:8080/metrics
- *   npx engram-migrate cutover start --state-file .runs/live/cutover.json   # 1% → 10% → 50% → 100%
- *   npx engram-migrate cutover set 0 --state-file .runs/live/cutover.json   # instant rollback
+ *   npx engram-migrate cutover start --neo4j-uri bolt://127.0.0.1:7687   # 1% → 10% → 50% → 100%, every instance
+ *   npx engram-migrate cutover set 0 --neo4j-uri bolt://127.0.0.1:7687   # instant rollback of every instance
  *   npx engram-migrate dlq status --dlq-dir .runs/live/dlq
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
   createLiveNeo4jDriver, CutoverRouter, CutoverScheduleRunner, DeadLetterQueue, DlqReplayer, DualWriteCoordinator,
-  EngramGraphDatabase, LiveMetrics, Neo4jGraphDatabase, ShadowReadCoordinator,
+  EngramGraphDatabase, FileCutoverStore, LiveMetrics, Neo4jCutoverStore, Neo4jGraphDatabase, ShadowReadCoordinator,
 } from '../src/live/index.js';
 
 const dir = process.env.LIVE_DIR ?? '.runs/live';
@@ -38,10 +38,12 @@ replayer.start();
 // Phase 3: shadow reads on 10% of the reads Neo4j serves.
 const shadow = new ShadowReadCoordinator({ primary: writes, secondary: engram, sampleRate: 0.1, discrepancyLog: join(dir, 'discrepancies.ndjson'), metrics });
 
-// Phase 4: gradual cutover; the share lives in a state file that `engram-migrate cutover` changes.
-const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, stateFile: join(dir, 'cutover.json'), sticky: true, metrics });
+// Phase 4: gradual cutover; the share lives in a node of the primary Neo4j that every instance watches and
+// `engram-migrate cutover` changes (CUTOVER_FILE=path keeps it in a local file instead, for one instance).
+const cutoverState = process.env.CUTOVER_FILE ? new FileCutoverStore(process.env.CUTOVER_FILE) : new Neo4jCutoverStore({ driver });
+const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, store: cutoverState, sticky: true, metrics });
 await router.start();
-const schedule = new CutoverScheduleRunner({ router, stateFile: join(dir, 'cutover.json'), metrics });
+const schedule = new CutoverScheduleRunner({ router, stateFile: cutoverState, metrics });
 schedule.start();
 
 /** A request the service refuses, with its HTTP status. */

@@ -8,14 +8,16 @@ import { DlqReplayer } from '../live/dlq-replayer.js';
 import { EngramGraphDatabase } from '../live/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
 import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
-import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
+import type { CutoverState } from '../live/cutover-state.js';
+import type { CutoverStateStore } from '../live/cutover-store.js';
+import { FileCutoverStore } from '../live/cutover-store.js';
+import { Neo4jCutoverStore } from '../live/neo4j-cutover-store.js';
 import { configFromFlags, integerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
 
 const DEFAULT_DLQ = '.runs/live/dlq';
-const DEFAULT_STATE = '.runs/live/cutover.json';
 
 function percentArg(value: string): number {
   const n = Number(value);
@@ -130,10 +132,41 @@ export function registerDlq(program: Command): void {
     .action(dlqPurge);
 }
 
-function printState(state: CutoverState | null, file: string, json: boolean): void {
-  if (json) return printJson({ file, state });
-  if (state === null) return out(`no cutover state in ${file}: routers start at their configured share (0% by default)`);
-  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''})`);
+type CutoverFlags = Record<string, unknown> & { stateFile?: string; cutoverName: string; json?: boolean };
+
+/**
+ * The lever's store: the state file with `--state-file` (one process or one host), else the primary
+ * Neo4j (the built-in choice: every router of a fleet watches the same node).
+ */
+async function withCutoverStore<T>(flags: CutoverFlags, work: (store: CutoverStateStore) => Promise<T>): Promise<T> {
+  if (flags.stateFile) return work(new FileCutoverStore(flags.stateFile));
+  const config = configFromFlags(flags);
+  const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
+  const driver = neo4j.driver(config.source.uri, auth);
+  try {
+    return await work(new Neo4jCutoverStore({ driver, database: config.source.database, name: flags.cutoverName }));
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Flags choosing the cutover state's store. */
+function addCutoverStoreOptions(cmd: Command): Command {
+  return cmd
+    .option('--state-file <file>', 'keep the state in this local file instead of Neo4j (one process or one host)')
+    .option('--cutover-name <name>', 'which lever in Neo4j (one per migration)', 'default')
+    .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
+    .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI]')
+    .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
+    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
+    .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
+    .option('--json', 'print JSON on stdout');
+}
+
+function printState(state: CutoverState | null, where: string, json: boolean): void {
+  if (json) return printJson({ store: where, state });
+  if (state === null) return out(`no cutover state in ${where}: routers start at their configured share (0% by default)`);
+  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''}) [${where}]`);
   const s = state.schedule;
   if (s === null) return;
   out(`schedule ${s.status}, step ${s.step + 1}/${s.steps.length} since ${s.stepStartedAt}; rolls back above ${(s.maxErrorRate * 100).toFixed(2)}% errors`);
@@ -143,33 +176,26 @@ function printState(state: CutoverState | null, file: string, json: boolean): vo
 
 /** `engram-migrate cutover status|set|start`. */
 export function registerCutover(program: Command): void {
-  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a state file they watch)');
-  cutover.command('status')
-    .description('the share of reads on the new store, who set it, and the schedule')
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--json', 'print JSON on stdout')
-    .action(async (flags: { stateFile: string; json?: boolean }) => printState(await readCutoverState(flags.stateFile), flags.stateFile, Boolean(flags.json)));
-  cutover.command('set')
-    .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
-    .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--reason <text>', 'why (kept in the state and shown by status)')
-    .option('--json', 'print JSON on stdout')
-    .action(async (percent: number, flags: { stateFile: string; reason?: string; json?: boolean }) => {
-      const state = await setCutoverPercent(flags.stateFile, percent, flags.reason ?? null);
-      printState(state, flags.stateFile, Boolean(flags.json));
-    });
+  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a node in the primary Neo4j, or a state file)');
+  addCutoverStoreOptions(cutover.command('status').description('the share of reads on the new store, who set it, and the schedule'))
+    .action(async (flags: CutoverFlags) => withCutoverStore(flags, async (store) => printState(await store.read(), store.description, Boolean(flags.json))));
+  addCutoverStoreOptions(
+    cutover.command('set')
+      .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
+      .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
+      .option('--reason <text>', 'why (kept in the state and shown by status)'),
+  ).action(async (percent: number, flags: CutoverFlags & { reason?: string }) =>
+    withCutoverStore(flags, async (store) => printState(await setCutoverPercent(store, percent, flags.reason ?? null), store.description, Boolean(flags.json))),
+  );
   const defaults = DEFAULT_CUTOVER_STEPS.map((s) => (s.durationMs === 0 ? `${s.percent}` : `${s.percent}:${s.durationMs / 3_600_000}h`)).join(',');
-  cutover.command('start')
-    .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
-    .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01)
-    .option('--json', 'print JSON on stdout')
-    .action(async (flags: { stateFile: string; steps: string; maxErrorRate: number; json?: boolean }) => {
-      const state = await beginCutoverSchedule(flags.stateFile, parseCutoverSteps(flags.steps), flags.maxErrorRate);
-      printState(state, flags.stateFile, Boolean(flags.json));
-    });
+  addCutoverStoreOptions(
+    cutover.command('start')
+      .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
+      .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
+      .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01),
+  ).action(async (flags: CutoverFlags & { steps: string; maxErrorRate: number }) =>
+    withCutoverStore(flags, async (store) => printState(await beginCutoverSchedule(store, parseCutoverSteps(flags.steps), flags.maxErrorRate), store.description, Boolean(flags.json))),
+  );
 }
 
 /** Every live-migration command: `dlq`, `cutover`, `checklist`. */

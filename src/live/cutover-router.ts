@@ -1,5 +1,6 @@
 import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
-import { checkPercent, initialCutoverState, readCutoverState, watchCutoverState, writeCutoverState, type CutoverState } from './cutover-state.js';
+import { checkPercent, type CutoverState } from './cutover-state.js';
+import { FileCutoverStore, type CutoverStateStore } from './cutover-store.js';
 import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
 import type { LiveMetrics } from './live-metrics.js';
 
@@ -12,9 +13,14 @@ export interface CutoverRouterOptions {
   writes?: GraphDatabase;
   /** Share of reads to the new store when there is no state file (default 0). */
   percent?: number;
-  /** The persisted lever: applied at start and watched, so `engram-migrate cutover set` reaches the router. */
+  /**
+   * The persisted lever, applied at start and watched, so `engram-migrate cutover set` reaches the
+   * router: a {@link CutoverStateStore} (the primary Neo4j for a fleet: `Neo4jCutoverStore`), or
+   * `stateFile` for a local file (one process or one host).
+   */
+  store?: CutoverStateStore | null;
   stateFile?: string | null;
-  /** How often the state file is checked (default 200 ms). */
+  /** How often the state is checked (default 200 ms). */
   pollMs?: number;
   /**
    * Route by a hash of `query.routingKey` (a user sees one store consistently while the share holds);
@@ -75,20 +81,21 @@ export class CutoverRouter implements GraphDatabase {
     options.metrics?.cutoverPercent.set(this.#percent);
   }
 
-  /** Loads (or creates) the state file and starts watching it. */
+  /** Loads (or creates) the persisted state and starts watching it. */
   async start(): Promise<void> {
-    const path = this.#o.stateFile;
-    if (!path) return;
-    let state = await readCutoverState(path).catch((err: unknown) => {
-      this.#reportStateError(err); // a bad file must not keep the service down: start at the configured share
+    const store = this.#o.store ?? (this.#o.stateFile ? new FileCutoverStore(this.#o.stateFile) : null);
+    if (store === null) return;
+    let state = await store.read().catch((err: unknown) => {
+      this.#reportStateError(err); // a bad state must not keep the service down: start at the configured share
       return undefined;
     });
     if (state === null) {
-      state = initialCutoverState(this.#percent);
-      await writeCutoverState(path, state);
+      // the first router creates it; one that lost the race to another gets that one's state
+      const percent = this.#percent;
+      state = await store.update((c) => (c.revision === 0 ? { ...c, percent, source: 'init', reason: null, schedule: null } : null));
     }
     if (state !== undefined) this.applyState(state);
-    this.#unwatch = watchCutoverState(path, (s) => this.applyState(s), this.#o.pollMs ?? 200, (err) => this.#reportStateError(err));
+    this.#unwatch = store.watch((s) => this.applyState(s), (err) => this.#reportStateError(err), this.#o.pollMs ?? 200);
   }
 
   #reportStateError(err: unknown): void {
