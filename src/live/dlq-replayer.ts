@@ -174,6 +174,7 @@ export class DlqReplayer {
     const held = new Set<number>();
     const bySpace = new Map<string, Array<ClaimedEntry & { op: { kind: 'memory' } }>>();
     for (const entry of batch) {
+      if (entry.op.kind === 'delete') continue; // nothing to send either way: Engram cannot delete, the primary keeps the tombstone
       // edges, and everything when no primary was given, are replayed (idempotent upserts: at-least-once)
       if (primary === null || primary === undefined || entry.op.kind === 'edge') held.add(entry.seq);
       else bySpace.set(entry.op.memory.space, [...(bySpace.get(entry.op.memory.space) ?? []), entry as ClaimedEntry & { op: { kind: 'memory' } }]);
@@ -192,7 +193,8 @@ export class DlqReplayer {
     const signal = AbortSignal.timeout(this.#o.attemptTimeoutMs);
     try {
       if (entry.op.kind === 'memory') await secondary.createMemory(entry.op.memory, signal);
-      else await secondary.createEdge(entry.op.edge, signal);
+      else if (entry.op.kind === 'edge') await secondary.createEdge(entry.op.edge, signal);
+      // a delete left pending by a crash: its only job (superseding the key's older writes) is done
       dlq.done(entry.seq);
       metrics?.dlqReplays.inc({ result: 'ok' });
       return 'replayed';

@@ -11,7 +11,7 @@ export type DlqClaim = 'live' | 'replay' | null;
 export interface DlqEntry {
   seq: number;
   at: number;
-  kind: 'memory' | 'edge';
+  kind: 'memory' | 'edge' | 'delete';
   /** Memory id, or `source-[TYPE]->target` for an edge; and the space (for lists without reading the journal). */
   key: string;
   space: string | null;

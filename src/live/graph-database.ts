@@ -27,6 +27,11 @@ export interface LiveMemory {
    * prints it once per write and hands it to both. Never stored in the dead-letter journal.
    */
   embeddingText?: string;
+  /**
+   * When the dual writer logged this write (ms since the epoch). The Neo4j adapter stores it with the
+   * version as `_live_written_at`, so the backfill can tell a record the live path wrote after it read it.
+   */
+  writtenAt?: number;
 }
 
 /** The embedding as comma-joined decimals: the memory's own text when it has one, else printed now. */
@@ -95,6 +100,11 @@ export interface GraphDatabase {
    * dead-letter replayer settles in-doubt writes by comparing versions, in one round trip per batch.
    */
   getMemories?(space: string, ids: string[], signal?: AbortSignal): Promise<Map<string, StoredLiveMemory>>;
+  /**
+   * Optional: deletes the memory (and its edges). A store that keeps tombstones records the deletion
+   * in the same transaction. Engram has no delete.
+   */
+  deleteMemory?(space: string, id: string, signal?: AbortSignal): Promise<void>;
   /** Top-k activation for a query embedding. */
   activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult>;
   close(): Promise<void>;

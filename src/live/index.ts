@@ -7,7 +7,7 @@
 export type { GraphDatabase, LiveMemory, LiveEdge, ActivationQuery, ActivationHit, ActivationResult, EdgeWriteResult, StoredLiveMemory, StoreCapabilities } from './graph-database.js';
 export { liveMemoryFromRecord } from './graph-database.js';
 export { Neo4jGraphDatabase, neo4jError } from './neo4j-graph-database.js';
-export type { Neo4jGraphDatabaseOptions } from './neo4j-graph-database.js';
+export type { Neo4jGraphDatabaseOptions, Tombstone } from './neo4j-graph-database.js';
 export type { SpreadingOptions } from './neo4j-activation.js';
 export { EngramGraphDatabase, ENGRAM_EDGE_UNSUPPORTED } from './engram-graph-database.js';
 export type { EngramGraphDatabaseOptions } from './engram-graph-database.js';
