@@ -1,7 +1,7 @@
 /**
  * How updates behave on the REAL Engram server (not the double): each step writes through
  * POST /api/v1/memories/remember, reads back with GET (content, confidence) and with the list endpoint
- * (embedding), and prints one JSON line. The findings are in src/live/engram-update.ts and the README.
+ * (embedding), and prints one JSON line. The findings are in src/live/adapters/engram-update.ts and the README.
  *
  *   ENGRAM_DATA_DIR=$(mktemp -d) engram -l warn start --port 18432 --grpc-port 18532 &
  *   ENGRAM_URL=http://127.0.0.1:18432 SPACE=probe_a node bench/engram-update-probe.mjs basic

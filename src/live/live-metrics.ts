@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DlqStats } from './dlq-state.js';
+import type { DlqStats } from './dlq/dlq-state.js';
 
 export interface LiveMetricsOptions {
   /** Metric name prefix (default `engram_migrate_live_`). */

@@ -7,9 +7,9 @@
 import { spawn } from 'node:child_process';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CutoverRouter } from '../../src/live/cutover-router.js';
-import { CutoverScheduleRunner, setCutoverPercent } from '../../src/live/cutover-schedule.js';
-import { Neo4jCutoverStore } from '../../src/live/neo4j-cutover-store.js';
+import { CutoverRouter } from '../../src/live/cutover/cutover-router.js';
+import { CutoverScheduleRunner, setCutoverPercent } from '../../src/live/cutover/cutover-schedule.js';
+import { Neo4jCutoverStore } from '../../src/live/cutover/neo4j-cutover-store.js';
 import { testDriver, testNeo4jUri } from '../helpers/neo4j.js';
 import { MemoryGraphDatabase } from '../unit/live/memory-graph-database.js';
 

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CutoverRouter, keyBucket } from '../../../src/live/cutover-router.js';
-import { CutoverScheduleRunner, parseCutoverSteps, setCutoverPercent } from '../../../src/live/cutover-schedule.js';
-import { readCutoverState } from '../../../src/live/cutover-state.js';
+import { CutoverRouter, keyBucket } from '../../../src/live/cutover/cutover-router.js';
+import { CutoverScheduleRunner, parseCutoverSteps, setCutoverPercent } from '../../../src/live/cutover/cutover-schedule.js';
+import { readCutoverState } from '../../../src/live/cutover/cutover-state.js';
 import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js';
 
 let dir: string;

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { open } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq-journal.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
+import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq/dlq-journal.js';
 import { TargetError } from '../../../src/errors.js';
 import { memory } from './memory-graph-database.js';
 

@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
 import { memory } from './memory-graph-database.js';
 
 let dir: string;

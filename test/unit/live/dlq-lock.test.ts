@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { acquireDlqLock, currentProcessIdentity, readDlqLock } from '../../../src/live/dlq-lock.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
+import { acquireDlqLock, currentProcessIdentity, readDlqLock } from '../../../src/live/dlq/dlq-lock.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,6 +1,6 @@
 import { appendFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { errorMessage } from '../errors.js';
+import { errorMessage } from '../../errors.js';
 import { readJournalLines, type ReadLine } from './dlq-journal-io.js';
 
 /**

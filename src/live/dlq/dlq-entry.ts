@@ -1,5 +1,5 @@
-import { decodeEmbedding } from '../mapping/memory-encoding.js';
-import type { LiveEdge, LiveMemory } from './graph-database.js';
+import { decodeEmbedding } from '../../mapping/memory-encoding.js';
+import type { LiveEdge, LiveMemory } from '../graph-database.js';
 
 /**
  * A write waiting for the secondary store. A `delete` is logged for its key's order only (it supersedes

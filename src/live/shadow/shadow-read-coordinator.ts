@@ -1,7 +1,7 @@
-import { errorMessage } from '../errors.js';
-import type { ActivationHit, ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import { errorMessage } from '../../errors.js';
+import type { ActivationHit, ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
-import type { LiveMetrics } from './live-metrics.js';
+import type { LiveMetrics } from '../live-metrics.js';
 import { NdjsonLog } from './ndjson-log.js';
 import { overlapAtK, rankBiasedOverlap } from './ranking-similarity.js';
 import { RollingSimilarity, type RollingSimilarityOptions, type SimilarityStatus } from './rolling-similarity.js';

@@ -1,6 +1,6 @@
-import { TargetError } from '../errors.js';
-import type { EngramClient, EngramMemory } from '../target/engram-client.js';
-import type { LiveMemory } from './graph-database.js';
+import { TargetError } from '../../errors.js';
+import type { EngramClient, EngramMemory } from '../../target/engram-client.js';
+import type { LiveMemory } from '../graph-database.js';
 
 /**
  * How a write becomes an update that really lands on Engram, and how it is proved. Measured on the real

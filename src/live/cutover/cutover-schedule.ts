@@ -1,8 +1,8 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { CutoverRouter } from './cutover-router.js';
 import { checkPercent, type CutoverScheduleState, type CutoverState, type CutoverStep } from './cutover-state.js';
 import { cutoverStore, type CutoverStateStore } from './cutover-store.js';
-import type { LiveMetrics } from './live-metrics.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 const HOUR = 3_600_000;
 

@@ -1,7 +1,7 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrateError, errorMessage, isRetriable } from '../errors.js';
-import { backoffDelay } from '../engine/retry.js';
+import { MigrateError, errorMessage, isRetriable } from '../../errors.js';
+import { backoffDelay } from '../../engine/retry.js';
 import { decodeOp, encodeOp, keyIdOf, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
 import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent, type JournalIo, type QuarantinedLine } from './dlq-journal.js';
 import { acquireDlqLock, type DlqLockOptions } from './dlq-lock.js';

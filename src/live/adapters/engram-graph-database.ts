@@ -1,7 +1,7 @@
-import { EngramClient, type EngramClientOptions } from '../target/engram-client.js';
-import type { engramRequest } from '../mapping/memory-encoding.js';
+import { EngramClient, type EngramClientOptions } from '../../target/engram-client.js';
+import type { engramRequest } from '../../mapping/memory-encoding.js';
 import { checkNeighbours, confidenceFor, holdsVersion, resolveEngramUpdateOptions, verifyLanded, type EngramUpdateOptions, type ResolvedEngramUpdateOptions } from './engram-update.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from './graph-database.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
 
 /** Why Engram cannot take an edge (docs/engram-api.md: no HTTP route; gRPC `Associate` stores nothing). */
 export const ENGRAM_EDGE_UNSUPPORTED = 'unsupported: Engram has no edge API (no HTTP route; gRPC Associate stores nothing)';

@@ -1,8 +1,8 @@
-import { isRetriable } from '../errors.js';
+import { isRetriable } from '../../errors.js';
 import type { ClaimedEntry, DeadLetterQueue } from './dead-letter-queue.js';
-import { readVersions, sameVersion, type GraphDatabase } from './graph-database.js';
-import type { LiveMetrics } from './live-metrics.js';
-import { WriteLimiter } from '../engine/write-limiter.js';
+import { readVersions, sameVersion, type GraphDatabase } from '../graph-database.js';
+import type { LiveMetrics } from '../live-metrics.js';
+import { WriteLimiter } from '../../engine/write-limiter.js';
 
 export interface DlqReplayerOptions {
   dlq: DeadLetterQueue;

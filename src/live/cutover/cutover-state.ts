@@ -1,8 +1,8 @@
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
-import { syncDirectory } from './dlq-journal.js';
+import { ConfigError, errorMessage } from '../../errors.js';
+import { syncDirectory } from '../dlq/dlq-journal.js';
 
 /** One step of a cutover schedule: route `percent` of reads to the new store for `durationMs` (0: for good). */
 export interface CutoverStep {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { link, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { MigrateError, errorMessage } from '../errors.js';
+import { MigrateError, errorMessage } from '../../errors.js';
 import { DLQ_FILES } from './dlq-journal.js';
 
 /**

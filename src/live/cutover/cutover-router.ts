@@ -1,8 +1,8 @@
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
 import { checkPercent, type CutoverState } from './cutover-state.js';
 import { FileCutoverStore, type CutoverStateStore } from './cutover-store.js';
 import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
-import type { LiveMetrics } from './live-metrics.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 export interface CutoverRouterOptions {
   /** The store being left (Neo4j). */

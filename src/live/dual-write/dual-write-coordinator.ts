@@ -1,8 +1,8 @@
-import { MigrateError, isRetriable } from '../errors.js';
-import type { DeadLetterQueue } from './dead-letter-queue.js';
-import type { DlqOp } from './dlq-entry.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from './graph-database.js';
-import type { LiveMetrics } from './live-metrics.js';
+import { MigrateError, isRetriable } from '../../errors.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { DlqOp } from '../dlq/dlq-entry.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from '../graph-database.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 export interface DualWriteOptions {
   /** The source of truth: its write is awaited and decides success (Neo4j until the cutover). */

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { MigrateError } from '../errors.js';
+import { MigrateError } from '../../errors.js';
 
 /** Where a line's payload (the op's JSON, the last member of the line's object) sits in the journal file. */
 export interface PayloadRef {

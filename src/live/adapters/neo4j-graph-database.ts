@@ -1,8 +1,8 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
-import { SourceError, errorMessage } from '../errors.js';
-import { EMBEDDING_DIM } from '../mapping/types.js';
-import { quoteIdentifier as q } from '../source/neo4j-values.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from './graph-database.js';
+import { SourceError, errorMessage } from '../../errors.js';
+import { EMBEDDING_DIM } from '../../mapping/types.js';
+import { quoteIdentifier as q } from '../../source/neo4j-values.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
 import { GroupCommitBatcher } from './group-commit-batcher.js';
 import { exactTopK, indexTopK, spread, type ActivationSchema, type SpreadingOptions } from './neo4j-activation.js';
 

@@ -1,4 +1,4 @@
-import { MigrateError } from '../errors.js';
+import { MigrateError } from '../../errors.js';
 import { keyIdOf, opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
 import type { PayloadRef, ReadLine, SnapshotItem } from './dlq-journal.js';
 import { COMMIT_LINE } from './dlq-recovery.js';

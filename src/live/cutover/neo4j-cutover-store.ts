@@ -1,9 +1,9 @@
 import neo4j, { type Driver } from 'neo4j-driver';
-import { ConfigError } from '../errors.js';
-import { quoteIdentifier as q } from '../source/neo4j-values.js';
+import { ConfigError } from '../../errors.js';
+import { quoteIdentifier as q } from '../../source/neo4j-values.js';
 import { initialCutoverState, parseCutoverState, type CutoverState } from './cutover-state.js';
 import { nextCutoverState, type CutoverStateChange, type CutoverStateStore } from './cutover-store.js';
-import { neo4jError } from './neo4j-graph-database.js';
+import { neo4jError } from '../adapters/neo4j-graph-database.js';
 
 export interface Neo4jCutoverStoreOptions {
   driver: Driver;

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrateError, errorMessage } from '../errors.js';
+import { MigrateError, errorMessage } from '../../errors.js';
 import { readRaw, syncDirectory, writeAll, type PayloadRef, type ReadLine } from './dlq-journal-io.js';
 import { COMMIT_LINE, recoverJournal, writeQuarantine, type QuarantinedLine } from './dlq-recovery.js';
 
