@@ -194,8 +194,7 @@ export class DeadLetterQueue {
    * the caller can write it at once instead of waiting for a replay round.
    */
   async claimSuccessor(seq: number, key: string): Promise<ClaimedEntry | null> {
-    let newest: DlqEntry | undefined;
-    for (const x of this.#state.entries.values()) if (x.keyId === key && (newest === undefined || x.seq > newest.seq)) newest = x;
+    const newest = this.#state.newestOf(key); // after every secondary write: must not scan a queue grown by an outage
     if (newest === undefined || newest.seq === seq || newest.state !== 'pending' || newest.claim !== null || !this.mayStart(newest.seq)) return null;
     newest.claim = 'live';
     return (await this.#withOps([newest]))[0] ?? null;

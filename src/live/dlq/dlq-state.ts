@@ -88,6 +88,13 @@ export class DlqState {
     this.#byKey.set(entry.keyId, seqs);
   }
 
+  /** The newest live entry of a key (by the index: no scan of the queue). */
+  newestOf(keyId: string): DlqEntry | undefined {
+    let newest = -1;
+    for (const seq of this.#byKey.get(keyId) ?? []) newest = Math.max(newest, seq);
+    return newest < 0 ? undefined : this.entries.get(newest);
+  }
+
   /** The other live entries of `entry`'s key, oldest first. */
   sameKey(entry: DlqEntry): DlqEntry[] {
     const out: DlqEntry[] = [];
