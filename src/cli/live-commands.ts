@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import neo4j from 'neo4j-driver';
 import { ConfigError } from '../errors.js';
@@ -12,6 +13,7 @@ import type { CutoverState } from '../live/cutover/cutover-state.js';
 import type { CutoverStateStore } from '../live/cutover/cutover-store.js';
 import { FileCutoverStore } from '../live/cutover/cutover-store.js';
 import { Neo4jCutoverStore } from '../live/cutover/neo4j-cutover-store.js';
+import { migrationStatus } from '../live/status/migration-status.js';
 import { configFromFlags, integerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
@@ -198,9 +200,42 @@ export function registerCutover(program: Command): void {
   );
 }
 
-/** Every live-migration command: `dlq`, `cutover`, `checklist`. */
+async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; neo4jLabel: string }): Promise<void> {
+  const dlq = await DeadLetterQueue.inspect(flags.dlqDir).catch(() => null);
+  const exists = dlq !== null && (dlq.stats.entries > 0 || dlq.stats.journalBytes > 0 || existsSync(flags.dlqDir));
+  const holder = exists ? await readDlqLock(flags.dlqDir) : null;
+  const seen = await withCutoverStore(flags, async (store) => {
+    const cutover = await store.read().then((state) => ({ state, error: null }), (err: unknown) => ({ state: null, error: err instanceof Error ? err.message : String(err) }));
+    let tombstones: number | null = null;
+    if (store instanceof Neo4jCutoverStore && cutover.error === null) {
+      const config = configFromFlags(flags);
+      const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
+      tombstones = await new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel }).listTombstones().then((t) => t.length, () => null);
+      await driver.close();
+    }
+    return { cutover, tombstones };
+  }).catch((err: unknown) => ({ cutover: { state: null, error: err instanceof Error ? err.message : String(err) }, tombstones: null }));
+  const status = migrationStatus({ dlq: exists ? dlq!.stats : null, dlqHeld: holder !== null, cutover: seen.cutover.state, cutoverError: seen.cutover.error, tombstones: seen.tombstones });
+  if (flags.json) return printJson(status);
+  out(`migration at phase ${status.current} of 5${status.current > 0 ? ` (${status.phases[status.current - 1]!.name})` : ''}`);
+  out(formatTable(['phase', 'state', 'detail'], status.phases.map((p) => [`${p.phase} ${p.name}`, p.state, p.detail])));
+  out(`next: ${status.next}`);
+}
+
+/** `engram-migrate status`: where the migration stands among the five phases. */
+export function registerStatus(program: Command): void {
+  addCutoverStoreOptions(
+    program.command('status')
+      .description('where the migration stands among the five phases (dual write, backfill, shadow reads, cutover, decommission)')
+      .option('--dlq-dir <dir>', "the dual writer's queue directory", DEFAULT_DLQ)
+      .option('--neo4j-label <label>', "label of the service's memory nodes (for the tombstone count)", 'Memory'),
+  ).action(migrationStatusCommand);
+}
+
+/** Every live-migration command: `dlq`, `cutover`, `status`, `checklist`. */
 export function registerLive(program: Command): void {
   registerDlq(program);
   registerCutover(program);
+  registerStatus(program);
   registerChecklist(program);
 }
