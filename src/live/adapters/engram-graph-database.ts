@@ -68,7 +68,7 @@ export class EngramGraphDatabase implements GraphDatabase {
     const stored = await this.client.getMemory(memory.space, memory.id, signal);
     if (holdsVersion(stored, memory)) return; // a replay of a write that landed
     const confidence = confidenceFor(memory, stored, this.#updates);
-    if (stored !== null) await checkNeighbours(this.client, memory, this.#updates, signal);
+    if (stored !== null || this.#updates.checkNeighbours === 'all') await checkNeighbours(this.client, memory, this.#updates, signal);
     await this.client.remember(memory.space, engramRememberBody(memory, confidence), signal);
     verifyLanded(await this.client.getMemory(memory.space, memory.id, signal), memory, confidence, stored !== null);
   }

@@ -29,12 +29,18 @@ export interface EngramUpdateOptions {
   step?: number;
   /** Refuse an update whose new embedding is this close (cosine) to another memory of the space (default 0.95, Engram's dedup threshold); 0 turns the check off. */
   neighbourCosine?: number;
+  /**
+   * Which writes get the neighbour check: `updates` (default) or `all`. A first write near another
+   * memory at a lower confidence is dropped (the read-back catches it), but at a higher one it replaces
+   * that memory, which only the check before the write sees; `all` pays one recall per write for it.
+   */
+  checkNeighbours?: 'updates' | 'all';
 }
 
 export type ResolvedEngramUpdateOptions = Required<EngramUpdateOptions>;
 
 export function resolveEngramUpdateOptions(options: EngramUpdateOptions = {}): ResolvedEngramUpdateOptions {
-  return Object.freeze({ ceiling: options.ceiling ?? 0.9, step: options.step ?? 0.00001, neighbourCosine: options.neighbourCosine ?? 0.95 });
+  return Object.freeze({ ceiling: options.ceiling ?? 0.9, step: options.step ?? 0.00001, neighbourCosine: options.neighbourCosine ?? 0.95, checkNeighbours: options.checkNeighbours ?? 'updates' });
 }
 
 /** Whether Engram already holds this version (a replay of a write that landed): same content and time. */
