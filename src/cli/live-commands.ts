@@ -10,14 +10,14 @@ import { EngramGraphDatabase } from '../live/adapters/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../live/adapters/neo4j-graph-database.js';
 import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover/cutover-schedule.js';
 import type { CutoverState } from '../live/cutover/cutover-state.js';
-import type { CutoverStateStore } from '../live/cutover/cutover-store.js';
-import { FileCutoverStore } from '../live/cutover/cutover-store.js';
 import { Neo4jCutoverStore } from '../live/cutover/neo4j-cutover-store.js';
 import { migrationStatus } from '../live/status/migration-status.js';
 import { configFromFlags, integerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
+import { registerDecommission } from './decommission-command.js';
+import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './cutover-store-options.js';
 
 const DEFAULT_DLQ = '.runs/live/dlq';
 
@@ -134,37 +134,6 @@ export function registerDlq(program: Command): void {
     .action(dlqPurge);
 }
 
-type CutoverFlags = Record<string, unknown> & { stateFile?: string; cutoverName: string; json?: boolean };
-
-/**
- * The lever's store: the state file with `--state-file` (one process or one host), else the primary
- * Neo4j (the built-in choice: every router of a fleet watches the same node).
- */
-async function withCutoverStore<T>(flags: CutoverFlags, work: (store: CutoverStateStore) => Promise<T>): Promise<T> {
-  if (flags.stateFile) return work(new FileCutoverStore(flags.stateFile));
-  const config = configFromFlags(flags);
-  const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
-  const driver = neo4j.driver(config.source.uri, auth);
-  try {
-    return await work(new Neo4jCutoverStore({ driver, database: config.source.database, name: flags.cutoverName }));
-  } finally {
-    await driver.close();
-  }
-}
-
-/** Flags choosing the cutover state's store. */
-function addCutoverStoreOptions(cmd: Command): Command {
-  return cmd
-    .option('--state-file <file>', 'keep the state in this local file instead of Neo4j (one process or one host)')
-    .option('--cutover-name <name>', 'which lever in Neo4j (one per migration)', 'default')
-    .option('-c, --config <file>', 'config file (JSON or YAML); flags and environment variables override it')
-    .option('--neo4j-uri <uri>', 'Neo4j Bolt URI [env NEO4J_URI]')
-    .option('--neo4j-user <user>', 'Neo4j user [env NEO4J_USER]')
-    .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]')
-    .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
-    .option('--json', 'print JSON on stdout');
-}
-
 function printState(state: CutoverState | null, where: string, json: boolean): void {
   if (json) return printJson({ store: where, state });
   if (state === null) return out(`no cutover state in ${where}: routers start at their configured share (0% by default)`);
@@ -237,5 +206,6 @@ export function registerLive(program: Command): void {
   registerDlq(program);
   registerCutover(program);
   registerStatus(program);
+  registerDecommission(program);
   registerChecklist(program);
 }
