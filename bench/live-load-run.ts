@@ -8,8 +8,8 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import neo4j from 'neo4j-driver';
-import { Neo4jGraphDatabase } from '../src/live/neo4j-graph-database.js';
-import { LatencyHistogram, type LatencySummary } from '../src/live/latency-histogram.js';
+import { Neo4jGraphDatabase } from '../src/live/adapters/neo4j-graph-database.js';
+import { LatencyHistogram, type LatencySummary } from '../src/live/shadow/latency-histogram.js';
 import { EngramClient } from '../src/target/engram-client.js';
 import { cpus, loadavg } from 'node:os';
 import { cpuSecondsOf, spawnDoubleProcess, spawnService, type DoubleProcess } from './live-load-procs.js';

@@ -13,12 +13,12 @@
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLiveNeo4jDriver } from '../src/live/bolt-no-delay.js';
-import { DeadLetterQueue } from '../src/live/dead-letter-queue.js';
-import { DlqReplayer } from '../src/live/dlq-replayer.js';
-import { DualWriteCoordinator } from '../src/live/dual-write-coordinator.js';
-import { EngramGraphDatabase } from '../src/live/engram-graph-database.js';
-import { Neo4jGraphDatabase } from '../src/live/neo4j-graph-database.js';
+import { createLiveNeo4jDriver } from '../src/live/adapters/bolt-no-delay.js';
+import { DeadLetterQueue } from '../src/live/dlq/dead-letter-queue.js';
+import { DlqReplayer } from '../src/live/dlq/dlq-replayer.js';
+import { DualWriteCoordinator } from '../src/live/dual-write/dual-write-coordinator.js';
+import { EngramGraphDatabase } from '../src/live/adapters/engram-graph-database.js';
+import { Neo4jGraphDatabase } from '../src/live/adapters/neo4j-graph-database.js';
 
 const { values: v } = parseArgs({
   options: {

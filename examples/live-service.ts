@@ -1,5 +1,5 @@
 /**
- * A small service using the live-migration library: writes go to Neo4j (awaited) and Engram (in the
+ * A small service using the live-migration library (listens on 127.0.0.1, request bodies capped at 256 KiB): writes go to Neo4j (awaited) and Engram (in the
  * background, through the durable dead-letter queue), reads go through the gradual cutover router, with
  * shadow comparisons on reads served by Neo4j, and Prometheus metrics on /metrics.
  *
@@ -8,15 +8,15 @@
  *   curl -XPOST localhost:8080/memories -d '{"id":"m1","space":"notes","content":"hello","embedding":[...768 numbers]}'
  *   curl -XPOST localhost:8080/activate -d '{"space":"notes","embedding":[...],"k":10,"user":"u42"}'
  *   curl localhost:8080/status ; curl localhost:8080/metrics
- *   npx engram-migrate cutover start --state-file .runs/live/cutover.json   # 1% → 10% → 50% → 100%
- *   npx engram-migrate cutover set 0 --state-file .runs/live/cutover.json   # instant rollback
+ *   npx engram-migrate cutover start --neo4j-uri bolt://127.0.0.1:7687   # 1% → 10% → 50% → 100%, every instance
+ *   npx engram-migrate cutover set 0 --neo4j-uri bolt://127.0.0.1:7687   # instant rollback of every instance
  *   npx engram-migrate dlq status --dlq-dir .runs/live/dlq
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
   createLiveNeo4jDriver, CutoverRouter, CutoverScheduleRunner, DeadLetterQueue, DlqReplayer, DualWriteCoordinator,
-  EngramGraphDatabase, LiveMetrics, Neo4jGraphDatabase, ShadowReadCoordinator,
+  EngramGraphDatabase, FileCutoverStore, LiveMetrics, Neo4jCutoverStore, Neo4jGraphDatabase, ShadowReadCoordinator,
 } from '../src/live/index.js';
 
 const dir = process.env.LIVE_DIR ?? '.runs/live';
@@ -38,16 +38,41 @@ replayer.start();
 // Phase 3: shadow reads on 10% of the reads Neo4j serves.
 const shadow = new ShadowReadCoordinator({ primary: writes, secondary: engram, sampleRate: 0.1, discrepancyLog: join(dir, 'discrepancies.ndjson'), metrics });
 
-// Phase 4: gradual cutover; the share lives in a state file that `engram-migrate cutover` changes.
-const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, stateFile: join(dir, 'cutover.json'), sticky: true, metrics });
+// Phase 4: gradual cutover; the share lives in a node of the primary Neo4j that every instance watches and
+// `engram-migrate cutover` changes (CUTOVER_FILE=path keeps it in a local file instead, for one instance).
+const cutoverState = process.env.CUTOVER_FILE ? new FileCutoverStore(process.env.CUTOVER_FILE) : new Neo4jCutoverStore({ driver });
+const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, store: cutoverState, sticky: true, metrics });
 await router.start();
-const schedule = new CutoverScheduleRunner({ router, stateFile: join(dir, 'cutover.json'), metrics });
+const schedule = new CutoverScheduleRunner({ router, stateFile: cutoverState, metrics });
 schedule.start();
 
+/** A request the service refuses, with its HTTP status. */
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+// A 768-d embedding as JSON is about 15 KB; anything far larger is a mistake or an attack on the heap.
+const MAX_BODY_BYTES = Number(process.env.MAX_BODY_BYTES ?? 256 * 1024);
+
 async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  let bytes = 0;
+  for await (const chunk of req) {
+    bytes += (chunk as Buffer).length;
+    if (bytes > MAX_BODY_BYTES) {
+      req.destroy();
+      throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new HttpError(400, 'request body is not JSON');
+  }
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
@@ -73,9 +98,14 @@ const server = createServer((req, res) => {
     }
     send(res, 404, { error: `no route ${route}` });
   };
-  handle().catch((err: unknown) => send(res, 500, { error: err instanceof Error ? err.message : String(err) }));
+  handle().catch((err: unknown) => {
+    if (res.headersSent || res.destroyed) return;
+    send(res, err instanceof HttpError ? err.status : 500, { error: err instanceof Error ? err.message : String(err) });
+  });
 });
-server.listen(Number(process.env.PORT ?? 8080), () => console.log(`live service on http://127.0.0.1:${Number(process.env.PORT ?? 8080)}`));
+// Loopback only by default: /metrics and /status are not for the world; HOST=0.0.0.0 behind a proxy.
+const host = process.env.HOST ?? '127.0.0.1';
+server.listen(Number(process.env.PORT ?? 8080), host, () => console.log(`live service on http://${host}:${Number(process.env.PORT ?? 8080)}`));
 
 async function shutdown(): Promise<void> {
   server.close();

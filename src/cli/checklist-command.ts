@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runChecklist } from '../live/checklist.js';
+import { runChecklist } from '../live/checklist/checklist.js';
 import { addConnectionOptions, configFromFlags, integerArg } from './common-options.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';

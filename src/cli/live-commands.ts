@@ -1,22 +1,26 @@
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import neo4j from 'neo4j-driver';
 import { ConfigError } from '../errors.js';
-import { createLiveNeo4jDriver } from '../live/bolt-no-delay.js';
-import { DeadLetterQueue } from '../live/dead-letter-queue.js';
-import { readDlqLock } from '../live/dlq-lock.js';
-import { DlqReplayer } from '../live/dlq-replayer.js';
-import { EngramGraphDatabase } from '../live/engram-graph-database.js';
-import { Neo4jGraphDatabase } from '../live/neo4j-graph-database.js';
-import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover-schedule.js';
-import { readCutoverState, type CutoverState } from '../live/cutover-state.js';
+import { createLiveNeo4jDriver } from '../live/adapters/bolt-no-delay.js';
+import { DeadLetterQueue } from '../live/dlq/dead-letter-queue.js';
+import { readDlqLock } from '../live/dlq/dlq-lock.js';
+import { DlqReplayer } from '../live/dlq/dlq-replayer.js';
+import { EngramGraphDatabase } from '../live/adapters/engram-graph-database.js';
+import { Neo4jGraphDatabase } from '../live/adapters/neo4j-graph-database.js';
+import { beginCutoverSchedule, DEFAULT_CUTOVER_STEPS, parseCutoverSteps, parseDuration, setCutoverPercent } from '../live/cutover/cutover-schedule.js';
+import type { CutoverState } from '../live/cutover/cutover-state.js';
+import { Neo4jCutoverStore } from '../live/cutover/neo4j-cutover-store.js';
+import { migrationStatus } from '../live/status/migration-status.js';
 import { engramTls } from '../target/create-target.js';
 import { configFromFlags, integerArg, positiveIntegerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
+import { registerDecommission } from './decommission-command.js';
+import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './cutover-store-options.js';
 
 const DEFAULT_DLQ = '.runs/live/dlq';
-const DEFAULT_STATE = '.runs/live/cutover.json';
 
 function percentArg(value: string): number {
   const n = Number(value);
@@ -133,10 +137,10 @@ export function registerDlq(program: Command): void {
     .action(dlqPurge);
 }
 
-function printState(state: CutoverState | null, file: string, json: boolean): void {
-  if (json) return printJson({ file, state });
-  if (state === null) return out(`no cutover state in ${file}: routers start at their configured share (0% by default)`);
-  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''})`);
+function printState(state: CutoverState | null, where: string, json: boolean): void {
+  if (json) return printJson({ store: where, state });
+  if (state === null) return out(`no cutover state in ${where}: routers start at their configured share (0% by default)`);
+  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''}) [${where}]`);
   const s = state.schedule;
   if (s === null) return;
   out(`schedule ${s.status}, step ${s.step + 1}/${s.steps.length} since ${s.stepStartedAt}; rolls back above ${(s.maxErrorRate * 100).toFixed(2)}% errors`);
@@ -146,38 +150,65 @@ function printState(state: CutoverState | null, file: string, json: boolean): vo
 
 /** `engram-migrate cutover status|set|start`. */
 export function registerCutover(program: Command): void {
-  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a state file they watch)');
-  cutover.command('status')
-    .description('the share of reads on the new store, who set it, and the schedule')
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--json', 'print JSON on stdout')
-    .action(async (flags: { stateFile: string; json?: boolean }) => printState(await readCutoverState(flags.stateFile), flags.stateFile, Boolean(flags.json)));
-  cutover.command('set')
-    .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
-    .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--reason <text>', 'why (kept in the state and shown by status)')
-    .option('--json', 'print JSON on stdout')
-    .action(async (percent: number, flags: { stateFile: string; reason?: string; json?: boolean }) => {
-      const state = await setCutoverPercent(flags.stateFile, percent, flags.reason ?? null);
-      printState(state, flags.stateFile, Boolean(flags.json));
-    });
+  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a node in the primary Neo4j, or a state file)');
+  addCutoverStoreOptions(cutover.command('status').description('the share of reads on the new store, who set it, and the schedule'))
+    .action(async (flags: CutoverFlags) => withCutoverStore(flags, async (store) => printState(await store.read(), store.description, Boolean(flags.json))));
+  addCutoverStoreOptions(
+    cutover.command('set')
+      .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
+      .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
+      .option('--reason <text>', 'why (kept in the state and shown by status)'),
+  ).action(async (percent: number, flags: CutoverFlags & { reason?: string }) =>
+    withCutoverStore(flags, async (store) => printState(await setCutoverPercent(store, percent, flags.reason ?? null), store.description, Boolean(flags.json))),
+  );
   const defaults = DEFAULT_CUTOVER_STEPS.map((s) => (s.durationMs === 0 ? `${s.percent}` : `${s.percent}:${s.durationMs / 3_600_000}h`)).join(',');
-  cutover.command('start')
-    .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
-    .option('--state-file <file>', 'cutover state file', DEFAULT_STATE)
-    .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
-    .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01)
-    .option('--json', 'print JSON on stdout')
-    .action(async (flags: { stateFile: string; steps: string; maxErrorRate: number; json?: boolean }) => {
-      const state = await beginCutoverSchedule(flags.stateFile, parseCutoverSteps(flags.steps), flags.maxErrorRate);
-      printState(state, flags.stateFile, Boolean(flags.json));
-    });
+  addCutoverStoreOptions(
+    cutover.command('start')
+      .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
+      .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
+      .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01),
+  ).action(async (flags: CutoverFlags & { steps: string; maxErrorRate: number }) =>
+    withCutoverStore(flags, async (store) => printState(await beginCutoverSchedule(store, parseCutoverSteps(flags.steps), flags.maxErrorRate), store.description, Boolean(flags.json))),
+  );
 }
 
-/** Every live-migration command: `dlq`, `cutover`, `checklist`. */
+async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; neo4jLabel: string }): Promise<void> {
+  const dlq = await DeadLetterQueue.inspect(flags.dlqDir).catch(() => null);
+  const exists = dlq !== null && (dlq.stats.entries > 0 || dlq.stats.journalBytes > 0 || existsSync(flags.dlqDir));
+  const holder = exists ? await readDlqLock(flags.dlqDir) : null;
+  const seen = await withCutoverStore(flags, async (store) => {
+    const cutover = await store.read().then((state) => ({ state, error: null }), (err: unknown) => ({ state: null, error: err instanceof Error ? err.message : String(err) }));
+    let tombstones: number | null = null;
+    if (store instanceof Neo4jCutoverStore && cutover.error === null) {
+      const config = configFromFlags(flags);
+      const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
+      tombstones = await new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel }).listTombstones().then((t) => t.length, () => null);
+      await driver.close();
+    }
+    return { cutover, tombstones };
+  }).catch((err: unknown) => ({ cutover: { state: null, error: err instanceof Error ? err.message : String(err) }, tombstones: null }));
+  const status = migrationStatus({ dlq: exists ? dlq!.stats : null, dlqHeld: holder !== null, cutover: seen.cutover.state, cutoverError: seen.cutover.error, tombstones: seen.tombstones });
+  if (flags.json) return printJson(status);
+  out(`migration at phase ${status.current} of 5${status.current > 0 ? ` (${status.phases[status.current - 1]!.name})` : ''}`);
+  out(formatTable(['phase', 'state', 'detail'], status.phases.map((p) => [`${p.phase} ${p.name}`, p.state, p.detail])));
+  out(`next: ${status.next}`);
+}
+
+/** `engram-migrate status`: where the migration stands among the five phases. */
+export function registerStatus(program: Command): void {
+  addCutoverStoreOptions(
+    program.command('status')
+      .description('where the migration stands among the five phases (dual write, backfill, shadow reads, cutover, decommission)')
+      .option('--dlq-dir <dir>', "the dual writer's queue directory", DEFAULT_DLQ)
+      .option('--neo4j-label <label>', "label of the service's memory nodes (for the tombstone count)", 'Memory'),
+  ).action(migrationStatusCommand);
+}
+
+/** Every live-migration command: `dlq`, `cutover`, `status`, `checklist`. */
 export function registerLive(program: Command): void {
   registerDlq(program);
   registerCutover(program);
+  registerStatus(program);
+  registerDecommission(program);
   registerChecklist(program);
 }

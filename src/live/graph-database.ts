@@ -27,6 +27,11 @@ export interface LiveMemory {
    * prints it once per write and hands it to both. Never stored in the dead-letter journal.
    */
   embeddingText?: string;
+  /**
+   * When the dual writer logged this write (ms since the epoch). The Neo4j adapter stores it with the
+   * version as `_live_written_at`, so the backfill can tell a record the live path wrote after it read it.
+   */
+  writtenAt?: number;
 }
 
 /** The embedding as comma-joined decimals: the memory's own text when it has one, else printed now. */
@@ -90,6 +95,16 @@ export interface GraphDatabase {
    * uses it to settle in-doubt writes after a crash in one round trip per batch instead of one per id.
    */
   existing?(space: string, ids: string[], signal?: AbortSignal): Promise<Set<string>>;
+  /**
+   * Optional bulk read: the stored version of each of `ids` (of one space) the store holds. The
+   * dead-letter replayer settles in-doubt writes by comparing versions, in one round trip per batch.
+   */
+  getMemories?(space: string, ids: string[], signal?: AbortSignal): Promise<Map<string, StoredLiveMemory>>;
+  /**
+   * Optional: deletes the memory (and its edges). A store that keeps tombstones records the deletion
+   * in the same transaction. Engram has no delete.
+   */
+  deleteMemory?(space: string, id: string, signal?: AbortSignal): Promise<void>;
   /** Top-k activation for a query embedding. */
   activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult>;
   close(): Promise<void>;
@@ -106,4 +121,30 @@ export function liveMemoryFromRecord(record: Pick<MemoryRecord, 'id' | 'space' |
     memoryType: record.memoryType,
     strength: record.strength,
   };
+}
+
+/** The stored versions of `ids`: one bulk read when the store offers it, else `concurrency` reads at a time. */
+export async function readVersions(store: GraphDatabase, space: string, ids: string[], concurrency: number, signal?: AbortSignal): Promise<Map<string, StoredLiveMemory>> {
+  if (store.getMemories) return store.getMemories(space, ids, signal);
+  const out = new Map<string, StoredLiveMemory>();
+  for (let i = 0; i < ids.length; i += concurrency) {
+    const slice = ids.slice(i, i + concurrency);
+    const found = await Promise.all(slice.map((id) => store.getMemory(space, id, signal)));
+    found.forEach((m) => m !== null && out.set(m.id, m));
+  }
+  return out;
+}
+
+/**
+ * Whether `stored` is the version `memory` wrote: same content, same timestamp (the dual writer fixes
+ * one per write), and the same embedding compared as float32 (what the journal keeps) when the store
+ * returns one.
+ */
+export function sameVersion(stored: StoredLiveMemory | null, memory: LiveMemory): boolean {
+  if (stored === null || stored.content !== memory.content) return false;
+  if (memory.timestamp !== undefined && stored.timestamp !== null && Date.parse(stored.timestamp) !== Date.parse(memory.timestamp)) return false;
+  if (stored.embedding === null) return true;
+  if (stored.embedding.length !== memory.embedding.length) return false;
+  for (let i = 0; i < stored.embedding.length; i++) if (Math.fround(stored.embedding[i]!) !== Math.fround(memory.embedding[i]!)) return false;
+  return true;
 }

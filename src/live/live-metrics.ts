@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DlqStats } from './dlq-state.js';
+import type { DlqStats } from './dlq/dlq-state.js';
 
 export interface LiveMetricsOptions {
   /** Metric name prefix (default `engram_migrate_live_`). */
@@ -41,6 +41,8 @@ export class LiveMetrics {
   readonly cutoverPercent: Gauge;
   /** Error rate of the new store that the schedule runner watches. */
   readonly cutoverErrorRate: Gauge;
+  /** Faults the library reported and survived, by component: `cutover-state` (unreadable state), `shadow-log` (log write failed). */
+  readonly survivedErrors: Counter<'component'>;
   #dlqSource: (() => DlqStats) | null = null;
 
   constructor(options: LiveMetricsOptions = {}) {
@@ -79,6 +81,7 @@ export class LiveMetrics {
     this.fallbacks = new Counter({ name: `${p}route_fallbacks_total`, help: 'Routed reads served by the other store after an error', labelNames: ['from'], registers });
     this.cutoverPercent = new Gauge({ name: `${p}cutover_percent`, help: 'Share of reads routed to the new store, in percent', registers });
     this.cutoverErrorRate = new Gauge({ name: `${p}cutover_error_rate`, help: 'Error rate of the new store over the watch window', registers });
+    this.survivedErrors = new Counter({ name: `${p}survived_errors_total`, help: 'Faults reported and survived (bad cutover state, discrepancy log write errors)', labelNames: ['component'], registers });
   }
 
   /** Reports the queue's depth and parked count at every scrape. */

@@ -10,7 +10,7 @@ import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mergeOptions, resolveConfig } from '../../src/config/resolve-config.js';
 import type { ResolvedConfig } from '../../src/config/config-schema.js';
-import { runChecklist, type ChecklistRow } from '../../src/live/checklist.js';
+import { runChecklist, type ChecklistRow } from '../../src/live/checklist/checklist.js';
 import { engramRequest } from '../../src/mapping/memory-encoding.js';
 import { mapNode } from '../../src/mapping/node-mapper.js';
 import { EngramClient } from '../../src/target/engram-client.js';

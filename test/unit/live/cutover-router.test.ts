@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CutoverRouter, keyBucket } from '../../../src/live/cutover-router.js';
-import { CutoverScheduleRunner, parseCutoverSteps, setCutoverPercent } from '../../../src/live/cutover-schedule.js';
-import { readCutoverState } from '../../../src/live/cutover-state.js';
+import { CutoverRouter, keyBucket } from '../../../src/live/cutover/cutover-router.js';
+import { CutoverScheduleRunner, parseCutoverSteps, setCutoverPercent } from '../../../src/live/cutover/cutover-schedule.js';
+import { readCutoverState } from '../../../src/live/cutover/cutover-state.js';
 import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js';
 
 let dir: string;
@@ -175,5 +175,45 @@ describe('CutoverScheduleRunner', () => {
     await runner.tick(); // the step's time is up, but the schedule was aborted: nothing moves
     expect((await readCutoverState(stateFile))).toMatchObject({ percent: 0, source: 'manual', schedule: { status: 'aborted' } });
     await router.close();
+  });
+});
+
+describe('CutoverRouter with a hand-edited state file', () => {
+  it('reports a share outside 0-100 or garbage, never throws from the watcher, and keeps the last good state', async () => {
+    const { rename, writeFile } = await import('node:fs/promises');
+    const stateFile = join(dir, 'cutover.json');
+    // an editor's save: the whole new text at once (a poll between a truncate and a write would see a third version)
+    const put = async (text: string): Promise<void> => {
+      await writeFile(`${stateFile}.edit`, text);
+      await rename(`${stateFile}.edit`, stateFile);
+    };
+    const errors: unknown[] = [];
+    await setCutoverPercent(stateFile, 30);
+    const router = new CutoverRouter({ oldStore, newStore, stateFile, pollMs: 20, onStateError: (err) => errors.push(err) });
+    await router.start();
+    expect(router.percent).toBe(30);
+    const good = await readCutoverState(stateFile);
+    await put(JSON.stringify({ ...good, percent: 150, revision: good!.revision + 1 }));
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(1);
+    expect(errors[0]).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('percent') });
+    expect(router.percent).toBe(30);
+    await put('{"version":1,"perc');
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(2);
+    expect(router.percent).toBe(30);
+    expect(router.stateError).toMatchObject({ code: 'CONFIG_INVALID' });
+    await put(JSON.stringify({ ...good, percent: 'ten' }));
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBe(3);
+    // the lever still works afterwards
+    await setCutoverPercent(stateFile, 0, 'after the bad edit');
+    await expect.poll(() => router.percent, { timeout: 5_000 }).toBe(0);
+    expect(router.stateError).toBeNull();
+    await router.close();
+    // a service (re)starting on a bad file starts at its configured share instead of failing
+    await put('{"version":1,"percent":-5,"revision":1}');
+    const restarted = new CutoverRouter({ oldStore, newStore, stateFile, percent: 0, onStateError: (err) => errors.push(err) });
+    await restarted.start();
+    expect(restarted.percent).toBe(0);
+    expect(errors).toHaveLength(4);
+    await restarted.close();
   });
 });

@@ -6,8 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { open } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq-journal.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
+import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq/dlq-journal.js';
 import { TargetError } from '../../../src/errors.js';
 import { memory } from './memory-graph-database.js';
 
@@ -78,9 +78,11 @@ describe('DeadLetterQueue', () => {
     await again.close();
   });
 
-  it('refuses a corrupt line in the middle of the journal, naming the line', async () => {
+  it('quarantines a corrupt line in the middle of a journal (one written before commit lines), naming the line', async () => {
     await writeFile(join(dir, 'journal.ndjson'), '{"e":"mark","seq":3}\nnot json\n{"e":"mark","seq":4}\n');
-    await expect(DeadLetterQueue.open(dir)).rejects.toMatchObject({ code: 'DLQ_IO', message: expect.stringContaining('journal.ndjson:2') });
+    const dlq = await DeadLetterQueue.open(dir);
+    expect(dlq.quarantined).toMatchObject([{ line: 2, text: 'not json', reason: expect.stringContaining('not a journal line') }]);
+    await dlq.close();
   });
 
   it('parks a non-retriable failure at once and a retriable one after maxAttempts, with the reason', async () => {

@@ -7,7 +7,7 @@
  * Prints `intent <i>` once write i's intent is durable and `durable <i>` once every event up to i is.
  */
 import { TargetError } from '../../../src/errors.js';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
 import { memory } from './memory-graph-database.js';
 
 const dir = process.argv[2]!;

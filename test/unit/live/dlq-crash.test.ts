@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { DeadLetterQueue } from '../../../src/live/dead-letter-queue.js';
-import { DlqReplayer } from '../../../src/live/dlq-replayer.js';
+import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
+import { DlqReplayer } from '../../../src/live/dlq/dlq-replayer.js';
 import { MemoryGraphDatabase } from './memory-graph-database.js';
 
 const CHILD = fileURLToPath(new URL('./dlq-crash-child.ts', import.meta.url));

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { engramRememberBody } from '../../../src/live/engram-graph-database.js';
+import { engramRememberBody } from '../../../src/live/adapters/engram-graph-database.js';
 import { embeddingText } from '../../../src/live/graph-database.js';
-import { encodeOp, decodeOp } from '../../../src/live/dlq-entry.js';
+import { encodeOp, decodeOp } from '../../../src/live/dlq/dlq-entry.js';
 import { engramRequest, joinFloat32 } from '../../../src/mapping/memory-encoding.js';
 import { memory } from './memory-graph-database.js';
 

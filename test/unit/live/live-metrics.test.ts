@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { register } from 'prom-client';
 import { LiveMetrics } from '../../../src/live/live-metrics.js';
-import { CutoverRouter } from '../../../src/live/cutover-router.js';
+import { CutoverRouter } from '../../../src/live/cutover/cutover-router.js';
 import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js';
 
 it('serves its own registry on a mountable handler: routing share, errors, fallbacks, DLQ gauges', async () => {

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { overlapAtK, rankBiasedOverlap } from '../../../src/live/ranking-similarity.js';
-import { RollingSimilarity } from '../../../src/live/rolling-similarity.js';
-import { ShadowReadCoordinator } from '../../../src/live/shadow-read-coordinator.js';
+import { overlapAtK, rankBiasedOverlap } from '../../../src/live/shadow/ranking-similarity.js';
+import { RollingSimilarity } from '../../../src/live/shadow/rolling-similarity.js';
+import { ShadowReadCoordinator } from '../../../src/live/shadow/shadow-read-coordinator.js';
 import { LiveMetrics } from '../../../src/live/live-metrics.js';
 import { decodeEmbedding } from '../../../src/mapping/memory-encoding.js';
 import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js';
@@ -103,5 +103,33 @@ describe('ShadowReadCoordinator', () => {
     expect((await shadow.activate(q)).hits).toHaveLength(5);
     await shadow.settle();
     expect(shadow.report()).toMatchObject({ comparisons: 0, errors: 1 });
+  });
+
+  it.each([
+    ['ENOSPC', '/dev/full'],
+    ['ENOTDIR', 'a-file/discrepancies.ndjson'],
+  ])('reports a discrepancy log that fails with %s and keeps serving reads', async (code, path) => {
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'a-file'), 'not a directory');
+    secondary.memories.clear(); // every comparison is a discrepancy
+    const errors: NodeJS.ErrnoException[] = [];
+    const metrics = new LiveMetrics();
+    const log = path.startsWith('/') ? path : join(dir, path);
+    const shadow = new ShadowReadCoordinator({ primary, secondary, sampleRate: 1, discrepancyLog: log, metrics, onLogError: (err) => errors.push(err) });
+    for (let i = 0; i < 20; i++) {
+      const q = { space: 'live_test', embedding: vector(300 + i), k: 5 };
+      expect(await shadow.activate(q)).toEqual(await primary.activate(q));
+      await shadow.settle();
+      await new Promise((r) => setImmediate(r)); // let the stream report its error between reads
+    }
+    await shadow.close();
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors[0]!.code).toBe(code);
+    const report = shadow.report();
+    expect(report.reads).toBe(20);
+    expect(report.discrepancies).toBe(20);
+    expect(report.logErrors).toBe(errors.length);
+    expect(report.logDropped).toBeGreaterThan(0);
+    expect(await metrics.text()).toMatch(/survived_errors_total\{component="shadow-log"\} [1-9]/);
   });
 });

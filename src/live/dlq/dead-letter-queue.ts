@@ -1,10 +1,10 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrateError, errorMessage, isRetriable } from '../errors.js';
-import { backoffDelay } from '../engine/retry.js';
-import { decodeOp, encodeOp, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
-import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent } from './dlq-journal.js';
-import { acquireDlqLock } from './dlq-lock.js';
+import { MigrateError, errorMessage, isRetriable } from '../../errors.js';
+import { backoffDelay } from '../../engine/retry.js';
+import { decodeOp, encodeOp, keyIdOf, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
+import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent, type JournalIo, type QuarantinedLine } from './dlq-journal.js';
+import { acquireDlqLock, type DlqLockOptions } from './dlq-lock.js';
 import { DlqState, type DlqEntry, type DlqStats } from './dlq-state.js';
 
 export interface DeadLetterQueueOptions {
@@ -19,6 +19,10 @@ export interface DeadLetterQueueOptions {
   random?: () => number;
   /** Told when a journal compaction starts and ends (for logs and metrics). */
   onCompaction?: ((event: CompactionEvent) => void) | null;
+  /** Heartbeat and staleness of the directory's lock (see {@link DlqLockOptions}). */
+  lock?: DlqLockOptions;
+  /** Replaces the journal's writes (fault injection in tests: a full disk). */
+  io?: Partial<JournalIo>;
 }
 
 /** A claimed entry, handed to whoever writes it to the secondary. */
@@ -69,13 +73,17 @@ export class DeadLetterQueue {
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
       onCompaction: options.onCompaction ?? null,
+      lock: options.lock ?? {},
+      io: options.io ?? {},
     };
     await mkdir(dir, { recursive: true });
-    const release = await acquireDlqLock(dir);
+    const release = await acquireDlqLock(dir, resolved.lock);
     try {
       const state = new DlqState();
-      const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)));
-      return new DeadLetterQueue(dir, journal, state, release, resolved);
+      const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)), { io: resolved.io, now: resolved.now });
+      const queue = new DeadLetterQueue(dir, journal, state, release, resolved);
+      if (journal.quarantined.length > 0) await journal.compactNow(); // the journal without the quarantined lines
+      return queue;
     } catch (err) {
       await release();
       throw err;
@@ -90,7 +98,14 @@ export class DeadLetterQueue {
     let bytes = 0;
     if (handle !== null) {
       try {
-        bytes = await readJournalLines(handle, state.lineReader(path));
+        const read = state.lineReader(path);
+        bytes = await readJournalLines(handle, (line) => {
+          try {
+            read(line);
+          } catch {
+            // torn or to be quarantined: the owner decides when it opens the queue
+          }
+        });
       } finally {
         await handle.close();
       }
@@ -111,10 +126,10 @@ export class DeadLetterQueue {
     const opJson = encodeOp(op);
     const at = this.#options.now();
     const { key, space } = opKey(op);
-    const entry = { seq, at, kind: op.kind, key, space, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
+    const entry = { seq, at, kind: op.kind, key, space, keyId: keyIdOf(op.kind, space, key), supersededBy: null, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
     this.#state.add(entry);
     const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
-    await this.#journal.append({
+    const durable = this.#journal.append({
       line: `${prefix}${opJson}}`,
       payloadStart: prefix.length,
       onWritten: (ref) => {
@@ -123,6 +138,10 @@ export class DeadLetterQueue {
         current.ref = ref;
         current.opJson = null;
       },
+    });
+    await durable.catch((err: unknown) => {
+      this.#state.forget(seq); // never durable: the caller gets the error and the primary is not written
+      throw err;
     });
     return seq;
   }
@@ -138,10 +157,52 @@ export class DeadLetterQueue {
     return seq;
   }
 
-  /** The primary holds the write: the secondary must get it. The claim stays with the caller. */
+  /**
+   * The primary holds the write: the secondary must get it. The claim stays with the caller. Older
+   * writes of the same key are superseded (the secondary must end with the primary's latest version,
+   * and a replay of an older one after this one would overwrite it); one being written right now is
+   * dropped when its attempt ends.
+   */
   primaryOk(seq: number): void {
     this.#state.apply({ e: 'ok', seq });
     this.#log({ e: 'ok', seq }).catch(NOOP);
+    const entry = this.#state.entries.get(seq);
+    if (entry === undefined) return;
+    for (const older of this.#state.sameKey(entry)) {
+      if (older.seq > seq) continue;
+      if (older.claim === null) this.#supersede(older.seq, seq);
+      else older.supersededBy = seq;
+    }
+  }
+
+  #supersede(seq: number, by: number): void {
+    this.#state.apply({ e: 'supersede', seq, by });
+    this.#log({ e: 'supersede', seq, by }).catch(NOOP);
+  }
+
+  /**
+   * Whether the secondary write of `seq` may start now: not while another write of its key is being
+   * written (two writes of one key in flight could land in either order).
+   */
+  mayStart(seq: number): boolean {
+    const entry = this.#state.entries.get(seq);
+    return entry === undefined || this.#state.sameKey(entry).every((x) => x.claim === null);
+  }
+
+  /**
+   * After an attempt on `seq`'s key ended: claims the key's newest write when it is queued and due, so
+   * the caller can write it at once instead of waiting for a replay round.
+   */
+  async claimSuccessor(seq: number, key: string): Promise<ClaimedEntry | null> {
+    const newest = this.#state.newestOf(key); // after every secondary write: must not scan a queue grown by an outage
+    if (newest === undefined || newest.seq === seq || newest.state !== 'pending' || newest.claim !== null || !this.mayStart(newest.seq)) return null;
+    newest.claim = 'live';
+    return (await this.#withOps([newest]))[0] ?? null;
+  }
+
+  /** The ordering key of an entry (null when it is gone). */
+  keyOf(seq: number): string | null {
+    return this.#state.entries.get(seq)?.keyId ?? null;
   }
 
   /** The primary refused the write: nothing for the secondary. */
@@ -152,6 +213,8 @@ export class DeadLetterQueue {
 
   /** The secondary has the write. */
   done(seq: number): void {
+    const entry = this.#state.entries.get(seq);
+    if (entry?.supersededBy != null) return this.#supersede(seq, entry.supersededBy);
     this.#state.apply({ e: 'done', seq });
     this.#log({ e: 'done', seq }).catch(NOOP);
   }
@@ -159,14 +222,20 @@ export class DeadLetterQueue {
   /** The caller gives its claim back without trying (e.g. too many secondary writes in flight): retry soon. */
   release(seq: number): void {
     const entry = this.#state.entries.get(seq);
-    if (entry !== undefined) entry.claim = null;
+    if (entry === undefined) return;
+    entry.claim = null;
+    if (entry.supersededBy !== null) this.#supersede(seq, entry.supersededBy);
   }
 
   /** An attempt failed: schedule the next with backoff and jitter, or park a poison entry with its reason. */
-  failed(seq: number, err: unknown): 'retry' | 'parked' {
+  failed(seq: number, err: unknown): 'retry' | 'parked' | 'superseded' {
     const entry = this.#state.entries.get(seq);
     if (entry === undefined) return 'retry';
     entry.claim = null;
+    if (entry.supersededBy !== null) {
+      this.#supersede(seq, entry.supersededBy);
+      return 'superseded';
+    }
     const attempts = entry.attempts + 1;
     const error = errorMessage(err).slice(0, 500);
     // A refused credential is the store's problem, not the entry's: never park the whole queue for it.
@@ -185,12 +254,23 @@ export class DeadLetterQueue {
     return 'retry';
   }
 
-  /** Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay round. */
+  /**
+   * Claims up to `limit` queued entries due now (or due before `dueBy`), oldest first, for a replay
+   * round: per key only the newest write, and none of a key another write of which is in flight. An
+   * older write of a key whose newer one the primary holds (queued or parked) is superseded here.
+   */
   claimReady(limit: number, dueBy = this.#options.now()): Promise<ClaimedEntry[]> {
     const claimed: DlqEntry[] = [];
     for (const x of this.#state.entries.values()) {
       if (claimed.length >= limit) break;
       if (x.state !== 'pending' || x.claim !== null || x.next > dueBy) continue;
+      const others = this.#state.sameKey(x);
+      const newer = others.filter((o) => o.seq > x.seq);
+      if (newer.some((o) => o.state !== 'intent')) {
+        this.#supersede(x.seq, newer.find((o) => o.state !== 'intent')!.seq);
+        continue;
+      }
+      if (newer.length > 0 || others.some((o) => o.claim !== null)) continue; // a newer one in doubt, or one in flight: wait
       x.claim = 'replay';
       claimed.push(x);
     }
@@ -266,6 +346,11 @@ export class DeadLetterQueue {
     for (const x of victims) this.#state.apply({ e: 'done', seq: x.seq });
     await this.#journal.compactNow();
     return victims.length;
+  }
+
+  /** Unreadable journal lines moved to `journal.quarantine.ndjson` when the queue was opened. */
+  get quarantined(): readonly QuarantinedLine[] {
+    return this.#journal.quarantined;
   }
 
   stats(): DlqStats {

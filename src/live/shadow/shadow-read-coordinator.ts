@@ -1,8 +1,8 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { errorMessage } from '../errors.js';
-import type { ActivationHit, ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
+import { errorMessage } from '../../errors.js';
+import type { ActivationHit, ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
-import type { LiveMetrics } from './live-metrics.js';
+import type { LiveMetrics } from '../live-metrics.js';
+import { NdjsonLog } from './ndjson-log.js';
 import { overlapAtK, rankBiasedOverlap } from './ranking-similarity.js';
 import { RollingSimilarity, type RollingSimilarityOptions, type SimilarityStatus } from './rolling-similarity.js';
 
@@ -21,6 +21,11 @@ export interface ShadowReadOptions extends RollingSimilarityOptions {
   discrepancyBelow?: number;
   /** NDJSON file discrepancies and shadow errors are appended to, with the query; null: none. */
   discrepancyLog?: string | null;
+  /**
+   * Told when the discrepancy log cannot be opened or written (EACCES, ENOSPC): reads go on, lines are
+   * dropped and counted (`logDropped`), the file is tried again after 30 s. Default: a warning on stderr.
+   */
+  onLogError?: (err: NodeJS.ErrnoException) => void;
   /** RBO persistence (default 0.9). */
   rboPersistence?: number;
   metrics?: LiveMetrics | null;
@@ -36,6 +41,9 @@ export interface ShadowReport {
   discrepancies: number;
   errors: number;
   skipped: number;
+  /** Discrepancy-log lines lost to write errors, and the errors. */
+  logDropped: number;
+  logErrors: number;
   rolling: { overlap: number | null; rbo: number | null; window: number; status: SimilarityStatus; warnBelow: number; aimAbove: number };
   latencyMs: { primary: LatencySummary; secondary: LatencySummary };
 }
@@ -59,7 +67,7 @@ export class ShadowReadCoordinator implements GraphDatabase {
   readonly #primaryLatency = new LatencyHistogram();
   readonly #secondaryLatency = new LatencyHistogram();
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #log: WriteStream | null;
+  readonly #log: NdjsonLog | null;
   #counts = { reads: 0, comparisons: 0, discrepancies: 0, errors: 0, skipped: 0 };
   #status: SimilarityStatus = 'no-data';
 
@@ -68,7 +76,12 @@ export class ShadowReadCoordinator implements GraphDatabase {
     this.name = `shadow(${options.primary.name}|${options.secondary.name})`;
     this.capabilities = options.primary.capabilities;
     this.rolling = new RollingSimilarity(options);
-    this.#log = options.discrepancyLog ? createWriteStream(options.discrepancyLog, { flags: 'a' }) : null;
+    const onError = (err: NodeJS.ErrnoException): void => {
+      options.metrics?.survivedErrors.inc({ component: 'shadow-log' });
+      if (options.onLogError) options.onLogError(err);
+      else process.emitWarning(`shadow discrepancy log ${options.discrepancyLog}: ${err.message}; reads go on, lines are dropped`, 'ShadowLogWarning');
+    };
+    this.#log = options.discrepancyLog ? new NdjsonLog(options.discrepancyLog, { onError }) : null;
   }
 
   async activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult> {
@@ -152,13 +165,15 @@ export class ShadowReadCoordinator implements GraphDatabase {
   }
 
   #write(line: Record<string, unknown>): void {
-    this.#log?.write(`${JSON.stringify(line)}\n`);
+    this.#log?.write(line);
   }
 
   report(): ShadowReport {
     const r = this.rolling;
     return {
       ...this.#counts,
+      logDropped: this.#log?.counts.dropped ?? 0,
+      logErrors: this.#log?.counts.errors ?? 0,
       rolling: { overlap: r.overlap, rbo: r.rbo, window: r.size, status: r.status, warnBelow: r.warnBelow, aimAbove: r.aimAbove },
       latencyMs: { primary: this.#primaryLatency.summary(), secondary: this.#secondaryLatency.summary() },
     };
@@ -184,7 +199,6 @@ export class ShadowReadCoordinator implements GraphDatabase {
   /** Settles the shadow reads and closes the discrepancy log; the stores stay open (they are the caller's). */
   async close(): Promise<void> {
     await this.settle();
-    const log = this.#log;
-    if (log) await new Promise<void>((resolve) => log.end(resolve));
+    await this.#log?.close();
   }
 }

@@ -1,7 +1,8 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { CutoverRouter } from './cutover-router.js';
-import { checkPercent, readCutoverState, updateCutoverState, type CutoverScheduleState, type CutoverState, type CutoverStep } from './cutover-state.js';
-import type { LiveMetrics } from './live-metrics.js';
+import { checkPercent, type CutoverScheduleState, type CutoverState, type CutoverStep } from './cutover-state.js';
+import { cutoverStore, type CutoverStateStore } from './cutover-store.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 const HOUR = 3_600_000;
 
@@ -38,8 +39,11 @@ export function parseCutoverSteps(text: string): CutoverStep[] {
 
 export interface CutoverScheduleOptions {
   router: CutoverRouter;
-  /** The router's state file: the schedule lives in it, so `cutover start` can start one and a restart resumes it. */
-  stateFile: string;
+  /**
+   * The router's state (a store, or the path of a state file): the schedule lives in it, so `cutover
+   * start` can start one and a restart resumes it.
+   */
+  stateFile: string | CutoverStateStore;
   /** Roll back to 0% when the new store's error rate over `windowMs` exceeds this (default 0.01, the article's 1%). */
   maxErrorRate?: number;
   /** Fewer requests than this in the window are not judged (default 100). */
@@ -61,11 +65,13 @@ export interface CutoverScheduleOptions {
  */
 export class CutoverScheduleRunner {
   readonly #o: CutoverScheduleOptions;
+  readonly #store: CutoverStateStore;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
 
   constructor(options: CutoverScheduleOptions) {
     this.#o = options;
+    this.#store = cutoverStore(options.stateFile);
   }
 
   #now(): number {
@@ -74,7 +80,7 @@ export class CutoverScheduleRunner {
 
   /** Starts a new schedule (replacing any) at its first step. */
   async begin(steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS): Promise<CutoverState> {
-    const state = await beginCutoverSchedule(this.#o.stateFile, steps, this.#o.maxErrorRate ?? 0.01, this.#now());
+    const state = await beginCutoverSchedule(this.#store, steps, this.#o.maxErrorRate ?? 0.01, this.#now());
     this.#o.router.applyState(state);
     this.#o.onEvent?.({ type: 'step', state });
     return state;
@@ -102,7 +108,7 @@ export class CutoverScheduleRunner {
   }
 
   async #tick(): Promise<void> {
-    const current = await readCutoverState(this.#o.stateFile);
+    const current = await this.#store.read();
     if (current?.schedule?.status !== 'running') return;
     const { router } = this.#o;
     const stats = router.errorStats(this.#o.windowMs ?? 60_000);
@@ -110,7 +116,7 @@ export class CutoverScheduleRunner {
     const lastCheck = { at: new Date(this.#now()).toISOString(), ...stats };
     const judged = stats.requests >= (this.#o.minRequests ?? 100);
     let event = null as 'step' | 'rollback' | 'completed' | null;
-    const state = await updateCutoverState(this.#o.stateFile, (s) => {
+    const state = await this.#store.update((s) => {
       const schedule = s.schedule;
       if (schedule?.status !== 'running' || s.revision !== current.revision) return null; // changed meanwhile: next tick
       if (judged && stats.errorRate > schedule.maxErrorRate) {
@@ -141,19 +147,19 @@ export class CutoverScheduleRunner {
  * Writes a new schedule (replacing any) into the state file at its first step; a running service's
  * {@link CutoverScheduleRunner} picks it up at its next check (what `engram-migrate cutover start` does).
  */
-export async function beginCutoverSchedule(stateFile: string, steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS, maxErrorRate = 0.01, now = Date.now()): Promise<CutoverState> {
+export async function beginCutoverSchedule(stateFile: string | CutoverStateStore, steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS, maxErrorRate = 0.01, now = Date.now()): Promise<CutoverState> {
   const first = steps[0];
   if (first === undefined) throw new ConfigError('steps', 'a schedule needs at least one step');
   if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) throw new ConfigError('maxErrorRate', `must be a fraction from 0 to 1, got ${maxErrorRate}`);
   const status = steps.length === 1 && first.durationMs === 0 ? 'completed' : 'running';
   const schedule: CutoverScheduleState = { steps: [...steps], step: 0, stepStartedAt: new Date(now).toISOString(), status, maxErrorRate, lastCheck: null };
-  return updateCutoverState(stateFile, (s) => ({ ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule }));
+  return cutoverStore(stateFile).update((s) => ({ ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule }));
 }
 
 /** The operator's lever: sets the share, stopping a running schedule; persisted for the router to pick up. */
-export async function setCutoverPercent(stateFile: string, percent: number, reason: string | null = null): Promise<CutoverState> {
+export async function setCutoverPercent(stateFile: string | CutoverStateStore, percent: number, reason: string | null = null): Promise<CutoverState> {
   checkPercent(percent);
-  return updateCutoverState(stateFile, (s) => ({
+  return cutoverStore(stateFile).update((s) => ({
     ...s,
     percent,
     source: 'manual',
@@ -163,6 +169,6 @@ export async function setCutoverPercent(stateFile: string, percent: number, reas
 }
 
 /** The current state (initial when the file does not exist yet). */
-export async function cutoverStatus(stateFile: string): Promise<CutoverState | null> {
-  return readCutoverState(stateFile);
+export async function cutoverStatus(stateFile: string | CutoverStateStore): Promise<CutoverState | null> {
+  return cutoverStore(stateFile).read();
 }

@@ -1,4 +1,4 @@
-import { isRetriable } from '../errors.js';
+import { isRetriable } from '../../errors.js';
 
 /**
  * Group commit: callers submit one item each and await it; items that arrive while `maxInFlight` flushes

@@ -1,5 +1,5 @@
-import type { ResolvedConfig } from '../config/config-schema.js';
-import type { ValidationReport } from '../validate/validation-report.js';
+import type { ResolvedConfig } from '../../config/config-schema.js';
+import type { ValidationReport } from '../../validate/validation-report.js';
 import type { ActivationProbeResult } from './activation-probe.js';
 import type { IntegrityMeasurement } from './checklist-integrity.js';
 

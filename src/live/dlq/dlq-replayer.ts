@@ -1,8 +1,8 @@
-import { isRetriable } from '../errors.js';
+import { isRetriable } from '../../errors.js';
 import type { ClaimedEntry, DeadLetterQueue } from './dead-letter-queue.js';
-import type { GraphDatabase } from './graph-database.js';
-import type { LiveMetrics } from './live-metrics.js';
-import { WriteLimiter } from '../engine/write-limiter.js';
+import { readVersions, sameVersion, type GraphDatabase } from '../graph-database.js';
+import type { LiveMetrics } from '../live-metrics.js';
+import { WriteLimiter } from '../../engine/write-limiter.js';
 
 export interface DlqReplayerOptions {
   dlq: DeadLetterQueue;
@@ -32,10 +32,13 @@ export interface DlqReplayerOptions {
 /** What one round did. */
 export interface ReplayRound {
   inDoubtKept: number;
+  /** In doubt and dropped: the primary does not hold the record, or holds another version of it. */
   inDoubtDropped: number;
   replayed: number;
   retry: number;
   parked: number;
+  /** A newer write of the key reached the primary while this one was replayed: dropped. */
+  superseded: number;
   /** A whole batch failed with retriable errors: the secondary looks down, the rest waits for the next round. */
   stoppedEarly: boolean;
 }
@@ -120,7 +123,7 @@ export class DlqReplayer {
   }
 
   async #round(all: boolean): Promise<ReplayRound> {
-    const round: ReplayRound = { inDoubtKept: 0, inDoubtDropped: 0, replayed: 0, retry: 0, parked: 0, stoppedEarly: false };
+    const round: ReplayRound = { inDoubtKept: 0, inDoubtDropped: 0, replayed: 0, retry: 0, parked: 0, superseded: 0, stoppedEarly: false };
     await this.#settleInDoubt(round);
     const dueBy = all ? Number.POSITIVE_INFINITY : undefined;
     for (;;) {
@@ -134,7 +137,7 @@ export class DlqReplayer {
         break;
       }
     }
-    if (round.replayed + round.retry + round.parked + round.inDoubtKept + round.inDoubtDropped > 0) this.#o.onRound?.(round);
+    if (round.replayed + round.retry + round.parked + round.superseded + round.inDoubtKept + round.inDoubtDropped > 0) this.#o.onRound?.(round);
     return round;
   }
 
@@ -160,46 +163,45 @@ export class DlqReplayer {
     }
   }
 
-  /** Sequence numbers of the entries the primary holds: one bulk query per space when the primary offers one. */
+  /**
+   * Sequence numbers of the entries whose version the primary holds now. Existence is not enough: an
+   * intent whose primary write never happened finds the previous version there, and one overwritten
+   * since finds a newer one; replaying either would leave the secondary with a version the primary
+   * does not have. One bulk read per space when the primary offers one.
+   */
   async #primaryHolds(batch: ClaimedEntry[]): Promise<Set<number>> {
     const primary = this.#o.primary;
     const held = new Set<number>();
-    const bySpace = new Map<string, ClaimedEntry[]>();
+    const bySpace = new Map<string, Array<ClaimedEntry & { op: { kind: 'memory' } }>>();
     for (const entry of batch) {
+      if (entry.op.kind === 'delete') continue; // nothing to send either way: Engram cannot delete, the primary keeps the tombstone
       // edges, and everything when no primary was given, are replayed (idempotent upserts: at-least-once)
       if (primary === null || primary === undefined || entry.op.kind === 'edge') held.add(entry.seq);
-      else bySpace.set(entry.op.memory.space, [...(bySpace.get(entry.op.memory.space) ?? []), entry]);
+      else bySpace.set(entry.op.memory.space, [...(bySpace.get(entry.op.memory.space) ?? []), entry as ClaimedEntry & { op: { kind: 'memory' } }]);
     }
-    const idOf = (e: ClaimedEntry): string => (e.op.kind === 'memory' ? e.op.memory.id : '');
     for (const [space, entries] of bySpace) {
       const signal = AbortSignal.timeout(this.#o.attemptTimeoutMs);
-      if (primary!.existing) {
-        const ids = await primary!.existing(space, entries.map(idOf), signal);
-        for (const e of entries) if (ids.has(idOf(e))) held.add(e.seq);
-        continue;
-      }
-      for (let i = 0; i < entries.length; i += this.#o.concurrency) {
-        const slice = entries.slice(i, i + this.#o.concurrency);
-        const found = await Promise.all(slice.map((e) => primary!.getMemory(space, idOf(e), signal)));
-        slice.forEach((e, j) => found[j] !== null && held.add(e.seq));
-      }
+      const ids = [...new Set(entries.map((e) => e.op.memory.id))];
+      const found = await readVersions(primary!, space, ids, this.#o.concurrency, signal);
+      for (const e of entries) if (sameVersion(found.get(e.op.memory.id) ?? null, e.op.memory)) held.add(e.seq);
     }
     return held;
   }
 
-  async #replay(entry: ClaimedEntry): Promise<'replayed' | 'retry' | 'parked'> {
+  async #replay(entry: ClaimedEntry): Promise<'replayed' | 'retry' | 'parked' | 'superseded'> {
     const { dlq, secondary, metrics } = this.#o;
     const signal = AbortSignal.timeout(this.#o.attemptTimeoutMs);
     try {
       if (entry.op.kind === 'memory') await secondary.createMemory(entry.op.memory, signal);
-      else await secondary.createEdge(entry.op.edge, signal);
+      else if (entry.op.kind === 'edge') await secondary.createEdge(entry.op.edge, signal);
+      // a delete left pending by a crash: its only job (superseding the key's older writes) is done
       dlq.done(entry.seq);
       metrics?.dlqReplays.inc({ result: 'ok' });
       return 'replayed';
     } catch (err) {
       const outcome = dlq.failed(entry.seq, signal.aborted && !isRetriable(err) ? Object.assign(new Error(`timed out after ${this.#o.attemptTimeoutMs} ms`), { code: 'ETIMEDOUT' }) : err);
       metrics?.dlqReplays.inc({ result: outcome });
-      return outcome === 'parked' ? 'parked' : 'retry';
+      return outcome;
     }
   }
 }

@@ -1,8 +1,8 @@
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
-import { syncDirectory } from './dlq-journal.js';
+import { ConfigError, errorMessage } from '../../errors.js';
+import { syncDirectory } from '../dlq/dlq-journal.js';
 
 /** One step of a cutover schedule: route `percent` of reads to the new store for `durationMs` (0: for good). */
 export interface CutoverStep {
@@ -42,7 +42,33 @@ export function initialCutoverState(percent = 0): CutoverState {
   return { version: 1, percent: checkPercent(percent), revision: 0, updatedAt: new Date().toISOString(), source: 'init', reason: null, schedule: null };
 }
 
-/** The state in `path`, or null when there is none yet. */
+/**
+ * Checks a cutover state read from outside (a file an operator may have edited by hand, a Neo4j node):
+ * the share within 0-100, the fields the routers and the schedule use of the right types. Throws a
+ * ConfigError naming `where` and the field.
+ */
+export function parseCutoverState(text: string, where: string): CutoverState {
+  let state: CutoverState;
+  try {
+    state = JSON.parse(text) as CutoverState;
+  } catch (cause) {
+    throw new ConfigError(where, `not JSON: ${errorMessage(cause)}`, { cause });
+  }
+  if (typeof state !== 'object' || state === null || state.version !== 1) throw new ConfigError(where, 'not a cutover state (version 1)');
+  checkPercent(state.percent, `${where}: percent`);
+  if (!Number.isSafeInteger(state.revision) || state.revision < 0) throw new ConfigError(`${where}: revision`, `must be a whole number ≥ 0, got ${JSON.stringify(state.revision)}`);
+  const s = state.schedule;
+  if (s !== null && s !== undefined) {
+    if (!Array.isArray(s.steps) || s.steps.length === 0 || !Number.isInteger(s.step) || s.step < 0 || s.step >= s.steps.length) throw new ConfigError(`${where}: schedule`, 'steps and step do not fit together');
+    s.steps.forEach((x, i) => {
+      checkPercent(x?.percent, `${where}: schedule.steps[${i}].percent`);
+      if (!(Number.isFinite(x.durationMs) && x.durationMs >= 0)) throw new ConfigError(`${where}: schedule.steps[${i}].durationMs`, `must be ≥ 0, got ${JSON.stringify(x.durationMs)}`);
+    });
+  }
+  return { ...state, schedule: s ?? null };
+}
+
+/** The state in `path`, or null when there is none yet; a ConfigError when it is not a valid state. */
 export async function readCutoverState(path: string): Promise<CutoverState | null> {
   let text: string;
   try {
@@ -51,9 +77,7 @@ export async function readCutoverState(path: string): Promise<CutoverState | nul
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new ConfigError(path, `cannot read the cutover state: ${errorMessage(err)}`, { cause: err });
   }
-  const state = JSON.parse(text) as CutoverState;
-  if (state.version !== 1 || typeof state.percent !== 'number') throw new ConfigError(path, 'not a cutover state file (version 1)');
-  return state;
+  return parseCutoverState(text, path);
 }
 
 /** Writes atomically: a side file, fsync, rename over the old one, fsync of the directory. */
@@ -100,7 +124,8 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
  */
 export async function updateCutoverState(path: string, change: (current: CutoverState) => Omit<CutoverState, 'revision' | 'updatedAt'> | null): Promise<CutoverState> {
   return withLock(path, async () => {
-    const current = (await readCutoverState(path)) ?? initialCutoverState();
+    // a file nobody can read (a bad hand edit) must not block the lever that replaces it
+    const current = (await readCutoverState(path).catch((err: unknown) => (err instanceof ConfigError && !(err.cause instanceof Error && 'code' in err.cause) ? null : Promise.reject(err)))) ?? initialCutoverState();
     const next = change(current);
     if (next === null) return current;
     const state: CutoverState = { ...next, percent: checkPercent(next.percent), revision: current.revision + 1, updatedAt: new Date().toISOString() };
@@ -111,9 +136,11 @@ export async function updateCutoverState(path: string, change: (current: Cutover
 
 /**
  * Polls the state file (a `stat` every `pollMs`, default 200 ms) and calls `onChange` when its content
- * changed, so a lever pulled from another process reaches the running router within a second.
+ * changed, so a lever pulled from another process reaches the running router within a second. A state
+ * that cannot be read or applied (a hand edit with `percent: 150`, half a JSON document) never throws
+ * out of the poll: it goes to `onError` once per version of the file, and the last good state stays.
  */
-export function watchCutoverState(path: string, onChange: (state: CutoverState) => void, pollMs = 200): () => void {
+export function watchCutoverState(path: string, onChange: (state: CutoverState) => void, pollMs = 200, onError: (err: unknown) => void = () => undefined): () => void {
   let lastKey = '';
   let busy = false;
   const poll = async (): Promise<void> => {
@@ -123,11 +150,15 @@ export function watchCutoverState(path: string, onChange: (state: CutoverState) 
       const s = await stat(path).catch(() => null);
       const key = s === null ? '' : `${s.ino}:${s.mtimeMs}:${s.size}`;
       if (key !== lastKey && key !== '') {
-        const state = await readCutoverState(path).catch(() => null);
-        if (state !== null) {
-          lastKey = key;
-          onChange(state);
-        }
+        lastKey = key;
+        const state = await readCutoverState(path);
+        if (state !== null) onChange(state);
+      }
+    } catch (err) {
+      try {
+        onError(err);
+      } catch {
+        // a reporter that throws must not stop the watch either
       }
     } finally {
       busy = false;

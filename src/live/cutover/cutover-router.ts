@@ -1,7 +1,8 @@
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from './graph-database.js';
-import { checkPercent, initialCutoverState, readCutoverState, watchCutoverState, writeCutoverState, type CutoverState } from './cutover-state.js';
+import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
+import { checkPercent, type CutoverState } from './cutover-state.js';
+import { FileCutoverStore, type CutoverStateStore } from './cutover-store.js';
 import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
-import type { LiveMetrics } from './live-metrics.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 export interface CutoverRouterOptions {
   /** The store being left (Neo4j). */
@@ -12,9 +13,14 @@ export interface CutoverRouterOptions {
   writes?: GraphDatabase;
   /** Share of reads to the new store when there is no state file (default 0). */
   percent?: number;
-  /** The persisted lever: applied at start and watched, so `engram-migrate cutover set` reaches the router. */
+  /**
+   * The persisted lever, applied at start and watched, so `engram-migrate cutover set` reaches the
+   * router: a {@link CutoverStateStore} (the primary Neo4j for a fleet: `Neo4jCutoverStore`), or
+   * `stateFile` for a local file (one process or one host).
+   */
+  store?: CutoverStateStore | null;
   stateFile?: string | null;
-  /** How often the state file is checked (default 200 ms). */
+  /** How often the state is checked (default 200 ms). */
   pollMs?: number;
   /**
    * Route by a hash of `query.routingKey` (a user sees one store consistently while the share holds);
@@ -26,6 +32,11 @@ export interface CutoverRouterOptions {
   now?: () => number;
   /** Called whenever the percentage changes (state file, schedule or a direct set). */
   onChange?: (percent: number, state: CutoverState | null) => void;
+  /**
+   * Told when the persisted state cannot be read or applied (a hand-edited file with a share outside
+   * 0-100, garbage); the router keeps its last good state (at start: `percent`). Default: a warning on stderr.
+   */
+  onStateError?: (err: unknown) => void;
 }
 
 /** A key's bucket in [0, 10000): FNV-1a over the UTF-16 code units, then murmur3's finaliser to spread the bits. */
@@ -59,6 +70,7 @@ export class CutoverRouter implements GraphDatabase {
   #percent: number;
   #state: CutoverState | null = null;
   #unwatch: (() => void) | null = null;
+  #stateError: unknown = null;
 
   constructor(options: CutoverRouterOptions) {
     this.#o = options;
@@ -69,17 +81,33 @@ export class CutoverRouter implements GraphDatabase {
     options.metrics?.cutoverPercent.set(this.#percent);
   }
 
-  /** Loads (or creates) the state file and starts watching it. */
+  /** Loads (or creates) the persisted state and starts watching it. */
   async start(): Promise<void> {
-    const path = this.#o.stateFile;
-    if (!path) return;
-    let state = await readCutoverState(path);
+    const store = this.#o.store ?? (this.#o.stateFile ? new FileCutoverStore(this.#o.stateFile) : null);
+    if (store === null) return;
+    let state = await store.read().catch((err: unknown) => {
+      this.#reportStateError(err); // a bad state must not keep the service down: start at the configured share
+      return undefined;
+    });
     if (state === null) {
-      state = initialCutoverState(this.#percent);
-      await writeCutoverState(path, state);
+      // the first router creates it; one that lost the race to another gets that one's state
+      const percent = this.#percent;
+      state = await store.update((c) => (c.revision === 0 ? { ...c, percent, source: 'init', reason: null, schedule: null } : null));
     }
-    this.applyState(state);
-    this.#unwatch = watchCutoverState(path, (s) => this.applyState(s), this.#o.pollMs ?? 200);
+    if (state !== undefined) this.applyState(state);
+    this.#unwatch = store.watch((s) => this.applyState(s), (err) => this.#reportStateError(err), this.#o.pollMs ?? 200);
+  }
+
+  #reportStateError(err: unknown): void {
+    this.#stateError = err;
+    this.#o.metrics?.survivedErrors.inc({ component: 'cutover-state' });
+    if (this.#o.onStateError) this.#o.onStateError(err);
+    else process.emitWarning(`cutover state ignored, keeping ${this.#percent}%: ${err instanceof Error ? err.message : String(err)}`, 'CutoverStateWarning');
+  }
+
+  /** The last state that could not be read or applied (null once a good one arrived). */
+  get stateError(): unknown {
+    return this.#stateError;
   }
 
   get percent(): number {
@@ -95,7 +123,9 @@ export class CutoverRouter implements GraphDatabase {
    * a state file deleted and written again by `cutover set 0` starts from revision 1 and must still win.
    */
   applyState(state: CutoverState): void {
+    checkPercent(state.percent, 'cutover state percent'); // before anything changes: a bad state leaves the last good one
     this.#state = state;
+    this.#stateError = null;
     this.setPercent(state.percent);
   }
 

@@ -1,8 +1,8 @@
-import { isRetriable } from '../errors.js';
-import type { DeadLetterQueue } from './dead-letter-queue.js';
-import type { DlqOp } from './dlq-entry.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from './graph-database.js';
-import type { LiveMetrics } from './live-metrics.js';
+import { MigrateError, isRetriable } from '../../errors.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { DlqOp } from '../dlq/dlq-entry.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from '../graph-database.js';
+import type { LiveMetrics } from '../live-metrics.js';
 
 export interface DualWriteOptions {
   /** The source of truth: its write is awaited and decides success (Neo4j until the cutover). */
@@ -26,9 +26,14 @@ export interface DualWriteOptions {
   breaker?: SecondaryBreakerOptions | false;
   /** Clock for the breaker (ms, monotonic; default performance.now). */
   now?: () => number;
+  /** Wall clock for `writtenAt` (ms since the epoch; default Date.now). */
+  wallClock?: () => number;
   /** Called for every failed secondary write (after it is safely in the dead-letter queue). */
   onSecondaryError?: (err: unknown, op: DlqOp) => void;
 }
+
+/** A write (not a delete) as the dual writer sends it. */
+type WriteOp = Exclude<DlqOp, { kind: 'delete' }>;
 
 /**
  * When the secondary keeps failing (unreachable, 5xx, 429, timeouts; not a write it rejects), trying
@@ -58,6 +63,10 @@ export interface DualWriteStats {
   secondaryInFlight: number;
   /** Left in the dead-letter queue untried because the breaker was open. */
   secondaryShed: number;
+  /** Left in the dead-letter queue because an older write of the same key was still being written (it follows it). */
+  secondaryDeferred: number;
+  /** Deletes done in the primary; Engram cannot delete, so each left a tombstone there (see `Neo4jGraphDatabase.listTombstones`). */
+  deletes: number;
   /** The secondary's circuit breaker: `open` sheds writes, `half-open` has one probe in flight. */
   breaker: 'closed' | 'open' | 'half-open';
   /** Times the breaker opened. */
@@ -79,7 +88,7 @@ export class DualWriteCoordinator implements GraphDatabase {
   readonly #timeoutMs: number;
   readonly #stats: DualWriteStats = {
     primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0,
-    secondaryShed: 0, breaker: 'closed', breakerOpened: 0,
+    secondaryShed: 0, secondaryDeferred: 0, deletes: 0, breaker: 'closed', breakerOpened: 0,
   };
   readonly #settled = new Set<Promise<void>>();
   readonly #breaker: Required<SecondaryBreakerOptions> | null;
@@ -111,7 +120,30 @@ export class DualWriteCoordinator implements GraphDatabase {
    */
   async createMemory(memory: LiveMemory): Promise<void> {
     const timestamp = memory.timestamp ?? new Date().toISOString();
-    await this.#write({ kind: 'memory', memory: { ...memory, timestamp, embeddingText: embeddingText(memory) } });
+    const writtenAt = (this.#o.wallClock ?? Date.now)();
+    await this.#write({ kind: 'memory', memory: { ...memory, timestamp, writtenAt, embeddingText: embeddingText(memory) } });
+  }
+
+  /**
+   * Deletes a memory from the primary. Engram cannot delete (DELETE answers `not_supported`): the
+   * primary records a tombstone in the same transaction (for validation and the checklist), and the
+   * delete, logged like a write, supersedes the key's queued writes so none of them resurrects it.
+   */
+  async deleteMemory(space: string, id: string): Promise<void> {
+    const { primary, dlq, metrics } = this.#o;
+    if (primary.deleteMemory === undefined) throw new MigrateError('INTERNAL', `${primary.name} cannot delete memories`);
+    const seq = await dlq.recordIntent({ kind: 'delete', space, id });
+    try {
+      await primary.deleteMemory(space, id);
+    } catch (err) {
+      dlq.primaryFailed(seq);
+      metrics?.writes.inc({ store: primary.name, kind: 'delete', result: 'error' });
+      throw err;
+    }
+    dlq.primaryOk(seq);
+    dlq.done(seq); // nothing to send: the secondary keeps the memory, the primary the tombstone
+    this.#stats.deletes++;
+    metrics?.writes.inc({ store: primary.name, kind: 'delete', result: 'ok' });
   }
 
   /** The primary decides; the secondary's answer (`unsupported` for Engram) is counted, not returned. */
@@ -119,7 +151,7 @@ export class DualWriteCoordinator implements GraphDatabase {
     return (await this.#write({ kind: 'edge', edge })) ?? { stored: true };
   }
 
-  async #write(op: DlqOp): Promise<EdgeWriteResult | void> {
+  async #write(op: WriteOp): Promise<EdgeWriteResult | void> {
     const { primary, dlq, metrics } = this.#o;
     const seq = await dlq.recordIntent(op);
     const t0 = performance.now();
@@ -141,7 +173,10 @@ export class DualWriteCoordinator implements GraphDatabase {
   }
 
   #startSecondary(seq: number, op: DlqOp): void {
+    if (op.kind === 'delete') return void this.#o.dlq.done(seq); // a successor that is a delete: nothing to send
     if (this.#stats.secondaryInFlight >= this.#maxInFlight) return this.#leaveQueued(seq, op, 'secondarySkipped');
+    // two writes of one key in flight could land in either order: this one follows the one in flight
+    if (!this.#o.dlq.mayStart(seq)) return this.#leaveQueued(seq, op, 'secondaryDeferred');
     let probe = false;
     if (this.#stats.breaker !== 'closed') {
       if (this.#stats.breaker === 'half-open' || this.#now() < this.#openUntil) return this.#leaveQueued(seq, op, 'secondaryShed');
@@ -149,15 +184,25 @@ export class DualWriteCoordinator implements GraphDatabase {
       probe = true;
     }
     this.#stats.secondaryInFlight++;
-    const task = this.#secondaryWrite(seq, op, probe).finally(() => {
-      this.#stats.secondaryInFlight--;
-      this.#settled.delete(task);
-    });
+    const key = this.#o.dlq.keyOf(seq);
+    const task = this.#secondaryWrite(seq, op, probe)
+      .finally(() => {
+        this.#stats.secondaryInFlight--;
+        this.#settled.delete(task);
+      })
+      .then(() => this.#startSuccessor(seq, key));
     this.#settled.add(task);
   }
 
+  /** A newer write of the key that waited for this one (deferred) goes now, not at the next replay round. */
+  async #startSuccessor(seq: number, key: string | null): Promise<void> {
+    if (key === null) return;
+    const next = await this.#o.dlq.claimSuccessor(seq, key).catch(() => null);
+    if (next !== null) this.#startSecondary(next.seq, next.op);
+  }
+
   /** Leaves a write in the dead-letter queue untried, for the replayer. */
-  #leaveQueued(seq: number, op: DlqOp, counter: 'secondarySkipped' | 'secondaryShed'): void {
+  #leaveQueued(seq: number, op: DlqOp, counter: 'secondarySkipped' | 'secondaryShed' | 'secondaryDeferred'): void {
     this.#o.dlq.release(seq);
     this.#stats[counter]++;
     this.#o.metrics?.writes.inc({ store: this.#o.secondary.name, kind: op.kind, result: 'dlq' });
@@ -190,7 +235,7 @@ export class DualWriteCoordinator implements GraphDatabase {
     this.#openUntil = this.#now() + this.#openMs;
   }
 
-  async #secondaryWrite(seq: number, op: DlqOp, probe = false): Promise<void> {
+  async #secondaryWrite(seq: number, op: WriteOp, probe = false): Promise<void> {
     const { dlq, metrics, secondary } = this.#o;
     const signal = AbortSignal.timeout(this.#timeoutMs);
     const t0 = performance.now();

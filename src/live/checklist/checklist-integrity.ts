@@ -1,10 +1,10 @@
-import type { ResolvedConfig } from '../config/config-schema.js';
-import { mapNode, type EmbeddingInput } from '../mapping/node-mapper.js';
-import { EMBEDDING_DIM, type SourceNode } from '../mapping/types.js';
-import type { Neo4jSource } from '../source/neo4j-source.js';
-import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../source/neo4j-values.js';
-import type { EngramClient } from '../target/engram-client.js';
-import type { ValidationLabel } from '../validate/validation-plan.js';
+import type { ResolvedConfig } from '../../config/config-schema.js';
+import { mapNode, type EmbeddingInput } from '../../mapping/node-mapper.js';
+import { EMBEDDING_DIM, type SourceNode } from '../../mapping/types.js';
+import type { Neo4jSource } from '../../source/neo4j-source.js';
+import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../../source/neo4j-values.js';
+import type { EngramClient } from '../../target/engram-client.js';
+import type { ValidationLabel } from '../../validate/validation-plan.js';
 
 /** A sampled source node with what the target should hold for it. */
 export interface SampledNode {

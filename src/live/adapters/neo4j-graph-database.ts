@@ -1,8 +1,8 @@
 import neo4j, { type Driver, type Session } from 'neo4j-driver';
-import { SourceError, errorMessage } from '../errors.js';
-import { EMBEDDING_DIM } from '../mapping/types.js';
-import { quoteIdentifier as q } from '../source/neo4j-values.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from './graph-database.js';
+import { SourceError, errorMessage } from '../../errors.js';
+import { EMBEDDING_DIM } from '../../mapping/types.js';
+import { quoteIdentifier as q } from '../../source/neo4j-values.js';
+import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
 import { GroupCommitBatcher } from './group-commit-batcher.js';
 import { exactTopK, indexTopK, spread, type ActivationSchema, type SpreadingOptions } from './neo4j-activation.js';
 
@@ -38,6 +38,23 @@ export interface Neo4jGraphDatabaseOptions {
   maxBatch?: number;
   maxWriteTransactions?: number;
   name?: string;
+  /**
+   * Property holding when the live dual writer wrote the node's current version (ms since the epoch,
+   * `LiveMemory.writtenAt`; default `_live_written_at`; null: not stored). Set in the same write as the
+   * data, so it always dates the version it sits on; the backfill compares it with the time it read the
+   * node (see the README: race-safe backfill).
+   */
+  writtenAtProperty?: string | null;
+  /** Label of the tombstones `deleteMemory` leaves (default `<label>Tombstone`): Engram cannot delete. */
+  tombstoneLabel?: string;
+}
+
+/** A memory deleted in Neo4j that Engram still holds (it cannot delete). */
+export interface Tombstone {
+  space: string;
+  id: string;
+  /** RFC 3339. */
+  deletedAt: string;
 }
 
 interface MemoryRow {
@@ -48,6 +65,7 @@ interface MemoryRow {
   timestamp: string;
   memoryType: string;
   strength: number;
+  writtenAt: number | null;
 }
 
 /** A count from the driver (Integer, bigint or number) as a number; 0 when absent. */
@@ -77,6 +95,8 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   readonly #database: string;
   readonly #options: Neo4jGraphDatabaseOptions;
   readonly #writer: GroupCommitBatcher<MemoryRow>;
+  readonly #writtenAt: string | null;
+  readonly #tombstone: string;
 
   constructor(options: Neo4jGraphDatabaseOptions) {
     this.#options = options;
@@ -91,6 +111,8 @@ export class Neo4jGraphDatabase implements GraphDatabase {
       spaceProperty: options.spaceProperty === undefined ? 'space' : options.spaceProperty,
       indexName: options.indexName ?? `${label}_embedding`,
     };
+    this.#writtenAt = options.writtenAtProperty === undefined ? '_live_written_at' : options.writtenAtProperty;
+    this.#tombstone = options.tombstoneLabel ?? `${label}Tombstone`;
     this.#writer = new GroupCommitBatcher({ flush: (rows) => this.#writeRows(rows), maxBatch: options.maxBatch ?? 250, maxInFlight: options.maxWriteTransactions ?? 2 });
   }
 
@@ -114,6 +136,7 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     const { label, idProperty, embeddingProperty, indexName } = this.schema;
     await this.#run('schema setup', true, async (session) => {
       await session.run(`CREATE CONSTRAINT ${q(`${label}_${idProperty}_unique`)} IF NOT EXISTS FOR (n:${q(label)}) REQUIRE n.${q(idProperty)} IS UNIQUE`);
+      await session.run(`CREATE INDEX ${q(`${this.#tombstone}_id`)} IF NOT EXISTS FOR (t:${q(this.#tombstone)}) ON (t.id, t.space)`);
       if (options.vectorIndex !== false) {
         await session.run(
           `CREATE VECTOR INDEX ${q(indexName)} IF NOT EXISTS FOR (n:${q(label)}) ON n.${q(embeddingProperty)}
@@ -128,7 +151,8 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     const s = this.schema;
     const space = s.spaceProperty === null ? '' : `n.${q(s.spaceProperty)} = r.space, `;
     const cypher = `UNWIND $rows AS r MERGE (n:${q(s.label)} {${q(s.idProperty)}: r.id})
-      SET ${space}n.content = r.content, n.${q(s.embeddingProperty)} = ${this.#options.embeddingEncoding === 'list' ? 'r.embedding' : "[x IN split(r.embedding, ',') | toFloat(x)]"}, n.timestamp = r.timestamp, n.memory_type = r.memoryType, n.strength = r.strength`;
+      SET ${space}n.content = r.content, n.${q(s.embeddingProperty)} = ${this.#options.embeddingEncoding === 'list' ? 'r.embedding' : "[x IN split(r.embedding, ',') | toFloat(x)]"}, n.timestamp = r.timestamp, n.memory_type = r.memoryType, n.strength = r.strength${this.#writtenAt === null ? '' : `, n.${q(this.#writtenAt)} = r.writtenAt`}
+      WITH r OPTIONAL MATCH (t:${q(this.#tombstone)} {id: r.id, space: r.space}) DELETE t`; // written again: no longer deleted
     await this.#run('memory write', true, (session) => session.executeWrite((tx) => tx.run(cypher, { rows })));
   }
 
@@ -141,7 +165,30 @@ export class Neo4jGraphDatabase implements GraphDatabase {
       timestamp: memory.timestamp ?? new Date().toISOString(),
       memoryType: memory.memoryType ?? 'memory',
       strength: memory.strength ?? 1,
+      writtenAt: memory.writtenAt ?? null,
     });
+  }
+
+  /**
+   * Deletes the memory and its relationships, and leaves a tombstone `(:<tombstoneLabel> {space, id,
+   * deleted_at})` in the same transaction: Engram cannot delete, so validation and the checklist need
+   * to know which of Engram's memories Neo4j no longer has. Deleting an absent id still records it.
+   */
+  async deleteMemory(space: string, id: string): Promise<void> {
+    const s = this.schema;
+    const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
+    const cypher = `OPTIONAL MATCH (n:${q(s.label)} {${q(s.idProperty)}: $id})${where} DETACH DELETE n
+      WITH 1 AS one MERGE (t:${q(this.#tombstone)} {id: $id, space: $space}) SET t.deleted_at = $at`;
+    await this.#run('memory delete', true, (session) => session.executeWrite((tx) => tx.run(cypher, { id, space, at: new Date().toISOString() })));
+  }
+
+  /** The tombstones of deleted memories (of `space`, when given), oldest first. */
+  async listTombstones(space?: string): Promise<Tombstone[]> {
+    const where = space === undefined ? '' : ' WHERE t.space = $space';
+    const rows = await this.#run('tombstone read', false, async (session) =>
+      (await session.run(`MATCH (t:${q(this.#tombstone)})${where} RETURN t.space AS space, t.id AS id, t.deleted_at AS at ORDER BY t.deleted_at`, { space })).records,
+    );
+    return rows.map((r) => ({ space: String(r.get('space')), id: String(r.get('id')), deletedAt: String(r.get('at')) }));
   }
 
   /**
@@ -179,6 +226,22 @@ export class Neo4jGraphDatabase implements GraphDatabase {
       timestamp: row.get('timestamp') === null ? null : String(row.get('timestamp')),
       embedding: Array.isArray(embedding) ? Float32Array.from(embedding) : null,
     };
+  }
+
+  /** The stored versions of `ids` in one query (in-doubt writes are settled by comparing versions). */
+  async getMemories(space: string, ids: string[]): Promise<Map<string, StoredLiveMemory>> {
+    const s = this.schema;
+    const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
+    const rows = await this.#run('memory read', false, async (session) =>
+      (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN id, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding`, { ids, space })).records,
+    );
+    const out = new Map<string, StoredLiveMemory>();
+    for (const row of rows) {
+      const embedding = row.get('embedding') as number[] | null;
+      const id = String(row.get('id'));
+      out.set(id, { id, space, content: String(row.get('content') ?? ''), timestamp: row.get('timestamp') === null ? null : String(row.get('timestamp')), embedding: Array.isArray(embedding) ? Float32Array.from(embedding) : null });
+    }
+    return out;
   }
 
   async existing(space: string, ids: string[]): Promise<Set<string>> {

@@ -1,6 +1,6 @@
-import type { ActivationQuery, GraphDatabase } from './graph-database.js';
-import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
-import { overlapAtK } from './ranking-similarity.js';
+import type { ActivationQuery, GraphDatabase } from '../graph-database.js';
+import { LatencyHistogram, type LatencySummary } from '../shadow/latency-histogram.js';
+import { overlapAtK } from '../shadow/ranking-similarity.js';
 
 /** What the probe measured on one store. */
 export interface StoreProbe {

@@ -1,6 +1,9 @@
-import { MigrateError } from '../errors.js';
-import { opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
+import { MigrateError } from '../../errors.js';
+import { keyIdOf, opIdentity, type DlqEntryState, type DlqEntrySummary, type DlqEvent } from './dlq-entry.js';
 import type { PayloadRef, ReadLine, SnapshotItem } from './dlq-journal.js';
+import { COMMIT_LINE } from './dlq-recovery.js';
+
+const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap', 'supersede']);
 
 /** Who is working on an entry right now: the dual writer's first attempt, or the replayer. */
 export type DlqClaim = 'live' | 'replay' | null;
@@ -8,10 +11,14 @@ export type DlqClaim = 'live' | 'replay' | null;
 export interface DlqEntry {
   seq: number;
   at: number;
-  kind: 'memory' | 'edge';
+  kind: 'memory' | 'edge' | 'delete';
   /** Memory id, or `source-[TYPE]->target` for an edge; and the space (for lists without reading the journal). */
   key: string;
   space: string | null;
+  /** kind, space and key together: writes of one key are replayed newest only. */
+  keyId: string;
+  /** A newer write of the key reached the primary while this one was claimed: drop it when its attempt ends. */
+  supersededBy: number | null;
   /** The op as journal JSON until its line is durable; then null, and the op is read back from `ref`. */
   opJson: string | null;
   /** Where the op's JSON is in the journal (null until written). */
@@ -36,6 +43,8 @@ export interface DlqStats {
   /** Being written right now (first live attempt or a replay). */
   inFlight: number;
   parked: number;
+  /** Entries dropped since the queue was opened because a newer write of their key reached the primary. */
+  superseded: number;
   /** inDoubt + queued + replays in flight: the dead-letter depth. */
   depth: number;
   oldestQueuedAt: string | null;
@@ -53,20 +62,44 @@ export class DlqState {
   maxSeq = 0;
   /** Approximate journal bytes of the live entries (drives compaction). */
   liveBytes = 0;
+  /** Entries superseded since open. */
+  superseded = 0;
+  /** Live entries per key, by sequence. */
+  readonly #byKey = new Map<string, Set<number>>();
 
   #remove(seq: number): void {
     const entry = this.entries.get(seq);
     if (entry === undefined) return;
     this.liveBytes -= entry.bytes + 160;
     this.entries.delete(seq);
+    const seqs = this.#byKey.get(entry.keyId);
+    seqs?.delete(seq);
+    if (seqs?.size === 0) this.#byKey.delete(entry.keyId);
   }
 
   add(entry: DlqEntry): void {
     const previous = this.entries.get(entry.seq);
-    if (previous !== undefined) this.liveBytes -= previous.bytes + 160;
+    if (previous !== undefined) this.#remove(entry.seq);
     this.entries.set(entry.seq, entry);
     this.liveBytes += entry.bytes + 160;
     this.maxSeq = Math.max(this.maxSeq, entry.seq);
+    const seqs = this.#byKey.get(entry.keyId) ?? new Set<number>();
+    seqs.add(entry.seq);
+    this.#byKey.set(entry.keyId, seqs);
+  }
+
+  /** The newest live entry of a key (by the index: no scan of the queue). */
+  newestOf(keyId: string): DlqEntry | undefined {
+    let newest = -1;
+    for (const seq of this.#byKey.get(keyId) ?? []) newest = Math.max(newest, seq);
+    return newest < 0 ? undefined : this.entries.get(newest);
+  }
+
+  /** The other live entries of `entry`'s key, oldest first. */
+  sameKey(entry: DlqEntry): DlqEntry[] {
+    const out: DlqEntry[] = [];
+    for (const seq of this.#byKey.get(entry.keyId) ?? []) if (seq !== entry.seq) out.push(this.entries.get(seq)!);
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   /**
@@ -79,7 +112,7 @@ export class DlqState {
       const snap = event.e === 'snap' ? event : null;
       const { kind, key, space } = opIdentity(event.op);
       this.add({
-        seq: event.seq, at: event.at, kind, key, space, opJson: null, ref, bytes: ref?.length ?? 0,
+        seq: event.seq, at: event.at, kind, key, space, keyId: keyIdOf(kind, space, key), supersededBy: null, opJson: null, ref, bytes: ref?.length ?? 0,
         state: snap?.state ?? 'intent', attempts: snap?.attempts ?? 0, next: snap?.next ?? 0, error: snap?.error ?? null, reason: snap?.reason ?? null, claim: null,
       });
       return;
@@ -93,6 +126,10 @@ export class DlqState {
       case 'cancel':
       case 'done':
         this.#remove(event.seq);
+        break;
+      case 'supersede':
+        this.#remove(event.seq);
+        this.superseded++;
         break;
       case 'fail':
         entry.attempts = event.attempts;
@@ -115,22 +152,30 @@ export class DlqState {
   }
 
   /**
-   * A reader for journal lines in order (see `readJournalLines`); a line that does not parse is
-   * corruption (only the tail can be torn, and the journal cuts it before this sees it).
+   * A reader for journal lines in order (see `readJournalLines`). It throws, before changing anything,
+   * for a line that is not a journal event: the journal decides whether that is a torn write or a line to
+   * quarantine. Commit lines are skipped.
    */
   lineReader(path: string): (line: ReadLine) => void {
-    let n = 0;
-    return ({ text, payload }) => {
-      n++;
+    return ({ text, payload, offset }) => {
+      if (text === COMMIT_LINE) return;
       let event: DlqEvent;
       try {
         event = JSON.parse(text) as DlqEvent;
       } catch (cause) {
-        throw new MigrateError('DLQ_IO', `${path}:${n}: not a journal line (${text.slice(0, 80)})`, { cause });
+        throw new MigrateError('DLQ_IO', `${path}@${offset}: not a journal line (${text.slice(0, 80)})`, { cause });
       }
-      if ((event.e === 'add' || event.e === 'snap') && payload === null) throw new MigrateError('DLQ_IO', `${path}:${n}: a ${event.e} line without its op at the end`);
+      if (typeof event !== 'object' || event === null || !EVENTS.has(event.e) || !Number.isSafeInteger(event.seq)) {
+        throw new MigrateError('DLQ_IO', `${path}@${offset}: not a journal event (${text.slice(0, 80)})`);
+      }
+      if ((event.e === 'add' || event.e === 'snap') && payload === null) throw new MigrateError('DLQ_IO', `${path}@${offset}: a ${event.e} line without its op at the end`);
       this.apply(event, payload);
     };
+  }
+
+  /** Forgets an entry whose intent never became durable (its append failed). */
+  forget(seq: number): void {
+    this.#remove(seq);
   }
 
   /** Moves the payload references of file generation `gen` at or after byte `from` by `delta` into `newGen`. */
@@ -178,6 +223,7 @@ export class DlqState {
       queued,
       inFlight,
       parked,
+      superseded: this.superseded,
       depth: inDoubt + queued + replaying,
       oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString(),
       journalBytes,

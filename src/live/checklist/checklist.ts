@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResolvedConfig } from '../config/config-schema.js';
-import { Neo4jSource } from '../source/neo4j-source.js';
-import { EngramClient } from '../target/engram-client.js';
-import type { ValidationReport } from '../validate/validation-report.js';
-import { planValidation } from '../validate/validation-plan.js';
+import type { ResolvedConfig } from '../../config/config-schema.js';
+import { Neo4jSource } from '../../source/neo4j-source.js';
+import { EngramClient } from '../../target/engram-client.js';
+import type { ValidationReport } from '../../validate/validation-report.js';
+import { planValidation } from '../../validate/validation-plan.js';
 import { probeActivation } from './activation-probe.js';
-import { enableBoltNoDelay } from './bolt-no-delay.js';
+import { enableBoltNoDelay } from '../adapters/bolt-no-delay.js';
 import { checkSample, sampleSourceNodes, type SampledNode } from './checklist-integrity.js';
 import { dataRowsFromMeasurement, dataRowsFromReport, performanceRows, staticRows, type ChecklistRow, type SpaceCounts } from './checklist-rows.js';
-import { EngramGraphDatabase } from './engram-graph-database.js';
-import type { ActivationQuery, GraphDatabase } from './graph-database.js';
-import { Neo4jGraphDatabase } from './neo4j-graph-database.js';
+import { EngramGraphDatabase } from '../adapters/engram-graph-database.js';
+import type { ActivationQuery, GraphDatabase } from '../graph-database.js';
+import { Neo4jGraphDatabase } from '../adapters/neo4j-graph-database.js';
 
 export type { ChecklistRow, ChecklistStatus } from './checklist-rows.js';
 

@@ -1,6 +1,6 @@
 import neo4j, { type Session } from 'neo4j-driver';
-import { quoteIdentifier as q } from '../source/neo4j-values.js';
-import type { ActivationHit } from './graph-database.js';
+import { quoteIdentifier as q } from '../../source/neo4j-values.js';
+import type { ActivationHit } from '../graph-database.js';
 
 /** Where the activation queries look: one label, its id/space/embedding properties, its vector index. */
 export interface ActivationSchema {

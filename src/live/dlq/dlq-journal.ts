@@ -1,18 +1,31 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrateError, errorMessage } from '../errors.js';
+import { MigrateError, errorMessage } from '../../errors.js';
+import { readRaw, syncDirectory, writeAll, type PayloadRef, type ReadLine } from './dlq-journal-io.js';
+import { COMMIT_LINE, recoverJournal, writeQuarantine, type QuarantinedLine } from './dlq-recovery.js';
+
+export { readJournalLines, syncDirectory, type PayloadRef, type ReadLine } from './dlq-journal-io.js';
+export type { QuarantinedLine } from './dlq-recovery.js';
+
+const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
+const COMMIT_BYTES = Buffer.from(`${COMMIT_LINE}\n`);
+
+/** The journal's writes, replaceable to inject faults (a full disk) in tests. */
+export interface JournalIo {
+  write(handle: FileHandle, data: Buffer): Promise<void>;
+  datasync(handle: FileHandle): Promise<void>;
+}
+
+const REAL_IO: JournalIo = { write: writeAll, datasync: (h) => h.datasync() };
+
+export interface DlqJournalOptions {
+  io?: Partial<JournalIo>;
+  now?: () => number;
+}
 
 /** File names inside a dead-letter-queue directory. */
-export const DLQ_FILES = { journal: 'journal.ndjson', lock: 'dlq.lock', compacting: 'journal.ndjson.compact' } as const;
-
-/** Where a line's payload (the op's JSON, the last member of the line's object) sits in the journal file. */
-export interface PayloadRef {
-  /** The file generation the offset belongs to (each compaction starts a new one). */
-  gen: number;
-  offset: number;
-  length: number;
-}
+export const DLQ_FILES = { journal: 'journal.ndjson', lock: 'dlq.lock', compacting: 'journal.ndjson.compact', quarantine: 'journal.quarantine.ndjson' } as const;
 
 /**
  * A line to append. A line with a payload ends with `"op":<payload>}` and says where the payload starts
@@ -36,47 +49,6 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-/** A complete journal line as read back: its text and, when it has one, where its payload sits in the file. */
-export interface ReadLine {
-  text: string;
-  payload: PayloadRef | null;
-}
-
-const PAYLOAD_KEY = Buffer.from('"op":');
-const READ_CHUNK_BYTES = 8 * 1024 * 1024;
-const WRITE_CHUNK_BYTES = 8 * 1024 * 1024;
-
-/**
- * Reads a journal's complete lines in order, a chunk at a time (a queue filled during a long outage can
- * be gigabytes, beyond what one string can hold). Returns the bytes of complete lines: anything after
- * them is a torn tail. A line's payload is found by its `"op":` key, which a JSON string cannot contain
- * unescaped, and which the journal writes as the last member.
- */
-export async function readJournalLines(handle: FileHandle, onLine: (line: ReadLine) => void, chunkBytes = READ_CHUNK_BYTES, gen = 0): Promise<number> {
-  let carry = Buffer.alloc(0);
-  let carryOffset = 0; // file offset of carry[0]
-  let position = 0;
-  const chunk = Buffer.allocUnsafe(chunkBytes);
-  for (;;) {
-    const { bytesRead } = await handle.read(chunk, 0, chunkBytes, position);
-    if (bytesRead === 0) return carryOffset;
-    position += bytesRead;
-    const data = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
-    let start = 0;
-    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-      if (nl > start) {
-        const key = data.subarray(start, nl).indexOf(PAYLOAD_KEY); // within the line only
-        const from = start + key + PAYLOAD_KEY.length;
-        const payload = key !== -1 && data[nl - 1] === 0x7d ? { gen, offset: carryOffset + from, length: nl - 1 - from } : null;
-        onLine({ text: data.toString('utf8', start, nl), payload });
-      }
-      start = nl + 1;
-    }
-    carryOffset += start;
-    carry = Buffer.from(data.subarray(start)); // a copy: `chunk` is reused
-  }
-}
-
 /** What a compaction did: `started` (snapshot taken), then `swapped` (new file in place) or `failed`. */
 export interface CompactionEvent {
   phase: 'started' | 'swapped' | 'failed';
@@ -98,6 +70,8 @@ interface Compaction {
   /** The snapshot is written and synced: the swap can happen at the next flush. */
   ready: boolean;
   startedAt: number;
+  /** Rewrites the journal after failed writes lost lines: flushes wait for it. */
+  repair: boolean;
   done: Promise<void>;
   finish: (err?: unknown) => void;
 }
@@ -115,7 +89,16 @@ interface Compaction {
  * journal (atomic on POSIX), and every payload reference moves. Appends wait only for that last step (a
  * snapshot of 8,000 queued writes blocked them for 0.8 s when it was written in line). A kill -9 at any
  * point leaves either the old or the new journal, never a mix; events in the copied tail that the snapshot
- * already holds apply again harmlessly (each sets absolute state). A torn last line is cut off when reopened.
+ * already holds apply again harmlessly (each sets absolute state).
+ *
+ * Every group commit ends with a commit line. When reopened, an unreadable line of the last group (no
+ * commit line after it: a write cut by a crash, acknowledged to nobody) is torn and cut off with the rest
+ * of its group; an unreadable line elsewhere is quarantined (copied with its reason to
+ * `journal.quarantine.ndjson`, see {@link DlqJournal.quarantined}) and the queue opens.
+ *
+ * A failed write (ENOSPC, EIO) fails the appends of its group commit, not the journal: the next group
+ * first cuts the file back to its last good size, and once a write succeeds again a compaction rewrites
+ * the journal from the live state, restoring the events whose lines were lost meanwhile.
  */
 export class DlqJournal {
   readonly dir: string;
@@ -132,7 +115,16 @@ export class DlqJournal {
   #relocate: (gen: number, from: number, delta: number, newGen: number) => void = () => undefined;
   /** Told when a compaction starts, and when it swapped the files or gave up. */
   onCompaction: ((event: CompactionEvent) => void) | null = null;
+  /** The last group commit failed (null once one succeeds again): the file may end with part of it. */
   #failed: unknown = null;
+  /** Lines were lost by failed writes: rewrite the journal from the live state once writes succeed. */
+  #repair = false;
+  readonly #io: JournalIo;
+  readonly #now: () => number;
+  /** Unreadable committed lines found when the journal was opened (copied to the quarantine file). */
+  quarantined: QuarantinedLine[] = [];
+  /** Unreadable lines of a torn last group commit, dropped when the journal was opened. */
+  tornLines = 0;
   #compaction: Compaction | null = null;
   /** Set while a compaction swaps the files: payload reads wait for it. */
   #swapping: Promise<void> | null = null;
@@ -141,27 +133,33 @@ export class DlqJournal {
   /** Closes of files replaced by compactions, still running. */
   #retired: Promise<void> = Promise.resolve();
 
-  private constructor(dir: string) {
+  private constructor(dir: string, options: DlqJournalOptions) {
     this.dir = dir;
     this.path = join(dir, DLQ_FILES.journal);
+    this.#io = { ...REAL_IO, ...options.io };
+    this.#now = options.now ?? Date.now;
   }
 
   /**
-   * Opens the journal in `dir` (created if missing), handing every complete line to `onLine` in order;
-   * a torn tail is removed. A leftover compaction side file (crash before the rename) is discarded.
+   * Opens the journal in `dir` (created if missing), handing every complete line to `onLine` in order
+   * (`onLine` throws for a line it cannot read); a torn tail is removed, unreadable committed lines are
+   * quarantined. A leftover compaction side file (crash before the rename) is discarded.
    */
-  static async open(dir: string, onLine: (line: ReadLine) => void): Promise<DlqJournal> {
-    const journal = new DlqJournal(dir);
+  static async open(dir: string, onLine: (line: ReadLine) => void, options: DlqJournalOptions = {}): Promise<DlqJournal> {
+    const journal = new DlqJournal(dir, options);
     await mkdir(dir, { recursive: true });
     await rm(join(dir, DLQ_FILES.compacting), { force: true });
     const handle = await open(journal.path, constants.O_RDWR | constants.O_CREAT | constants.O_APPEND).catch((err: unknown) => {
       throw new MigrateError('DLQ_IO', `cannot open ${journal.path}: ${errorMessage(err)}`, { cause: err });
     });
     try {
-      const complete = await readJournalLines(handle, onLine);
+      const recovery = await recoverJournal(handle, onLine);
       const { size } = await handle.stat();
-      if (complete < size) await handle.truncate(complete); // torn tail of a write cut by a crash
-      journal.#size = complete;
+      if (recovery.keepBytes < size) await handle.truncate(recovery.keepBytes); // torn tail of a write cut by a crash
+      journal.#size = recovery.keepBytes;
+      journal.tornLines = recovery.tornLines;
+      journal.quarantined = recovery.quarantined;
+      await writeQuarantine(join(dir, DLQ_FILES.quarantine), journal.path, recovery.quarantined, journal.#now());
     } catch (err) {
       await handle.close();
       throw err;
@@ -193,7 +191,6 @@ export class DlqJournal {
 
   /** Queues a line (no newline); the returned promise resolves once it is on stable storage. */
   append(line: string | JournalLine): Promise<void> {
-    if (this.#failed !== null) return Promise.reject(this.#failed);
     this.#buffer.push(typeof line === 'string' ? { line } : line);
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
     this.#kick();
@@ -229,6 +226,11 @@ export class DlqJournal {
   async flush(): Promise<void> {
     if (this.#buffer.length > 0) await this.append('').catch(() => undefined);
     while (this.#flushing) await this.#flushing;
+    // a repair restores lines lost by failed writes: what was logged is durable only once it is done
+    for (let c = this.#compaction; c?.repair === true; c = this.#compaction) {
+      await c.done.catch(() => undefined);
+      while (this.#flushing) await this.#flushing;
+    }
     if (this.#failed !== null) throw this.#failed;
   }
 
@@ -237,12 +239,12 @@ export class DlqJournal {
     this.#flushing = this.#loop().finally(() => {
       this.#flushing = null;
       // a line appended between the loop's last check and this callback found the loop still running
-      if (this.#buffer.length > 0 && this.#failed === null) this.#kick();
+      if (this.#buffer.length > 0) this.#kick();
     });
   }
 
   async #loop(): Promise<void> {
-    while (this.#buffer.length > 0 && this.#failed === null) {
+    while (this.#buffer.length > 0) {
       const lines = this.#buffer;
       const waiters = this.#waiters;
       this.#buffer = [];
@@ -250,31 +252,42 @@ export class DlqJournal {
       try {
         // the snapshot is taken before this batch is written: it holds the batch's effects, and the
         // batch's lines are in the tail copied after it (applied again harmlessly)
-        if (this.#compaction === null && this.#snapshot !== null && this.#shouldCompact(this.#size)) this.#startCompaction();
-        await this.#write(lines);
+        if (this.#failed !== null) await this.#handle!.truncate(this.#size); // drop what a failed write left
+        if (this.#compaction === null && this.#snapshot !== null && (this.#shouldCompact(this.#size) || (this.#repair && this.#failed === null))) {
+          this.#startCompaction(this.#repair);
+          this.#repair = false;
+        }
+        const wrote = await this.#write(lines);
+        if (wrote && this.#failed !== null) {
+          this.#failed = null;
+          this.#repair = true; // space is back: rewrite the journal from the live state at the next flush
+          if (this.#snapshot !== null) this.#buffer.push({ line: '' });
+        }
         if (this.#compaction?.ready === true) await this.#swap(this.#compaction);
         for (const w of waiters) w.resolve();
       } catch (err) {
-        this.#failed = new MigrateError('DLQ_IO', `dead-letter journal ${this.path}: ${errorMessage(err)}`, { cause: err });
-        for (const w of [...waiters, ...this.#waiters]) w.reject(this.#failed);
-        this.#waiters = [];
-        this.#compaction?.finish(this.#failed);
+        this.#failed = new MigrateError('DLQ_IO', `dead-letter journal ${this.path}: ${errorMessage(err)}`, { cause: err, retriable: true });
+        if (lines.some((l) => l.line.length > 0)) this.#repair = true;
+        for (const w of waiters) w.reject(this.#failed);
       }
     }
   }
 
-  async #write(lines: JournalLine[]): Promise<void> {
+  /** Writes a group commit (its lines, then the commit line) and syncs; false when there was nothing to write. */
+  async #write(lines: JournalLine[]): Promise<boolean> {
     const items = lines.filter((l) => l.line.length > 0);
-    if (items.length === 0) return;
+    if (items.length === 0) return false;
     const lengths = items.map((l) => Buffer.byteLength(l.line) + 1);
-    const data = Buffer.allocUnsafe(lengths.reduce((a, b) => a + b, 0));
+    const data = Buffer.allocUnsafe(lengths.reduce((a, b) => a + b, 0) + COMMIT_LINE.length + 1);
     let at = 0;
     for (const l of items) {
       at += data.write(l.line, at);
       data[at++] = 10;
     }
-    await writeAll(this.#handle!, data);
-    await this.#handle!.datasync();
+    at += data.write(COMMIT_LINE, at);
+    data[at] = 10;
+    await this.#io.write(this.#handle!, data);
+    await this.#io.datasync(this.#handle!);
     let lineStart = this.#size;
     this.#size += data.length;
     items.forEach((l, i) => {
@@ -282,17 +295,18 @@ export class DlqJournal {
       if (l.onWritten !== undefined && l.payloadStart !== undefined) l.onWritten({ gen: this.#gen, offset: lineStart + l.payloadStart, length: bytes - 2 - l.payloadStart });
       lineStart += bytes;
     });
+    return true;
   }
 
   /** Takes the snapshot now and writes it into the side file in the background. */
-  #startCompaction(): void {
+  #startCompaction(repair = false): void {
     const items = this.#snapshot!();
     const handle = this.#handle!;
     const side = join(this.dir, DLQ_FILES.compacting);
     let finish!: (err?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err))));
     done.catch(() => undefined);
-    const compaction: Compaction = { side, tailFrom: this.#size, gen: this.#gen, written: writeSnapshot(side, items, handle, this.path, this.#gen + 1), ready: false, startedAt: performance.now(), done, finish };
+    const compaction: Compaction = { side, tailFrom: this.#size, gen: this.#gen, written: writeSnapshot(side, items, handle, this.path, this.#gen + 1), ready: false, startedAt: performance.now(), repair, done, finish };
     this.onCompaction?.({ phase: 'started', journalBytes: this.#size, ms: 0 });
     // written (or failed: the swap reports it): the swap happens at the next flush, so make sure there is one
     const ready = (): void => {
@@ -418,6 +432,9 @@ async function writeSnapshot(side: string, items: SnapshotItem[], from: FileHand
       pending += part.length;
       size += part.length;
       if (pending >= WRITE_CHUNK_BYTES || (force && pending > 0)) {
+        parts.push(COMMIT_BYTES); // the snapshot is synced before it is used: every chunk is committed
+        pending += COMMIT_BYTES.length;
+        size += COMMIT_BYTES.length;
         await writeAll(out, Buffer.concat(parts, pending));
         parts = [];
         pending = 0;
@@ -442,29 +459,3 @@ async function writeSnapshot(side: string, items: SnapshotItem[], from: FileHand
   }
 }
 
-async function readRaw(handle: FileHandle, ref: PayloadRef, path: string): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(ref.length);
-  let read = 0;
-  while (read < ref.length) {
-    const { bytesRead } = await handle.read(bytes, read, ref.length - read, ref.offset + read);
-    if (bytesRead === 0) throw new MigrateError('DLQ_IO', `${path}: bytes at ${ref.offset} (+${ref.length}) are past the end of the file`);
-    read += bytesRead;
-  }
-  return bytes;
-}
-
-/** Writes all of `data` at the handle's position (appending for an O_APPEND handle). */
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  let written = 0;
-  while (written < data.length) written += (await handle.write(data, written, data.length - written)).bytesWritten;
-}
-
-/** fsync of a directory, so a rename in it is durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { initialCutoverState } from '../../../src/live/cutover/cutover-state.js';
+import type { DlqStats } from '../../../src/live/dlq/dlq-state.js';
+import { finalGate, type FinalGateEvidence } from '../../../src/live/status/final-gate.js';
+
+const empty: DlqStats = { entries: 0, inDoubt: 0, queued: 0, inFlight: 0, parked: 0, superseded: 0, depth: 0, oldestQueuedAt: null, journalBytes: 0 };
+const now = Date.parse('2026-12-10T00:00:00Z');
+const ready: FinalGateEvidence = {
+  cutover: { ...initialCutoverState(), percent: 100, revision: 9, source: 'schedule', updatedAt: '2026-12-01T00:00:00Z' },
+  forwardDlq: empty,
+  reverseDlq: empty,
+  counts: [{ space: 'notes', neo4j: 1000, engram: 1003, tombstonesInEngram: 3 }],
+  shadowOverlap: 0.97,
+  now,
+};
+const failing = (e: FinalGateEvidence): string[] => finalGate(e).checks.filter((c) => c.required && c.pass !== true).map((c) => c.name);
+
+describe('final gate', () => {
+  it('passes when every read has been on Engram long enough, both queues are empty and the counts agree up to the tombstones', () => {
+    expect(finalGate(ready).pass).toBe(true);
+  });
+
+  it('names what blocks the archive', () => {
+    expect(failing({ ...ready, cutover: { ...ready.cutover!, updatedAt: '2026-12-09T00:00:00Z' } })).toEqual(['cutover at 100%']); // 24 h < 72 h
+    expect(failing({ ...ready, cutover: { ...ready.cutover!, percent: 50 } })).toEqual(['cutover at 100%']);
+    expect(failing({ ...ready, reverseDlq: null })).toEqual(['reverse dual write ran and is drained (writes for Neo4j)']);
+    expect(failing({ ...ready, forwardDlq: { ...empty, parked: 1 } })).toEqual(['forward queue drained (writes for Engram)']);
+    expect(failing({ ...ready, counts: [{ space: 'notes', neo4j: 1000, engram: 1003, tombstonesInEngram: 2 }] })).toEqual(['counts notes']);
+    expect(finalGate({ ...ready, shadowOverlap: 0.9 }).pass).toBe(false);
+    expect(finalGate({ ...ready, shadowOverlap: null }).pass).toBe(true); // optional: not measured does not block
+  });
+});
