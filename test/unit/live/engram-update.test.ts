@@ -87,7 +87,9 @@ describe('EngramGraphDatabase writes', () => {
 
   it("with checkNeighbours 'all', refuses a first write that would replace a near memory of lower confidence", async () => {
     const strict = new EngramGraphDatabase({ client: { url: double.url, maxRetries: 0 }, updates: { checkNeighbours: 'all' } });
-    await strict.createMemory(mem('i', 15, 'i1', { strength: 0.5 }));
+    // 0.8, not lower: the real server (and the double since it mirrors it) scores memories of activation
+    // below 0.7 by confidence, not cosine, in recall, so no neighbour check by recall can see those.
+    await strict.createMemory(mem('i', 15, 'i1', { strength: 0.8 }));
     const copy = { ...mem('j', 16, 'j1', { strength: 0.9 }), embedding: near(vector(15), 17) };
     await expect(strict.createMemory(copy)).rejects.toMatchObject({ code: 'TARGET_REJECTED', retriable: false, message: expect.stringContaining('memory i') });
     expect(double.store.get(SPACE, 'i')?.content).toBe('i1');
