@@ -67,7 +67,9 @@ export function registerBackfill(program: Command): void {
     const stopWatching = watchControl(config.runDir, limiter, (m) => reporter.log(m));
     // --validate-every: check a sample of each window of N written memories (see BackfillValidator).
     const validator = flags.validateEvery && !flags.dryRun ? createBackfillValidator(config, flags.validateEvery as number, (line) => reporter.log(line)) : null;
-    const summary = await withInterrupt(
+    let summary: BackfillSummary;
+    try {
+      summary = await withInterrupt(
       (signal) =>
         backfill({
           config,
@@ -83,11 +85,12 @@ export function registerBackfill(program: Command): void {
           },
         }),
       () => reporter.log('interrupt: finishing the batch in flight and saving the checkpoint (Ctrl-C again to quit at once)'),
-    ).finally(async () => {
+    );
+    } finally {
       await validator?.finish();
       stopWatching();
       reporter.stop();
-    });
+    }
     if (flags.json) printJson(summary);
     else printBackfillSummary(summary, (line) => process.stderr.write(line + '\n'));
     if (summary.status === 'failed' && summary.error?.code === 'INTERNAL') throw new MigrateError('INTERNAL', summary.error.message);

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { PartialOptions } from '../config/resolve-config.js';
 import { readSecretFile, resolveLayeredConfig } from '../config/resolve-config.js';
 import { configWarnings } from '../config/config-warnings.js';

@@ -3,7 +3,7 @@
  * embeddings, layer norm, then N post-norm encoder layers (masked multi-head self-attention and a
  * GELU feed-forward block, each with a residual and a layer norm). Output `last_hidden_state`.
  */
-import { ElemType, OnnxGraphBuilder, type TensorSpec } from './onnx-graph-builder.js';
+import { ElemType, type OnnxGraphBuilder, type TensorSpec } from './onnx-graph-builder.js';
 import { SeededWeights } from './seeded-weights.js';
 
 /** The shape of a generated BERT. */

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import { MigrateError } from '../errors.js';
+import type { MigrateError } from '../errors.js';
 import { Neo4jSource, type LabelScope } from '../source/neo4j-source.js';
 import { buildNodeBatch } from './node-batch.js';
 

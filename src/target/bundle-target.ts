@@ -59,7 +59,6 @@ export class BundleTarget implements Target {
   readonly #append: boolean;
   readonly #memories = new Map<string, NdjsonAppender>();
   #edges: NdjsonAppender | null = null;
-  #resume: TargetState | null = null;
 
   /**
    * `overwrite`: empty the bundle first. `append`: keep what it holds and add to it (more labels into an
@@ -91,7 +90,6 @@ export class BundleTarget implements Target {
       for (const file of existing) await rm(join(this.location, 'memories', file), { force: true });
       await rm(join(this.location, 'manifest.json'), { force: true });
     }
-    this.#resume = state;
     if (state === null && this.#append) {
       // Every file already in the bundle stays, appended to where it ends, and is part of the state.
       this.#edges = await NdjsonAppender.open(join(this.location, EDGES_FILE), null);

@@ -101,7 +101,7 @@ export class EngramClient {
 
   /** One HTTP exchange, errors classified; no retry. */
   async #once(method: 'GET' | 'POST', path: string, space: string | null, body: Uint8Array | string | undefined, signal?: AbortSignal): Promise<{ status: number; json: unknown }> {
-    let response;
+    let response: Awaited<ReturnType<Pool['request']>>;
     try {
       response = await this.#pool.request({ method, path, headers: this.#headers(space, body !== undefined), body, signal: signal ?? null });
     } catch (cause) {

@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing } from '../engine/worker-pool.js';

@@ -2,7 +2,7 @@ import { EMBEDDING_DIM } from '../mapping/types.js';
 import { throwIfAborted } from '../shared/abort.js';
 import type { EngramClient } from '../target/engram-client.js';
 import { mapLimit } from './map-limit.js';
-import { type NearestMemory, type SampleTargetReader, type TargetSample } from './target-sample.js';
+import type { NearestMemory, SampleTargetReader, TargetSample } from './target-sample.js';
 
 export interface EngramSampleReaderOptions {
   /** Memories per space before Engram evicts (config target.capacityPerSpace). */

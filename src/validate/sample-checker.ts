@@ -98,7 +98,7 @@ export class SampleChecker {
       const row = firstRow + i;
       if (owners[i]!.length === 0) return void this.counters.vanished++;
       this.#checkEdges(label, row, key, edges);
-      const expected = this.#expect(label, key, row, owners[i]!, flat, batch);
+      const expected = this.#expect(label, row, owners[i]!, flat, batch);
       if (!expected) return;
       if (expected.node.generateFrom === null) vectors.set(batch.embeddings.subarray(expected.j * D, (expected.j + 1) * D), i * D);
       const present = target.present[row]!;
@@ -122,7 +122,7 @@ export class SampleChecker {
   }
 
   /** The memory the backfill would have made from the key's node(s), or null when the mapping rejects it. */
-  #expect(label: ValidationLabel, key: string, row: number, owned: number[], flat: SourceNode[], batch: NodeBatchBuffers): Expected | null {
+  #expect(label: ValidationLabel, row: number, owned: number[], flat: SourceNode[], batch: NodeBatchBuffers): Expected | null {
     const candidates: Expected[] = [];
     let code = '';
     for (const j of owned) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import neo4j, { type Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/engine/backfill.js';
-import type { EdgeRecord, RejectRecord } from '../../src/mapping/types.js';
+import type { RejectRecord } from '../../src/mapping/types.js';
 import { nodePageCypher } from '../../src/source/neo4j-source.js';
 import { validate } from '../../src/validate/validate.js';
 import { driverFor, readBundleMemories, readNdjson, testConfig } from '../helpers/backfill-fixture.js';

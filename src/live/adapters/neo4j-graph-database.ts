@@ -256,7 +256,7 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   async activate(query: ActivationQuery): Promise<ActivationResult> {
     const embedding = Array.from(query.embedding);
     return this.#run('activation', false, async (session) => {
-      let hits;
+      let hits: Awaited<ReturnType<typeof exactTopK>>;
       if (this.#options.activation === 'exact') hits = await exactTopK(session, this.schema, embedding, query.space, query.k);
       else {
         const found = await indexTopK(session, this.schema, embedding, query.space, query.k, this.#options.overfetch ?? 4);

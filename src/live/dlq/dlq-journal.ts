@@ -225,11 +225,11 @@ export class DlqJournal {
   /** Resolves once everything queued so far is durable. */
   async flush(): Promise<void> {
     if (this.#buffer.length > 0) await this.append('').catch(() => undefined);
-    while (this.#flushing) await this.#flushing;
+    while (this.#flushing !== null) await this.#flushing;
     // a repair restores lines lost by failed writes: what was logged is durable only once it is done
     for (let c = this.#compaction; c?.repair === true; c = this.#compaction) {
       await c.done.catch(() => undefined);
-      while (this.#flushing) await this.#flushing;
+      while (this.#flushing !== null) await this.#flushing;
     }
     if (this.#failed !== null) throw this.#failed;
   }

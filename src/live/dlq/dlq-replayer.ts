@@ -100,7 +100,7 @@ export class DlqReplayer {
 
   /** One round now (rounds never overlap). `all`: replay every queued entry, due or not. */
   runRound(options: { all?: boolean } = {}): Promise<ReplayRound> {
-    if (this.#running) return this.#running;
+    if (this.#running !== null) return this.#running;
     this.#running = this.#round(options.all === true).finally(() => {
       this.#running = null;
     });
