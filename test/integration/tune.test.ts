@@ -47,10 +47,10 @@ describe('tune with the bundle target', () => {
       expect(s.projection.batches).toBe(Math.ceil(NODES / s.setting.batchSize));
       expect(s.projection.pauseSeconds).toBeCloseTo((Math.ceil(NODES / s.setting.batchSize) * 100) / 1000, 9);
     }
-    // 100-node batches pause 100 ms per 100 nodes: they cannot pass 1,000 records/s; 250-node batches get further.
-    const [small, large] = report.slices as [TuneReport['slices'][number], TuneReport['slices'][number]];
+    // 100-node batches pause 100 ms per 100 nodes: they cannot pass 1,000 records/s, however fast the machine.
+    // (Which batch size is faster depends on the machine's load: a speed comparison belongs in bench/, not here.)
+    const [small] = report.slices as [TuneReport['slices'][number]];
     expect(small.measurement.recordsPerSecond).toBeLessThan(1_000);
-    expect(large.measurement.recordsPerSecond).toBeGreaterThan(small.measurement.recordsPerSecond);
     expect(report.recommendation).not.toBeNull();
     expect(report.recommendation!.projection).toContain(`${NODES} / ${report.recommendation!.setting.batchSize} = `);
     expect(JSON.parse(readFileSync(report.files.json, 'utf8'))).toMatchObject({ graph: { totalNodes: NODES } });
@@ -105,14 +105,13 @@ describe('tune with the Engram double', () => {
       expect(r.slices.every((s) => s.outcome.ok && s.measurement.batches >= 2 && s.ineligible === null)).toBe(true);
       expect(r.recommendation).not.toBeNull();
     }
-    // Fast double: 2 connections cost little; slowed (25 ms per request): 2 connections are far slower.
-    const lanes = (r: TuneReport): number => rateAt(r, 2) / rateAt(r, 16);
-    expect(lanes(fast)).toBeLessThan(2);
-    expect(lanes(slow)).toBeGreaterThan(2.5);
-    expect(slow.recommendation!.setting.concurrency).toBe(16);
-    expect(slow.recommendation!.setting.concurrency!).toBeGreaterThanOrEqual(fast.recommendation!.setting.concurrency!);
+    // Slowed (25 ms per request), 2 connections cannot pass 2 / 0.025 s = 80 writes/s whatever the machine's
+    // load, so tune must take 16. Ratios between measured rates (how much 16 beats 2 on a fast double) swing
+    // with the load of a shared 2-core machine: they belong in bench/, not in a test that must never flake.
     const twoLanes = (r: TuneReport): number => r.slices.find((s) => s.setting.concurrency === 2)!.measurement.recordsPerSecond;
-    expect(twoLanes(slow)).toBeLessThan(twoLanes(fast) / 2);
+    expect(twoLanes(slow)).toBeLessThanOrEqual(88);
+    expect(rateAt(slow, 2)).toBeGreaterThan(rateAt(slow, 16));
+    expect(slow.recommendation!.setting.concurrency).toBe(16);
     // The double's injected 2% of 500s are counted as retries per write attempt; the fast run has none.
     expect(fast.slices.every((s) => s.outcome.retries === 0 && s.measurement.errorRate === 0)).toBe(true);
     const retries = slow.slices.reduce((n, s) => n + s.outcome.retries, 0);

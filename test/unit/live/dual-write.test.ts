@@ -77,8 +77,8 @@ describe('DualWriteCoordinator', () => {
 
   it('counts a timed-out secondary write as failed (retriable) and keeps it queued', async () => {
     const hung = new MemoryGraphDatabase('hung');
-    hung.createMemory = (_m, signal) =>
-      new Promise((resolve, reject) => {
+    hung.createMemory = (_m: unknown, signal?: AbortSignal): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, 2_000);
         signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)));
       });

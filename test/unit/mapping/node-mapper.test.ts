@@ -47,7 +47,7 @@ describe('mapNode', () => {
     [{ keyValues: [1.5] }, 'INVALID_KEY', 'id'],
     [{ keyValues: [true] }, 'INVALID_KEY', 'id'],
   ] as const)('rejects a bad key %j as %s naming field %s', (over, code, field) => {
-    const r = mapNode(node(over as Partial<SourceNode>), { kind: 'absent' }, mapping, 'document', NOW, KEY);
+    const r = mapNode(node(over as unknown as Partial<SourceNode>), { kind: 'absent' }, mapping, 'document', NOW, KEY);
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.reject.code).toBe(code);

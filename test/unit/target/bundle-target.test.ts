@@ -21,7 +21,7 @@ describe('BundleTarget', () => {
     await t.open(null);
     await t.writeMemories(batch('people', ['a', 'b']), direct);
     await t.writeMemories(batch('docs', ['c']), direct);
-    await t.writeEdges(new Uint8Array(Buffer.from('{"source":"a"}\n')), 1);
+    await t.writeEdges(new Uint8Array(Buffer.from('{"source":"a"}\n')));
     await t.finish({});
     await t.close();
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));

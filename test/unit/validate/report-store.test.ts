@@ -8,7 +8,8 @@ import { emptyCounters, evaluateChecks, REPORT_FORMAT, type ValidationReport } f
 import { formatTable } from '../../../src/cli/output.js';
 
 function report(finishedAt: string, passed: boolean): ValidationReport {
-  const thresholds = { maxMissingRate: 0, maxEmbeddingMismatchRate: 0.0001, maxEdgeMismatchRate: 0.001, maxContentMismatchRate: 0, maxCountDifferenceRate: 0, minCosine: 0.99 };
+  const thresholds = { maxMissingRate: 0, maxEmbeddingMismatchRate: 0.0001, maxEdgeMismatchRate: 0.001,
+  maxRejectedRate: 0, maxContentMismatchRate: 0, maxCountDifferenceRate: 0, minCosine: 0.99 };
   const counters = { ...emptyCounters(), sampled: 2, expected: 2, present: passed ? 2 : 1, missing: passed ? 0 : 1 };
   return {
     format: REPORT_FORMAT, version: 1, mode: 'sweep', startedAt: finishedAt, finishedAt, durationMs: 5, runDir: '/x',

@@ -5,6 +5,7 @@ const thresholds: ValidationThresholds = {
   maxMissingRate: 0,
   maxEmbeddingMismatchRate: 0.0001,
   maxEdgeMismatchRate: 0.001,
+  maxRejectedRate: 0,
   maxContentMismatchRate: 0,
   maxCountDifferenceRate: 0,
   minCosine: 0.99,
