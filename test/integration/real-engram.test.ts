@@ -112,7 +112,7 @@ describeRealEngram('the migration against the real Engram server', () => {
     expect(report.faults).toEqual([]);
   });
 
-  it('dual writes into Neo4j and Engram; shadow reads agree; an update lands in Engram only when its embedding moves far', async () => {
+  it('dual writes into Neo4j and Engram; shadow reads agree; a far update lands in Engram, a small edit lands or is queued with its reason', async () => {
     await dropLive();
     const neo = new Neo4jGraphDatabase({ driver, label: LIVE_LABEL, activation: 'exact' });
     await neo.ensureSchema();
@@ -125,17 +125,23 @@ describeRealEngram('the migration against the real Engram server', () => {
       await writes.settle();
       expect(writes.stats.secondaryOk).toBe(32);
 
-      // Updates at the live default strength (confidence 1): a far move lands, a small edit is dropped by Engram.
+      // Updates: the adapter's confidence ladder makes both a far move and a small edit land (the server
+      // drops a small edit at the same confidence), and reads each back.
       const far = { ...member(0, 0), content: 'moved far', embedding: normals(777, 768) };
       const near = { ...member(1, 0), content: 'edited a little', embedding: member(1, 0).embedding.map((x, i) => x + 0.05 * normals(778, 768)[i]!) };
       await writes.createMemory(far);
       await writes.createMemory(near);
       await writes.settle();
-      expect(writes.stats.secondaryFailed).toBe(0);
       expect((await neo.getMemory(SPACE, far.id))?.content).toBe('moved far');
       expect((await store.getMemory(SPACE, far.id))?.content).toBe('moved far');
       expect((await neo.getMemory(SPACE, near.id))?.content).toBe('edited a little');
-      expect((await store.getMemory(SPACE, near.id))?.content).toBe('cluster 1 member 0');
+      // Measured here: the small edit at the ladder's 0.9 → 0.90001 is sometimes still dropped by the server
+      // (its similarity cache remembers the id's first comparison). Never silently: it is then queued with
+      // the reason, for the replayer to try again, and nothing else failed.
+      const landed = (await store.getMemory(SPACE, near.id))?.content === 'edited a little';
+      const queued = dlq.list().filter((e) => e.key === near.id && /did not land/.test(e.lastError ?? ''));
+      expect(landed || queued.length === 1, JSON.stringify(dlq.list())).toBe(true);
+      expect(writes.stats.secondaryFailed).toBe(landed ? 0 : 1);
 
       const log = join(dir, 'discrepancies.ndjson');
       const shadow = new ShadowReadCoordinator({ primary: writes, secondary: store, sampleRate: 1, discrepancyLog: log });
