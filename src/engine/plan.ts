@@ -23,6 +23,12 @@ export interface LabelPlan extends LabelScope {
   missingTimestamp: number;
   /** What a missing embedding is generated from, in words. */
   embeddingText: string;
+  /**
+   * Nodes without an embedding and how many distinct generation texts they have (null: not counted, e.g.
+   * texts from several properties per node). Fewer distinct texts than nodes: identical texts give
+   * identical vectors, and Engram keeps one memory per near-duplicate vector.
+   */
+  generatedTexts: { nodes: number; distinct: number; properties: string[] } | null;
 }
 
 export interface SpacePlan {
@@ -46,6 +52,18 @@ export interface BackfillPlan {
 
 /** Element id → why the node is a duplicate, per label. */
 export type DuplicateIndex = Map<string, Map<string, string>>;
+
+/** The properties a label's generated embeddings are read from, when they are the same for every node. */
+function textSource(label: string, config: ResolvedConfig, types: Record<string, string[]>): string[] | null {
+  const m = config.mapping;
+  if (!m.generateMissingEmbeddings) return null;
+  const configured = own(m.textProperties, label);
+  if (configured) return [...configured];
+  const strings = Object.keys(types).filter((k) => types[k]!.some((t) => t.startsWith('STRING')));
+  const found = m.defaultTextProperties.filter((p) => strings.includes(p));
+  // Several defaults present: which one a node uses depends on the node; not counted.
+  return found.length === 1 ? found : null;
+}
 
 function embeddingText(label: string, config: ResolvedConfig, types: Record<string, string[]>): string {
   const m = config.mapping;
@@ -88,7 +106,9 @@ export async function planLabels(source: Neo4jSource, config: ResolvedConfig): P
       );
     }
     duplicates.set(label, new Map(found.map((d) => [d.elementId, d.reason])));
-    labels.push({ ...scope, space, nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types) });
+    const texts = textSource(label, config, types);
+    const generatedTexts = texts === null || nodes === 0 ? null : { ...(await source.distinctTexts(scope, config.mapping.embeddingProperty, texts)), properties: texts };
+    labels.push({ ...scope, space, nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types), generatedTexts });
   }
   return { labels, duplicates, constraints };
 }
@@ -120,6 +140,12 @@ export async function planBackfill(
   });
   for (const l of labels) {
     if (l.duplicates > 0) warnings.push(`label ${l.label}: ${l.duplicates} nodes share their key ${describeKey(l.key)} with another node and will be rejected as DUPLICATE_KEY (their relationships too)`);
+    const g = l.generatedTexts;
+    if (g && g.distinct < g.nodes) {
+      warnings.push(
+        `label ${l.label}: ${g.nodes} nodes without an embedding would generate theirs from ${g.properties.join(', ')}, which has only ${g.distinct} distinct values: identical texts give identical vectors, and Engram keeps one memory per near-duplicate (cosine ≥ 0.95), dropping the others silently. Add properties that tell them apart: mapping.textProperties.${l.label}`,
+      );
+    }
     if (l.missingTimestamp > 0 && l.nodes > 0) warnings.push(`label ${l.label}: ${l.missingTimestamp} of ${l.nodes} nodes have no ${config.mapping.timestampProperty}; they get the run's start time`);
   }
   const plan = {

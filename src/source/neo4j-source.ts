@@ -155,6 +155,16 @@ export class Neo4jSource {
     return Object.fromEntries(rows.map((r) => [r.k, r.types]));
   }
 
+  /** Nodes of the label without an embedding that have the text properties, and how many distinct texts they make. */
+  async distinctTexts(scope: LabelScope, embeddingProperty: string, properties: readonly string[]): Promise<{ nodes: number; distinct: number }> {
+    const present = properties.map((p) => `n.${q(p)} IS NOT NULL`).join(' OR ');
+    const rows = await this.query<{ c: bigint; d: bigint }>(
+      `MATCH (n:${q(scope.label)}) WHERE n.${q(embeddingProperty)} IS NULL AND (${present})${earlierFilter('n', scope.earlier)}
+       RETURN count(n) AS c, count(DISTINCT ${keyList('n', properties)}) AS d`,
+    );
+    return { nodes: Number(rows[0]?.c ?? 0), distinct: Number(rows[0]?.d ?? 0) };
+  }
+
   /** Nodes of the label without this property. */
   async countMissing(scope: LabelScope, property: string): Promise<number> {
     const rows = await this.query<{ c: bigint }>(`MATCH (n:${q(scope.label)}) WHERE n.${q(property)} IS NULL${earlierFilter('n', scope.earlier)} RETURN count(n) AS c`);

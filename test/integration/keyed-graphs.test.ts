@@ -44,6 +44,10 @@ describe('graphs keyed unlike the sample', () => {
     expect(summary.accounted).toBe(true);
     expect(c.timestampsDefaulted).toBe(19);
     expect(summary.plan.labels.find((l) => l.label === 'Person')!.missingTimestamp).toBe(4);
+    // Two tags named 'classic' would get one vector: the plan says so before anything is written.
+    expect(summary.plan.labels.find((l) => l.label === 'Tag')!.generatedTexts).toEqual({ nodes: 3, distinct: 2, properties: ['name'] });
+    expect(summary.plan.labels.find((l) => l.label === 'Person')!.generatedTexts).toEqual({ nodes: 5, distinct: 5, properties: ['name'] });
+    expect(summary.warnings.join('\n')).toContain('label Tag: 3 nodes without an embedding would generate theirs from name, which has only 2 distinct values');
 
     const ids = new Map(readBundleMemories(config.target.path).map((m) => [`${m.label}:${m.id}`, m]));
     expect(ids.has('Person:Keanu Reeves')).toBe(true);
