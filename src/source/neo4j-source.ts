@@ -270,7 +270,7 @@ export class Neo4jSource {
     for await (const rel of this.#stream(
       `MATCH (a)-[r]->(b) WHERE id(r) IN range($lo, $hi)
        WITH a, r, b ORDER BY id(r) LIMIT $limit
-       RETURN id(r), elementId(r), type(r), properties(r), elementId(a), labels(a), ${keyMap('a', keyProperties)}, elementId(b), labels(b), ${keyMap('b', keyProperties)}`,
+       RETURN id(r), elementId(r), type(r), properties(r), elementId(a), labels(a), ${keyMap('a', keyProperties)} AS aKeys, elementId(b), labels(b), ${keyMap('b', keyProperties)} AS bKeys`,
       { lo: int(lo), hi: int(hi), limit: int(limit) },
       (r) => {
         count++;

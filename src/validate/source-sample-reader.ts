@@ -95,7 +95,7 @@ export async function fetchSampleChunk(source: Neo4jSource, label: ValidationLab
   const relationships = new Map<string, SourceRelationship[]>(keys.map((k) => [k, []]));
   await run(
     source,
-    `${match} MATCH (n)-[r]->(b) RETURN id(n), elementId(r), type(r), properties(r), elementId(n), labels(n), ${keyMap('n', ctx.keyProperties)}, elementId(b), labels(b), ${keyMap('b', ctx.keyProperties)}`,
+    `${match} MATCH (n)-[r]->(b) RETURN id(n), elementId(r), type(r), properties(r), elementId(n) AS source, labels(n), ${keyMap('n', ctx.keyProperties)} AS nKeys, elementId(b), labels(b), ${keyMap('b', ctx.keyProperties)} AS bKeys`,
     { ids },
     (r) => {
       relationships.get(idOf.get(Number(r.get(0)))!)!.push({
