@@ -17,6 +17,7 @@ import { Neo4jGraphDatabase } from '../../src/live/adapters/neo4j-graph-database
 import { overlapAtK } from '../../src/live/shadow/ranking-similarity.js';
 import { ShadowReadCoordinator } from '../../src/live/shadow/shadow-read-coordinator.js';
 import { shardSpaces, spaceOf } from '../../src/mapping/shard.js';
+import { BackfillValidator } from '../../src/validate/backfill-validator.js';
 import { validate } from '../../src/validate/validate.js';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
 import { driverFor, tempDir, testConfig } from '../helpers/backfill-fixture.js';
@@ -79,11 +80,14 @@ afterAll(async () => {
 describe('a label bigger than a space, sharded', () => {
   let engramDouble: EngramDouble;
   let config: ResolvedConfig;
+  let inFlight: BackfillValidator;
 
   beforeAll(async () => {
     engramDouble = await double();
     config = shardedConfig({ target: { kind: 'engram', url: engramDouble.url } });
-    const summary = await backfill({ config });
+    inFlight = new BackfillValidator({ config, every: 100, sampleSize: 50 });
+    const summary = await backfill({ config, onBatchCommitted: (b) => inFlight.onBatch(b) });
+    await inFlight.finish();
     expect(summary.status).toBe('completed');
     expect(summary.plan.labels[0]).toMatchObject({ label: LABEL, space: SPACE, shards: SHARDS });
   });
@@ -95,6 +99,15 @@ describe('a label bigger than a space, sharded', () => {
     for (const n of counts) expect(n).toBeLessThanOrEqual(CAPACITY);
     expect(engramDouble.store.spaces()).not.toContain(SPACE);
     for (const id of ['sh-0-0', 'sh-7-3', 'sh-19-14']) expect(engramDouble.store.get(spaceOf(id, { space: SPACE, shards: SHARDS }), id)).toBeTruthy();
+  });
+
+  it('validates in flight, per shard, while the backfill writes', () => {
+    expect(inFlight.errors).toEqual([]);
+    expect(inFlight.reports.length).toBeGreaterThan(0);
+    for (const r of inFlight.reports) {
+      expect(r.counters.missing).toBe(0);
+      expect(r.spaces.every((s) => s.space.startsWith(`${SPACE}-`) && s.difference === 0)).toBe(true);
+    }
   });
 
   it('records the layout in the checkpoint, and refuses to resume under another', async () => {
