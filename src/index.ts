@@ -25,6 +25,8 @@ export type { MigrateOptions, ResolvedConfig, ResolvedMapping } from './config/c
 export { mapNode, memoryIdOf, spaceForLabel } from './mapping/node-mapper.js';
 export { memoryIdForKey, memoryIdForElement, parseMemoryId, keyValueOf } from './mapping/memory-id.js';
 export type { KeyValue, ParsedMemoryId } from './mapping/memory-id.js';
+export { spaceOf, shardSpaces, shardHash } from './mapping/shard.js';
+export type { ShardLayout } from './mapping/shard.js';
 export { mapRelationship, edgeWeight } from './mapping/edge-mapper.js';
 export { EMBEDDING_DIM, MAX_CONTENT_BYTES, SPACE_CAPACITY } from './mapping/types.js';
 export type { MemoryRecord, EdgeRecord, LabelKey, RejectRecord, RejectCode, SourceNode, SourceRelationship, RelationshipEnd } from './mapping/types.js';

@@ -9,6 +9,7 @@ import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
 import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
+import { spaceOf } from '../src/mapping/shard.js';
 import { EMBEDDING_DIM, type LabelKey, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
 import { cosineRows } from '../src/shared/cosine.js';
 import { packRecords } from '../src/shared/record-buffers.js';
@@ -79,8 +80,10 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
       return void rejects.push({ kind: 'node', id: result.node.id, label: node.label, elementId: node.elementId, field: task.key.properties.join(', ') || null, code: 'DUPLICATE_KEY', reason: duplicate });
     }
     if (result.node.timestampDefaulted) timestampsDefaulted++;
-    mapped.push({ row, node: result.node });
+    mapped.push({ row, node: task.shards > 1 ? { ...result.node, space: spaceOf(result.node.id, task) } : result.node });
   });
+  // Shards interleave within a batch: grouping them keeps the bundle's appends one per space (stable sort).
+  if (task.shards > 1) mapped.sort((a, b) => (a.node.space < b.node.space ? -1 : a.node.space > b.node.space ? 1 : 0));
   const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
@@ -127,10 +130,13 @@ function move<T>(value: T, buffers: ArrayBuffer[]): T {
 function runEdges(task: EdgeTask): EdgeTaskResult {
   const rejects: RejectRecord[] = [];
   const lines: string[] = [];
-  const spaceOf = (label: string): string => own(task.spaces, label) ?? label;
+  const spaceOfEnd = (label: string, id: string): string => {
+    const layout = own(task.spaces, label);
+    return layout ? spaceOf(id, layout) : label;
+  };
   const keyOf = (label: string): LabelKey => own(task.keys, label) ?? ELEMENT_ID_KEY;
   for (const rel of task.relationships) {
-    const result = mapRelationship(rel, task.mapping, spaceOf, keyOf);
+    const result = mapRelationship(rel, task.mapping, spaceOfEnd, keyOf);
     if (result.ok) lines.push(encodeEdge(result.edge) + '\n');
     else rejects.push(result.reject);
   }

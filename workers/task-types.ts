@@ -4,6 +4,7 @@
  */
 import type { ResolvedMapping } from '../src/config/config-schema.js';
 import type { MemoryEncoding } from '../src/mapping/memory-encoding.js';
+import type { ShardLayout } from '../src/mapping/shard.js';
 import type { LabelKey, PropertyValue, RejectRecord, SourceRelationship } from '../src/mapping/types.js';
 
 /** Per row of a node batch: what the source found in the embedding property. */
@@ -38,6 +39,8 @@ export interface NodeTask {
   /** For rows with a bad embedding: what was found (width or type). */
   embeddingDetail: Array<string | null>;
   space: string;
+  /** Spaces the label is spread over (1 = just `space`): each memory goes to `spaceOf(id, {space, shards})`. */
+  shards: number;
   /** The label's key: how each node's memory id is made. */
   key: LabelKey;
   mapping: ResolvedMapping;
@@ -70,8 +73,8 @@ export interface EdgeTask {
   kind: 'edges';
   relationships: SourceRelationship[];
   mapping: ResolvedMapping;
-  /** Label → space for every migrated label. */
-  spaces: Record<string, string>;
+  /** Label → space and shard count for every migrated label (an edge end's space is its shard). */
+  spaces: Record<string, ShardLayout>;
   /** Label → its key, for the memory ids of both ends. */
   keys: Record<string, LabelKey>;
 }

@@ -71,6 +71,12 @@ export const mappingSchema = z
     /** Label → memory space. Labels not listed go to `defaultSpace`, where `{label}` is the lowercased label. */
     spaces: z.record(z.string(), spaceId).default({}),
     defaultSpace: z.string().default('{label}'),
+    /**
+     * Label → shard count: the label's memories are spread over spaces `{space}-0` … `{space}-{n-1}` by
+     * a hash of the memory id (src/mapping/shard.ts). Labels not listed shard themselves when they
+     * exceed `target.shardFill` of `target.capacityPerSpace`.
+     */
+    shards: z.record(z.string(), intIn(1, 1000)).default({}),
     /** Label → memory type; default: the label itself. */
     memoryTypes: z.record(z.string(), z.string()).default({}),
     /** Label → content template such as `"{name}: {content}"`; labels not listed get stable JSON of their properties. */
@@ -112,6 +118,8 @@ export const targetSchema = z
     retryMaxMs: intIn(1, HOUR_MS).default(30_000),
     /** Memories per space the target holds before it evicts (Engram: 100,000). */
     capacityPerSpace: intIn(1, 1_000_000_000).default(100_000),
+    /** A label with more nodes than this share of `capacityPerSpace` is sharded automatically (see mapping.shards). */
+    shardFill: z.number().gt(0, { message: 'must be greater than 0' }).max(1, atMost(1)).default(0.8),
     /** What to do when the plan would overflow a space: refuse to start, or warn and go on. */
     onOverflow: z.enum(['refuse', 'warn']).default('refuse'),
     /** PEM file of the CA(s) that signed Engram's certificate, for an https URL with a private CA. */

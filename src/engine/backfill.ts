@@ -14,7 +14,8 @@ import type { BackfillSummary, ProgressEvent } from './backfill-types.js';
 import { CHECKPOINT_VERSION, CheckpointStore, emptyCounters, type Checkpoint } from './checkpoint-store.js';
 import { migrateEdges } from './edge-phase.js';
 import { migrateNodes } from './node-phase.js';
-import { planBackfill } from './plan.js';
+import { planBackfill, type BackfillPlan } from './plan.js';
+import { shardSpaces } from '../mapping/shard.js';
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
@@ -74,6 +75,22 @@ async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, o
   return { checkpoint: null, resumed: false };
 }
 
+/** Label → shard count of the plan's sharded labels, as the checkpoint records it. */
+function shardLayoutOf(plan: BackfillPlan): Record<string, number> {
+  return Object.fromEntries(plan.labels.filter((l) => l.shards > 1).map((l) => [l.label, l.shards]));
+}
+
+/** A resumed run must route every memory as its first part did, or ids would land in two shards. */
+function checkShardLayout(previous: Checkpoint, plan: BackfillPlan, runDir: string): void {
+  const before = previous.shards ?? {};
+  const now = shardLayoutOf(plan);
+  const labels = [...new Set([...Object.keys(before), ...Object.keys(now)])];
+  const changed = labels.filter((l) => (before[l] ?? 1) !== (now[l] ?? 1));
+  if (changed.length > 0) {
+    throw new MigrateError('CHECKPOINT_INVALID', `the run in ${runDir} was started with another shard layout (${changed.map((l) => `${l}: ${before[l] ?? 1} shards then, ${now[l] ?? 1} now`).join('; ')}); the node counts moved the automatic layout; start over with --overwrite`);
+  }
+}
+
 /** Migrating a label twice into one bundle would hold two copies of its memories: refuse (exit 8). */
 async function refuseLabelsAlreadyInBundle(target: Target, labels: readonly string[]): Promise<void> {
   if (!(target instanceof BundleTarget)) return;
@@ -122,6 +139,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   try {
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
+    if (previous) checkShardLayout(previous, plan, config.runDir);
     if (options.append && !resumed) await refuseLabelsAlreadyInBundle(target, plan.labels.map((l) => l.label));
     const checkpoint: Checkpoint = previous ?? {
       version: CHECKPOINT_VERSION,
@@ -133,6 +151,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       labels: {},
       edges: null,
       counters: emptyCounters(),
+      shards: shardLayoutOf(plan),
       existingAtStart,
       targetState: {},
       rejectLogLength: 0,
@@ -176,7 +195,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
       emitProgress(ctx, 'finish', null);
-      const labels = plan.labels.map((l) => ({ label: l.label, space: l.space, key: l.key.properties, keySource: l.key.source }));
+      const labels = plan.labels.map((l) => ({ label: l.label, space: l.space, ...(l.shards > 1 ? { shards: l.shards, shardSpaces: shardSpaces(l) } : {}), key: l.key.properties, keySource: l.key.source }));
       await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database }, labels });
       checkpoint.done = true;
       await saveCheckpoint(ctx);

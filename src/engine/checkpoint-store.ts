@@ -53,6 +53,8 @@ export interface Checkpoint {
   /** The relationship phase: one pass over relationship ids; null until it starts. */
   edges: RangeProgress | null;
   counters: RunCounters;
+  /** Label → shard count of every sharded label (src/mapping/shard.ts); a resume must keep this layout. */
+  shards?: Record<string, number>;
   /** Memories each space held before the run began (capacity planning). */
   existingAtStart: Record<string, number>;
   targetState: TargetState;

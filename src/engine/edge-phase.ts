@@ -34,7 +34,7 @@ export async function migrateEdges(ctx: RunContext): Promise<void> {
   const range = await edgeRange(ctx);
   if (range.done) return;
   const order = ctx.plan.labels.map((l) => l.label);
-  const spaces = Object.fromEntries(ctx.plan.labels.map((l) => [l.label, l.space]));
+  const spaces = Object.fromEntries(ctx.plan.labels.map((l) => [l.label, { space: l.space, shards: l.shards }]));
   const keys = Object.fromEntries(ctx.plan.labels.map((l) => [l.label, l.key]));
   const limit = ctx.config.engine.edgeBatchSize;
   const rejected = ctx.rejects.rejectedNodes;

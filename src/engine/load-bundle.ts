@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { readLineChunks, readManifest } from '../target/bundle-reader.js';
-import { encodeBundleLines } from './bundle-batch.js';
+import { encodeBundleLines, shardLayoutsOf } from './bundle-batch.js';
 import { createEngramTarget } from '../target/create-target.js';
 import { bundleIdentity, readLoadCheckpoint, saveLoadCheckpoint, type LoadCheckpoint } from './load-checkpoint.js';
 import { RejectLog } from './reject-log.js';
@@ -68,11 +68,12 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   let error: unknown = null;
   try {
     await target.open();
+    const layouts = shardLayoutsOf(manifest.info);
     for (const [space, info] of Object.entries(manifest.spaces)) {
       let chunkStart = cp.offsets[info.file] ?? 0;
       for await (const chunk of readLineChunks(join(options.bundleDir, info.file), chunkStart, config.engine.batchSize)) {
         if (options.signal?.aborted) break;
-        const batch = encodeBundleLines(chunk.lines, `${info.file} (batch from byte ${chunkStart})`);
+        const batch = encodeBundleLines(chunk.lines, `${info.file} (batch from byte ${chunkStart})`, space, layouts.get(space));
         chunkStart = chunk.endOffset;
         const outcome = await target.writeMemories(batch, limiter, options.signal);
         const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: space }));

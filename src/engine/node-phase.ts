@@ -132,6 +132,7 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchB
       embeddingState: buffers.embeddingState.subarray(start, end),
       embeddingDetail: buffers.embeddingDetail.slice(start, end),
       space: label.space,
+      shards: label.shards,
       key: label.key,
       mapping: ctx.config.mapping,
       encoding: ctx.target.encoding,

@@ -2,6 +2,8 @@ import { CapacityError, ConfigError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { describeKey, spaceForLabel } from '../mapping/node-mapper.js';
 import type { LabelKey } from '../mapping/types.js';
+import { shardCount, shardSpace, shardSpaces, type ShardLayout } from '../mapping/shard.js';
+import { SPACE_ID } from '../config/config-schema.js';
 import { own } from '../shared/own.js';
 import { chooseLabelKey, constraintsOf } from '../source/label-keys.js';
 import type { LabelScope, Neo4jSource, NodeConstraint } from '../source/neo4j-source.js';
@@ -10,8 +12,11 @@ import type { Target } from '../target/target.js';
 /** At most this many duplicate-key nodes per label: past it the property is not a key worth the name. */
 export const MAX_DUPLICATES = 100_000;
 
-export interface LabelPlan extends LabelScope {
+export interface LabelPlan extends LabelScope, ShardLayout {
+  /** The label's space; when `shards` > 1 its memories go to `{space}-0` … `{space}-{shards-1}` (src/mapping/shard.ts). */
   space: string;
+  /** Spaces the label is spread over (1 = just `space`); part of the checkpoint and the bundle manifest. */
+  shards: number;
   nodes: number;
   /** Outgoing relationships of the label's nodes. */
   relationships: number;
@@ -34,6 +39,7 @@ export interface LabelPlan extends LabelScope {
 export interface SpacePlan {
   space: string;
   labels: string[];
+  /** Memories planned into the space (a shard's share of its label: nodes / shards, rounded up). */
   planned: number;
   existing: number;
   capacity: number | null;
@@ -78,6 +84,32 @@ function embeddingText(label: string, config: ResolvedConfig, types: Record<stri
 }
 
 /**
+ * The label's shard count (explicit in `mapping.shards`, else automatic past `target.shardFill` of the
+ * capacity), checked so that every shard space is a valid Engram space id.
+ */
+function planShards(label: string, space: string, nodes: number, config: ResolvedConfig): number {
+  const explicit = own(config.mapping.shards, label);
+  const shards = shardCount(nodes, config.target.capacityPerSpace, config.target.shardFill, explicit);
+  if (shards > 1 && !SPACE_ID.test(shardSpace(space, shards - 1))) {
+    const where = explicit !== undefined ? `mapping.shards.${label}` : `mapping.spaces.${label}`;
+    throw new ConfigError(where, `label ${label} needs ${shards} shards but its space ${space} is too long for the shard id ${shardSpace(space, shards - 1)} (at most 64 characters); map it to a shorter space`);
+  }
+  return shards;
+}
+
+/** Two labels must never write into one space through different layouts (a shard id is another label's space). */
+function checkShardSpaces(labels: readonly LabelPlan[]): void {
+  const owner = new Map<string, LabelPlan>();
+  for (const l of labels) for (const s of shardSpaces(l)) {
+    const other = owner.get(s);
+    if (other && (other.space !== l.space || other.shards !== l.shards)) {
+      throw new ConfigError(`mapping.shards.${l.label}`, `label ${l.label} and label ${other.label} would both write into space ${s} with different shard layouts; give them the same shard count or other spaces`);
+    }
+    owner.set(s, l);
+  }
+}
+
+/**
  * The labels of a run as the backfill and validation both see them: order (a node with several labels
  * migrates under the first), space, key (configured, or the database's constraint, or the element id),
  * counts, and the nodes that lose their key to another (duplicates).
@@ -108,8 +140,9 @@ export async function planLabels(source: Neo4jSource, config: ResolvedConfig): P
     duplicates.set(label, new Map(found.map((d) => [d.elementId, d.reason])));
     const texts = textSource(label, config, types);
     const generatedTexts = texts === null || nodes === 0 ? null : { ...(await source.distinctTexts(scope, config.mapping.embeddingProperty, texts)), properties: texts };
-    labels.push({ ...scope, space, nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types), generatedTexts });
+    labels.push({ ...scope, space, shards: planShards(label, space, nodes, config), nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types), generatedTexts });
   }
+  checkShardSpaces(labels);
   return { labels, duplicates, constraints };
 }
 
@@ -124,21 +157,23 @@ export async function planBackfill(
   existingAtStart: Record<string, number> | null,
 ): Promise<{ plan: BackfillPlan; existingAtStart: Record<string, number>; duplicates: DuplicateIndex }> {
   const { labels, duplicates } = await planLabels(source, config);
-  const spaceNames = [...new Set(labels.map((l) => l.space))];
+  const spaceNames = [...new Set(labels.flatMap((l) => shardSpaces(l)))];
   const existing = existingAtStart ?? Object.fromEntries(await target.spaceCounts(spaceNames));
   const capacity = target.capabilities.capacityPerSpace === null ? null : config.target.capacityPerSpace;
   const warnings: string[] = [];
   const spaces = spaceNames.map((space) => {
-    const members = labels.filter((l) => l.space === space);
-    const planned = members.reduce((sum, l) => sum + l.nodes, 0);
+    const members = labels.filter((l) => shardSpaces(l).includes(space));
+    // A shard's expected share; the hash spreads within a few percent, which target.shardFill leaves room for.
+    const planned = members.reduce((sum, l) => sum + Math.ceil(l.nodes / l.shards), 0);
     const held = existing[space] ?? 0;
     const overflow = capacity !== null && held + planned > capacity;
     if (overflow) {
-      warnings.push(`space ${space} would hold ${held + planned} memories (${held} already there + ${planned} planned) but the target keeps at most ${capacity}; past that it evicts silently. Map some labels to other spaces (mapping.spaces).`);
+      warnings.push(`space ${space} would hold ${held + planned} memories (${held} already there + ${planned} planned) but the target keeps at most ${capacity}; past that it evicts silently. Map some labels to other spaces (mapping.spaces) or shard them (mapping.shards).`);
     }
     return { space, labels: members.map((l) => l.label), planned, existing: held, capacity, overflow };
   });
   for (const l of labels) {
+    if (l.shards > 1) warnings.push(`label ${l.label}: ${l.nodes} nodes spread over ${l.shards} spaces ${shardSpace(l.space, 0)} … ${shardSpace(l.space, l.shards - 1)} by memory id hash${own(config.mapping.shards, l.label) !== undefined ? ' (mapping.shards)' : ` (more than ${config.target.shardFill} × ${config.target.capacityPerSpace} per space)`}`);
     if (l.duplicates > 0) warnings.push(`label ${l.label}: ${l.duplicates} nodes share their key ${describeKey(l.key)} with another node and will be rejected as DUPLICATE_KEY (their relationships too)`);
     const g = l.generatedTexts;
     if (g && g.distinct < g.nodes) {

@@ -41,7 +41,7 @@ export function edgeWeight(rel: SourceRelationship, rule: EdgeWeightRule | undef
  * missing or duplicate key, bad data) is ENDPOINT_REJECTED; it is never attached to another node. Every
  * property of the relationship is kept on the edge.
  */
-export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMapping, spaceOf: (label: string) => string, keyOf: (label: string) => LabelKey): EdgeMapResult {
+export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMapping, spaceOf: (label: string, memoryId: string) => string, keyOf: (label: string) => LabelKey): EdgeMapResult {
   const sourceId = endId(rel.source, keyOf);
   const targetId = endId(rel.target, keyOf);
   const fail = (field: string | null, code: RejectRecord['code'], reason: string): EdgeMapResult => ({
@@ -61,9 +61,9 @@ export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMappin
     ok: true,
     edge: {
       source: sourceId.id,
-      sourceSpace: spaceOf(rel.source.label!),
+      sourceSpace: spaceOf(rel.source.label!, sourceId.id),
       target: targetId.id,
-      targetSpace: spaceOf(rel.target.label!),
+      targetSpace: spaceOf(rel.target.label!, targetId.id),
       type: rel.type,
       weight,
       properties: rel.properties,

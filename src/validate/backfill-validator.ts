@@ -6,7 +6,7 @@ import { sharedFloat32, WorkerPool } from '../engine/worker-pool.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import { createSampleReader } from './create-sample-reader.js';
 import { poolCosine } from './pool-vectors.js';
-import { readRejectIndex, rejectKey } from './reject-index.js';
+import { readCheckpoint, readRejectIndex, rejectKey } from './reject-index.js';
 import { storeReport, type StoredReport } from './report-store.js';
 import { ReservoirSampler } from './selection-sampler.js';
 import { ABSENT, PRESENT, TargetSample, type SampleTargetReader } from './target-sample.js';
@@ -60,6 +60,8 @@ export class BackfillValidator {
   readonly #written = new Map<string, number>();
   #baseline: Map<string, number> | null = null;
   #rejectsFrom = 0;
+  /** Label → shard count of the run (from its checkpoint): reject attribution per shard. */
+  #shards: Readonly<Record<string, number>> = {};
   /** Refusals of the first batch: in the log before `#rejectsFrom`, yet part of the first window. */
   readonly #refusedEarly = new Set<string>();
   #nextAt = 0;
@@ -122,7 +124,9 @@ export class BackfillValidator {
    */
   async #start(first: CommittedBatch): Promise<void> {
     const { config } = this.#options;
-    const log = await readRejectIndex(join(config.runDir, 'rejects.ndjson'), config.mapping, { code: 'TARGET_REJECTED' });
+    // The batch spaces are shards: refusals are counted per shard too (the checkpoint holds the layout by now).
+    this.#shards = (await readCheckpoint(config))?.shards ?? {};
+    const log = await readRejectIndex(join(config.runDir, 'rejects.ndjson'), config.mapping, { code: 'TARGET_REJECTED', shards: this.#shards });
     this.#baseline = await this.#reader.countSpaces([...new Set(first.spaces)]);
     for (const space of first.spaces) this.#baseline.set(space, (this.#baseline.get(space) ?? 0) - 1);
     this.#rejectsFrom = log.endOffset;
@@ -136,7 +140,7 @@ export class BackfillValidator {
     const spaces = [...new Set([...this.#written.keys(), ...this.#baseline!.keys()])];
     const target = new TargetSample(entries);
     await this.#reader.read(target, spaces);
-    const rejects = await readRejectIndex(join(this.#options.config.runDir, 'rejects.ndjson'), this.#options.config.mapping, { from: this.#rejectsFrom, code: 'TARGET_REJECTED' });
+    const rejects = await readRejectIndex(join(this.#options.config.runDir, 'rejects.ndjson'), this.#options.config.mapping, { from: this.#rejectsFrom, code: 'TARGET_REJECTED', shards: this.#shards });
     this.#rejectsFrom = rejects.endOffset;
     for (const key of this.#refusedEarly) rejects.keys.add(key);
     this.#refusedEarly.clear();

@@ -1,4 +1,5 @@
 import { SourceError, errorMessage } from '../errors.js';
+import { spaceOf } from '../mapping/shard.js';
 import type { Neo4jSource } from '../source/neo4j-source.js';
 import { memoryIdOf } from '../mapping/node-mapper.js';
 import { normalizeValue, quoteIdentifier as q } from '../source/neo4j-values.js';
@@ -63,7 +64,7 @@ export async function sampleKeys(source: Neo4jSource, labels: readonly Validatio
   const byLabel: KeySample['byLabel'] = {};
   for (const [i, label] of labels.entries()) {
     const before = keys.length;
-    if (sampler.needed > 0) await streamLabel(source, label, options, (key, nodeId) => sampler.offer() && keys.push({ label: label.label, space: label.space, key, nodeId }));
+    if (sampler.needed > 0) await streamLabel(source, label, options, (key, nodeId) => sampler.offer() && keys.push({ label: label.label, space: spaceOf(key, label), key, nodeId }));
     byLabel[label.label] = { population: counts[i]!, sampled: keys.length - before };
   }
   const unique = dedupe(keys);

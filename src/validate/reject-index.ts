@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ResolvedConfig, ResolvedMapping } from '../config/config-schema.js';
 import type { Checkpoint } from '../engine/checkpoint-store.js';
 import { spaceForLabel } from '../mapping/node-mapper.js';
+import { spaceOf as shardOf } from '../mapping/shard.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { scanNdjson } from './ndjson-scan.js';
 
@@ -28,9 +29,10 @@ export const rejectKey = (label: string, key: string): string => `${label}\u0000
 /**
  * Reads a run's `rejects.ndjson` (default `<runDir>/rejects.ndjson`). Node rejects are attributed to
  * the space of their label; relationship rejects are ignored (they are not memories). `from` starts at
- * a byte offset (to read only what was appended since), `code` keeps one reject code.
+ * a byte offset (to read only what was appended since), `code` keeps one reject code. With `shards`
+ * (label → shard count, as the checkpoint records it) a reject with an id is attributed to its shard.
  */
-export async function readRejectIndex(path: string | null, mapping: ResolvedMapping, options: { from?: number; code?: RejectRecord['code'] } = {}): Promise<RejectIndex> {
+export async function readRejectIndex(path: string | null, mapping: ResolvedMapping, options: { from?: number; code?: RejectRecord['code']; shards?: Readonly<Record<string, number>> } = {}): Promise<RejectIndex> {
   const index: RejectIndex = { found: false, path, bySpace: new Map(), keys: new Set(), elements: new Map(), byCode: new Map(), endOffset: options.from ?? 0 };
   if (path === null) return index;
   const spaces = new Map<string, string>();
@@ -45,7 +47,8 @@ export async function readRejectIndex(path: string | null, mapping: ResolvedMapp
   const scan = await scanNdjson(path, options.from ?? 0, (buffer, start, end) => {
     const r = JSON.parse(buffer.toString('utf8', start, end)) as RejectRecord;
     if (r.kind !== 'node' || r.label === null || (options.code !== undefined && r.code !== options.code)) return;
-    const space = spaceOf(r.label);
+    const shards = options.shards?.[r.label] ?? 1;
+    const space = shards > 1 && r.id !== null ? shardOf(r.id, { space: spaceOf(r.label), shards }) : spaceOf(r.label);
     index.bySpace.set(space, (index.bySpace.get(space) ?? 0) + 1);
     if (r.id !== null) index.keys.add(rejectKey(r.label, r.id));
     if (r.elementId !== null) index.elements.set(r.elementId, `${r.code}: ${r.reason}`);

@@ -1,4 +1,5 @@
 import type { ResolvedMapping } from '../config/config-schema.js';
+import { spaceOf } from '../mapping/shard.js';
 import type { NodeBatchBuffers } from '../engine/node-batch.js';
 import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../mapping/node-mapper.js';
@@ -210,13 +211,14 @@ export class SampleChecker {
     const started = performance.now();
     const { reader, target } = this.#ctx;
     const capacity = reader.capacityPerSpace;
-    const full = capacity !== null && (target.spaceCounts.get(label.space) ?? 0) >= capacity;
     await mapLimit(missing, 8, async ({ i }) => {
       const id = keys[i]!;
-      const base = { label: label.label, space: label.space, id };
+      const space = spaceOf(id, label);
+      const full = capacity !== null && (target.spaceCounts.get(space) ?? 0) >= capacity;
+      const base = { label: label.label, space, id };
       if (reader.dedup && this.#explained < this.#ctx.maxExplained) {
         this.#explained++;
-        const near = await reader.nearest(label.space, vectors.slice(i * D, (i + 1) * D), id, this.#ctx.signal);
+        const near = await reader.nearest(space, vectors.slice(i * D, (i + 1) * D), id, this.#ctx.signal);
         if (near && near.cosine >= DEDUP_COSINE) {
           this.counters.lostToDedup++;
           return this.#fault({ ...base, kind: 'lost-to-dedup', duplicateOf: near.id, cosine: near.cosine, detail: `near-duplicate (cosine ${near.cosine.toFixed(4)} ≥ ${DEDUP_COSINE}) of ${near.id}, which the target kept instead` });
@@ -224,11 +226,11 @@ export class SampleChecker {
       }
       if (full) {
         this.counters.lostToEviction++;
-        return this.#fault({ ...base, kind: 'lost-to-eviction', detail: `space ${label.space} holds ${target.spaceCounts.get(label.space)} memories, at its capacity of ${capacity}` });
+        return this.#fault({ ...base, kind: 'lost-to-eviction', detail: `space ${space} holds ${target.spaceCounts.get(space)} memories, at its capacity of ${capacity}` });
       }
       this.counters.missing++;
       const unsearched = reader.dedup && this.#explained >= this.#ctx.maxExplained ? ` (not searched for a near-duplicate: the limit of ${this.#ctx.maxExplained} searches was reached)` : '';
-      this.#fault({ ...base, kind: 'missing', detail: `not in space ${label.space} of the target${unsearched}` });
+      this.#fault({ ...base, kind: 'missing', detail: `not in space ${space} of the target${unsearched}` });
     });
     this.timings.explainMs += performance.now() - started;
   }

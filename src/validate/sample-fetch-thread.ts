@@ -36,7 +36,8 @@ parentPort!.on('message', (request: FetchRequest | 'close') => {
     void source.close().then(() => parentPort!.close());
     return;
   }
-  const label: ValidationLabel = { ...request.label, nodes: 0, relationships: 0, duplicates: new Map() };
+  // Fetching reads Neo4j only: the shard layout does not matter here.
+  const label: ValidationLabel = { ...request.label, shards: 1, nodes: 0, relationships: 0, duplicates: new Map() };
   const ctx = { mapping: data.mapping, labelOrder: data.labelOrder, keyProperties: data.keyProperties, withEdges: request.withEdges };
   fetchSampleChunk(source, label, request.keys, request.nodeIds, ctx).then(
     (chunk) => parentPort!.postMessage({ id: request.id, value: prepareChunk(request.keys, chunk) }),

@@ -79,9 +79,11 @@ function spaceCounts(plan: ValidationPlan, target: TargetSample, rejects: Reject
   return [...plan.spaces].map(([space, labels]) => {
     const neo4j = plan.labels.filter((l) => l.space === space).reduce((sum, l) => sum + l.nodes, 0);
     const rejected = rejects.found ? (rejects.bySpace.get(space) ?? 0) : null;
-    const existingAtStart = existing[space] ?? 0;
+    // A sharded space is counted over its shards: the hash decides how a label splits, not the plan.
+    const shards = plan.shardSpaces.get(space) ?? [space];
+    const existingAtStart = shards.reduce((sum, s) => sum + (existing[s] ?? 0), 0);
     const expected = neo4j - (rejected ?? 0) + existingAtStart;
-    const held = target.spaceCounts.get(space) ?? 0;
+    const held = shards.reduce((sum, s) => sum + (target.spaceCounts.get(s) ?? 0), 0);
     return { space, labels, neo4j, rejected, existingAtStart, expected, target: held, difference: held - expected, capacity, atCapacity: capacity !== null && held >= capacity, exact: rejects.found };
   });
 }
@@ -166,13 +168,14 @@ function buildReport(options: ValidateOptions, reader: SampleTargetReader, thres
 async function sweep(options: ValidateOptions, source: Neo4jSource, reader: SampleTargetReader, pool: WorkerPool, thresholds: ValidationThresholds, timed: Timed): Promise<SweepResult> {
   const { config, signal } = options;
   await source.connect();
-  const plan = await timed('planMs', () => planValidation(source, config));
+  const recorded = await readCheckpoint(config);
+  const plan = await timed('planMs', () => planValidation(source, config, recorded?.shards));
   const sizeOrRate = options.sampleRate !== undefined ? { rate: options.sampleRate } : { size: options.sampleSize ?? config.validate.sampleSize };
   const seed = options.seed ?? config.validate.seed;
   const sample = await timed('sampleMs', () => sampleKeys(source, plan.labels, { ...sizeOrRate, seed, ...(signal ? { signal } : {}) }));
   options.onProgress?.({ phase: 'sample', done: sample.keys.length, total: sample.population });
   const target = new TargetSample(sample.keys.map((k) => ({ space: k.space, id: k.key })));
-  await timed('targetMs', () => reader.read(target, [...plan.spaces.keys()], signal));
+  await timed('targetMs', () => reader.read(target, [...plan.shardSpaces.values()].flat(), signal));
   options.onProgress?.({ phase: 'target', done: target.scanned, total: target.scanned });
   const rejectsPath = options.rejectsPath === undefined ? join(config.runDir, 'rejects.ndjson') : options.rejectsPath;
   const [rejects, checkpoint] = await Promise.all([readRejectIndex(rejectsPath, config.mapping), readCheckpoint(config)]);

@@ -108,12 +108,26 @@ describe('the CLI', () => {
   it('refuses to start when a space would overflow the target capacity (exit 5), and goes on with --on-overflow warn', async () => {
     const args = ['backfill', '--json', '--target', 'engram', '--engram-url', engram.url, '--pause-ms', '0', '--neo4j-uri', bundleConfig.source.uri];
     const file = join(tempDir('cfg'), 'c.json');
-    writeFileSync(file, JSON.stringify({ target: { capacityPerSpace: 100 } }));
+    // Shard counts pinned at 1: otherwise a label past 0.8 × 100 nodes is sharded instead (below).
+    writeFileSync(file, JSON.stringify({ target: { capacityPerSpace: 100 }, mapping: { shards: { Person: 1, Document: 1, Topic: 1, Organization: 1 } } }));
     const refused = await cli([...args, '--config', file, '--run-dir', tempDir('run')]);
     expect(refused.code).toBe(5);
     expect(JSON.parse(refused.stdout).error.code).toBe('CAPACITY_EXCEEDED');
     const warned = await cli([...args, '--config', file, '--run-dir', tempDir('run'), '--dry-run', '--on-overflow', 'warn']);
     expect(warned.code).toBe(0);
     expect(JSON.parse(warned.stdout).warnings.join('\n')).toMatch(/would hold .* but the target keeps at most 100/);
+  });
+
+  it('shards a label too big for one space instead of refusing, and shows the layout in the dry run', async () => {
+    const file = join(tempDir('cfg'), 'c.json');
+    writeFileSync(file, JSON.stringify({ target: { capacityPerSpace: 100 } }));
+    const run = await cli(['backfill', '--json', '--dry-run', '--target', 'engram', '--engram-url', engram.url, '--neo4j-uri', bundleConfig.source.uri, '--config', file, '--run-dir', tempDir('run')]);
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout).plan as { labels: Array<{ label: string; space: string; nodes: number; shards: number }>; spaces: Array<{ space: string; planned: number; overflow: boolean }> };
+    const sharded = plan.labels.filter((l) => l.nodes > 80);
+    expect(sharded.length).toBeGreaterThan(0);
+    for (const l of sharded) expect(l.shards).toBe(Math.ceil(l.nodes / 80));
+    expect(plan.spaces.map((s) => s.space)).toContain(`${sharded[0]!.space}-0`);
+    expect(plan.spaces.every((s) => !s.overflow && s.planned <= 80)).toBe(true);
   });
 });

@@ -207,7 +207,8 @@ describe('validate against Engram (the double)', () => {
 
   it('reports memories evicted from a space over capacity as lost to eviction', async () => {
     const engram = await double({ capacity: 120 });
-    const config = testConfig({ mapping, source: { labels: ['Person'] }, target: { kind: 'engram', url: engram.url, capacityPerSpace: 120, onOverflow: 'warn' } });
+    // One shard pinned: otherwise a label past 0.8 × 120 is sharded instead of overflowing.
+    const config = testConfig({ mapping: { ...mapping, shards: { Person: 1 } }, source: { labels: ['Person'] }, target: { kind: 'engram', url: engram.url, capacityPerSpace: 120, onOverflow: 'warn' } });
     expect((await backfill({ config })).status).toBe('completed');
     const report = await validate({ config, sampleSize: CENSUS });
     const people = report.spaces.find((s) => s.space === 'person')!;

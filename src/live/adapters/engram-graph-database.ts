@@ -1,5 +1,7 @@
 import { EngramClient, type EngramClientOptions } from '../../target/engram-client.js';
 import type { engramRequest } from '../../mapping/memory-encoding.js';
+import { shardSpaces, spaceOf, type ShardLayout } from '../../mapping/shard.js';
+import { own } from '../../shared/own.js';
 import { checkNeighbours, confidenceFor, holdsVersion, resolveEngramUpdateOptions, verifyLanded, type EngramUpdateOptions, type ResolvedEngramUpdateOptions } from './engram-update.js';
 import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
 
@@ -28,6 +30,12 @@ export interface EngramGraphDatabaseOptions {
   updates?: EngramUpdateOptions;
   /** Read every write back and fail it when it did not land (default true; off: 201 counts, as Engram says). */
   verify?: boolean;
+  /**
+   * Space → shard count of every sharded space (the backfill's `info.labels[].shards`): a memory of such a
+   * space is written and read in `spaceOf(id, layout)`, and `activate` asks every shard. Unlisted spaces
+   * are used as they are.
+   */
+  shards?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -51,16 +59,24 @@ export class EngramGraphDatabase implements GraphDatabase {
   readonly #owned: boolean;
   readonly #updates: ResolvedEngramUpdateOptions;
   readonly #verify: boolean;
+  readonly #shards: Readonly<Record<string, number>>;
 
   constructor(options: EngramGraphDatabaseOptions) {
     this.name = options.name ?? 'engram';
     this.#updates = resolveEngramUpdateOptions(options.updates);
     this.#verify = options.verify ?? true;
+    this.#shards = options.shards ?? {};
     this.#owned = !(options.client instanceof EngramClient);
     this.client = options.client instanceof EngramClient ? options.client : new EngramClient(options.client);
   }
 
-  async createMemory(memory: LiveMemory, signal?: AbortSignal): Promise<void> {
+  /** The layout of `space` (1 shard when it is not sharded). */
+  #layout(space: string): ShardLayout {
+    return { space, shards: own(this.#shards, space) ?? 1 };
+  }
+
+  async createMemory(given: LiveMemory, signal?: AbortSignal): Promise<void> {
+    const memory = { ...given, space: spaceOf(given.id, this.#layout(given.space)) };
     if (!this.#verify) {
       await this.client.remember(memory.space, engramRememberBody(memory, Math.min(memory.strength ?? 1, this.#updates.ceiling)), signal);
       return;
@@ -78,14 +94,17 @@ export class EngramGraphDatabase implements GraphDatabase {
   }
 
   async getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null> {
-    const memory = await this.client.getMemory(space, id, signal);
+    const memory = await this.client.getMemory(spaceOf(id, this.#layout(space)), id, signal);
     if (memory === null) return null;
     return { id: memory.id, space, content: memory.content, timestamp: memory.timestamp ?? null, embedding: null };
   }
 
   async activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult> {
-    const hits = await this.client.recall(query.space, query.embedding, query.k, signal);
-    return { hits };
+    const spaces = shardSpaces(this.#layout(query.space));
+    if (spaces.length === 1) return { hits: await this.client.recall(query.space, query.embedding, query.k, signal) };
+    // Each shard's top k holds every candidate for the overall top k: merge by score, best first.
+    const perShard = await Promise.all(spaces.map((s) => this.client.recall(s, query.embedding, query.k, signal)));
+    return { hits: perShard.flat().sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, query.k) };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../../config/config-schema.js';
 import { mapNode, type EmbeddingInput } from '../../mapping/node-mapper.js';
+import { spaceOf } from '../../mapping/shard.js';
 import { EMBEDDING_DIM, type SourceNode } from '../../mapping/types.js';
 import type { Neo4jSource } from '../../source/neo4j-source.js';
 import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../../source/neo4j-values.js';
@@ -9,7 +10,10 @@ import type { ValidationLabel } from '../../validate/validation-plan.js';
 /** A sampled source node with what the target should hold for it. */
 export interface SampledNode {
   label: string;
+  /** The label's space (what a caller of activate() names). */
   space: string;
+  /** The space that holds the memory: `space`, or its shard when the label is sharded. */
+  shard: string;
   id: string;
   /** The node's own embedding; null when the backfill generated one (nothing to compare against here). */
   embedding: Float32Array | null;
@@ -67,7 +71,7 @@ export async function sampleSourceNodes(source: Neo4jSource, labels: ValidationL
         continue;
       }
       const embedding = input.kind === 'present' ? Float32Array.from(row.embedding as number[]) : null;
-      nodes.push({ label: l.label, space: l.space, id: mapped.node.id, embedding, content: mapped.node.content });
+      nodes.push({ label: l.label, space: l.space, shard: spaceOf(mapped.node.id, l), id: mapped.node.id, embedding, content: mapped.node.content });
     }
   }
   return { nodes, rejected };
@@ -84,28 +88,28 @@ export async function checkSample(client: EngramClient, nodes: SampledNode[], re
     if (m.problems[kind].length < 3) m.problems[kind].push(text);
   };
   for (const node of nodes) {
-    const stored = await client.getMemory(node.space, node.id);
+    const stored = await client.getMemory(node.shard, node.id);
     if (stored === null) {
       m.missing++;
-      problem('missing', `${node.space}/${node.id}`);
+      problem('missing', `${node.shard}/${node.id}`);
       continue;
     }
     m.contentChecked++;
     if (stored.content !== node.content) {
       m.contentMismatch++;
-      problem('content', `${node.space}/${node.id}`);
+      problem('content', `${node.shard}/${node.id}`);
     }
     if (node.embedding === null) {
       m.generatedSkipped++;
       continue;
     }
     m.embeddingChecked++;
-    const hit = (await client.recall(node.space, node.embedding, 5)).find((h) => h.id === node.id);
+    const hit = (await client.recall(node.shard, node.embedding, 5)).find((h) => h.id === node.id);
     const cosine = hit?.score ?? null;
     if (cosine !== null) m.minCosine = m.minCosine === null ? cosine : Math.min(m.minCosine, cosine);
     if (cosine === null || cosine < minCosine) {
       m.embeddingMismatch++;
-      problem('embedding', `${node.space}/${node.id} ${cosine === null ? 'not among the 5 nearest of itself' : `cosine ${cosine.toFixed(4)}`}`);
+      problem('embedding', `${node.shard}/${node.id} ${cosine === null ? 'not among the 5 nearest of itself' : `cosine ${cosine.toFixed(4)}`}`);
     }
   }
   return m;

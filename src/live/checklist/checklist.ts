@@ -5,6 +5,7 @@ import { Neo4jSource } from '../../source/neo4j-source.js';
 import { EngramClient } from '../../target/engram-client.js';
 import type { ValidationReport } from '../../validate/validation-report.js';
 import { planValidation } from '../../validate/validation-plan.js';
+import { readCheckpoint } from '../../validate/reject-index.js';
 import { probeActivation } from './activation-probe.js';
 import { enableBoltNoDelay } from '../adapters/bolt-no-delay.js';
 import { checkSample, sampleSourceNodes, type SampledNode } from './checklist-integrity.js';
@@ -66,7 +67,8 @@ async function measureCounts(source: Neo4jSource, client: EngramClient, plan: Pl
       space,
       labels,
       neo4j: plan.labels.filter((l) => l.space === space).reduce((a, l) => a + l.nodes, 0),
-      engram: await client.spaceCount(space),
+      // A sharded space is counted over its shards.
+      engram: (await Promise.all((plan.shardSpaces.get(space) ?? [space]).map((s) => client.spaceCount(s)))).reduce((a, n) => a + n, 0),
     })),
   );
   let relationships = 0;
@@ -131,14 +133,16 @@ export async function runChecklist(options: ChecklistOptions): Promise<Checklist
   const { config } = options;
   const log = options.log ?? (() => undefined);
   enableBoltNoDelay(config.source.uri); // the probe sends 768-float parameters
+  let engram: EngramGraphDatabase | null = null;
   const source = new Neo4jSource(config.source, config.mapping);
   const client = new EngramClient({ url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: config.target.timeoutMs });
-  const engram = new EngramGraphDatabase({ client });
   try {
     await source.connect();
-    const plan = await planValidation(source, config);
+    const recorded = await readCheckpoint(config);
+    const plan = await planValidation(source, config, recorded?.shards);
     log(`counting ${plan.labels.length} labels in Neo4j and ${plan.spaces.size} spaces in Engram`);
     const { spaces, relationships } = await measureCounts(source, client, plan);
+    engram = new EngramGraphDatabase({ client, shards: Object.fromEntries(plan.labels.filter((l) => l.shards > 1).map((l) => [l.space, l.shards])) });
     const sample = await sampleSourceNodes(source, plan.labels, config, options.sampleSize ?? 200);
     log(`sampled ${sample.nodes.length} nodes (${sample.rejected} rejected by the mapping)`);
     const validate = options.useValidateReport === false ? null : await readValidateReport(config.runDir);
@@ -148,7 +152,7 @@ export async function runChecklist(options: ChecklistOptions): Promise<Checklist
     const rows = [...dataRows, ...(await measurePerformance(source, engram, plan, sample.nodes, options, log)), ...staticRows()];
     return { rows, passed: rows.every((r) => r.status !== 'fail'), measuredAt: new Date().toISOString() };
   } finally {
-    await engram.close();
+    await engram?.close();
     await source.close();
   }
 }

@@ -2,6 +2,7 @@ import { Piscina } from 'piscina';
 import { describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import run from '../../../workers/backfill-worker.js';
+import { spaceOf } from '../../../src/mapping/shard.js';
 import { EMBEDDING_PRESENT, type NodeTask, type NodeTaskResult } from '../../../workers/task-types.js';
 
 describe('backfill worker: node batches', () => {
@@ -15,6 +16,7 @@ describe('backfill worker: node batches', () => {
       embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
       embeddingDetail: Array.from({ length: n }, () => null),
       space: 'documents',
+      shards: 1,
       key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
       mapping: resolveConfig({ mapping: { contentTemplates: { Document: '{content}' } } }).mapping,
       encoding: 'engram-json',
@@ -38,5 +40,35 @@ describe('backfill worker: node batches', () => {
     expect(result.bytes.byteLength).toBeGreaterThan(n * 90_000);
     expect(longest).toBeLessThan(2 * 100_000);
     expect(JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[2], result.offsets[3])).toString('utf8'))).toMatchObject({ id: 'd002', content: big });
+  });
+
+  it('puts each memory in the shard its id hashes to, grouped by shard, each record naming its shard', async () => {
+    const n = 40;
+    const layout = { space: 'documents', shards: 3 };
+    const task: NodeTask = {
+      kind: 'nodes',
+      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [`d${i}`], properties: { id: `d${i}`, content: `doc ${i}` } })),
+      embeddings: new Float32Array(n * 768).fill(0.25),
+      embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
+      embeddingDetail: Array.from({ length: n }, () => null),
+      ...layout,
+      key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+      mapping: resolveConfig({}).mapping,
+      encoding: 'engram-json',
+      now: '2024-01-01T00:00:00.000Z',
+      duplicates: [],
+      dryRun: false,
+    };
+    const moved = await run(task);
+    const result = ((moved as Record<symbol, unknown>)[Piscina.valueSymbol] ?? moved) as NodeTaskResult;
+    expect(result.ids).toHaveLength(n);
+    expect(result.spaces).toEqual(result.ids.map((id) => spaceOf(id, layout)));
+    expect(result.spaces).toEqual([...result.spaces].sort());
+    expect(new Set(result.spaces).size).toBe(3);
+    result.ids.forEach((id, i) => {
+      const body = JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[i], result.offsets[i + 1])).toString('utf8')) as { id: string; memory_space_id: string };
+      expect(body).toMatchObject({ id, memory_space_id: spaceOf(id, layout) });
+      expect(task.nodes[result.rows[i]!]!.keyValues[0]).toBe(id);
+    });
   });
 });
