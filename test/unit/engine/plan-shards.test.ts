@@ -14,6 +14,7 @@ function fakeSource(nodes: Record<string, number>): Neo4jSource {
     countMissing: async () => 0,
     propertyTypes: async () => ({ name: ['STRING'] }),
     duplicates: async () => [],
+    distinctTexts: async (scope: { label: string }) => ({ nodes: nodes[scope.label]!, distinct: nodes[scope.label]! }),
   } as unknown as Neo4jSource;
 }
 
