@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
+import { clearDatabase } from './keyed-graph.js';
 import { testDriver, testNeo4jUri } from './neo4j.js';
 import { resolveConfig, mergeOptions, type PartialOptions } from '../../src/config/resolve-config.js';
 import type { ResolvedConfig } from '../../src/config/config-schema.js';
@@ -38,6 +39,8 @@ export const PLANTED_RELATIONSHIPS = 1;
  * it by id, see {@link testConfig}, so its duplicate and its fractional key are rejects).
  */
 export async function loadFixtureGraph(driver: Driver, nodes: number, seed: number, plant = true): Promise<{ nodes: number; relationships: number }> {
+  // Constraints another suite (or a person at the same Neo4j) left behind would refuse the sample's data.
+  await clearDatabase(driver);
   await loadSampleGraph(driver, { nodes, seed, clear: true, missingEmbeddings: 0.2 });
   const counts = sampleCounts({ nodes, seed, missingEmbeddings: 0.2 });
   const relationships = Object.values(counts.relationships as Record<string, number>).reduce((s, n) => s + n, 0);
