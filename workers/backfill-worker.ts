@@ -82,9 +82,10 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     mapped.push({ row, node: result.node });
   });
   const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
+  const regeneratedWrongWidth = mapped.reduce((n, m) => n + (m.node.wrongWidthRegenerated ? 1 : 0), 0);
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
-    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, timestampsDefaulted, inferenceMs: 0 };
+    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, regeneratedWrongWidth, timestampsDefaulted, inferenceMs: 0 };
   }
   const inferenceMs = await generate(task, pending);
   const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
@@ -102,6 +103,7 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     rejects,
     copied: mapped.length - pending.length,
     generated: pending.length,
+    regeneratedWrongWidth,
     toGenerate: 0,
     timestampsDefaulted,
     inferenceMs,

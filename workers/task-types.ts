@@ -59,6 +59,8 @@ export interface NodeTaskResult {
   rejects: RejectRecord[];
   copied: number;
   generated: number;
+  /** Of `generated` (or `toGenerate`), those replacing a stored embedding of another width. */
+  regeneratedWrongWidth: number;
   /** Would be generated (dry run). */
   toGenerate: number;
   /** Mapped nodes without a timestamp property (they got the run's start time). */

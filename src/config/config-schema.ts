@@ -84,6 +84,11 @@ export const mappingSchema = z
     defaultTextProperties: z.array(z.string()).min(1).default(['content', 'text', 'title', 'name']),
     /** Generate an embedding when a node has none; when false such nodes are rejected. */
     generateMissingEmbeddings: z.boolean().default(true),
+    /**
+     * A stored embedding that is a list of numbers of another width (384, 1536, ...): `reject` the node
+     * (EMBEDDING_WIDTH), or `regenerate` one from its text with the run's model, as for a missing one.
+     */
+    onWrongWidth: z.enum(['reject', 'regenerate']).default('reject'),
     timestampProperty: z.string().default('created_at'),
     /** The article initialises strength to 1.0; Engram's API calls it confidence. */
     strength: z.number().min(0).max(1).default(1),
