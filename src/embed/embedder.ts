@@ -25,6 +25,8 @@ export interface EmbedderOptions {
   threads?: number;
   /** Texts are truncated to this many tokens, [CLS] and [SEP] included. Default 256. */
   maxTokens?: number;
+  /** ONNX Runtime execution provider: `cuda` needs onnxruntime-node's CUDA files and an NVIDIA GPU. Default cpu. */
+  device?: 'cpu' | 'cuda';
 }
 
 /** A loaded embedding model. */
@@ -41,7 +43,11 @@ export interface Embedder {
 }
 
 /** Defaults of {@link EmbedderOptions}. */
-export const DEFAULT_EMBEDDER_OPTIONS = { allowRemote: false, dtype: 'fp32', threads: 1, maxTokens: 256 } as const;
+export const DEFAULT_EMBEDDER_OPTIONS = { allowRemote: false, dtype: 'fp32', threads: 1, maxTokens: 256, device: 'cpu' } as const;
+
+/** What a user without a GPU runtime is told to do (README "GPU inference"). */
+const CUDA_HINT =
+  'onnxruntime-node has no usable CUDA execution provider here: it needs Linux x64, an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9, and the CUDA files that onnxruntime-node downloads at install (reinstall it without onnxruntime-node-install-cuda=skip in .npmrc: npm rebuild onnxruntime-node), or set model.device: cpu';
 
 interface ModelLocation {
   /** What transformers.js is given. */
@@ -82,7 +88,7 @@ async function load(loc: ModelLocation, opts: EmbedderOptions, threads: number):
   const tokenizer = await AutoTokenizer.from_pretrained(loc.id, { local_files_only: localOnly });
   const model = await AutoModel.from_pretrained(loc.id, {
     local_files_only: localOnly,
-    device: 'cpu',
+    device: opts.device ?? DEFAULT_EMBEDDER_OPTIONS.device,
     dtype: opts.dtype ?? DEFAULT_EMBEDDER_OPTIONS.dtype,
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });
@@ -158,9 +164,12 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   try {
     [tokenizer, model] = await loading;
   } catch (err) {
-    throw new MigrateError('MODEL_LOAD_FAILED', `cannot load embedding model from ${loc.path}: ${errorMessage(err)}`, {
+    const device = opts.device ?? DEFAULT_EMBEDDER_OPTIONS.device;
+    const onDevice = device === 'cpu' ? '' : ` on device ${device}`;
+    const hint = device === 'cuda' ? `; ${CUDA_HINT}` : '';
+    throw new MigrateError('MODEL_LOAD_FAILED', `cannot load embedding model from ${loc.path}${onDevice}: ${errorMessage(err)}${hint}`, {
       cause: err,
-      details: { path: loc.path, model: opts.model },
+      details: { path: loc.path, model: opts.model, device },
     });
   }
   const dim = Number((model.config as { hidden_size?: unknown }).hidden_size);

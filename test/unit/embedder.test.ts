@@ -154,6 +154,19 @@ describe('load failures', () => {
     expect((err as MigrateError).message).toContain(join(tmpdir(), 'Xenova/all-mpnet-base-v2'));
   });
 
+  // There is no GPU on the machines this runs on, and onnxruntime-node's CUDA files are not installed
+  // (.npmrc skips them): this checks the error path only. On a machine with a working CUDA provider
+  // the model loads, and the test says nothing.
+  it('fails with MODEL_LOAD_FAILED naming the device and how to get a GPU runtime when cuda is asked for but missing', async () => {
+    const result = await createEmbedder({ model: modelDir, device: 'cuda' }).catch((e: unknown) => e);
+    if (!(result instanceof Error)) return void (await (result as Embedder).dispose());
+    expect((result as MigrateError).code).toBe('MODEL_LOAD_FAILED');
+    expect(result.message).toContain('on device cuda');
+    expect(result.message).toContain('CUDA 12');
+    expect(result.message).toContain('model.device: cpu');
+    expect((result as MigrateError).details.device).toBe('cuda');
+  });
+
   it('rejects a bad thread count with CONFIG_INVALID', async () => {
     const err = await createEmbedder({ model: modelDir, threads: 0 }).catch((e: unknown) => e);
     expect((err as MigrateError).code).toBe('CONFIG_INVALID');
