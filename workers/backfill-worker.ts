@@ -6,6 +6,7 @@
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
+import { createOpenAiEmbedder } from '../src/embed/openai-embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
 import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
@@ -23,6 +24,7 @@ import {
   type EmbedTask,
   type NodeTask,
   type NodeTaskResult,
+  type RemoteModelOptions,
   type WorkerModelOptions,
   type WorkerTask,
 } from './task-types.js';
@@ -35,8 +37,13 @@ let embedder: Promise<Embedder> | null = null;
 
 function getEmbedder(): Promise<Embedder> {
   if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
-  embedder ??= createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens });
+  embedder ??= model.remote ? Promise.resolve(remoteEmbedder(model, model.remote)) : createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens, device: model.device });
   return embedder;
+}
+
+/** The inference server's client: the only connection a worker opens, and only with model.provider openai. */
+function remoteEmbedder(m: WorkerModelOptions, r: RemoteModelOptions): Embedder {
+  return createOpenAiEmbedder({ baseUrl: r.url, model: r.name, apiKey: r.apiKey, dim: EMBEDDING_DIM, sendDimensions: r.sendDimensions, batchSize: m.batchSize, concurrency: r.concurrency, timeoutMs: r.timeoutMs, maxRetries: r.maxRetries, retryBaseMs: r.retryBaseMs, retryMaxMs: r.retryMaxMs });
 }
 
 function embeddingInput(task: NodeTask, row: number): EmbeddingInput {
@@ -55,7 +62,8 @@ async function generate(task: NodeTask, pending: Array<{ row: number; text: stri
   if (pending.length === 0) return 0;
   const started = performance.now();
   const e = await getEmbedder();
-  const chunk = model!.batchSize;
+  // A remote embedder sends one chunk as `concurrency` requests of batchSize at once.
+  const chunk = model!.batchSize * (model!.remote?.concurrency ?? 1);
   const scratch = new Float32Array(chunk * EMBEDDING_DIM);
   for (let i = 0; i < pending.length; i += chunk) {
     const part = pending.slice(i, i + chunk);

@@ -19,6 +19,23 @@ export interface WorkerModelOptions {
   maxTokens: number;
   batchSize: number;
   threads: number;
+  /** ONNX Runtime execution provider (local models). */
+  device: 'cpu' | 'cuda';
+  /** Set: embeddings come from this OpenAI-compatible server instead of a local model. */
+  remote?: RemoteModelOptions;
+}
+
+/** An OpenAI-compatible embedding server (model.provider: openai), with the API key already read. */
+export interface RemoteModelOptions {
+  url: string;
+  name: string;
+  apiKey: string;
+  sendDimensions: boolean;
+  concurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 export interface BatchNode {
