@@ -114,7 +114,7 @@ async function ortVariant(modelFile: string, layout: Layout, feeds: OrtFeedData[
 }
 
 async function poolVariant(modelDir: string, dtype: 'fp32' | 'q8', layout: Layout, texts: string[], batch: number, maxTokens: number): Promise<Variant> {
-  const pool = new WorkerPool({ workers: layout.workers, inferenceThreads: layout.threads }, { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch, device: 'cpu' });
+  const pool = new WorkerPool({ workers: layout.workers, inferenceThreads: layout.threads }, { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch, device: 'cpu', sortByLength: false, tokensPerBatch: batch * 64 });
   const batches = Math.ceil(texts.length / batch);
   const outs = Array.from({ length: 2 * layout.workers }, () => sharedFloat32(batch * 768));
   // One task running and one queued per worker, so a worker never waits for the main thread.

@@ -37,7 +37,7 @@ let embedder: Promise<Embedder> | null = null;
 
 function getEmbedder(): Promise<Embedder> {
   if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
-  embedder ??= model.remote ? Promise.resolve(remoteEmbedder(model, model.remote)) : createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens, device: model.device });
+  embedder ??= model.remote ? Promise.resolve(remoteEmbedder(model, model.remote)) : createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens, device: model.device, ...(model.sortByLength ? { lengthBatching: { batchSize: model.batchSize, tokenBudget: model.tokensPerBatch } } : {}) });
   return embedder;
 }
 
@@ -62,8 +62,9 @@ async function generate(task: NodeTask, pending: Array<{ row: number; text: stri
   if (pending.length === 0) return 0;
   const started = performance.now();
   const e = await getEmbedder();
-  // A remote embedder sends one chunk as `concurrency` requests of batchSize at once.
-  const chunk = model!.batchSize * (model!.remote?.concurrency ?? 1);
+  // A remote embedder sends one chunk as `concurrency` requests of batchSize at once; a local one that
+  // sorts by length takes the whole slice, so it can group similar lengths across it.
+  const chunk = model!.remote ? model!.batchSize * model!.remote.concurrency : model!.sortByLength ? pending.length : model!.batchSize;
   const scratch = new Float32Array(chunk * EMBEDDING_DIM);
   for (let i = 0; i < pending.length; i += chunk) {
     const part = pending.slice(i, i + chunk);

@@ -19,6 +19,9 @@ export interface WorkerModelOptions {
   maxTokens: number;
   batchSize: number;
   threads: number;
+  /** Group texts by token length (local models), at most `tokensPerBatch` padded tokens per call. */
+  sortByLength: boolean;
+  tokensPerBatch: number;
   /** ONNX Runtime execution provider (local models). */
   device: 'cpu' | 'cuda';
   /** Set: embeddings come from this OpenAI-compatible server instead of a local model. */

@@ -164,6 +164,12 @@ export const modelSchema = z
     maxTokens: positiveInt.default(256),
     /** Texts per inference call (per request with provider openai). */
     batchSize: intIn(1, 4096).default(16),
+    /**
+     * Local models: sort each slice's texts by token length and batch similar lengths together (less
+     * padding), at most `batchSize` texts and `tokensPerBatch` padded tokens per inference call.
+     */
+    sortByLength: z.boolean().default(true),
+    tokensPerBatch: intIn(1, 1_000_000).default(1024),
     /** `local`: transformers.js in the workers; `openai`: an OpenAI-compatible `POST {url}/v1/embeddings` server. */
     provider: z.enum(['local', 'openai']).default('local'),
     /** ONNX Runtime execution provider for `local`: `cuda` needs onnxruntime-node with CUDA and an NVIDIA GPU. */

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { ConfigError, MigrateError, errorMessage } from '../errors.js';
+import { planLengthBatches, type LengthBatchOptions } from './length-batches.js';
 import { meanPoolNormalize } from './mean-pool.js';
 import { restoreSuffix, specialSuffix } from './special-suffix.js';
 
@@ -27,6 +28,11 @@ export interface EmbedderOptions {
   maxTokens?: number;
   /** ONNX Runtime execution provider: `cuda` needs onnxruntime-node's CUDA files and an NVIDIA GPU. Default cpu. */
   device?: 'cpu' | 'cuda';
+  /**
+   * Set: `embed` sorts its texts by token length and runs them in batches of similar length (see
+   * length-batches.ts) instead of one padded call; results still land in row order.
+   */
+  lengthBatching?: LengthBatchOptions;
 }
 
 /** A loaded embedding model. */
@@ -103,7 +109,10 @@ class TransformersEmbedder implements Embedder {
   readonly #scratch: Float64Array;
   readonly #suffix: bigint[];
 
-  constructor(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, dim: number, maxTokens: number) {
+  readonly #lengthBatching: LengthBatchOptions | undefined;
+
+  constructor(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, dim: number, maxTokens: number, lengthBatching?: LengthBatchOptions) {
+    this.#lengthBatching = lengthBatching;
     this.#tokenizer = tokenizer;
     // Only right-padded tokenizers put the closing token at the end of the unpadded row.
     this.#suffix = tokenizer.padding_side === 'right' ? specialSuffix(tokenizer) : [];
@@ -118,6 +127,18 @@ class TransformersEmbedder implements Embedder {
     if (!Number.isInteger(offset) || offset < 0 || out.length < (offset + texts.length) * this.dim) {
       throw new RangeError(`out holds ${out.length} floats; ${texts.length} vectors at offset ${offset} need ${(offset + texts.length) * this.dim}`);
     }
+    if (this.#lengthBatching === undefined || texts.length === 1) return this.#embedPadded(texts, out, offset);
+    const lengths = texts.map((t) => Math.min(this.#maxTokens, this.#tokenizer.encode(t).length));
+    const batches = planLengthBatches(lengths, this.#lengthBatching);
+    const scratch = new Float32Array(Math.max(...batches.map((b) => b.length)) * this.dim);
+    for (const rows of batches) {
+      await this.#embedPadded(rows.map((r) => texts[r]!), scratch, 0);
+      rows.forEach((r, j) => out.set(scratch.subarray(j * this.dim, (j + 1) * this.dim), (offset + r) * this.dim));
+    }
+  }
+
+  /** One encoder call over `texts`, padded to the longest; vectors written contiguously from `offset`. */
+  async #embedPadded(texts: string[], out: Float32Array, offset: number): Promise<void> {
     const inputs = this.#tokenizer(texts, { padding: true, truncation: true, max_length: this.#maxTokens });
     const { input_ids: ids, attention_mask: mask } = inputs as { input_ids: TensorLike; attention_mask: TensorLike };
     const seqLength = ids.dims[1] as number;
@@ -177,5 +198,5 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     await model.dispose();
     throw new MigrateError('MODEL_LOAD_FAILED', `model at ${loc.path} has no valid hidden_size in config.json`, { details: { path: loc.path } });
   }
-  return new TransformersEmbedder(tokenizer, model, dim, maxTokens);
+  return new TransformersEmbedder(tokenizer, model, dim, maxTokens, opts.lengthBatching);
 }

@@ -7,8 +7,8 @@ import type { WorkerModelOptions } from '../../workers/task-types.js';
  * the remote server with its API key (read here from `model.apiKeyFile` so workers never read secrets).
  */
 export function workerModelOptions(model: ResolvedConfig['model']): Omit<WorkerModelOptions, 'threads'> {
-  const { path, allowRemote, dtype, maxTokens, batchSize, device } = model;
-  const local = { path, allowRemote, dtype, maxTokens, batchSize, device };
+  const { path, allowRemote, dtype, maxTokens, batchSize, device, sortByLength, tokensPerBatch } = model;
+  const local = { path, allowRemote, dtype, maxTokens, batchSize, device, sortByLength, tokensPerBatch };
   if (model.provider === 'local') return local;
   const apiKey = model.apiKeyFile !== undefined ? readSecretFile(model.apiKeyFile, 'model.apiKeyFile') : model.apiKey;
   const { concurrency, timeoutMs, maxRetries, retryBaseMs, retryMaxMs, sendDimensions } = model;

@@ -139,6 +139,27 @@ describe('quantized model', () => {
   });
 });
 
+describe('length batching', () => {
+  it('groups texts by length yet returns the same vectors, in row order, as one padded call', async () => {
+    const texts = [...TEXTS, TEXTS[0]!.repeat(12), 'x', TEXTS[2]!.repeat(3)];
+    const sorted = await createEmbedder({ model: modelDir, lengthBatching: { batchSize: 3, tokenBudget: 64 } });
+    try {
+      const plain = new Float32Array(texts.length * a.dim);
+      const grouped = new Float32Array((texts.length + 2) * a.dim);
+      await a.embed(texts, plain);
+      await sorted.embed(texts, grouped, 2);
+      for (let i = 0; i < texts.length; i++) {
+        let dot = 0;
+        for (let k = 0; k < a.dim; k++) dot += plain[i * a.dim + k]! * grouped[(i + 2) * a.dim + k]!;
+        expect(dot).toBeGreaterThan(0.99999);
+      }
+      expect(grouped.subarray(0, 2 * a.dim).every((x) => x === 0)).toBe(true);
+    } finally {
+      await sorted.dispose();
+    }
+  });
+});
+
 describe('load failures', () => {
   it('fails with MODEL_LOAD_FAILED naming a missing folder', async () => {
     const missing = join(tmpdir(), 'embed-no-such-model-folder');
