@@ -9,6 +9,10 @@
  *   npm run build && node dist/bench/embedding.js [--model ./models/bench] [--dtype fp32|q8] [--texts 96]
  *     [--batch 16] [--rounds 2] [--layouts 1x2,2x1]
  * Prints a table and one JSON line; writes bench/results/embedding.json.
+ *
+ *   node dist/bench/embedding.js --padding [--texts 128] [--batch 16] [--tokens-per-batch 1024] [--threads 2]
+ * instead measures padding waste (embedding-padding.ts): one page of mixed-length texts in row order
+ * against grouped by length, with the load average beside each figure; writes bench/results/embedding-padding.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -19,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import type { OrtFeedData } from './embedding-ort-worker.js';
 import { ensureModel, MODEL_PRESETS } from '../src/embed/ensure-model.js';
 import { sharedFloat32, WorkerPool } from '../src/engine/worker-pool.js';
+import { runPaddingBench } from './embedding-padding.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +35,9 @@ const { values } = parseArgs({
     layouts: { type: 'string', default: '1x2,2x1' },
     'max-tokens': { type: 'string', default: '256' },
     out: { type: 'string', default: 'bench/results/embedding.json' },
+    padding: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '2' },
+    'tokens-per-batch': { type: 'string', default: '1024' },
   },
 });
 
@@ -114,7 +122,7 @@ async function ortVariant(modelFile: string, layout: Layout, feeds: OrtFeedData[
 }
 
 async function poolVariant(modelDir: string, dtype: 'fp32' | 'q8', layout: Layout, texts: string[], batch: number, maxTokens: number): Promise<Variant> {
-  const pool = new WorkerPool({ workers: layout.workers, inferenceThreads: layout.threads }, { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch });
+  const pool = new WorkerPool({ workers: layout.workers, inferenceThreads: layout.threads }, { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch, device: 'cpu', sortByLength: false, tokensPerBatch: batch * 64 });
   const batches = Math.ceil(texts.length / batch);
   const outs = Array.from({ length: 2 * layout.workers }, () => sharedFloat32(batch * 768));
   // One task running and one queued per worker, so a worker never waits for the main thread.
@@ -148,6 +156,7 @@ async function main(): Promise<void> {
   if (resolve(model) === resolve('models/bench')) await ensureModel(resolve('models/bench'), MODEL_PRESETS.bench);
   const batch = Number(values.batch);
   const maxTokens = Number(values['max-tokens']);
+  if (values.padding) return paddingMain(model, dtype, batch, maxTokens);
   const texts = makeTexts(Number(values.texts));
   const feeds = await tokenise(model, texts, batch, maxTokens);
   const tokens = feeds.reduce((n, f) => n + f.dims[0]! * f.dims[1]!, 0);
@@ -171,6 +180,18 @@ async function main(): Promise<void> {
     for (const v of variants) await v.close();
   }
   report(variants, best, { texts: texts.length, batch, dtype, model, tokensPerText: Math.round(tokens / texts.length) });
+}
+
+async function paddingMain(model: string, dtype: 'fp32' | 'q8', batch: number, maxTokens: number): Promise<void> {
+  const setup = { model, dtype, batch, maxTokens, texts: Number(values.texts), threads: Number(values.threads), tokensPerBatch: Number(values['tokens-per-batch']), rounds: Number(values.rounds) };
+  log(`padding: ${setup.texts} mixed-length texts, batch ${batch}, ${setup.tokensPerBatch} tokens per batch, ${setup.threads} threads, ${dtype}, model ${model}`);
+  const r = await runPaddingBench({ ...setup, tokensPerBatch: setup.tokensPerBatch, log });
+  console.log(`row order ${r.rowOrder} texts/s, sorted by length ${r.sorted} texts/s: ${r.ratio}× (target ≥ 1.5) at load average ${r.load}`);
+  const result = { bench: 'embedding-padding', at: new Date().toISOString(), setup, ...r, target: 1.5 };
+  const out = values.out === 'bench/results/embedding.json' ? 'bench/results/embedding-padding.json' : values.out;
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2));
+  console.log(JSON.stringify(result));
 }
 
 function report(variants: Variant[], best: Map<string, number>, setup: Record<string, unknown>): void {

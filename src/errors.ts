@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'BUNDLE_NOT_EMPTY'
   | 'RUN_LOCKED'
   | 'MODEL_LOAD_FAILED'
+  | 'EMBEDDING_SERVER'
   | 'BUNDLE_INVALID'
   | 'DLQ_IO'
   | 'ABORTED'
@@ -78,6 +79,23 @@ export class TargetError extends MigrateError {
     this.status = status;
     this.retryAfterMs = options.retryAfterMs ?? null;
     this.targetCode = options.targetCode ?? null;
+  }
+}
+
+/**
+ * A remote embedding server (model.provider: openai) failed or answered something unusable. 5xx, 408
+ * and 429 (with Retry-After) are retriable; auth errors, other 4xx, malformed bodies and vectors of the
+ * wrong width are not. Messages name the server and the model.
+ */
+export class EmbeddingServerError extends MigrateError {
+  readonly status: number | null;
+  readonly retryAfterMs: number | null;
+
+  constructor(message: string, options: MigrateErrorOptions & { status?: number | null; retryAfterMs?: number | null } = {}) {
+    const status = options.status ?? null;
+    super('EMBEDDING_SERVER', message, { ...options, retriable: options.retriable ?? (status !== null && (status >= 500 || status === 429 || status === 408)) });
+    this.status = status;
+    this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
 

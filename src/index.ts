@@ -39,7 +39,7 @@ export { EngramTarget } from './target/engram-target.js';
 export type { Target, TargetCapabilities, WriteGate } from './target/target.js';
 export { Neo4jSource } from './source/neo4j-source.js';
 
-export { MigrateError, ConfigError, SourceError, TargetError, CapacityError, AbortError, isRetriable } from './errors.js';
+export { MigrateError, ConfigError, SourceError, TargetError, CapacityError, EmbeddingServerError, AbortError, isRetriable } from './errors.js';
 export type { ErrorCode } from './errors.js';
 
 export * from './live/index.js';

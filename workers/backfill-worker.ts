@@ -6,6 +6,7 @@
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
+import { createOpenAiEmbedder } from '../src/embed/openai-embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
 import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
@@ -24,6 +25,7 @@ import {
   type EmbedTask,
   type NodeTask,
   type NodeTaskResult,
+  type RemoteModelOptions,
   type WorkerModelOptions,
   type WorkerTask,
 } from './task-types.js';
@@ -36,8 +38,13 @@ let embedder: Promise<Embedder> | null = null;
 
 function getEmbedder(): Promise<Embedder> {
   if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
-  embedder ??= createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens });
+  embedder ??= model.remote ? Promise.resolve(remoteEmbedder(model, model.remote)) : createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens, device: model.device, ...(model.sortByLength ? { lengthBatching: { batchSize: model.batchSize, tokenBudget: model.tokensPerBatch } } : {}) });
   return embedder;
+}
+
+/** The inference server's client: the only connection a worker opens, and only with model.provider openai. */
+function remoteEmbedder(m: WorkerModelOptions, r: RemoteModelOptions): Embedder {
+  return createOpenAiEmbedder({ baseUrl: r.url, model: r.name, apiKey: r.apiKey, dim: EMBEDDING_DIM, sendDimensions: r.sendDimensions, batchSize: m.batchSize, concurrency: r.concurrency, timeoutMs: r.timeoutMs, maxRetries: r.maxRetries, retryBaseMs: r.retryBaseMs, retryMaxMs: r.retryMaxMs });
 }
 
 function embeddingInput(task: NodeTask, row: number): EmbeddingInput {
@@ -56,7 +63,9 @@ async function generate(task: NodeTask, pending: Array<{ row: number; text: stri
   if (pending.length === 0) return 0;
   const started = performance.now();
   const e = await getEmbedder();
-  const chunk = model!.batchSize;
+  // A remote embedder sends one chunk as `concurrency` requests of batchSize at once; a local one that
+  // sorts by length takes the whole slice, so it can group similar lengths across it.
+  const chunk = model!.remote ? model!.batchSize * model!.remote.concurrency : model!.sortByLength ? pending.length : model!.batchSize;
   const scratch = new Float32Array(chunk * EMBEDDING_DIM);
   for (let i = 0; i < pending.length; i += chunk) {
     const part = pending.slice(i, i + chunk);
@@ -85,9 +94,10 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
   // Shards interleave within a batch: grouping them keeps the bundle's appends one per space (stable sort).
   if (task.shards > 1) mapped.sort((a, b) => (a.node.space < b.node.space ? -1 : a.node.space > b.node.space ? 1 : 0));
   const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
+  const regeneratedWrongWidth = mapped.reduce((n, m) => n + (m.node.wrongWidthRegenerated ? 1 : 0), 0);
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
-    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, timestampsDefaulted, inferenceMs: 0 };
+    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, regeneratedWrongWidth, timestampsDefaulted, inferenceMs: 0 };
   }
   const inferenceMs = await generate(task, pending);
   const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
@@ -105,6 +115,7 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     rejects,
     copied: mapped.length - pending.length,
     generated: pending.length,
+    regeneratedWrongWidth,
     toGenerate: 0,
     timestampsDefaulted,
     inferenceMs,

@@ -20,6 +20,26 @@ export interface WorkerModelOptions {
   maxTokens: number;
   batchSize: number;
   threads: number;
+  /** Group texts by token length (local models), at most `tokensPerBatch` padded tokens per call. */
+  sortByLength: boolean;
+  tokensPerBatch: number;
+  /** ONNX Runtime execution provider (local models). */
+  device: 'cpu' | 'cuda';
+  /** Set: embeddings come from this OpenAI-compatible server instead of a local model. */
+  remote?: RemoteModelOptions;
+}
+
+/** An OpenAI-compatible embedding server (model.provider: openai), with the API key already read. */
+export interface RemoteModelOptions {
+  url: string;
+  name: string;
+  apiKey: string;
+  sendDimensions: boolean;
+  concurrency: number;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
 }
 
 export interface BatchNode {
@@ -62,6 +82,8 @@ export interface NodeTaskResult {
   rejects: RejectRecord[];
   copied: number;
   generated: number;
+  /** Of `generated` (or `toGenerate`), those replacing a stored embedding of another width. */
+  regeneratedWrongWidth: number;
   /** Would be generated (dry run). */
   toGenerate: number;
   /** Mapped nodes without a timestamp property (they got the run's start time). */

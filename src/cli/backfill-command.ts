@@ -32,7 +32,7 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
       ],
     ),
   );
-  write(`embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}`);
+  write(`embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}${c.embeddingsRegeneratedWrongWidth ? ` (${c.embeddingsRegeneratedWrongWidth} replacing a stored embedding of another width)` : ''}`);
   if (s.plan.labels.length > 0) {
     write(formatTable(['label', 'space', 'shards', 'nodes', 'relationships', 'key', 'duplicates', 'no timestamp'], s.plan.labels.map((l) => [l.label, l.space, l.shards > 1 ? `${l.shards} (${l.space}-0 … ${l.space}-${l.shards - 1})` : '-', l.nodes, l.relationships, describeKey(l.key), l.duplicates, l.missingTimestamp])));
     for (const l of s.plan.labels) write(`  ${l.label}: key ${describeKey(l.key)} from ${l.key.reason}; generated embeddings from ${l.embeddingText}`);

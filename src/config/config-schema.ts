@@ -90,6 +90,11 @@ export const mappingSchema = z
     defaultTextProperties: z.array(z.string()).min(1).default(['content', 'text', 'title', 'name']),
     /** Generate an embedding when a node has none; when false such nodes are rejected. */
     generateMissingEmbeddings: z.boolean().default(true),
+    /**
+     * A stored embedding that is a list of numbers of another width (384, 1536, ...): `reject` the node
+     * (EMBEDDING_WIDTH), or `regenerate` one from its text with the run's model, as for a missing one.
+     */
+    onWrongWidth: z.enum(['reject', 'regenerate']).default('reject'),
     timestampProperty: z.string().default('created_at'),
     /** The article initialises strength to 1.0; Engram's API calls it confidence. */
     strength: z.number().min(0).max(1).default(1),
@@ -165,10 +170,44 @@ export const modelSchema = z
     allowRemote: z.boolean().default(false),
     dtype: z.enum(['fp32', 'q8']).default('fp32'),
     maxTokens: positiveInt.default(256),
-    /** Texts per inference call. */
-    batchSize: positiveInt.default(16),
+    /** Texts per inference call (per request with provider openai). */
+    batchSize: intIn(1, 4096).default(16),
+    /**
+     * Local models: sort each slice's texts by token length and batch similar lengths together (less
+     * padding), at most `batchSize` texts and `tokensPerBatch` padded tokens per inference call.
+     */
+    sortByLength: z.boolean().default(true),
+    tokensPerBatch: intIn(1, 1_000_000).default(1024),
+    /** `local`: transformers.js in the workers; `openai`: an OpenAI-compatible `POST {url}/v1/embeddings` server. */
+    provider: z.enum(['local', 'openai']).default('local'),
+    /** ONNX Runtime execution provider for `local`: `cuda` needs onnxruntime-node with CUDA and an NVIDIA GPU. */
+    device: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** provider openai: the server root, e.g. http://127.0.0.1:8080. */
+    url: z.string().url().optional(),
+    /** provider openai: the model name the server knows (sent as `model`). */
+    name: z.string().min(1).optional(),
+    /** provider openai: bearer token; prefer EMBEDDINGS_API_KEY or `apiKeyFile`. */
+    apiKey: z.string().default(''),
+    /** provider openai: a file holding the bearer token. */
+    apiKeyFile: z.string().min(1).optional(),
+    /** provider openai: send `dimensions: 768` (OpenAI text-embedding-3-*, Matryoshka models). */
+    sendDimensions: z.boolean().default(false),
+    /** provider openai: requests in flight per worker thread. */
+    concurrency: intIn(1, 256).default(4),
+    timeoutMs: intIn(1, HOUR_MS).default(60_000),
+    maxRetries: intIn(0, 1000).default(8),
+    retryBaseMs: intIn(1, HOUR_MS).default(500),
+    retryMaxMs: intIn(1, HOUR_MS).default(30_000),
   })
   .strict()
+  .superRefine((model, ctx) => {
+    if (model.provider === 'openai') {
+      if (model.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required with model.provider: openai' });
+      if (model.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required with model.provider: openai (the server\'s model name)' });
+      if (model.device !== 'cpu') ctx.addIssue({ code: 'custom', path: ['device'], message: 'applies to model.provider: local only (the server picks its own device)' });
+    }
+    if (model.apiKey !== '' && model.apiKeyFile !== undefined) ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'set either model.apiKey (or EMBEDDINGS_API_KEY) or model.apiKeyFile, not both' });
+  })
   .prefault({});
 
 export const validateSchema = z

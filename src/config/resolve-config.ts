@@ -17,12 +17,14 @@ export const ENVIRONMENT_VARIABLES = {
   NEO4J_DATABASE: 'source.database',
   ENGRAM_URL: 'target.url',
   ENGRAM_API_KEY: 'target.apiKey',
+  EMBEDDINGS_API_KEY: 'model.apiKey',
 } as const;
 
 /** Environment variables naming a file that holds a secret (kept off the command line and out of `ps`). */
 export const SECRET_FILE_VARIABLES = {
   NEO4J_PASSWORD_FILE: 'source.password',
   ENGRAM_API_KEY_FILE: 'target.apiKey',
+  EMBEDDINGS_API_KEY_FILE: 'model.apiKey',
 } as const;
 
 /**

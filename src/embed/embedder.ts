@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AutoModel, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { ConfigError, MigrateError, errorMessage } from '../errors.js';
+import { planLengthBatches, type LengthBatchOptions } from './length-batches.js';
 import { meanPoolNormalize } from './mean-pool.js';
 import { restoreSuffix, specialSuffix } from './special-suffix.js';
 
@@ -25,6 +26,13 @@ export interface EmbedderOptions {
   threads?: number;
   /** Texts are truncated to this many tokens, [CLS] and [SEP] included. Default 256. */
   maxTokens?: number;
+  /** ONNX Runtime execution provider: `cuda` needs onnxruntime-node's CUDA files and an NVIDIA GPU. Default cpu. */
+  device?: 'cpu' | 'cuda';
+  /**
+   * Set: `embed` sorts its texts by token length and runs them in batches of similar length (see
+   * length-batches.ts) instead of one padded call; results still land in row order.
+   */
+  lengthBatching?: LengthBatchOptions;
 }
 
 /** A loaded embedding model. */
@@ -41,7 +49,11 @@ export interface Embedder {
 }
 
 /** Defaults of {@link EmbedderOptions}. */
-export const DEFAULT_EMBEDDER_OPTIONS = { allowRemote: false, dtype: 'fp32', threads: 1, maxTokens: 256 } as const;
+export const DEFAULT_EMBEDDER_OPTIONS = { allowRemote: false, dtype: 'fp32', threads: 1, maxTokens: 256, device: 'cpu' } as const;
+
+/** What a user without a GPU runtime is told to do (README "GPU inference"). */
+const CUDA_HINT =
+  'onnxruntime-node has no usable CUDA execution provider here: it needs Linux x64, an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9, and the CUDA files that onnxruntime-node downloads at install (reinstall it without onnxruntime-node-install-cuda=skip in .npmrc: npm rebuild onnxruntime-node), or set model.device: cpu';
 
 interface ModelLocation {
   /** What transformers.js is given. */
@@ -82,7 +94,7 @@ async function load(loc: ModelLocation, opts: EmbedderOptions, threads: number):
   const tokenizer = await AutoTokenizer.from_pretrained(loc.id, { local_files_only: localOnly });
   const model = await AutoModel.from_pretrained(loc.id, {
     local_files_only: localOnly,
-    device: 'cpu',
+    device: opts.device ?? DEFAULT_EMBEDDER_OPTIONS.device,
     dtype: opts.dtype ?? DEFAULT_EMBEDDER_OPTIONS.dtype,
     session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
   });
@@ -97,7 +109,10 @@ class TransformersEmbedder implements Embedder {
   readonly #scratch: Float64Array;
   readonly #suffix: bigint[];
 
-  constructor(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, dim: number, maxTokens: number) {
+  readonly #lengthBatching: LengthBatchOptions | undefined;
+
+  constructor(tokenizer: PreTrainedTokenizer, model: PreTrainedModel, dim: number, maxTokens: number, lengthBatching?: LengthBatchOptions) {
+    this.#lengthBatching = lengthBatching;
     this.#tokenizer = tokenizer;
     // Only right-padded tokenizers put the closing token at the end of the unpadded row.
     this.#suffix = tokenizer.padding_side === 'right' ? specialSuffix(tokenizer) : [];
@@ -112,6 +127,18 @@ class TransformersEmbedder implements Embedder {
     if (!Number.isInteger(offset) || offset < 0 || out.length < (offset + texts.length) * this.dim) {
       throw new RangeError(`out holds ${out.length} floats; ${texts.length} vectors at offset ${offset} need ${(offset + texts.length) * this.dim}`);
     }
+    if (this.#lengthBatching === undefined || texts.length === 1) return this.#embedPadded(texts, out, offset);
+    const lengths = texts.map((t) => Math.min(this.#maxTokens, this.#tokenizer.encode(t).length));
+    const batches = planLengthBatches(lengths, this.#lengthBatching);
+    const scratch = new Float32Array(Math.max(...batches.map((b) => b.length)) * this.dim);
+    for (const rows of batches) {
+      await this.#embedPadded(rows.map((r) => texts[r]!), scratch, 0);
+      rows.forEach((r, j) => out.set(scratch.subarray(j * this.dim, (j + 1) * this.dim), (offset + r) * this.dim));
+    }
+  }
+
+  /** One encoder call over `texts`, padded to the longest; vectors written contiguously from `offset`. */
+  async #embedPadded(texts: string[], out: Float32Array, offset: number): Promise<void> {
     const inputs = this.#tokenizer(texts, { padding: true, truncation: true, max_length: this.#maxTokens });
     const { input_ids: ids, attention_mask: mask } = inputs as { input_ids: TensorLike; attention_mask: TensorLike };
     const seqLength = ids.dims[1] as number;
@@ -158,9 +185,12 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   try {
     [tokenizer, model] = await loading;
   } catch (err) {
-    throw new MigrateError('MODEL_LOAD_FAILED', `cannot load embedding model from ${loc.path}: ${errorMessage(err)}`, {
+    const device = opts.device ?? DEFAULT_EMBEDDER_OPTIONS.device;
+    const onDevice = device === 'cpu' ? '' : ` on device ${device}`;
+    const hint = device === 'cuda' ? `; ${CUDA_HINT}` : '';
+    throw new MigrateError('MODEL_LOAD_FAILED', `cannot load embedding model from ${loc.path}${onDevice}: ${errorMessage(err)}${hint}`, {
       cause: err,
-      details: { path: loc.path, model: opts.model },
+      details: { path: loc.path, model: opts.model, device },
     });
   }
   const dim = Number((model.config as { hidden_size?: unknown }).hidden_size);
@@ -168,5 +198,5 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     await model.dispose();
     throw new MigrateError('MODEL_LOAD_FAILED', `model at ${loc.path} has no valid hidden_size in config.json`, { details: { path: loc.path } });
   }
-  return new TransformersEmbedder(tokenizer, model, dim, maxTokens);
+  return new TransformersEmbedder(tokenizer, model, dim, maxTokens, opts.lengthBatching);
 }

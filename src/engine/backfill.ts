@@ -23,6 +23,7 @@ import { choosePoolSizing, WorkerPool } from './worker-pool.js';
 import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
+import { workerModelOptions } from './worker-model-options.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -56,7 +57,8 @@ export function configHash(config: ResolvedConfig): string {
     labels: source.labels,
     mapping,
     target: { kind: target.kind, where },
-    model: { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens },
+    // Remote fields only when remote, so the hash of a local run is what it was before they existed.
+    model: model.provider === 'local' ? { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens } : { provider: model.provider, url: model.url, name: model.name, sendDimensions: model.sendDimensions },
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
@@ -163,8 +165,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await target.open(previous ? previous.targetState : null);
     }
     const sizing = choosePoolSizing(config.engine);
-    const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
-    pool = new WorkerPool(sizing, { path, allowRemote, dtype, maxTokens, batchSize });
+    pool = new WorkerPool(sizing, workerModelOptions(config.model));
     const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
     readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     ctx = {

@@ -32,6 +32,8 @@ export interface RunCounters {
   nodesRejected: number;
   embeddingsCopied: number;
   embeddingsGenerated: number;
+  /** Of `embeddingsGenerated`, those that replaced a stored embedding of another width (mapping.onWrongWidth). */
+  embeddingsRegeneratedWrongWidth?: number;
   relationshipsRead: number;
   edgesWritten: number;
   relationshipsRejected: number;
@@ -64,7 +66,7 @@ export interface Checkpoint {
 }
 
 export function emptyCounters(): RunCounters {
-  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0, timestampsDefaulted: 0 };
+  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, embeddingsRegeneratedWrongWidth: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0, timestampsDefaulted: 0 };
 }
 
 /**

@@ -190,6 +190,8 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   counters.nodesRejected += result.rejects.length + targetRejects.length;
   counters.embeddingsCopied += result.copied;
   counters.embeddingsGenerated += result.generated;
+  // Absent in checkpoints written before mapping.onWrongWidth existed.
+  counters.embeddingsRegeneratedWrongWidth = (counters.embeddingsRegeneratedWrongWidth ?? 0) + result.regeneratedWrongWidth;
   counters.timestampsDefaulted += result.timestampsDefaulted;
   ctx.embeddingsToGenerate += result.toGenerate;
   await saveCheckpoint(ctx);
@@ -225,6 +227,7 @@ export function mergeNodeResults(parts: NodeTaskResult[], starts: number[]): Nod
     copied: parts.reduce((n, p) => n + p.copied, 0),
     generated: parts.reduce((n, p) => n + p.generated, 0),
     toGenerate: parts.reduce((n, p) => n + p.toGenerate, 0),
+    regeneratedWrongWidth: parts.reduce((n, p) => n + p.regeneratedWrongWidth, 0),
     timestampsDefaulted: parts.reduce((n, p) => n + p.timestampsDefaulted, 0),
     inferenceMs: parts.reduce((n, p) => n + p.inferenceMs, 0),
   };

@@ -26,6 +26,8 @@ export interface MappedNode {
   generateFrom: string | null;
   /** True when the node had no timestamp property and got the run's start time. */
   timestampDefaulted: boolean;
+  /** True when the stored embedding had another width and is generated instead (mapping.onWrongWidth: regenerate). */
+  wrongWidthRegenerated: boolean;
 }
 
 export type NodeMapResult = { ok: true; node: MappedNode } | { ok: false; reject: RejectRecord };
@@ -156,7 +158,8 @@ export function timestampFor(value: PropertyValue | undefined, fallback: string)
 
 /**
  * Maps one node (article, "Nodes → Memories"): key → id, label → space and memory type, properties →
- * content, created_at → timestamp; the embedding is copied when present and valid, generated when missing.
+ * content, created_at → timestamp; the embedding is copied when present and valid, generated when missing
+ * (or of another width, with `mapping.onWrongWidth: regenerate`).
  * The memory id comes from the label's key (`key`, see memory-id.ts).
  * Never throws for bad data: a node that cannot be migrated comes back as a reject naming the field.
  */
@@ -164,7 +167,8 @@ export function mapNode(node: SourceNode, embedding: EmbeddingInput, mapping: Re
   const identity = memoryIdOf(key, node.keyValues, node.elementId);
   if (!identity.ok) return reject(node, identity.field, identity.code, identity.reason, null);
   const id = identity.id;
-  if (embedding.kind === 'invalid') return reject(node, mapping.embeddingProperty, embedding.code, embedding.detail, id);
+  const wrongWidth = embedding.kind === 'invalid' && embedding.code === 'EMBEDDING_WIDTH' && mapping.onWrongWidth === 'regenerate';
+  if (embedding.kind === 'invalid' && !wrongWidth) return reject(node, mapping.embeddingProperty, embedding.code, embedding.detail, id);
   const unsupported = findUnsupported(node.properties);
   if (unsupported && !mapping.excludeProperties.includes(unsupported.field.split('[')[0]!)) {
     return reject(node, unsupported.field, 'UNSUPPORTED_PROPERTY', `property type ${unsupported.type} cannot be carried into a memory (exclude it with mapping.excludeProperties)`, id);
@@ -181,20 +185,21 @@ export function mapNode(node: SourceNode, embedding: EmbeddingInput, mapping: Re
     return reject(node, mapping.timestampProperty, 'INVALID_TIMESTAMP', `${stableJson(stamp)} is not a date-time (RFC 3339, or epoch milliseconds within ±8.64e15)`, id);
   }
   let generateFrom: string | null = null;
-  if (embedding.kind === 'absent') {
-    if (!mapping.generateMissingEmbeddings) {
+  if (embedding.kind === 'absent' || wrongWidth) {
+    if (!wrongWidth && !mapping.generateMissingEmbeddings) {
       return reject(node, mapping.embeddingProperty, 'NO_TEXT_FOR_EMBEDDING', 'node has no embedding and mapping.generateMissingEmbeddings is off', id);
     }
     generateFrom = textForEmbedding(node, mapping);
     if (generateFrom === null) {
       const names = own(mapping.textProperties, node.label) ?? mapping.defaultTextProperties;
-      return reject(node, mapping.embeddingProperty, 'NO_TEXT_FOR_EMBEDDING', `node has no embedding, none of ${names.join(', ')}, and no other string property to generate one from`, id);
+      const had = embedding.kind === 'invalid' ? `${embedding.detail} (mapping.onWrongWidth: regenerate)` : 'node has no embedding';
+      return reject(node, mapping.embeddingProperty, 'NO_TEXT_FOR_EMBEDDING', `${had}, none of ${names.join(', ')}, and no other string property to generate one from`, id);
     }
   }
   const timestampDefaulted = stamp === undefined || stamp === null;
   return {
     ok: true,
-    node: { id, space, label: node.label, memoryType: own(mapping.memoryTypes, node.label) ?? node.label, content, timestamp, generateFrom, timestampDefaulted },
+    node: { id, space, label: node.label, memoryType: own(mapping.memoryTypes, node.label) ?? node.label, content, timestamp, generateFrom, timestampDefaulted, wrongWidthRegenerated: wrongWidth },
   };
 }
 

@@ -12,7 +12,7 @@ export function formatReport(r: ValidationReport, table: Table, maxFaults = 20):
   const c = r.counters;
   const lines = [
     `validation ${r.passed ? 'PASSED' : 'FAILED'} (${r.mode}) in ${(r.durationMs / 1000).toFixed(1)} s: ${r.sample.sampled} of ${r.sample.population} nodes sampled (seed ${r.sample.seed}), target ${r.target.kind} ${r.target.location}`,
-    `sampled ${c.sampled}: expected in target ${c.expected}, present ${c.present}, rejected by mapping ${c.rejectedByMapping}, rejected at write ${c.rejectedAtWrite}, vanished from Neo4j ${c.vanished}; embeddings regenerated ${c.regenerated}`,
+    `sampled ${c.sampled}: expected in target ${c.expected}, present ${c.present}, rejected by mapping ${c.rejectedByMapping}, rejected at write ${c.rejectedAtWrite}, vanished from Neo4j ${c.vanished}; embeddings regenerated ${c.regenerated}${c.regeneratedWrongWidth ? ` (${c.regeneratedWrongWidth} in place of a stored embedding of another width)` : ''}`,
     table(
       ['check', 'status', 'failures', 'checked', 'rate', 'max', 'note'],
       r.checks.map((k) => [k.name, k.status, k.failures, k.checked, percent(k.rate), percent(k.threshold), k.note]),

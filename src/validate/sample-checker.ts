@@ -91,7 +91,7 @@ export class SampleChecker {
     const flat: SourceNode[] = batch.nodes.map((node) => ({ ...node, embedding: undefined }));
     const edges = chunk.relationships ? new Map(chunk.relationships) : null;
     const vectors = sharedFloat32(keys.length * D);
-    const toGenerate: Array<{ i: number; text: string }> = [];
+    const toGenerate: Array<{ i: number; text: string; wrongWidth: boolean }> = [];
     const compare: number[] = [];
     const missing: Array<{ i: number; expected: Expected }> = [];
     this.counters.sampled += keys.length;
@@ -107,7 +107,7 @@ export class SampleChecker {
         if (this.#ctx.rejects.keys.has(rejectKey(label.label, key))) return void this.counters.rejectedAtWrite++;
         this.counters.expected++;
         missing.push({ i, expected });
-        if (expected.node.generateFrom !== null && this.#ctx.reader.dedup) toGenerate.push({ i, text: expected.node.generateFrom });
+        if (expected.node.generateFrom !== null && this.#ctx.reader.dedup) toGenerate.push({ i, text: expected.node.generateFrom, wrongWidth: expected.node.wrongWidthRegenerated });
         return;
       }
       this.counters.expected++;
@@ -115,7 +115,7 @@ export class SampleChecker {
       this.#checkContent(label, key, expected.node.content, target.contents[row] ?? '');
       if (present !== PRESENT) return void this.counters.embeddingUnread++;
       compare.push(i);
-      if (expected.node.generateFrom !== null) toGenerate.push({ i, text: expected.node.generateFrom });
+      if (expected.node.generateFrom !== null) toGenerate.push({ i, text: expected.node.generateFrom, wrongWidth: expected.node.wrongWidthRegenerated });
     });
     await this.#generate(toGenerate, vectors);
     await this.#compare(label, firstRow, keys, vectors, compare);
@@ -181,11 +181,12 @@ export class SampleChecker {
     this.#fault({ kind: 'edge-count-mismatch', label: label.label, space: label.space, id: key, detail, expected: expectation.edges, actual });
   }
 
-  async #generate(items: Array<{ i: number; text: string }>, vectors: Float32Array): Promise<void> {
+  async #generate(items: Array<{ i: number; text: string; wrongWidth: boolean }>, vectors: Float32Array): Promise<void> {
     if (items.length === 0) return;
     const started = performance.now();
     await poolEmbed(this.#ctx.pool, items.map((x) => x.text), this.#ctx.modelBatchSize, (k, v) => vectors.set(v, items[k]!.i * D), this.#ctx.signal);
     this.counters.regenerated += items.length;
+    this.counters.regeneratedWrongWidth += items.filter((x) => x.wrongWidth).length;
     this.timings.embedMs += performance.now() - started;
   }
 

@@ -14,6 +14,7 @@ import type { PreparedChunk } from './source-sample-reader.js';
 import { TargetSample, type SampleTargetReader } from './target-sample.js';
 import { planValidation, type ValidationLabel, type ValidationPlan } from './validation-plan.js';
 import { evaluateChecks, evaluateRunChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type RunAccounting, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
+import { workerModelOptions } from '../engine/worker-model-options.js';
 
 export interface ValidateOptions {
   config: ResolvedConfig;
@@ -241,8 +242,7 @@ export async function validate(options: ValidateOptions): Promise<ValidationRepo
   const thresholds = resolveThresholds(config, options.thresholds);
   const source = new Neo4jSource(config.source, config.mapping);
   const reader = options.reader ?? createSampleReader(config);
-  const { path, allowRemote, dtype, maxTokens, batchSize } = config.model;
-  const pool = options.pool ?? new WorkerPool(choosePoolSizing(config.engine), { path, allowRemote, dtype, maxTokens, batchSize });
+  const pool = options.pool ?? new WorkerPool(choosePoolSizing(config.engine), workerModelOptions(config.model));
   try {
     const result = await sweep(options, source, reader, pool, thresholds, timed);
     return buildReport(options, reader, thresholds, result, startedAt, timings);

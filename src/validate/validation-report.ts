@@ -58,6 +58,8 @@ export interface ValidationCounters {
   embeddingUnread: number;
   /** Expected embeddings generated again with the run's model (nodes without one in Neo4j). */
   regenerated: number;
+  /** Of `regenerated`, nodes whose stored embedding had another width (mapping.onWrongWidth: regenerate). */
+  regeneratedWrongWidth: number;
   contentChecked: number;
   contentMismatch: number;
   edgeChecked: number;
@@ -125,7 +127,7 @@ export interface ValidationReport {
 export function emptyCounters(): ValidationCounters {
   return {
     sampled: 0, vanished: 0, rejectedByMapping: 0, rejectedAtWrite: 0, expected: 0, present: 0, missing: 0, lostToDedup: 0, lostToEviction: 0,
-    embeddingChecked: 0, embeddingMismatch: 0, embeddingUnread: 0, regenerated: 0, contentChecked: 0, contentMismatch: 0, edgeChecked: 0, edgeMismatch: 0,
+    embeddingChecked: 0, embeddingMismatch: 0, embeddingUnread: 0, regenerated: 0, regeneratedWrongWidth: 0, contentChecked: 0, contentMismatch: 0, edgeChecked: 0, edgeMismatch: 0,
   };
 }
 

@@ -1,10 +1,19 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, type Embedder } from '../../src/embed/embedder.js';
 import { ensureModel, modelStampMatches, TINY_MODEL } from '../../src/embed/ensure-model.js';
 import { MigrateError } from '../../src/errors.js';
+
+/** Whether onnxruntime-node's CUDA provider library is installed (never on these machines). */
+function cudaProviderInstalled(): boolean {
+  const root = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const bin = join(root, 'bin');
+  return existsSync(bin) && readdirSync(bin, { recursive: true }).some((f) => String(f).endsWith('libonnxruntime_providers_cuda.so'));
+}
 
 const TEXTS = [
   'Alice read the machine learning paper about graph databases last week.',
@@ -139,6 +148,27 @@ describe('quantized model', () => {
   });
 });
 
+describe('length batching', () => {
+  it('groups texts by length yet returns the same vectors, in row order, as one padded call', async () => {
+    const texts = [...TEXTS, TEXTS[0]!.repeat(12), 'x', TEXTS[2]!.repeat(3)];
+    const sorted = await createEmbedder({ model: modelDir, lengthBatching: { batchSize: 3, tokenBudget: 64 } });
+    try {
+      const plain = new Float32Array(texts.length * a.dim);
+      const grouped = new Float32Array((texts.length + 2) * a.dim);
+      await a.embed(texts, plain);
+      await sorted.embed(texts, grouped, 2);
+      for (let i = 0; i < texts.length; i++) {
+        let dot = 0;
+        for (let k = 0; k < a.dim; k++) dot += plain[i * a.dim + k]! * grouped[(i + 2) * a.dim + k]!;
+        expect(dot).toBeGreaterThan(0.99999);
+      }
+      expect(grouped.subarray(0, 2 * a.dim).every((x) => x === 0)).toBe(true);
+    } finally {
+      await sorted.dispose();
+    }
+  });
+});
+
 describe('load failures', () => {
   it('fails with MODEL_LOAD_FAILED naming a missing folder', async () => {
     const missing = join(tmpdir(), 'embed-no-such-model-folder');
@@ -152,6 +182,17 @@ describe('load failures', () => {
     const err = await createEmbedder({ model: 'Xenova/all-mpnet-base-v2', localModelRoot: tmpdir() }).catch((e: unknown) => e);
     expect((err as MigrateError).code).toBe('MODEL_LOAD_FAILED');
     expect((err as MigrateError).message).toContain(join(tmpdir(), 'Xenova/all-mpnet-base-v2'));
+  });
+
+  // There is no GPU on the machines this runs on, and onnxruntime-node's CUDA files are not installed
+  // (.npmrc skips them): this checks the error path only, and is skipped where the CUDA provider exists.
+  it.skipIf(cudaProviderInstalled())('fails with MODEL_LOAD_FAILED naming the device and how to get a GPU runtime when cuda is asked for but missing', async () => {
+    const err = await createEmbedder({ model: modelDir, device: 'cuda' }).catch((e: unknown) => e);
+    expect((err as MigrateError).code).toBe('MODEL_LOAD_FAILED');
+    expect((err as Error).message).toContain('on device cuda');
+    expect((err as Error).message).toContain('CUDA 12');
+    expect((err as Error).message).toContain('model.device: cpu');
+    expect((err as MigrateError).details.device).toBe('cuda');
   });
 
   it('rejects a bad thread count with CONFIG_INVALID', async () => {

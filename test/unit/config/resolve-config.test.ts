@@ -53,3 +53,32 @@ describe('layering: file < environment < flags', () => {
     expect(() => resolveLayeredConfig({ file: path, env: {} })).toThrow(/bad\.json is not valid JSON/);
   });
 });
+
+describe('model section: provider, device, remote key', () => {
+  const codeAndPath = (fn: () => unknown): [string, string] | null => {
+    try {
+      fn();
+      return null;
+    } catch (err) {
+      return [(err as ConfigError).code, (err as ConfigError).path];
+    }
+  };
+
+  it('needs a url and a model name with provider openai, naming the option', () => {
+    expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', name: 'm' } }))).toEqual(['CONFIG_INVALID', 'model.url']);
+    expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', url: 'http://127.0.0.1:8080' } }))).toEqual(['CONFIG_INVALID', 'model.name']);
+    expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', url: 'http://x:1', name: 'm', device: 'cuda' } }))).toEqual(['CONFIG_INVALID', 'model.device']);
+    expect(codeAndPath(() => resolveConfig({ model: { device: 'gpu' as never } }))).toEqual(['CONFIG_INVALID', 'model.device']);
+    expect(codeAndPath(() => resolveConfig({ mapping: { onWrongWidth: 'pad' as never } }))).toEqual(['CONFIG_INVALID', 'mapping.onWrongWidth']);
+  });
+
+  it('takes the API key from EMBEDDINGS_API_KEY or EMBEDDINGS_API_KEY_FILE, and refuses a key and a key file together', async () => {
+    expect(resolveLayeredConfig({ env: { EMBEDDINGS_API_KEY: 'sk-env' } }).model.apiKey).toBe('sk-env');
+    expect(resolveLayeredConfig({ env: { EMBEDDINGS_API_KEY_FILE: file('key', 'sk-file\n') } }).model.apiKey).toBe('sk-file');
+    expect(codeAndPath(() => resolveConfig({ model: { apiKey: 'a', apiKeyFile: 'k' } }))).toEqual(['CONFIG_INVALID', 'model.apiKeyFile']);
+    const { workerModelOptions } = await import('../../../src/engine/worker-model-options.js');
+    const model = resolveConfig({ model: { provider: 'openai', url: 'http://127.0.0.1:8080', name: 'm', apiKeyFile: file('key', 'sk-option\n') } }).model;
+    expect(workerModelOptions(model).remote?.apiKey).toBe('sk-option');
+    expect(workerModelOptions(resolveConfig({}).model).remote).toBeUndefined();
+  });
+});

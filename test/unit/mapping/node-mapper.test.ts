@@ -33,6 +33,7 @@ describe('mapNode', () => {
       timestamp: '2024-03-01T10:00:00.000Z',
       generateFrom: 'Machine learning paper',
       timestampDefaulted: false,
+      wrongWidthRegenerated: false,
     });
   });
 
@@ -53,6 +54,20 @@ describe('mapNode', () => {
     expect(r.reject.code).toBe(code);
     expect(r.reject.field).toBe(field);
     expect(r.reject.elementId).toBe('4:x:1');
+  });
+
+  it('regenerates a wrong-width embedding from the text with mapping.onWrongWidth: regenerate, and marks it', () => {
+    const wide = { kind: 'invalid', code: 'EMBEDDING_WIDTH', detail: 'embedding has 384 numbers' } as const;
+    const r = mapNode(node(), wide, { ...mapping, onWrongWidth: 'regenerate' }, 'document', NOW, KEY);
+    expect(r.ok && [r.node.generateFrom, r.node.wrongWidthRegenerated]).toEqual(['Machine learning paper', true]);
+    // Even with generateMissingEmbeddings off: the option asks for it explicitly.
+    const off = mapNode(node(), wide, { ...mapping, onWrongWidth: 'regenerate', generateMissingEmbeddings: false }, 'document', NOW, KEY);
+    expect(off.ok && off.node.wrongWidthRegenerated).toBe(true);
+    // A value that is not a list of numbers is still rejected.
+    const bad = mapNode(node(), { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'embedding is a string' }, { ...mapping, onWrongWidth: 'regenerate' }, 'document', NOW, KEY);
+    expect(bad.ok ? null : bad.reject.code).toBe('EMBEDDING_INVALID');
+    const textless = mapNode(node({ properties: {} }), wide, { ...mapping, onWrongWidth: 'regenerate', contentTemplates: { Document: 'x' } }, 'document', NOW, KEY);
+    expect(textless.ok ? null : [textless.reject.code, textless.reject.reason.startsWith('embedding has 384 numbers')]).toEqual(['NO_TEXT_FOR_EMBEDDING', true]);
   });
 
   it('rejects an invalid embedding with the detail the source found', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import run from '../../../workers/backfill-worker.js';
 import { spaceOf } from '../../../src/mapping/shard.js';
-import { EMBEDDING_PRESENT, type NodeTask, type NodeTaskResult } from '../../../workers/task-types.js';
+import { EMBEDDING_ABSENT, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT, type NodeTask, type NodeTaskResult } from '../../../workers/task-types.js';
 
 describe('backfill worker: node batches', () => {
   it('encodes record by record: no string holds more than one memory of the batch', async () => {
@@ -70,5 +70,29 @@ describe('backfill worker: node batches', () => {
       expect(body).toMatchObject({ id, memory_space_id: spaceOf(id, layout) });
       expect(task.nodes[result.rows[i]!]!.keyValues[0]).toBe(id);
     });
+  });
+
+  it.each([
+    ['reject', 1, 1, 0],
+    ['regenerate', 0, 2, 1],
+  ] as const)('a 384-wide stored embedding with onWrongWidth %s: %i rejected, %i to generate, %i counted as wrong width', async (onWrongWidth, rejected, toGenerate, wrong) => {
+    const task: NodeTask = {
+      kind: 'nodes',
+      nodes: ['a', 'b', 'c'].map((id, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [id], properties: { id, content: `text ${id}` } })),
+      embeddings: new Float32Array(3 * 768),
+      embeddingState: Uint8Array.from([EMBEDDING_PRESENT, EMBEDDING_BAD_WIDTH, EMBEDDING_ABSENT]),
+      embeddingDetail: [null, 'embedding has 384 numbers; Engram takes exactly 768', null],
+      space: 'documents',
+      shards: 1,
+      key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+      mapping: resolveConfig({ mapping: { onWrongWidth } }).mapping,
+      encoding: 'engram-json',
+      now: '2024-01-01T00:00:00.000Z',
+      duplicates: [],
+      dryRun: true,
+    };
+    const result = (await run(task)) as NodeTaskResult;
+    expect([result.rejects.length, result.toGenerate, result.regeneratedWrongWidth, result.copied]).toEqual([rejected, toGenerate, wrong, 1]);
+    if (rejected) expect(result.rejects[0]).toMatchObject({ id: 'b', code: 'EMBEDDING_WIDTH' });
   });
 });
