@@ -88,7 +88,10 @@ async function seed(): Promise<number> {
   let written = 0;
   for (let skip = 0; ; skip += o.batchSize) {
     const session = driver.session();
-    const result = await session.run(`MATCH (n:\`${o.label}\`) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit`, { skip: neo4j.int(skip), limit: neo4j.int(o.batchSize) });
+    const result = await session.run(`MATCH (n:\`${o.label}\`) RETURN n ORDER BY n.id SKIP $skip LIMIT $limit`, {
+      skip: neo4j.int(skip),
+      limit: neo4j.int(o.batchSize),
+    });
     await session.close();
     if (result.records.length === 0) break;
     const lines: string[] = [];

@@ -56,7 +56,11 @@ async function resetDouble(url: string): Promise<void> {
 
 function runVariant(variant: string, options: Record<string, unknown>): VariantResult {
   log(`  ${variant} → ${String(options.target)} (${String(options.label)})`);
-  const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', variant, JSON.stringify(options)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', variant, JSON.stringify(options)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   const result = JSON.parse(out.trim().split('\n').pop()!) as VariantResult;
   log(`    ${result.nodes} nodes in ${result.seconds} s = ${result.nodesPerSecond}/s, peak RSS ${result.peakRssMb} MB`);
   return result;
@@ -98,12 +102,30 @@ async function main(): Promise<void> {
     const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null && b > 0 ? Number((a / b).toFixed(2)) : null);
     const rows = Object.entries(results).map(([k, r]) => {
       const [label, variant, target] = k.split(':') as [string, string, string];
-      return { label, variant, target, nodesPerSecond: r.nodesPerSecond, seconds: r.seconds, peakRssMb: r.peakRssMb, vsRaw: ratio(r.nodesPerSecond, rate(`${label}:raw:none`)), vsSeed: ratio(r.nodesPerSecond, rate(`${label}:seed:${target}`)) };
+      return {
+        label,
+        variant,
+        target,
+        nodesPerSecond: r.nodesPerSecond,
+        seconds: r.seconds,
+        peakRssMb: r.peakRssMb,
+        vsRaw: ratio(r.nodesPerSecond, rate(`${label}:raw:none`)),
+        vsSeed: ratio(r.nodesPerSecond, rate(`${label}:seed:${target}`)),
+      };
     });
     console.log('label            variant  target  nodes/s  × raw  × seed  peak RSS MB');
-    for (const r of rows) console.log(`${r.label.padEnd(16)} ${r.variant.padEnd(8)} ${r.target.padEnd(7)} ${String(r.nodesPerSecond).padStart(7)}  ${String(r.vsRaw ?? '-').padStart(5)}  ${String(r.vsSeed ?? '-').padStart(6)}  ${r.peakRssMb}`);
-    const targets = { engineVsRawBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:raw:none')), engineVsSeedBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:seed:bundle')), engineVsSeedEngram: ratio(rate('BenchDoc:engine:engram'), rate('BenchDoc:seed:engram')) };
-    console.log(`targets (embeddings present): engine/raw ${targets.engineVsRawBundle} (≥ 0.70), engine/seed bundle ${targets.engineVsSeedBundle} (≥ 5), engine/seed engram ${targets.engineVsSeedEngram}`);
+    for (const r of rows)
+      console.log(
+        `${r.label.padEnd(16)} ${r.variant.padEnd(8)} ${r.target.padEnd(7)} ${String(r.nodesPerSecond).padStart(7)}  ${String(r.vsRaw ?? '-').padStart(5)}  ${String(r.vsSeed ?? '-').padStart(6)}  ${r.peakRssMb}`,
+      );
+    const targets = {
+      engineVsRawBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:raw:none')),
+      engineVsSeedBundle: ratio(rate('BenchDoc:engine:bundle'), rate('BenchDoc:seed:bundle')),
+      engineVsSeedEngram: ratio(rate('BenchDoc:engine:engram'), rate('BenchDoc:seed:engram')),
+    };
+    console.log(
+      `targets (embeddings present): engine/raw ${targets.engineVsRawBundle} (≥ 0.70), engine/seed bundle ${targets.engineVsSeedBundle} (≥ 5), engine/seed engram ${targets.engineVsSeedEngram}`,
+    );
     mkdirSync(resolve(values.out, '..'), { recursive: true });
     writeFileSync(values.out, JSON.stringify({ bench: 'backfill', at: new Date().toISOString(), loadSeconds, rows, targets }, null, 2));
     console.log(JSON.stringify({ bench: 'backfill', rows, targets }));

@@ -13,7 +13,10 @@ export interface BenchGraphSpec {
   seed: number;
 }
 
-const WORDS = 'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(' ');
+const WORDS =
+  'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(
+    ' ',
+  );
 
 function uuid(rng: SeededRandom): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(rng.float() * 16).toString(16)).join('');

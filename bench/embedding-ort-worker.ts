@@ -16,7 +16,12 @@ export interface OrtFeedData {
 
 const { modelFile, threads, feeds } = workerData as { modelFile: string; threads: number; feeds: OrtFeedData[] };
 
-const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(modelFile, {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
 
 async function runOne(i: number): Promise<void> {
   const f = feeds[i]!;

@@ -20,20 +20,27 @@ export interface PaddingBenchOptions {
   log: (line: string) => void;
 }
 
-const WORDS = 'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(' ');
+const WORDS =
+  'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(
+    ' ',
+  );
 
 /** Deterministic texts: 40% names (1-3 words), 30% notes (8-30), 20% paragraphs (40-120), 10% documents (300+ words, cut at maxTokens). */
 export function spreadTexts(n: number): string[] {
   let state = 424242;
-  const next = (): number => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const words = (lo: number, hi: number): string => Array.from({ length: lo + Math.floor(next() * (hi - lo)) }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' ');
+  const next = (): number => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const words = (lo: number, hi: number): string =>
+    Array.from({ length: lo + Math.floor(next() * (hi - lo)) }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' ');
   return Array.from({ length: n }, () => {
     const r = next();
     return r < 0.4 ? words(1, 4) : r < 0.7 ? words(8, 31) : r < 0.9 ? words(40, 121) : words(300, 400);
   });
 }
 
-const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 export async function runPaddingBench(o: PaddingBenchOptions): Promise<{ rowOrder: number; sorted: number; ratio: number; load: string }> {
   const base = { model: o.model, dtype: o.dtype, threads: o.threads, maxTokens: o.maxTokens };
@@ -66,5 +73,10 @@ export async function runPaddingBench(o: PaddingBenchOptions): Promise<{ rowOrde
     await plain.dispose();
     await sorted.dispose();
   }
-  return { rowOrder: Number(best.rowOrder.toFixed(1)), sorted: Number(best.sorted.toFixed(1)), ratio: Number((best.sorted / best.rowOrder).toFixed(2)), load: load() };
+  return {
+    rowOrder: Number(best.rowOrder.toFixed(1)),
+    sorted: Number(best.sorted.toFixed(1)),
+    ratio: Number((best.sorted / best.rowOrder).toFixed(2)),
+    load: load(),
+  };
 }

@@ -42,12 +42,15 @@ const { values } = parseArgs({
 });
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const WORDS = 'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(' ');
+const WORDS =
+  'graph memory neo4j engram vector node edge query index batch stream worker thread cosine model token layer weight recall activation decay schema cursor backfill validate shadow cutover rollback queue retry limit bundle'.split(
+    ' ',
+  );
 
 /** Deterministic texts of 40-70 words (about 50-90 tokens with the generated vocabulary). */
 function makeTexts(n: number): string[] {
   let state = 12345;
-  const next = (): number => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const next = (): number => (state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, () => Array.from({ length: 40 + Math.floor(next() * 30) }, () => WORDS[Math.floor(next() * WORDS.length)]!).join(' '));
 }
 
@@ -60,7 +63,10 @@ async function tokenise(modelDir: string, texts: string[], batch: number, maxTok
   const tokenizer = await AutoTokenizer.from_pretrained(resolve(modelDir), { local_files_only: true });
   const feeds: OrtFeedData[] = [];
   for (let i = 0; i < texts.length; i += batch) {
-    const enc = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true, max_length: maxTokens }) as Record<string, { data: BigInt64Array; dims: number[] }>;
+    const enc = tokenizer(texts.slice(i, i + batch), { padding: true, truncation: true, max_length: maxTokens }) as Record<
+      string,
+      { data: BigInt64Array; dims: number[] }
+    >;
     feeds.push({ dims: enc.input_ids!.dims, inputIds: enc.input_ids!.data, attentionMask: enc.attention_mask!.data, tokenTypeIds: enc.token_type_ids!.data });
   }
   return feeds;
@@ -69,9 +75,11 @@ async function tokenise(modelDir: string, texts: string[], batch: number, maxTok
 /** Runs `work(i)` for i in [0, n) with `width` running at once. */
 async function lanes(n: number, width: number, work: (i: number, lane: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async (_, lane) => {
-    while (next < n) await work(next++, lane);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async (_, lane) => {
+      while (next < n) await work(next++, lane);
+    }),
+  );
 }
 
 interface Variant {
@@ -122,11 +130,15 @@ async function ortVariant(modelFile: string, layout: Layout, feeds: OrtFeedData[
 }
 
 async function poolVariant(modelDir: string, dtype: 'fp32' | 'q8', layout: Layout, texts: string[], batch: number, maxTokens: number): Promise<Variant> {
-  const pool = new WorkerPool({ workers: layout.workers, inferenceThreads: layout.threads }, { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch, device: 'cpu', sortByLength: false, tokensPerBatch: batch * 64 });
+  const pool = new WorkerPool(
+    { workers: layout.workers, inferenceThreads: layout.threads },
+    { path: resolve(modelDir), allowRemote: false, dtype, maxTokens, batchSize: batch, device: 'cpu', sortByLength: false, tokensPerBatch: batch * 64 },
+  );
   const batches = Math.ceil(texts.length / batch);
   const outs = Array.from({ length: 2 * layout.workers }, () => sharedFloat32(batch * 768));
   // One task running and one queued per worker, so a worker never waits for the main thread.
-  const once = (i: number, lane: number): Promise<unknown> => pool.run({ kind: 'embed', texts: texts.slice(i * batch, (i + 1) * batch), out: outs[lane]!, offset: 0 });
+  const once = (i: number, lane: number): Promise<unknown> =>
+    pool.run({ kind: 'embed', texts: texts.slice(i * batch, (i + 1) * batch), out: outs[lane]!, offset: 0 });
   await lanes(2 * layout.workers, 2 * layout.workers, once); // warm-up: every worker loads the model
   return {
     name: `pool ${layout.workers}×${layout.threads}`,
@@ -183,8 +195,19 @@ async function main(): Promise<void> {
 }
 
 async function paddingMain(model: string, dtype: 'fp32' | 'q8', batch: number, maxTokens: number): Promise<void> {
-  const setup = { model, dtype, batch, maxTokens, texts: Number(values.texts), threads: Number(values.threads), tokensPerBatch: Number(values['tokens-per-batch']), rounds: Number(values.rounds) };
-  log(`padding: ${setup.texts} mixed-length texts, batch ${batch}, ${setup.tokensPerBatch} tokens per batch, ${setup.threads} threads, ${dtype}, model ${model}`);
+  const setup = {
+    model,
+    dtype,
+    batch,
+    maxTokens,
+    texts: Number(values.texts),
+    threads: Number(values.threads),
+    tokensPerBatch: Number(values['tokens-per-batch']),
+    rounds: Number(values.rounds),
+  };
+  log(
+    `padding: ${setup.texts} mixed-length texts, batch ${batch}, ${setup.tokensPerBatch} tokens per batch, ${setup.threads} threads, ${dtype}, model ${model}`,
+  );
   const r = await runPaddingBench({ ...setup, tokensPerBatch: setup.tokensPerBatch, log });
   console.log(`row order ${r.rowOrder} texts/s, sorted by length ${r.sorted} texts/s: ${r.ratio}× (target ≥ 1.5) at load average ${r.load}`);
   const result = { bench: 'embedding-padding', at: new Date().toISOString(), setup, ...r, target: 1.5 };
@@ -196,15 +219,23 @@ async function paddingMain(model: string, dtype: 'fp32' | 'q8', batch: number, m
 
 function report(variants: Variant[], best: Map<string, number>, setup: Record<string, unknown>): void {
   const rate = (name: string): number => Number((best.get(name) ?? 0).toFixed(1));
-  const rows = variants.filter((v) => v.kind === 'pool').map((v) => {
-    const ortName = `ort ${v.layout.workers}×${v.layout.threads}`;
-    return { layout: `${v.layout.workers}x${v.layout.threads}`, poolTextsPerSecond: rate(v.name), ortTextsPerSecond: rate(ortName), ratio: Number((rate(v.name) / rate(ortName)).toFixed(3)) };
-  });
+  const rows = variants
+    .filter((v) => v.kind === 'pool')
+    .map((v) => {
+      const ortName = `ort ${v.layout.workers}×${v.layout.threads}`;
+      return {
+        layout: `${v.layout.workers}x${v.layout.threads}`,
+        poolTextsPerSecond: rate(v.name),
+        ortTextsPerSecond: rate(ortName),
+        ratio: Number((rate(v.name) / rate(ortName)).toFixed(3)),
+      };
+    });
   const bestPool = Math.max(...rows.map((r) => r.poolTextsPerSecond));
   const bestOrt = Math.max(...rows.map((r) => r.ortTextsPerSecond));
   const summary = { bestPool, bestOrt, ratio: Number((bestPool / bestOrt).toFixed(3)), target: 0.85 };
   console.log('layout  pool texts/s  ORT alone texts/s  pool / ORT');
-  for (const r of rows) console.log(`${r.layout.padEnd(6)}  ${String(r.poolTextsPerSecond).padStart(12)}  ${String(r.ortTextsPerSecond).padStart(17)}  ${r.ratio.toFixed(3)}`);
+  for (const r of rows)
+    console.log(`${r.layout.padEnd(6)}  ${String(r.poolTextsPerSecond).padStart(12)}  ${String(r.ortTextsPerSecond).padStart(17)}  ${r.ratio.toFixed(3)}`);
   console.log(`best pool ${bestPool} / best ORT ${bestOrt} = ${summary.ratio} (target ≥ 0.85)`);
   const result = { bench: 'embedding', at: new Date().toISOString(), setup, rows, summary };
   mkdirSync(resolve(values.out, '..'), { recursive: true });

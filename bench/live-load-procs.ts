@@ -59,7 +59,9 @@ export async function spawnDoubleProcess(): Promise<DoubleProcess> {
   return {
     url,
     async setFaults(faults) {
-      await fetch(`${url}/__double/faults`, { method: 'POST', body: JSON.stringify(faults) }).then((r) => r.text()).catch(() => undefined);
+      await fetch(`${url}/__double/faults`, { method: 'POST', body: JSON.stringify(faults) })
+        .then((r) => r.text())
+        .catch(() => undefined);
     },
     async stats() {
       return (await (await fetch(`${url}/__double/stats`)).json()) as Record<string, unknown>;

@@ -56,7 +56,13 @@ export interface LiveLoadResult {
   latencyMs: { before: LatencySummary; outage: LatencySummary; outageWithRestart: LatencySummary; after: LatencySummary };
   p99Ratio: number;
   /** CPU seconds per process over the run and per write, so the result can be read apart from machine load. */
-  cpu: { serviceSeconds: number; doubleSeconds: number; neo4jSeconds: number | null; msPerWrite: { service: number; double: number; neo4j: number | null }; coresForTarget: number | null };
+  cpu: {
+    serviceSeconds: number;
+    doubleSeconds: number;
+    neo4jSeconds: number | null;
+    msPerWrite: { service: number; double: number; neo4j: number | null };
+    coresForTarget: number | null;
+  };
   machine: { cores: number; loadAverageStart: number; loadAverageEnd: number };
   pass: { allWritesInBoth: boolean; rate: boolean; p99: boolean };
   ok: boolean;
@@ -96,10 +102,13 @@ interface Logged {
 
 async function readLog(path: string): Promise<Logged[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => {
-    const [id, at, lat] = line.split(' ');
-    return { id: id!, startedAt: Number(at), latency: Number(lat) };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, at, lat] = line.split(' ');
+      return { id: id!, startedAt: Number(at), latency: Number(lat) };
+    });
 }
 
 function window(rows: Logged[], from: number, to: number, skip: [number, number] | null = null): LatencySummary {
@@ -141,9 +150,28 @@ interface Timeline {
 /** Service 1 from t0, the outage, kill -9 of service 1, service 2 on the same queue until the end and its drain. */
 async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promise<Timeline> {
   const flags = (prefix: string, log: string, durationMs: number): string[] => [
-    '--neo4j-uri', o.neo4jUri, '--engram-url', double.url, '--label', o.label, '--space', o.space, '--dlq-dir', join(o.workDir, 'dlq'),
-    '--rate', String(o.rate), '--duration-ms', String(Math.round(durationMs)), '--id-prefix', prefix, '--log', log,
-    '--replay-interval-ms', String(o.replayIntervalMs), '--replay-rate', String(o.replayRate),
+    '--neo4j-uri',
+    o.neo4jUri,
+    '--engram-url',
+    double.url,
+    '--label',
+    o.label,
+    '--space',
+    o.space,
+    '--dlq-dir',
+    join(o.workDir, 'dlq'),
+    '--rate',
+    String(o.rate),
+    '--duration-ms',
+    String(Math.round(durationMs)),
+    '--id-prefix',
+    prefix,
+    '--log',
+    log,
+    '--replay-interval-ms',
+    String(o.replayIntervalMs),
+    '--replay-rate',
+    String(o.replayRate),
   ];
   const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
   const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
@@ -172,7 +200,12 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
   o.log(`service 2 done: ${JSON.stringify(summary)}`);
   const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
   return {
-    leadInAt, t0, killedAt, restartedAt, recovered, summary,
+    leadInAt,
+    t0,
+    killedAt,
+    restartedAt,
+    recovered,
+    summary,
     serviceSeconds: firstCpu + Number(summary.cpuSeconds ?? 0),
     doubleSeconds: double1 - double0,
     neo4jSeconds: neo0 !== null && neo1 !== null ? neo1 - neo0 : null,
@@ -181,10 +214,17 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
 
 function cpuReport(o: Resolved, tl: Timeline, writes: number): LiveLoadResult['cpu'] {
   const perWrite = (seconds: number): number => Math.round((seconds * 1e6) / Math.max(1, writes)) / 1000;
-  const msPerWrite = { service: perWrite(tl.serviceSeconds), double: perWrite(tl.doubleSeconds), neo4j: tl.neo4jSeconds === null ? null : perWrite(tl.neo4jSeconds) };
+  const msPerWrite = {
+    service: perWrite(tl.serviceSeconds),
+    double: perWrite(tl.doubleSeconds),
+    neo4j: tl.neo4jSeconds === null ? null : perWrite(tl.neo4jSeconds),
+  };
   const total = msPerWrite.neo4j === null ? null : msPerWrite.service + msPerWrite.double + msPerWrite.neo4j;
   return {
-    serviceSeconds: tl.serviceSeconds, doubleSeconds: tl.doubleSeconds, neo4jSeconds: tl.neo4jSeconds, msPerWrite,
+    serviceSeconds: tl.serviceSeconds,
+    doubleSeconds: tl.doubleSeconds,
+    neo4jSeconds: tl.neo4jSeconds,
+    msPerWrite,
     coresForTarget: total === null ? null : Math.round((total * o.rate) / 10) / 100,
   };
 }
@@ -192,8 +232,21 @@ function cpuReport(o: Resolved, tl: Timeline, writes: number): LiveLoadResult['c
 /** Runs the scenario and measures; never throws for a failed criterion (see `ok`). */
 export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadResult> {
   const o: Resolved = {
-    rate: 1000, durationMs: 60_000, outageAtMs: 15_000, outageMs: 20_000, killAtMs: 25_000, replayIntervalMs: 10_000, leadInMs: 20_000, warmupMs: 3_000, outageMode: 'refuse', replayRate: 0,
-    label: 'LiveLoadMemory', space: 'live_load', neo4jPid: null, log: () => undefined, ...options,
+    rate: 1000,
+    durationMs: 60_000,
+    outageAtMs: 15_000,
+    outageMs: 20_000,
+    killAtMs: 25_000,
+    replayIntervalMs: 10_000,
+    leadInMs: 20_000,
+    warmupMs: 3_000,
+    outageMode: 'refuse',
+    replayRate: 0,
+    label: 'LiveLoadMemory',
+    space: 'live_load',
+    neo4jPid: null,
+    log: () => undefined,
+    ...options,
   };
   await prepare(o);
   const double = await spawnDoubleProcess();
@@ -222,8 +275,14 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     const leadIn = rows.filter((r) => r.startedAt < tl.t0).length;
     const measured = inNeo.size - leadIn;
     const writes = {
-      loggedAcked: rows.length, leadIn, measured, neo4j: inNeo.size, engram: inEngram.size, errors: Number(tl.summary.errors ?? 0),
-      achievedRate: Math.round(measured / (o.durationMs / 1000)), runningRate: Math.round(measured / (runningMs / 1000)),
+      loggedAcked: rows.length,
+      leadIn,
+      measured,
+      neo4j: inNeo.size,
+      engram: inEngram.size,
+      errors: Number(tl.summary.errors ?? 0),
+      achievedRate: Math.round(measured / (o.durationMs / 1000)),
+      runningRate: Math.round(measured / (runningMs / 1000)),
     };
     const pass = {
       allWritesInBoth: Object.values(missing).every((n) => n === 0) && Number(tl.summary.remaining) === 0,
@@ -234,8 +293,14 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       cpu: cpuReport(o, tl, inNeo.size),
       machine: { cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0]! },
       target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs, leadInMs: o.leadInMs, outageMode: o.outageMode },
-      writes, missing, restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered }, drainMs: Number(tl.summary.drainMs ?? 0),
-      latencyMs, p99Ratio: Math.round(p99Ratio * 1000) / 1000, pass, ok: pass.allWritesInBoth && pass.rate && pass.p99,
+      writes,
+      missing,
+      restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered },
+      drainMs: Number(tl.summary.drainMs ?? 0),
+      latencyMs,
+      p99Ratio: Math.round(p99Ratio * 1000) / 1000,
+      pass,
+      ok: pass.allWritesInBoth && pass.rate && pass.p99,
     };
   } finally {
     await double.stop();

@@ -52,10 +52,19 @@ const logPath = need('log');
 
 const driver = createLiveNeo4jDriver(need('neo4j-uri'), undefined, { maxConnectionPoolSize: 8 });
 const neo = new Neo4jGraphDatabase({ driver, label: need('label'), maxBatch: 250, maxWriteTransactions: 2 });
-const engram = new EngramGraphDatabase({ client: { url: need('engram-url'), maxRetries: 1, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, connections: 32 } });
+const engram = new EngramGraphDatabase({
+  client: { url: need('engram-url'), maxRetries: 1, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, connections: 32 },
+});
 const dlq = await DeadLetterQueue.open(need('dlq-dir'), { retryBaseMs: 1_000, retryMaxMs: 5_000 });
 const dual = new DualWriteCoordinator({ primary: neo, secondary: engram, dlq, maxSecondaryInFlight: 64, secondaryTimeoutMs: 2_000 });
-const replayer = new DlqReplayer({ dlq, secondary: engram, primary: neo, intervalMs: Number(v['replay-interval-ms']), concurrency: 32, ratePerSecond: Number(v['replay-rate']) });
+const replayer = new DlqReplayer({
+  dlq,
+  secondary: engram,
+  primary: neo,
+  intervalMs: Number(v['replay-interval-ms']),
+  concurrency: 32,
+  ratePerSecond: Number(v['replay-rate']),
+});
 const recovered = dlq.stats();
 replayer.start();
 
@@ -117,7 +126,20 @@ const drainMs = performance.now() - drainStart;
 clearInterval(logTimer);
 flushLog();
 const cpu = process.cpuUsage();
-const summary = { issued, acked, errors, generatedMs, drainMs, remaining, recovered, dual: dual.stats, dlq: dlq.stats(), cpuSeconds: (cpu.user + cpu.system) / 1e6, cpuUserSeconds: cpu.user / 1e6, cpuSystemSeconds: cpu.system / 1e6 };
+const summary = {
+  issued,
+  acked,
+  errors,
+  generatedMs,
+  drainMs,
+  remaining,
+  recovered,
+  dual: dual.stats,
+  dlq: dlq.stats(),
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  cpuUserSeconds: cpu.user / 1e6,
+  cpuSystemSeconds: cpu.system / 1e6,
+};
 await dlq.close();
 await engram.close();
 await driver.close();

@@ -67,7 +67,14 @@ try {
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   });
   console.log(JSON.stringify(result, null, 2));
-  console.error(result.ok ? 'PASS' : `FAIL: ${Object.entries(result.pass).filter(([, ok]) => !ok).map(([k]) => k).join(', ')}`);
+  console.error(
+    result.ok
+      ? 'PASS'
+      : `FAIL: ${Object.entries(result.pass)
+          .filter(([, ok]) => !ok)
+          .map(([k]) => k)
+          .join(', ')}`,
+  );
   process.exitCode = result.ok ? 0 : 1;
 } finally {
   await neo?.stop();

@@ -37,7 +37,10 @@ async function load(driver: Driver): Promise<void> {
     await session.run('MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
     await session.run('CREATE CONSTRAINT keyed_id IF NOT EXISTS FOR (k:Keyed) REQUIRE k.id IS UNIQUE');
     for (const label of ['Unkeyed', 'Keyed']) {
-      await session.run(`UNWIND range(1, $n) AS i CALL (i) { CREATE (:${label} {id: i, name: 'item ' + i, body: 'text of item ' + i}) } IN TRANSACTIONS OF 10000 ROWS`, { n: neo4j.int(NODES) });
+      await session.run(
+        `UNWIND range(1, $n) AS i CALL (i) { CREATE (:${label} {id: i, name: 'item ' + i, body: 'text of item ' + i}) } IN TRANSACTIONS OF 10000 ROWS`,
+        { n: neo4j.int(NODES) },
+      );
     }
   } finally {
     await session.close();
@@ -70,7 +73,11 @@ async function readAll(driver: Driver, variant: 'seek' | 'scan', lo: number, hi:
     for (let after = lo - 1; after < hi; ) {
       const result =
         variant === 'seek'
-          ? await session.run(nodePageCypher({ label: 'Unkeyed', earlier: [] }, [], 'embedding'), { lo: neo4j.int(after + 1), hi: neo4j.int(Math.min(hi, after + BATCH)), limit: neo4j.int(BATCH) })
+          ? await session.run(nodePageCypher({ label: 'Unkeyed', earlier: [] }, [], 'embedding'), {
+              lo: neo4j.int(after + 1),
+              hi: neo4j.int(Math.min(hi, after + BATCH)),
+              limit: neo4j.int(BATCH),
+            })
           : await session.run(SCAN, { after: neo4j.int(after), limit: neo4j.int(BATCH) });
       nodes += result.records.length;
       const last = result.records.at(-1);
@@ -84,7 +91,13 @@ async function readAll(driver: Driver, variant: 'seek' | 'scan', lo: number, hi:
 
 async function migrate(uri: string, label: string): Promise<number> {
   const dir = resolve(tmpdir(), `paging-${label}-${process.pid}`);
-  const config = resolveConfig({ source: { uri, labels: [label] }, target: { kind: 'bundle', path: `${dir}/bundle` }, engine: { batchSize: BATCH, pauseMs: 0, edges: false }, runDir: `${dir}/run`, mapping: { generateMissingEmbeddings: false, textProperties: {} } });
+  const config = resolveConfig({
+    source: { uri, labels: [label] },
+    target: { kind: 'bundle', path: `${dir}/bundle` },
+    engine: { batchSize: BATCH, pauseMs: 0, edges: false },
+    runDir: `${dir}/run`,
+    mapping: { generateMissingEmbeddings: false, textProperties: {} },
+  });
   const started = performance.now();
   const summary = await backfill({ config, overwrite: true });
   const seconds = (performance.now() - started) / 1000;
@@ -92,14 +105,18 @@ async function migrate(uri: string, label: string): Promise<number> {
   if (summary.error) throw new Error(`${summary.error.code}: ${summary.error.message}`);
   // No embeddings and generation off: every node is read, keyed, mapped and logged as a reject
   // (NO_TEXT_FOR_EMBEDDING); the bench measures the read and key path, not inference or writes.
-  log(`  ${label}: ${summary.counters.nodesRead} nodes read and mapped (${summary.counters.nodesRejected} logged as rejects: no embedding, generation off) in ${seconds.toFixed(1)} s`);
+  log(
+    `  ${label}: ${summary.counters.nodesRead} nodes read and mapped (${summary.counters.nodesRejected} logged as rejects: no embedding, generation off) in ${seconds.toFixed(1)} s`,
+  );
   return summary.counters.nodesRead / seconds;
 }
 
 async function main(): Promise<void> {
   const port = Number(values.port);
   await installNeo4j({ log });
-  const server = (await isPortInUse(port)) ? null : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-paging-bench'), auth: false, heap: '2g', pageCache: '1g' });
+  const server = (await isPortInUse(port))
+    ? null
+    : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-paging-bench'), auth: false, heap: '2g', pageCache: '1g' });
   const uri = `bolt://127.0.0.1:${port}`;
   const driver = neo4j.driver(uri);
   try {
@@ -109,7 +126,12 @@ async function main(): Promise<void> {
     const b = (await session.run('MATCH (n:Unkeyed) RETURN min(id(n)) AS lo, max(id(n)) AS hi')).records[0]!;
     await session.close();
     const [lo, hi] = [Number(b.get('lo')), Number(b.get('hi'))];
-    const seek = (from: number): Promise<number> => dbHits(driver, nodePageCypher({ label: 'Unkeyed', earlier: [] }, [], 'embedding'), { lo: neo4j.int(from), hi: neo4j.int(from + BATCH - 1), limit: neo4j.int(BATCH) });
+    const seek = (from: number): Promise<number> =>
+      dbHits(driver, nodePageCypher({ label: 'Unkeyed', earlier: [] }, [], 'embedding'), {
+        lo: neo4j.int(from),
+        hi: neo4j.int(from + BATCH - 1),
+        limit: neo4j.int(BATCH),
+      });
     const scan = (after: number): Promise<number> => dbHits(driver, SCAN, { after: neo4j.int(after), limit: neo4j.int(BATCH) });
     const rows = [
       { variant: 'seek (engine)', first: await seek(lo), last: await seek(hi - BATCH + 1) },
@@ -128,10 +150,14 @@ async function main(): Promise<void> {
     console.log('variant         db hits first page  db hits last page  last/first  read all pages');
     for (const r of rows) {
       const t = r.variant.startsWith('seek') ? timing.seek : timing.scan;
-      console.log(`${r.variant.padEnd(16)}${String(r.first).padStart(18)}${String(r.last).padStart(19)}${(r.last / r.first).toFixed(2).padStart(12)}   ${t.seconds.toFixed(2)} s (${t.nodes} nodes)`);
+      console.log(
+        `${r.variant.padEnd(16)}${String(r.first).padStart(18)}${String(r.last).padStart(19)}${(r.last / r.first).toFixed(2).padStart(12)}   ${t.seconds.toFixed(2)} s (${t.nodes} nodes)`,
+      );
     }
     console.log(`read time, label scan / seek: ${(timing.scan.seconds / timing.seek.seconds).toFixed(2)}`);
-    console.log(`backfill read+map by element id: ${Math.round(perSecond.elementId)} nodes/s; keyed by a unique id: ${Math.round(perSecond.keyed)} nodes/s; ratio ${(perSecond.elementId / perSecond.keyed).toFixed(2)}`);
+    console.log(
+      `backfill read+map by element id: ${Math.round(perSecond.elementId)} nodes/s; keyed by a unique id: ${Math.round(perSecond.keyed)} nodes/s; ratio ${(perSecond.elementId / perSecond.keyed).toFixed(2)}`,
+    );
   } finally {
     await driver.close();
     await server?.stop();

@@ -82,14 +82,23 @@ interface BackfillRow {
   peakRssMb: number;
 }
 
-function figure(bench: string, name: string, value: number, unit: string, baseline: string, baselineValue: number | null, target: number | null = null): Figure {
+function figure(
+  bench: string,
+  name: string,
+  value: number,
+  unit: string,
+  baseline: string,
+  baselineValue: number | null,
+  target: number | null = null,
+): Figure {
   const ratio = baselineValue !== null && baselineValue > 0 ? Number((value / baselineValue).toFixed(3)) : null;
   return { bench, figure: name, value, unit, baseline, baselineValue, ratio, target, met: target === null || ratio === null ? null : ratio >= target };
 }
 
 function backfillFigures(result: Record<string, unknown>): Figure[] {
   const rows = (result.rows ?? []) as BackfillRow[];
-  const find = (label: string, variant: string, target: string): BackfillRow | undefined => rows.find((r) => r.label === label && r.variant === variant && r.target === target);
+  const find = (label: string, variant: string, target: string): BackfillRow | undefined =>
+    rows.find((r) => r.label === label && r.variant === variant && r.target === target);
   const out: Figure[] = [];
   for (const label of [...new Set(rows.map((r) => r.label))]) {
     const raw = find(label, 'raw', 'none')?.nodesPerSecond ?? null;
@@ -98,8 +107,21 @@ function backfillFigures(result: Record<string, unknown>): Figure[] {
       if (!engine) continue;
       const seed = find(label, 'seed', target);
       const name = `${label} engine → ${target}`;
-      if (target === 'bundle') out.push(figure('backfill', `${name} nodes/s`, engine.nodesPerSecond, 'nodes/s', 'raw keyset read of the same graph', raw, label === 'BenchDoc' ? 0.7 : null));
-      out.push(figure('backfill', `${name} nodes/s`, engine.nodesPerSecond, 'nodes/s', `article's loop (seed script) → ${target}`, seed?.nodesPerSecond ?? null, label === 'BenchDoc' && target === 'bundle' ? 5 : null));
+      if (target === 'bundle')
+        out.push(
+          figure('backfill', `${name} nodes/s`, engine.nodesPerSecond, 'nodes/s', 'raw keyset read of the same graph', raw, label === 'BenchDoc' ? 0.7 : null),
+        );
+      out.push(
+        figure(
+          'backfill',
+          `${name} nodes/s`,
+          engine.nodesPerSecond,
+          'nodes/s',
+          `article's loop (seed script) → ${target}`,
+          seed?.nodesPerSecond ?? null,
+          label === 'BenchDoc' && target === 'bundle' ? 5 : null,
+        ),
+      );
       out.push(figure('backfill', `${name} peak RSS`, engine.peakRssMb, 'MB', `seed script → ${target} peak RSS`, seed?.peakRssMb ?? null));
     }
   }
@@ -109,18 +131,59 @@ function backfillFigures(result: Record<string, unknown>): Figure[] {
 function validateFigures(result: Record<string, unknown>, rawRead: number | null): Figure[] {
   const out: Figure[] = [];
   const cosine = result.cosine as { poolPerSecond: number; singlePerSecond: number } | undefined;
-  if (cosine) out.push(figure('validate', 'cosine comparisons/s, pool', cosine.poolPerSecond, 'comparisons/s', 'one-thread loop over the same buffers', cosine.singlePerSecond, 1.5));
+  if (cosine)
+    out.push(
+      figure(
+        'validate',
+        'cosine comparisons/s, pool',
+        cosine.poolPerSecond,
+        'comparisons/s',
+        'one-thread loop over the same buffers',
+        cosine.singlePerSecond,
+        1.5,
+      ),
+    );
   type Sweep = { full?: { sampled: number; seconds: number; nodesPerSecond: number } };
   const bundle = (result.sweepBundle as Sweep | undefined)?.full;
   const engram = (result.sweepEngram as Sweep | undefined)?.full;
-  if (bundle) out.push(figure('validate', `full sweep (${bundle.sampled} nodes) vs bundle, nodes/s`, bundle.nodesPerSecond, 'nodes/s', 'raw keyset read of the same graph (backfill bench)', rawRead));
-  if (engram) out.push(figure('validate', `full sweep (${engram.sampled} nodes) vs Engram double, nodes/s`, engram.nodesPerSecond, 'nodes/s', 'the same sweep against the bundle', bundle?.nodesPerSecond ?? null));
+  if (bundle)
+    out.push(
+      figure(
+        'validate',
+        `full sweep (${bundle.sampled} nodes) vs bundle, nodes/s`,
+        bundle.nodesPerSecond,
+        'nodes/s',
+        'raw keyset read of the same graph (backfill bench)',
+        rawRead,
+      ),
+    );
+  if (engram)
+    out.push(
+      figure(
+        'validate',
+        `full sweep (${engram.sampled} nodes) vs Engram double, nodes/s`,
+        engram.nodesPerSecond,
+        'nodes/s',
+        'the same sweep against the bundle',
+        bundle?.nodesPerSecond ?? null,
+      ),
+    );
   return out;
 }
 
 function embeddingFigures(result: Record<string, unknown>): Figure[] {
   const rows = (result.rows ?? []) as Array<{ layout: string; poolTextsPerSecond: number; ortTextsPerSecond: number }>;
-  const out = rows.map((r) => figure('embedding', `pool ${r.layout} (workers×threads) texts/s`, r.poolTextsPerSecond, 'texts/s', `ONNX Runtime alone ${r.layout} (sessions×threads)`, r.ortTextsPerSecond, 0.85));
+  const out = rows.map((r) =>
+    figure(
+      'embedding',
+      `pool ${r.layout} (workers×threads) texts/s`,
+      r.poolTextsPerSecond,
+      'texts/s',
+      `ONNX Runtime alone ${r.layout} (sessions×threads)`,
+      r.ortTextsPerSecond,
+      0.85,
+    ),
+  );
   const s = result.summary as { bestPool: number; bestOrt: number } | undefined;
   if (s) out.push(figure('embedding', 'best pool layout texts/s', s.bestPool, 'texts/s', 'best ONNX Runtime alone layout', s.bestOrt, 0.85));
   return out;
@@ -128,7 +191,7 @@ function embeddingFigures(result: Record<string, unknown>): Figure[] {
 
 /** Every figure of the run, each divided by its in-run baseline. */
 function summaryFigures(results: BenchResults): Figure[] {
-  const rows = ((results.backfill?.rows ?? []) as BackfillRow[]);
+  const rows = (results.backfill?.rows ?? []) as BackfillRow[];
   const rawRead = rows.find((r) => r.label === 'BenchDoc' && r.variant === 'raw')?.nodesPerSecond ?? null;
   return [
     ...(results.backfill ? backfillFigures(results.backfill) : []),
@@ -137,14 +200,24 @@ function summaryFigures(results: BenchResults): Figure[] {
   ];
 }
 
-function summaryMarkdown(summary: { at: string; machine: Record<string, unknown>; settings: Record<string, number>; runs: Record<string, RunStatus>; figures: Figure[] }): string {
+function summaryMarkdown(summary: {
+  at: string;
+  machine: Record<string, unknown>;
+  settings: Record<string, number>;
+  runs: Record<string, RunStatus>;
+  figures: Figure[];
+}): string {
   const m = summary.machine as { cores: number; cpu: string; memoryGb: number; loadAverage: { before: number; after: number } };
   const lines = [
     `# Benchmark summary (${summary.at})`,
     '',
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGb} GiB; 1-minute load average ${m.loadAverage.before} at the start, ${m.loadAverage.after} at the end.`,
-    `Sizes: ${Object.entries(summary.settings).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `Runs: ${Object.entries(summary.runs).map(([k, r]) => `${k} ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.attempts > 1 ? ' on the second attempt' : ''} in ${r.seconds} s`).join('; ')}.`,
+    `Sizes: ${Object.entries(summary.settings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `Runs: ${Object.entries(summary.runs)
+      .map(([k, r]) => `${k} ${r.ok ? 'ok' : `FAILED (${r.error})`}${r.attempts > 1 ? ' on the second attempt' : ''} in ${r.seconds} s`)
+      .join('; ')}.`,
     '',
     '| bench | figure | value | baseline (same run) | baseline value | ratio | target |',
     '|---|---|---:|---|---:|---:|---|',
@@ -168,11 +241,25 @@ async function main(): Promise<void> {
   const load = { before: loadavg()[0]! };
   const graph = only.has('backfill') || only.has('validate');
   await installNeo4j({ log });
-  const server = graph && !(await isPortInUse(Number(port))) ? await startNeo4j({ port: Number(port), dataDir: resolve('.runs/neo4j-bench-suite'), auth: false, heap: '3g', pageCache: '2g' }) : null;
+  const server =
+    graph && !(await isPortInUse(Number(port)))
+      ? await startNeo4j({ port: Number(port), dataDir: resolve('.runs/neo4j-bench-suite'), auth: false, heap: '3g', pageCache: '2g' })
+      : null;
   const runs: Record<string, RunStatus> = {};
   try {
-    if (only.has('backfill')) runs.backfill = runBench('backfill', ['--nodes', values.nodes, '--missing-nodes', values['missing-nodes'], '--port', port, '--out', `${own}/backfill.json`]);
-    if (only.has('validate')) runs.validate = runBench('validate', ['--nodes', values.nodes, '--rows', values.rows, '--port', port, '--out', `${own}/validate.json`]);
+    if (only.has('backfill'))
+      runs.backfill = runBench('backfill', [
+        '--nodes',
+        values.nodes,
+        '--missing-nodes',
+        values['missing-nodes'],
+        '--port',
+        port,
+        '--out',
+        `${own}/backfill.json`,
+      ]);
+    if (only.has('validate'))
+      runs.validate = runBench('validate', ['--nodes', values.nodes, '--rows', values.rows, '--port', port, '--out', `${own}/validate.json`]);
   } finally {
     await server?.stop();
   }
@@ -182,7 +269,12 @@ async function main(): Promise<void> {
     validate: only.has('validate') ? readResult(`${own}/validate.json`) : null,
     embedding: only.has('embedding') ? readResult(`${own}/embedding.json`) : null,
   };
-  const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), loadAverage: { before: Number(load.before.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) } };
+  const machine = {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAverage: { before: Number(load.before.toFixed(2)), after: Number(loadavg()[0]!.toFixed(2)) },
+  };
   const settings = { nodes: Number(values.nodes), missingNodes: Number(values['missing-nodes']), rows: Number(values.rows), texts: Number(values.texts) };
   const figures = summaryFigures(results);
   const summary = { bench: 'summary', at: new Date().toISOString(), machine, settings, runs, files: own, figures };

@@ -50,7 +50,11 @@ function logLogSlope(xs: readonly number[], ys: readonly number[]): number {
 
 function runEngine(uri: string, label: string): Omit<Point, 'loadSeconds'> {
   const options = { uri, label, target: 'bundle', batchSize: Number(values['batch-size']), model: './models/tiny', readers: Number(values.readers) };
-  const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', 'engine', JSON.stringify(options)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  const out = execFileSync(process.execPath, ['--max-semi-space-size=64', 'dist/bench/backfill-variant.js', 'engine', JSON.stringify(options)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
   const r = JSON.parse(out.trim().split('\n').pop()!) as { nodes: number; seconds: number; nodesPerSecond: number; peakRssMb: number };
   return { nodes: r.nodes, seconds: r.seconds, nodesPerSecond: r.nodesPerSecond, peakRssMb: r.peakRssMb };
 }
@@ -60,7 +64,9 @@ async function main(): Promise<void> {
   if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--sizes: expected two or more whole numbers, got ${values.sizes}`);
   const port = Number(values.port);
   await installNeo4j({ log });
-  const server = (await isPortInUse(port)) ? null : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-scale-bench'), auth: false, heap: '3g', pageCache: '3g' });
+  const server = (await isPortInUse(port))
+    ? null
+    : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-scale-bench'), auth: false, heap: '3g', pageCache: '3g' });
   const uri = `bolt://127.0.0.1:${port}`;
   const points: Point[] = [];
   try {
@@ -78,15 +84,47 @@ async function main(): Promise<void> {
     await server?.stop();
   }
   const n = points.map((p) => p.nodes);
-  const timeExponent = Number(logLogSlope(n, points.map((p) => p.seconds)).toFixed(3));
-  const memoryExponent = Number(logLogSlope(n, points.map((p) => p.peakRssMb)).toFixed(3));
+  const timeExponent = Number(
+    logLogSlope(
+      n,
+      points.map((p) => p.seconds),
+    ).toFixed(3),
+  );
+  const memoryExponent = Number(
+    logLogSlope(
+      n,
+      points.map((p) => p.peakRssMb),
+    ).toFixed(3),
+  );
   const lastTwo = points.slice(-2);
-  const timeExponentLargest = Number(logLogSlope(lastTwo.map((p) => p.nodes), lastTwo.map((p) => p.seconds)).toFixed(3));
-  const memoryExponentLargest = Number(logLogSlope(lastTwo.map((p) => p.nodes), lastTwo.map((p) => p.peakRssMb)).toFixed(3));
+  const timeExponentLargest = Number(
+    logLogSlope(
+      lastTwo.map((p) => p.nodes),
+      lastTwo.map((p) => p.seconds),
+    ).toFixed(3),
+  );
+  const memoryExponentLargest = Number(
+    logLogSlope(
+      lastTwo.map((p) => p.nodes),
+      lastTwo.map((p) => p.peakRssMb),
+    ).toFixed(3),
+  );
   console.log('nodes      seconds  nodes/s  peak RSS MB');
-  for (const p of points) console.log(`${String(p.nodes).padEnd(9)}  ${String(p.seconds).padStart(7)}  ${String(p.nodesPerSecond).padStart(7)}  ${String(p.peakRssMb).padStart(11)}`);
-  console.log(`time exponent ${timeExponent} (two largest sizes: ${timeExponentLargest}; target ≈ 1), memory exponent ${memoryExponent} (two largest sizes: ${memoryExponentLargest}; target ≈ 0)`);
-  const result = { bench: 'scaling', at: new Date().toISOString(), batchSize: Number(values['batch-size']), points, timeExponent, timeExponentLargest, memoryExponent, memoryExponentLargest };
+  for (const p of points)
+    console.log(`${String(p.nodes).padEnd(9)}  ${String(p.seconds).padStart(7)}  ${String(p.nodesPerSecond).padStart(7)}  ${String(p.peakRssMb).padStart(11)}`);
+  console.log(
+    `time exponent ${timeExponent} (two largest sizes: ${timeExponentLargest}; target ≈ 1), memory exponent ${memoryExponent} (two largest sizes: ${memoryExponentLargest}; target ≈ 0)`,
+  );
+  const result = {
+    bench: 'scaling',
+    at: new Date().toISOString(),
+    batchSize: Number(values['batch-size']),
+    points,
+    timeExponent,
+    timeExponentLargest,
+    memoryExponent,
+    memoryExponentLargest,
+  };
   mkdirSync(resolve(values.out, '..'), { recursive: true });
   writeFileSync(values.out, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result));

@@ -76,13 +76,25 @@ async function benchCosine(rows: number, workers: number): Promise<Record<string
     for (let i = 0; i < rows; i++) if (Math.abs(single[i]! - pooled[i]!) > 1e-6) throw new Error(`pool and loop disagree at row ${i}`);
     const singlePerSecond = Math.round(rows / loop);
     const poolPerSecond = Math.round(rows / inPool);
-    return { rows, workers, singlePerSecond, poolPerSecond, ratio: Number((poolPerSecond / singlePerSecond).toFixed(2)), singleGBps: Number(((rows * D * 8) / loop / 1e9).toFixed(2)) };
+    return {
+      rows,
+      workers,
+      singlePerSecond,
+      poolPerSecond,
+      ratio: Number((poolPerSecond / singlePerSecond).toFixed(2)),
+      singleGBps: Number(((rows * D * 8) / loop / 1e9).toFixed(2)),
+    };
   } finally {
     await pool.close();
   }
 }
 
-async function sweep(uri: string, label: string, nodes: number, target: { kind: 'bundle' } | { kind: 'engram'; url: string }): Promise<Record<string, unknown>> {
+async function sweep(
+  uri: string,
+  label: string,
+  nodes: number,
+  target: { kind: 'bundle' } | { kind: 'engram'; url: string },
+): Promise<Record<string, unknown>> {
   const config = resolveConfig({
     source: { uri, labels: [label] },
     target: target.kind === 'bundle' ? { kind: 'bundle', path: mkdtempSync(join(tmpdir(), 'bench-vbundle-')) } : { kind: 'engram', url: target.url },
@@ -114,7 +126,12 @@ async function sweepSizes(config: ReturnType<typeof resolveConfig>, nodes: numbe
     const s = seconds(t0);
     if (!report.passed) throw new Error(`sweep of ${size} found faults: ${JSON.stringify(report.faultsByKind)}`);
     log(`  sweep of ${report.sample.sampled} sampled nodes against ${kind}: ${s} s (${JSON.stringify(report.timings)})`);
-    result[size === nodes ? 'full' : 'default'] = { sampled: report.sample.sampled, seconds: s, nodesPerSecond: Math.round(report.sample.sampled / s), timings: report.timings };
+    result[size === nodes ? 'full' : 'default'] = {
+      sampled: report.sample.sampled,
+      seconds: s,
+      nodesPerSecond: Math.round(report.sample.sampled / s),
+      timings: report.timings,
+    };
   }
 }
 
@@ -129,7 +146,9 @@ async function main(): Promise<void> {
   log(`  single thread ${cosine.singlePerSecond}/s (${cosine.singleGBps} GB/s read), pool ${cosine.poolPerSecond}/s: ×${cosine.ratio} (target ≥ 1.5)`);
   if (!values['no-sweep']) {
     await installNeo4j({ log });
-    const server = (await isPortInUse(port)) ? null : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-validate-bench'), auth: false, heap: '3g', pageCache: '2g' });
+    const server = (await isPortInUse(port))
+      ? null
+      : await startNeo4j({ port, dataDir: resolve('.runs/neo4j-validate-bench'), auth: false, heap: '3g', pageCache: '2g' });
     const uri = `bolt://127.0.0.1:${port}`;
     const double = values['no-engram'] ? null : await spawnEngramDouble({});
     try {

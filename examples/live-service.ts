@@ -15,8 +15,18 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
-  createLiveNeo4jDriver, CutoverRouter, CutoverScheduleRunner, DeadLetterQueue, DlqReplayer, DualWriteCoordinator,
-  EngramGraphDatabase, FileCutoverStore, LiveMetrics, Neo4jCutoverStore, Neo4jGraphDatabase, ShadowReadCoordinator,
+  createLiveNeo4jDriver,
+  CutoverRouter,
+  CutoverScheduleRunner,
+  DeadLetterQueue,
+  DlqReplayer,
+  DualWriteCoordinator,
+  EngramGraphDatabase,
+  FileCutoverStore,
+  LiveMetrics,
+  Neo4jCutoverStore,
+  Neo4jGraphDatabase,
+  ShadowReadCoordinator,
 } from '../src/live/index.js';
 
 const dir = process.env.LIVE_DIR ?? '.runs/live';
@@ -48,7 +58,10 @@ schedule.start();
 
 /** A request the service refuses, with its HTTP status. */
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -93,7 +106,12 @@ const server = createServer((req, res) => {
     }
     if (route === 'POST /activate') {
       const q = await body(req);
-      const result = await router.activate({ space: String(q.space), embedding: q.embedding as number[], k: Number(q.k ?? 10), routingKey: String(q.user ?? '') });
+      const result = await router.activate({
+        space: String(q.space),
+        embedding: q.embedding as number[],
+        k: Number(q.k ?? 10),
+        routingKey: String(q.user ?? ''),
+      });
       return send(res, 200, result);
     }
     send(res, 404, { error: `no route ${route}` });

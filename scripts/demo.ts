@@ -34,12 +34,12 @@ Options:
 import { validate } from '../src/validate/validate.js';
 
 const { values } = parseScriptArgs(USAGE, {
-    nodes: { type: 'string', default: '10000' },
-    seed: { type: 'string', default: '42' },
-    bundle: { type: 'string', default: './bundle' },
-    'run-dir': { type: 'string', default: '.runs/demo' },
-    port: { type: 'string', default: '7687' },
-    'keep-neo4j': { type: 'boolean', default: false },
+  nodes: { type: 'string', default: '10000' },
+  seed: { type: 'string', default: '42' },
+  bundle: { type: 'string', default: './bundle' },
+  'run-dir': { type: 'string', default: '.runs/demo' },
+  port: { type: 'string', default: '7687' },
+  'keep-neo4j': { type: 'boolean', default: false },
 });
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);

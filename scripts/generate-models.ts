@@ -19,9 +19,9 @@ const NAMES = Object.keys(MODEL_PRESETS) as Array<keyof typeof MODEL_PRESETS>;
 
 function parse(): { out: string; names: typeof NAMES; force: boolean } {
   const { values } = parseScriptArgs(USAGE, {
-      out: { type: 'string', default: 'models' },
-      only: { type: 'string' },
-      force: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'models' },
+    only: { type: 'string' },
+    force: { type: 'boolean', default: false },
   });
   const only = values.only;
   if (only !== undefined && !NAMES.includes(only as (typeof NAMES)[number])) {

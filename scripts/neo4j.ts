@@ -32,7 +32,9 @@ import { installNeo4j, neo4jStatus, startNeo4j, stopNeo4j } from '../src/sample/
 
 const COMMANDS = ['install', 'start', 'stop', 'status'] as const;
 
-const { values, positionals } = parseScriptArgs(USAGE, {
+const { values, positionals } = parseScriptArgs(
+  USAGE,
+  {
     port: { type: 'string', default: '7687' },
     'data-dir': { type: 'string', default: '.runs/neo4j' },
     auth: { type: 'boolean', default: false },
@@ -41,7 +43,9 @@ const { values, positionals } = parseScriptArgs(USAGE, {
     password: { type: 'string' },
     heap: { type: 'string', default: '2g' },
     'page-cache': { type: 'string', default: '1g' },
-}, true);
+  },
+  true,
+);
 
 async function boltAnswers(uri: string): Promise<string> {
   const password = values.password ?? process.env.NEO4J_PASSWORD;

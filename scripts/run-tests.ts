@@ -22,14 +22,23 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 
 const out = '.runs/test-results.json';
 mkdirSync('.runs', { recursive: true });
-const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...process.argv.slice(2)], { stdio: 'inherit' });
+const run = spawnSync(
+  process.execPath,
+  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 /** The parts of vitest's JSON report read here. */
 interface JsonReport {
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: Array<{ name: string; status: string; message?: string; assertionResults: Array<{ fullName: string; status: string; failureMessages: string[] }> }>;
+  testResults: Array<{
+    name: string;
+    status: string;
+    message?: string;
+    assertionResults: Array<{ fullName: string; status: string; failureMessages: string[] }>;
+  }>;
 }
 
 const firstLines = (text: string, n: number): string =>
@@ -46,8 +55,10 @@ try {
   const failures: string[] = [];
   for (const file of r.testResults) {
     const where = relative(process.cwd(), file.name);
-    if (file.status === 'failed' && file.assertionResults.every((a) => a.status !== 'failed')) failures.push(`${where} (the file failed: ${firstLines(file.message ?? 'no message', 3)})`);
-    for (const a of file.assertionResults.filter((x) => x.status === 'failed')) failures.push(`${where} > ${a.fullName}\n      ${firstLines(a.failureMessages.join('\n'), 4)}`);
+    if (file.status === 'failed' && file.assertionResults.every((a) => a.status !== 'failed'))
+      failures.push(`${where} (the file failed: ${firstLines(file.message ?? 'no message', 3)})`);
+    for (const a of file.assertionResults.filter((x) => x.status === 'failed'))
+      failures.push(`${where} > ${a.fullName}\n      ${firstLines(a.failureMessages.join('\n'), 4)}`);
   }
   if (failures.length > 0) console.log(`\nfailed:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
   line = `tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`;

@@ -31,17 +31,17 @@ Options:
 import { loadSampleGraph, sampleCounts, type LoadSampleGraphOptions } from '../src/sample/sample-graph.js';
 
 const { values } = parseScriptArgs(USAGE, {
-    uri: { type: 'string', default: 'bolt://127.0.0.1:7687' },
-    user: { type: 'string', default: 'neo4j' },
-    password: { type: 'string' },
-    nodes: { type: 'string', default: '10000' },
-    seed: { type: 'string', default: '42' },
-    'missing-embeddings': { type: 'string', default: '0.2' },
-    clear: { type: 'boolean', default: false },
-    database: { type: 'string' },
-    concurrency: { type: 'string', default: '2' },
-    'document-batch-size': { type: 'string', default: '1000' },
-    'relationship-batch-size': { type: 'string', default: '25000' },
+  uri: { type: 'string', default: 'bolt://127.0.0.1:7687' },
+  user: { type: 'string', default: 'neo4j' },
+  password: { type: 'string' },
+  nodes: { type: 'string', default: '10000' },
+  seed: { type: 'string', default: '42' },
+  'missing-embeddings': { type: 'string', default: '0.2' },
+  clear: { type: 'boolean', default: false },
+  database: { type: 'string' },
+  concurrency: { type: 'string', default: '2' },
+  'document-batch-size': { type: 'string', default: '1000' },
+  'relationship-batch-size': { type: 'string', default: '25000' },
 });
 
 function num(flag: string, raw: string | undefined): number {

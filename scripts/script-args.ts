@@ -6,7 +6,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseScriptArgs<O extends Options>(usage: string, options: O, allowPositionals = false): ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean }>> {
+export function parseScriptArgs<O extends Options>(
+  usage: string,
+  options: O,
+  allowPositionals = false,
+): ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean }>> {
   const all = { ...options, help: { type: 'boolean', short: 'h', default: false } } as O;
   let parsed: ReturnType<typeof parseArgs<{ options: O; allowPositionals: boolean }>>;
   try {

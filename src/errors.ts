@@ -73,8 +73,7 @@ export class TargetError extends MigrateError {
     options: MigrateErrorOptions & { status?: number | null; retryAfterMs?: number | null; targetCode?: string | null } = {},
   ) {
     const status = options.status ?? null;
-    const retriable =
-      options.retriable ?? (code === 'TARGET_UNAVAILABLE' || (status !== null && (status >= 500 || status === 429)));
+    const retriable = options.retriable ?? (code === 'TARGET_UNAVAILABLE' || (status !== null && (status >= 500 || status === 429)));
     super(code, message, { ...options, retriable });
     this.status = status;
     this.retryAfterMs = options.retryAfterMs ?? null;
@@ -93,7 +92,10 @@ export class EmbeddingServerError extends MigrateError {
 
   constructor(message: string, options: MigrateErrorOptions & { status?: number | null; retryAfterMs?: number | null } = {}) {
     const status = options.status ?? null;
-    super('EMBEDDING_SERVER', message, { ...options, retriable: options.retriable ?? (status !== null && (status >= 500 || status === 429 || status === 408)) });
+    super('EMBEDDING_SERVER', message, {
+      ...options,
+      retriable: options.retriable ?? (status !== null && (status >= 500 || status === 429 || status === 408)),
+    });
     this.status = status;
     this.retryAfterMs = options.retryAfterMs ?? null;
   }

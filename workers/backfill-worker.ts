@@ -38,13 +38,35 @@ let embedder: Promise<Embedder> | null = null;
 
 function getEmbedder(): Promise<Embedder> {
   if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
-  embedder ??= model.remote ? Promise.resolve(remoteEmbedder(model, model.remote)) : createEmbedder({ model: model.path, allowRemote: model.allowRemote, dtype: model.dtype, threads: model.threads, maxTokens: model.maxTokens, device: model.device, ...(model.sortByLength ? { lengthBatching: { batchSize: model.batchSize, tokenBudget: model.tokensPerBatch } } : {}) });
+  embedder ??= model.remote
+    ? Promise.resolve(remoteEmbedder(model, model.remote))
+    : createEmbedder({
+        model: model.path,
+        allowRemote: model.allowRemote,
+        dtype: model.dtype,
+        threads: model.threads,
+        maxTokens: model.maxTokens,
+        device: model.device,
+        ...(model.sortByLength ? { lengthBatching: { batchSize: model.batchSize, tokenBudget: model.tokensPerBatch } } : {}),
+      });
   return embedder;
 }
 
 /** The inference server's client: the only connection a worker opens, and only with model.provider openai. */
 function remoteEmbedder(m: WorkerModelOptions, r: RemoteModelOptions): Embedder {
-  return createOpenAiEmbedder({ baseUrl: r.url, model: r.name, apiKey: r.apiKey, dim: EMBEDDING_DIM, sendDimensions: r.sendDimensions, batchSize: m.batchSize, concurrency: r.concurrency, timeoutMs: r.timeoutMs, maxRetries: r.maxRetries, retryBaseMs: r.retryBaseMs, retryMaxMs: r.retryMaxMs });
+  return createOpenAiEmbedder({
+    baseUrl: r.url,
+    model: r.name,
+    apiKey: r.apiKey,
+    dim: EMBEDDING_DIM,
+    sendDimensions: r.sendDimensions,
+    batchSize: m.batchSize,
+    concurrency: r.concurrency,
+    timeoutMs: r.timeoutMs,
+    maxRetries: r.maxRetries,
+    retryBaseMs: r.retryBaseMs,
+    retryMaxMs: r.retryMaxMs,
+  });
 }
 
 function embeddingInput(task: NodeTask, row: number): EmbeddingInput {
@@ -56,7 +78,9 @@ function embeddingInput(task: NodeTask, row: number): EmbeddingInput {
   }
   const vector = task.embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM);
   const bad = firstNonFinite(vector);
-  return bad === -1 ? { kind: 'present' } : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: `embedding[${bad}] is ${vector[bad]} (must be a finite float32)` };
+  return bad === -1
+    ? { kind: 'present' }
+    : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: `embedding[${bad}] is ${vector[bad]} (must be a finite float32)` };
 }
 
 async function generate(task: NodeTask, pending: Array<{ row: number; text: string }>): Promise<number> {
@@ -69,7 +93,11 @@ async function generate(task: NodeTask, pending: Array<{ row: number; text: stri
   const scratch = new Float32Array(chunk * EMBEDDING_DIM);
   for (let i = 0; i < pending.length; i += chunk) {
     const part = pending.slice(i, i + chunk);
-    await e.embed(part.map((p) => p.text), scratch, 0);
+    await e.embed(
+      part.map((p) => p.text),
+      scratch,
+      0,
+    );
     part.forEach((p, j) => task.embeddings.set(scratch.subarray(j * EMBEDDING_DIM, (j + 1) * EMBEDDING_DIM), p.row * EMBEDDING_DIM));
   }
   return performance.now() - started;
@@ -86,7 +114,15 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     if (!result.ok) return void rejects.push(result.reject);
     const duplicate = duplicates.get(row);
     if (duplicate !== undefined) {
-      return void rejects.push({ kind: 'node', id: result.node.id, label: node.label, elementId: node.elementId, field: task.key.properties.join(', ') || null, code: 'DUPLICATE_KEY', reason: duplicate });
+      return void rejects.push({
+        kind: 'node',
+        id: result.node.id,
+        label: node.label,
+        elementId: node.elementId,
+        field: task.key.properties.join(', ') || null,
+        code: 'DUPLICATE_KEY',
+        reason: duplicate,
+      });
     }
     if (result.node.timestampDefaulted) timestampsDefaulted++;
     mapped.push({ row, node: task.shards > 1 ? { ...result.node, space: spaceOf(result.node.id, task) } : result.node });
@@ -97,7 +133,19 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
   const regeneratedWrongWidth = mapped.reduce((n, m) => n + (m.node.wrongWidthRegenerated ? 1 : 0), 0);
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
-    return { ids: mapped.map((m) => m.node.id), spaces: mapped.map((m) => m.node.space), ...empty, rows: Uint32Array.from(mapped, (m) => m.row), rejects, copied: mapped.length - pending.length, generated: 0, toGenerate: pending.length, regeneratedWrongWidth, timestampsDefaulted, inferenceMs: 0 };
+    return {
+      ids: mapped.map((m) => m.node.id),
+      spaces: mapped.map((m) => m.node.space),
+      ...empty,
+      rows: Uint32Array.from(mapped, (m) => m.row),
+      rejects,
+      copied: mapped.length - pending.length,
+      generated: 0,
+      toGenerate: pending.length,
+      regeneratedWrongWidth,
+      timestampsDefaulted,
+      inferenceMs: 0,
+    };
   }
   const inferenceMs = await generate(task, pending);
   const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
@@ -125,7 +173,10 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
 
 /** Hands a result's buffers to the main thread without copying them (piscina's transferable protocol). */
 class Movable<T> {
-  constructor(readonly value: T, readonly buffers: ArrayBuffer[]) {}
+  constructor(
+    readonly value: T,
+    readonly buffers: ArrayBuffer[],
+  ) {}
   get [Piscina.transferableSymbol](): ArrayBuffer[] {
     return this.buffers;
   }

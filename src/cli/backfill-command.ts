@@ -15,14 +15,28 @@ export function exitCodeForSummary(summary: BackfillSummary): number {
   if (summary.status === 'aborted') return EXIT.INTERRUPTED;
   if (summary.status === 'failed') {
     const code = summary.error?.code ?? 'INTERNAL';
-    return code === 'INTERNAL' ? EXIT.INTERNAL : (({ CONFIG_INVALID: EXIT.USAGE, SOURCE_UNAVAILABLE: EXIT.SOURCE, SOURCE_QUERY_FAILED: EXIT.SOURCE, CAPACITY_EXCEEDED: EXIT.CAPACITY, CHECKPOINT_INVALID: EXIT.CHECKPOINT, BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT, RUN_LOCKED: EXIT.CHECKPOINT } as Record<string, number>)[code] ?? EXIT.TARGET);
+    return code === 'INTERNAL'
+      ? EXIT.INTERNAL
+      : ((
+          {
+            CONFIG_INVALID: EXIT.USAGE,
+            SOURCE_UNAVAILABLE: EXIT.SOURCE,
+            SOURCE_QUERY_FAILED: EXIT.SOURCE,
+            CAPACITY_EXCEEDED: EXIT.CAPACITY,
+            CHECKPOINT_INVALID: EXIT.CHECKPOINT,
+            BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT,
+            RUN_LOCKED: EXIT.CHECKPOINT,
+          } as Record<string, number>
+        )[code] ?? EXIT.TARGET);
   }
   return summary.counters.nodesRejected + summary.counters.relationshipsRejected > 0 ? EXIT.REJECTS : EXIT.OK;
 }
 
 export function printBackfillSummary(s: BackfillSummary, write: (line: string) => void): void {
   const c = s.counters;
-  write(`backfill ${s.status}${s.resumed ? ' (resumed)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.nodesPerSecond} nodes/s, target ${s.target.kind} ${s.target.location}`);
+  write(
+    `backfill ${s.status}${s.resumed ? ' (resumed)' : ''} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.nodesPerSecond} nodes/s, target ${s.target.kind} ${s.target.location}`,
+  );
   write(
     formatTable(
       ['', 'read', s.status === 'dry-run' ? 'would write' : 'written', 'rejected'],
@@ -32,13 +46,34 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
       ],
     ),
   );
-  write(`embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}${c.embeddingsRegeneratedWrongWidth ? ` (${c.embeddingsRegeneratedWrongWidth} replacing a stored embedding of another width)` : ''}`);
+  write(
+    `embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}${c.embeddingsRegeneratedWrongWidth ? ` (${c.embeddingsRegeneratedWrongWidth} replacing a stored embedding of another width)` : ''}`,
+  );
   if (s.plan.labels.length > 0) {
-    write(formatTable(['label', 'space', 'shards', 'nodes', 'relationships', 'key', 'duplicates', 'no timestamp'], s.plan.labels.map((l) => [l.label, l.space, l.shards > 1 ? `${l.shards} (${l.space}-0 … ${l.space}-${l.shards - 1})` : '-', l.nodes, l.relationships, describeKey(l.key), l.duplicates, l.missingTimestamp])));
+    write(
+      formatTable(
+        ['label', 'space', 'shards', 'nodes', 'relationships', 'key', 'duplicates', 'no timestamp'],
+        s.plan.labels.map((l) => [
+          l.label,
+          l.space,
+          l.shards > 1 ? `${l.shards} (${l.space}-0 … ${l.space}-${l.shards - 1})` : '-',
+          l.nodes,
+          l.relationships,
+          describeKey(l.key),
+          l.duplicates,
+          l.missingTimestamp,
+        ]),
+      ),
+    );
     for (const l of s.plan.labels) write(`  ${l.label}: key ${describeKey(l.key)} from ${l.key.reason}; generated embeddings from ${l.embeddingText}`);
   }
   if (s.plan.spaces.length > 0) {
-    write(formatTable(['space', 'labels', 'planned', 'already there', 'capacity'], s.plan.spaces.map((p) => [p.space, p.labels.join(','), p.planned, p.existing, p.capacity ?? '-'])));
+    write(
+      formatTable(
+        ['space', 'labels', 'planned', 'already there', 'capacity'],
+        s.plan.spaces.map((p) => [p.space, p.labels.join(','), p.planned, p.existing, p.capacity ?? '-']),
+      ),
+    );
   }
   for (const [code, n] of Object.entries(s.rejectsByCode)) write(`rejected ${n} × ${code}`);
   for (const r of s.rejectSample.slice(0, 5)) write(`  e.g. ${r.kind} ${r.id ?? r.elementId} (${r.label ?? ''}) field ${r.field ?? '-'}: ${r.reason}`);
@@ -59,33 +94,38 @@ export function registerBackfill(program: Command): void {
     .option('--append', 'add these labels to a bundle that already holds others (the manifest covers all)')
     .option('--validate-every <n>', 'validate a sample after every n memories written (see "validate")', integerArg);
   addWriteOptions(addConnectionOptions(cmd));
-  cmd.addHelpText('after', `\nChange the write rate of a running backfill: engram-migrate throttle --run-dir DIR --rate N\n(or edit DIR/control.json and send SIGUSR2).\n\n${EXIT_HELP}`);
+  cmd.addHelpText(
+    'after',
+    `\nChange the write rate of a running backfill: engram-migrate throttle --run-dir DIR --rate N\n(or edit DIR/control.json and send SIGUSR2).\n\n${EXIT_HELP}`,
+  );
   cmd.action(async (flags: Record<string, unknown>) => {
     const config = configFromFlags(flags);
     const reporter = new ProgressReporter({ quiet: Boolean(flags.quiet) });
     const limiter = new WriteLimiter({ rate: config.engine.rate, concurrency: 0 });
     const stopWatching = watchControl(config.runDir, limiter, (m) => reporter.log(m));
     // --validate-every: check a sample of each window of N written memories (see BackfillValidator).
-    const validator = flags.validateEvery && !flags.dryRun ? createBackfillValidator(config, flags.validateEvery as number, (line) => reporter.log(line)) : null;
+    const validator =
+      flags.validateEvery && !flags.dryRun ? createBackfillValidator(config, flags.validateEvery as number, (line) => reporter.log(line)) : null;
     let summary: BackfillSummary;
     try {
       summary = await withInterrupt(
-      (signal) =>
-        backfill({
-          config,
-          limiter,
-          signal,
-          resume: Boolean(flags.resume),
-          dryRun: Boolean(flags.dryRun),
-          overwrite: Boolean(flags.overwrite),
-          append: Boolean(flags.append),
-          ...(validator ? { onBatchCommitted: (batch) => validator.onBatch(batch) } : {}),
-          onProgress: (e) => {
-            if (e.phase === 'nodes' || e.phase === 'edges') reporter.update(e.phase, e.done, e.total, `rejected ${e.phase === 'nodes' ? e.counters.nodesRejected : e.counters.relationshipsRejected}`);
-          },
-        }),
-      () => reporter.log('interrupt: finishing the batch in flight and saving the checkpoint (Ctrl-C again to quit at once)'),
-    );
+        (signal) =>
+          backfill({
+            config,
+            limiter,
+            signal,
+            resume: Boolean(flags.resume),
+            dryRun: Boolean(flags.dryRun),
+            overwrite: Boolean(flags.overwrite),
+            append: Boolean(flags.append),
+            ...(validator ? { onBatchCommitted: (batch) => validator.onBatch(batch) } : {}),
+            onProgress: (e) => {
+              if (e.phase === 'nodes' || e.phase === 'edges')
+                reporter.update(e.phase, e.done, e.total, `rejected ${e.phase === 'nodes' ? e.counters.nodesRejected : e.counters.relationshipsRejected}`);
+            },
+          }),
+        () => reporter.log('interrupt: finishing the batch in flight and saving the checkpoint (Ctrl-C again to quit at once)'),
+      );
     } finally {
       await validator?.finish();
       stopWatching();

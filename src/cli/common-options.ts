@@ -27,7 +27,10 @@ export function numberArg(value: string): number {
 }
 
 function listArg(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** `Person=name,Movie=title,Role=person+movie` → label → key property (several, joined by `+`: a composite key). */
@@ -36,7 +39,10 @@ export function keysArg(value: string): Record<string, string | string[]> {
   for (const item of listArg(value)) {
     const at = item.lastIndexOf('=');
     const label = item.slice(0, at).trim();
-    const properties = item.slice(at + 1).split('+').map((p) => p.trim());
+    const properties = item
+      .slice(at + 1)
+      .split('+')
+      .map((p) => p.trim());
     if (at <= 0 || properties.some((p) => p === '')) throw new InvalidArgumentError(`expected Label=property[+property] pairs, got ${JSON.stringify(item)}`);
     Object.defineProperty(keys, label, { value: properties.length === 1 ? properties[0]! : properties, enumerable: true, writable: true, configurable: true });
   }
@@ -54,12 +60,15 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
     .option('--readers <n>', 'parallel Neo4j reader threads, 0 = one per core (default 0)', integerArg)
     .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
-    .option('--key <property>', 'key property of every label not named in --keys (default: each label\'s uniqueness constraint, else its element id)')
+    .option('--key <property>', "key property of every label not named in --keys (default: each label's uniqueness constraint, else its element id)")
     .option('--keys <pairs>', 'key per label: Label=property[,Label=a+b for a composite key] (mapping.keys)', keysArg)
     .addOption(new Option('--target <kind>', 'where memories go (default bundle)').choices(['bundle', 'engram']))
     .option('--bundle <dir>', 'bundle directory for the bundle target (default ./bundle)')
     .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL] (default http://127.0.0.1:7432)')
-    .option('--engram-api-key <key>', 'Engram API key (engram_key_<id>_<secret>) [env ENGRAM_API_KEY]; visible to ps: prefer the environment or --engram-api-key-file')
+    .option(
+      '--engram-api-key <key>',
+      'Engram API key (engram_key_<id>_<secret>) [env ENGRAM_API_KEY]; visible to ps: prefer the environment or --engram-api-key-file',
+    )
     .option('--engram-api-key-file <file>', 'file holding the Engram API key [env ENGRAM_API_KEY_FILE]')
     .option('--run-dir <dir>', 'where checkpoints, the reject log, the edge sidecar and reports go (default .runs/backfill)')
     .option('--model <path>', 'embedding model folder in transformers.js layout (default ./models/tiny)')
@@ -100,15 +109,38 @@ export function argvSecretWarnings(f: Flags): string[] {
     ['neo4jPassword', '--neo4j-password', 'NEO4J_PASSWORD, NEO4J_PASSWORD_FILE or --neo4j-password-file'],
     ['engramApiKey', '--engram-api-key', 'ENGRAM_API_KEY, ENGRAM_API_KEY_FILE or --engram-api-key-file'],
   ];
-  return hints.filter(([key]) => f[key] !== undefined).map(([, flag, instead]) => `${flag} puts a secret on the command line, where other users can read it (ps, /proc); use ${instead}`);
+  return hints
+    .filter(([key]) => f[key] !== undefined)
+    .map(([, flag, instead]) => `${flag} puts a secret on the command line, where other users can read it (ps, /proc); use ${instead}`);
 }
 
 /** Maps parsed flags onto the config's shape (only flags that were given). */
 export function optionsFromFlags(f: Flags): PartialOptions {
   return {
-    source: defined({ uri: f.neo4jUri, user: f.neo4jUser, password: secretFlag(f, 'neo4jPassword', 'neo4j-password'), database: f.database, labels: f.labels, readers: f.readers }) as never,
-    target: defined({ kind: f.target, path: f.bundle, url: f.engramUrl, apiKey: secretFlag(f, 'engramApiKey', 'engram-api-key'), concurrency: f.concurrency, onOverflow: f.onOverflow }) as never,
-    engine: defined({ batchSize: f.batchSize, pauseMs: f.pauseMs, rate: f.rate, workers: f.workers, inferenceThreads: f.inferenceThreads, edges: f.edges === false ? false : undefined }) as never,
+    source: defined({
+      uri: f.neo4jUri,
+      user: f.neo4jUser,
+      password: secretFlag(f, 'neo4jPassword', 'neo4j-password'),
+      database: f.database,
+      labels: f.labels,
+      readers: f.readers,
+    }) as never,
+    target: defined({
+      kind: f.target,
+      path: f.bundle,
+      url: f.engramUrl,
+      apiKey: secretFlag(f, 'engramApiKey', 'engram-api-key'),
+      concurrency: f.concurrency,
+      onOverflow: f.onOverflow,
+    }) as never,
+    engine: defined({
+      batchSize: f.batchSize,
+      pauseMs: f.pauseMs,
+      rate: f.rate,
+      workers: f.workers,
+      inferenceThreads: f.inferenceThreads,
+      edges: f.edges === false ? false : undefined,
+    }) as never,
     mapping: defined({ key: f.key, keys: f.keys }) as never,
     model: defined({ path: f.model }) as never,
     validate: defined({ sampleSize: f.sample, seed: f.seed }) as never,
@@ -120,7 +152,11 @@ export function optionsFromFlags(f: Flags): PartialOptions {
  * Config file < environment < flags, validated. Risky settings (secrets on the command line, an API
  * key over plain http) are reported through `warn` (default: stderr).
  */
-export function configFromFlags(f: Flags, extra: PartialOptions = {}, warn: (message: string) => void = (m) => void process.stderr.write(`engram-migrate: warning: ${m}\n`)): ResolvedConfig {
+export function configFromFlags(
+  f: Flags,
+  extra: PartialOptions = {},
+  warn: (message: string) => void = (m) => void process.stderr.write(`engram-migrate: warning: ${m}\n`),
+): ResolvedConfig {
   const flags = optionsFromFlags(f);
   const merged: PartialOptions = { ...flags };
   for (const [k, v] of Object.entries(extra)) (merged as Record<string, unknown>)[k] = { ...((flags as Record<string, object>)[k] ?? {}), ...(v as object) };

@@ -34,4 +34,3 @@ export function addCutoverStoreOptions(cmd: Command): Command {
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE]')
     .option('--json', 'print JSON on stdout');
 }
-

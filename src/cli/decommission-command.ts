@@ -12,7 +12,16 @@ import { formatTable, printJson } from './output.js';
 
 const out = (line: string): void => void process.stderr.write(line + '\n');
 
-type GateFlags = CutoverFlags & { dlqDir: string; reverseDlqDir: string; spaces: string[]; neo4jLabel: string; minHours: number; overlap?: number; engramUrl?: string; engramApiKey?: string };
+type GateFlags = CutoverFlags & {
+  dlqDir: string;
+  reverseDlqDir: string;
+  spaces: string[];
+  neo4jLabel: string;
+  minHours: number;
+  overlap?: number;
+  engramUrl?: string;
+  engramApiKey?: string;
+};
 
 /** Distinct ids of an Engram space (the list endpoint repeats a memory once per tier that holds it). */
 async function engramIds(client: EngramClient, space: string): Promise<Set<string>> {
@@ -42,10 +51,25 @@ async function gate(flags: GateFlags): Promise<void> {
       counts.push({ space, neo4j: n, engram: ids.size, tombstonesInEngram: tombstones.filter((t) => ids.has(t.id)).length });
     }
     const cutover = await withCutoverStore(flags, (store) => store.read());
-    const result = finalGate({ cutover, forwardDlq: await queueStats(flags.dlqDir), reverseDlq: await queueStats(flags.reverseDlqDir), counts, shadowOverlap: flags.overlap ?? null, now: Date.now() }, { minHoursAtFull: flags.minHours });
+    const result = finalGate(
+      {
+        cutover,
+        forwardDlq: await queueStats(flags.dlqDir),
+        reverseDlq: await queueStats(flags.reverseDlqDir),
+        counts,
+        shadowOverlap: flags.overlap ?? null,
+        now: Date.now(),
+      },
+      { minHoursAtFull: flags.minHours },
+    );
     process.exitCode = result.pass ? EXIT.OK : EXIT.VALIDATION_FAILED;
     if (flags.json) return printJson(result);
-    out(formatTable(['check', 'result', 'detail'], result.checks.map((c) => [c.name, c.pass === null ? (c.required ? 'NOT MEASURED' : '-') : c.pass ? 'pass' : 'FAIL', c.detail])));
+    out(
+      formatTable(
+        ['check', 'result', 'detail'],
+        result.checks.map((c) => [c.name, c.pass === null ? (c.required ? 'NOT MEASURED' : '-') : c.pass ? 'pass' : 'FAIL', c.detail]),
+      ),
+    );
     out(result.pass ? 'final gate passed: Neo4j may be archived' : 'final gate NOT passed: keep Neo4j (and the reverse dual write)');
   } finally {
     await client.close();
@@ -61,11 +85,19 @@ const numberArg = (value: string): number => {
 
 /** `engram-migrate decommission gate`: phase 5's final gate before Neo4j is archived. */
 export function registerDecommission(program: Command): void {
-  const decommission = program.command('decommission').description('phase 5: checks before Neo4j is retired (reverse dual write and archive are the service’s and the operator’s)');
+  const decommission = program
+    .command('decommission')
+    .description('phase 5: checks before Neo4j is retired (reverse dual write and archive are the service’s and the operator’s)');
   addCutoverStoreOptions(
-    decommission.command('gate')
+    decommission
+      .command('gate')
       .description('the final gate: 100% on Engram long enough, both queues drained, counts equal up to the tombstones; exit 7 when not passed')
-      .requiredOption('--spaces <list>', 'memory spaces to count, comma-separated', (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean))
+      .requiredOption('--spaces <list>', 'memory spaces to count, comma-separated', (v: string) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .option('--dlq-dir <dir>', "the dual writer's queue (writes for Engram)", '.runs/live/dlq')
       .option('--reverse-dlq-dir <dir>', "the reverse dual writer's queue (writes for Neo4j after the cutover)", '.runs/live/dlq-reverse')
       .option('--neo4j-label <label>', "label of the service's memory nodes", 'Memory')

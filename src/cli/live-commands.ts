@@ -24,13 +24,15 @@ const DEFAULT_DLQ = '.runs/live/dlq';
 
 function percentArg(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
+    throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function fractionArg(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a fraction from 0 to 1 (0.01 = 1%), got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`expected a fraction from 0 to 1 (0.01 = 1%), got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -58,9 +60,16 @@ async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; 
   if (flags.json) return printJson({ dir: flags.dlqDir, heldBy: holder, stats: view.stats, entries });
   out(`dead-letter queue ${flags.dlqDir}${holder ? ` (held by pid ${holder.pid} since ${holder.since})` : ' (no process holds it)'}`);
   const s = view.stats;
-  out(`depth ${s.depth}: ${s.queued} queued, ${s.inDoubt} in doubt, ${s.inFlight} in flight; ${s.parked} parked; oldest ${s.oldestQueuedAt ?? '-'}; journal ${(s.journalBytes / 1e6).toFixed(1)} MB`);
+  out(
+    `depth ${s.depth}: ${s.queued} queued, ${s.inDoubt} in doubt, ${s.inFlight} in flight; ${s.parked} parked; oldest ${s.oldestQueuedAt ?? '-'}; journal ${(s.journalBytes / 1e6).toFixed(1)} MB`,
+  );
   if (entries.length > 0) {
-    out(formatTable(['seq', 'state', 'kind', 'key', 'space', 'attempts', 'next attempt', 'last error / reason'], entries.map((e) => [e.seq, e.state, e.kind, e.key, e.space ?? '-', e.attempts, e.nextAttemptAt ?? '-', (e.reason ?? e.lastError ?? '').slice(0, 80)])));
+    out(
+      formatTable(
+        ['seq', 'state', 'kind', 'key', 'space', 'attempts', 'next attempt', 'last error / reason'],
+        entries.map((e) => [e.seq, e.state, e.kind, e.key, e.space ?? '-', e.attempts, e.nextAttemptAt ?? '-', (e.reason ?? e.lastError ?? '').slice(0, 80)]),
+      ),
+    );
   }
 }
 
@@ -75,18 +84,37 @@ async function dlqReplay(flags: Record<string, unknown>): Promise<void> {
   const auth = config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined;
   const driver = createLiveNeo4jDriver(config.source.uri, auth);
   const neo = new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel as string });
-  const engram = new EngramGraphDatabase({ client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000, tls: engramTls(config.target) } });
+  const engram = new EngramGraphDatabase({
+    client: { url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 10_000, tls: engramTls(config.target) },
+  });
   const toEngram = flags.to !== 'neo4j';
   try {
     const unparked = flags.parked ? dlq.unpark() : 0;
     const before = dlq.stats();
-    const replayer = new DlqReplayer({ dlq, secondary: toEngram ? engram : neo, primary: toEngram ? neo : engram, concurrency: flags.concurrency as number, ratePerSecond: flags.rate as number, onRound: (r) => out(`round: ${JSON.stringify(r)}`) });
+    const replayer = new DlqReplayer({
+      dlq,
+      secondary: toEngram ? engram : neo,
+      primary: toEngram ? neo : engram,
+      concurrency: flags.concurrency as number,
+      ratePerSecond: flags.rate as number,
+      onRound: (r) => out(`round: ${JSON.stringify(r)}`),
+    });
     const t0 = performance.now();
     const remaining = await replayer.drain(parseDuration(flags.timeout as string, '--timeout'));
     const after = dlq.stats();
-    const result = { to: toEngram ? 'engram' : 'neo4j', unparked, before: before.depth, remaining, parked: after.parked, seconds: Math.round((performance.now() - t0) / 100) / 10 };
+    const result = {
+      to: toEngram ? 'engram' : 'neo4j',
+      unparked,
+      before: before.depth,
+      remaining,
+      parked: after.parked,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+    };
     if (flags.json) printJson(result);
-    else out(`replayed to ${result.to}: depth ${before.depth} → ${remaining} in ${result.seconds} s; ${after.parked} parked${unparked ? ` (${unparked} unparked first)` : ''}`);
+    else
+      out(
+        `replayed to ${result.to}: depth ${before.depth} → ${remaining} in ${result.seconds} s; ${after.parked} parked${unparked ? ` (${unparked} unparked first)` : ''}`,
+      );
     process.exitCode = remaining === 0 && after.parked === 0 ? EXIT.OK : EXIT.TARGET;
   } finally {
     await dlq.close();
@@ -110,7 +138,8 @@ async function dlqPurge(flags: { dlqDir: string; parked?: boolean; all?: boolean
 /** `engram-migrate dlq status|replay|purge`. */
 export function registerDlq(program: Command): void {
   const dlq = program.command('dlq').description("the live dual writer's durable dead-letter queue (writes the secondary store has not got yet)");
-  dlq.command('status')
+  dlq
+    .command('status')
     .description('depth, in-doubt, parked and the oldest entries (reads the journal; safe while the service runs)')
     .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
     .option('--list <n>', 'entries to list', integerArg, 20)
@@ -118,7 +147,8 @@ export function registerDlq(program: Command): void {
     .option('--json', 'print JSON on stdout')
     .action(dlqStatus);
   addStoreOptions(
-    dlq.command('replay')
+    dlq
+      .command('replay')
       .description('replay the queue to the secondary now and wait until it is empty (the service must be stopped; it replays by itself)')
       .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
       .addOption(new Option('--to <store>', 'the secondary the queue holds writes for').choices(['engram', 'neo4j']).default('engram'))
@@ -128,7 +158,8 @@ export function registerDlq(program: Command): void {
       .option('--timeout <duration>', 'give up after this long, e.g. 2m', '2m')
       .option('--json', 'print JSON on stdout'),
   ).action(dlqReplay);
-  dlq.command('purge')
+  dlq
+    .command('purge')
     .description('drop parked entries (--parked), or every entry (--all --yes)')
     .option('--dlq-dir <dir>', 'queue directory', DEFAULT_DLQ)
     .option('--parked', 'drop the parked (poison) entries')
@@ -140,21 +171,32 @@ export function registerDlq(program: Command): void {
 function printState(state: CutoverState | null, where: string, json: boolean): void {
   if (json) return printJson({ store: where, state });
   if (state === null) return out(`no cutover state in ${where}: routers start at their configured share (0% by default)`);
-  out(`cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''}) [${where}]`);
+  out(
+    `cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''}) [${where}]`,
+  );
   const s = state.schedule;
   if (s === null) return;
   out(`schedule ${s.status}, step ${s.step + 1}/${s.steps.length} since ${s.stepStartedAt}; rolls back above ${(s.maxErrorRate * 100).toFixed(2)}% errors`);
-  out(formatTable(['step', 'percent', 'duration'], s.steps.map((x, i) => [`${i + 1}${i === s.step ? ' <' : ''}`, `${x.percent}%`, x.durationMs === 0 ? 'for good' : `${x.durationMs / 3_600_000} h`])));
+  out(
+    formatTable(
+      ['step', 'percent', 'duration'],
+      s.steps.map((x, i) => [`${i + 1}${i === s.step ? ' <' : ''}`, `${x.percent}%`, x.durationMs === 0 ? 'for good' : `${x.durationMs / 3_600_000} h`]),
+    ),
+  );
   if (s.lastCheck) out(`last check ${s.lastCheck.at}: ${s.lastCheck.errors}/${s.lastCheck.requests} errors (${(s.lastCheck.errorRate * 100).toFixed(3)}%)`);
 }
 
 /** `engram-migrate cutover status|set|start`. */
 export function registerCutover(program: Command): void {
-  const cutover = program.command('cutover').description('the gradual cutover lever read by running CutoverRouters (a node in the primary Neo4j, or a state file)');
-  addCutoverStoreOptions(cutover.command('status').description('the share of reads on the new store, who set it, and the schedule'))
-    .action(async (flags: CutoverFlags) => withCutoverStore(flags, async (store) => printState(await store.read(), store.description, Boolean(flags.json))));
+  const cutover = program
+    .command('cutover')
+    .description('the gradual cutover lever read by running CutoverRouters (a node in the primary Neo4j, or a state file)');
+  addCutoverStoreOptions(cutover.command('status').description('the share of reads on the new store, who set it, and the schedule')).action(
+    async (flags: CutoverFlags) => withCutoverStore(flags, async (store) => printState(await store.read(), store.description, Boolean(flags.json))),
+  );
   addCutoverStoreOptions(
-    cutover.command('set')
+    cutover
+      .command('set')
       .description('set the share at once (0 = instant rollback); stops a running schedule; routers apply it within a second')
       .argument('<percent>', 'share of reads for the new store, 0-100', percentArg)
       .option('--reason <text>', 'why (kept in the state and shown by status)'),
@@ -163,12 +205,15 @@ export function registerCutover(program: Command): void {
   );
   const defaults = DEFAULT_CUTOVER_STEPS.map((s) => (s.durationMs === 0 ? `${s.percent}` : `${s.percent}:${s.durationMs / 3_600_000}h`)).join(',');
   addCutoverStoreOptions(
-    cutover.command('start')
+    cutover
+      .command('start')
       .description("start a schedule; the service's CutoverScheduleRunner advances it and rolls back to 0% above the error limit")
       .option('--steps <list>', `percent:duration steps, the last one for good (default ${defaults})`, defaults)
       .option('--max-error-rate <fraction>', 'roll back above this error rate of the new store (default 0.01)', fractionArg, 0.01),
   ).action(async (flags: CutoverFlags & { steps: string; maxErrorRate: number }) =>
-    withCutoverStore(flags, async (store) => printState(await beginCutoverSchedule(store, parseCutoverSteps(flags.steps), flags.maxErrorRate), store.description, Boolean(flags.json))),
+    withCutoverStore(flags, async (store) =>
+      printState(await beginCutoverSchedule(store, parseCutoverSteps(flags.steps), flags.maxErrorRate), store.description, Boolean(flags.json)),
+    ),
   );
 }
 
@@ -177,27 +222,45 @@ async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; ne
   const exists = dlq !== null && (dlq.stats.entries > 0 || dlq.stats.journalBytes > 0 || existsSync(flags.dlqDir));
   const holder = exists ? await readDlqLock(flags.dlqDir) : null;
   const seen = await withCutoverStore(flags, async (store) => {
-    const cutover = await store.read().then((state) => ({ state, error: null }), (err: unknown) => ({ state: null, error: err instanceof Error ? err.message : String(err) }));
+    const cutover = await store.read().then(
+      (state) => ({ state, error: null }),
+      (err: unknown) => ({ state: null, error: err instanceof Error ? err.message : String(err) }),
+    );
     let tombstones: number | null = null;
     if (store instanceof Neo4jCutoverStore && cutover.error === null) {
       const config = configFromFlags(flags);
       const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
-      tombstones = await new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel }).listTombstones().then((t) => t.length, () => null);
+      tombstones = await new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel }).listTombstones().then(
+        (t) => t.length,
+        () => null,
+      );
       await driver.close();
     }
     return { cutover, tombstones };
   }).catch((err: unknown) => ({ cutover: { state: null, error: err instanceof Error ? err.message : String(err) }, tombstones: null }));
-  const status = migrationStatus({ dlq: exists ? dlq!.stats : null, dlqHeld: holder !== null, cutover: seen.cutover.state, cutoverError: seen.cutover.error, tombstones: seen.tombstones });
+  const status = migrationStatus({
+    dlq: exists ? dlq!.stats : null,
+    dlqHeld: holder !== null,
+    cutover: seen.cutover.state,
+    cutoverError: seen.cutover.error,
+    tombstones: seen.tombstones,
+  });
   if (flags.json) return printJson(status);
   out(`migration at phase ${status.current} of 5${status.current > 0 ? ` (${status.phases[status.current - 1]!.name})` : ''}`);
-  out(formatTable(['phase', 'state', 'detail'], status.phases.map((p) => [`${p.phase} ${p.name}`, p.state, p.detail])));
+  out(
+    formatTable(
+      ['phase', 'state', 'detail'],
+      status.phases.map((p) => [`${p.phase} ${p.name}`, p.state, p.detail]),
+    ),
+  );
   out(`next: ${status.next}`);
 }
 
 /** `engram-migrate status`: where the migration stands among the five phases. */
 export function registerStatus(program: Command): void {
   addCutoverStoreOptions(
-    program.command('status')
+    program
+      .command('status')
       .description('where the migration stands among the five phases (dual write, backfill, shadow reads, cutover, decommission)')
       .option('--dlq-dir <dir>', "the dual writer's queue directory", DEFAULT_DLQ)
       .option('--neo4j-label <label>', "label of the service's memory nodes (for the tombstone count)", 'Memory'),

@@ -21,7 +21,8 @@ export function registerLoad(program: Command): void {
     const limiter = new WriteLimiter({ rate: config.engine.rate, concurrency: config.target.concurrency });
     const stopWatching = watchControl(config.runDir, limiter, (m) => reporter.log(m));
     const summary = await withInterrupt(
-      (signal) => loadBundle({ bundleDir: bundle, config, resume: Boolean(flags.resume), signal, limiter, onProgress: (d, t) => reporter.update('load', d, t) }),
+      (signal) =>
+        loadBundle({ bundleDir: bundle, config, resume: Boolean(flags.resume), signal, limiter, onProgress: (d, t) => reporter.update('load', d, t) }),
       () => reporter.log('interrupt: finishing the batch in flight (Ctrl-C again to quit at once)'),
     ).finally(() => {
       stopWatching();
@@ -31,10 +32,16 @@ export function registerLoad(program: Command): void {
     else {
       const out = (l: string): boolean => process.stderr.write(l + '\n');
       out(`load ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${summary.memoriesPerSecond}/s) into ${summary.target}`);
-      out(formatTable(['space', 'memories', 'loaded', 'rejected'], Object.entries(summary.spaces).map(([s, v]) => [s, v.memories, v.loaded, v.rejected])));
+      out(
+        formatTable(
+          ['space', 'memories', 'loaded', 'rejected'],
+          Object.entries(summary.spaces).map(([s, v]) => [s, v.memories, v.loaded, v.rejected]),
+        ),
+      );
       out(`edges not loaded (Engram has no edge API): ${summary.edgesNotLoaded}; they stay in the bundle's edges.ndjson`);
       if (summary.rejected > 0) out(`reject log: ${summary.rejectLog}`);
-      if (summary.error) out(`error ${summary.error.code}: ${summary.error.message}\nresume with: engram-migrate load ${bundle} --resume --run-dir ${config.runDir}`);
+      if (summary.error)
+        out(`error ${summary.error.code}: ${summary.error.message}\nresume with: engram-migrate load ${bundle} --resume --run-dir ${config.runDir}`);
     }
     if (summary.error) process.exitCode = exitCodeFor(new MigrateError(summary.error.code as never, summary.error.message));
     else process.exitCode = summary.status === 'aborted' ? EXIT.INTERRUPTED : summary.rejected > 0 ? EXIT.REJECTS : EXIT.OK;
@@ -50,7 +57,10 @@ export function registerThrottle(program: Command): void {
     .option('--concurrency <n>', 'concurrent requests to Engram', integerArg)
     .action(async (flags: { runDir: string; rate?: number; concurrency?: number }) => {
       if (flags.rate === undefined && flags.concurrency === undefined) throw new MigrateError('CONFIG_INVALID', 'give --rate and/or --concurrency');
-      await writeControl(flags.runDir, { ...(flags.rate !== undefined ? { rate: flags.rate } : {}), ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}) });
+      await writeControl(flags.runDir, {
+        ...(flags.rate !== undefined ? { rate: flags.rate } : {}),
+        ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+      });
       process.stderr.write(`wrote ${flags.runDir}/control.json\n`);
     });
 }

@@ -27,7 +27,10 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerTune(program);
   registerLive(program);
-  program.addHelpText('after', `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them). Secrets from files: NEO4J_PASSWORD_FILE, ENGRAM_API_KEY_FILE.\n\n${EXIT_HELP}`);
+  program.addHelpText(
+    'after',
+    `\nEnvironment: NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE, ENGRAM_URL, ENGRAM_API_KEY\n(override the config file; flags override them). Secrets from files: NEO4J_PASSWORD_FILE, ENGRAM_API_KEY_FILE.\n\n${EXIT_HELP}`,
+  );
   return program;
 }
 

@@ -48,7 +48,12 @@ export class ProgressReporter {
     this.#lastDone = done;
     if (this.#interactive && this.#bar === null) {
       this.#bar = new cliProgress.SingleBar(
-        { format: `${phase.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {extra}`, stream: this.#stream, hideCursor: true, etaBuffer: 50 },
+        {
+          format: `${phase.padEnd(10)} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted} | {extra}`,
+          stream: this.#stream,
+          hideCursor: true,
+          etaBuffer: 50,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.#bar.start(Math.max(total, done, 1), done, { rate: 0, extra });

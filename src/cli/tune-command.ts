@@ -10,8 +10,12 @@ import { EXIT, EXIT_HELP, exitCodeFor } from './exit-codes.js';
 import { formatTable, printJson, withInterrupt } from './output.js';
 
 function positiveList(value: string): number[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (list.length === 0 || list.some((s) => !/^\d+$/.test(s) || Number(s) < 1)) throw new InvalidArgumentError(`expected a comma-separated list of whole numbers ≥ 1, got ${JSON.stringify(value)}`);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0 || list.some((s) => !/^\d+$/.test(s) || Number(s) < 1))
+    throw new InvalidArgumentError(`expected a comma-separated list of whole numbers ≥ 1, got ${JSON.stringify(value)}`);
   return list.map(Number);
 }
 
@@ -44,7 +48,9 @@ export function formatTuneReport(report: TuneReport): string[] {
     lines.push(`recommended: ${settingLabel(report.recommendation.setting)}: ${report.recommendation.reason}`);
     lines.push(`projection: ${report.recommendation.projection}`);
     const s = report.recommendation.setting;
-    lines.push(`use: --batch-size ${s.batchSize} --workers ${s.workers} --inference-threads ${s.inferenceThreads}${s.concurrency === null ? '' : ` --concurrency ${s.concurrency}`}`);
+    lines.push(
+      `use: --batch-size ${s.batchSize} --workers ${s.workers} --inference-threads ${s.inferenceThreads}${s.concurrency === null ? '' : ` --concurrency ${s.concurrency}`}`,
+    );
   } else lines.push('no setting qualified (see the last column)');
   for (const note of report.notes) lines.push(`note: ${note}`);
   if (report.interrupted) lines.push('interrupted: the report covers the slices that finished');
@@ -67,7 +73,11 @@ export function registerTune(program: Command): void {
     .option('--workers <list>', 'worker counts to try (default 1,2; pairs with workers × threads > cores are skipped)', positiveList)
     .option('--inference-threads <list>', 'ONNX Runtime threads per worker to try (default 1,2)', positiveList)
     .option('--concurrency <list>', 'Engram connections to try (default: configured/4, configured, configured×4)', positiveList)
-    .addOption(new Option('--search <mode>', 'staged: one knob at a time where the others are best; full: every combination').choices(['staged', 'full']).default('staged'))
+    .addOption(
+      new Option('--search <mode>', 'staged: one knob at a time where the others are best; full: every combination')
+        .choices(['staged', 'full'])
+        .default('staged'),
+    )
     .option('--slice-seconds <s>', 'stop a slice after this long, once four batches are in (default 20)', numberArg)
     .option('--slice-nodes <n>', 'stop a slice after this many nodes, once four batches are in (default 150000)', integerArg)
     .option('--project-nodes <n>', 'project the backfill for this many nodes (default: the counted graph)', integerArg)
@@ -94,15 +104,27 @@ async function runTuneCommand(flags: Record<string, unknown>): Promise<void> {
         signal,
         dryRun: Boolean(flags.dryRun),
         search: flags.search as 'staged' | 'full',
-        grid: { ...(flags.batchSizes ? { batchSizes: flags.batchSizes as number[] } : {}), ...(flags.workers ? { workers: flags.workers as number[] } : {}), ...(flags.inferenceThreads ? { inferenceThreads: flags.inferenceThreads as number[] } : {}), ...(flags.concurrency ? { concurrency: flags.concurrency as number[] } : {}) },
+        grid: {
+          ...(flags.batchSizes ? { batchSizes: flags.batchSizes as number[] } : {}),
+          ...(flags.workers ? { workers: flags.workers as number[] } : {}),
+          ...(flags.inferenceThreads ? { inferenceThreads: flags.inferenceThreads as number[] } : {}),
+          ...(flags.concurrency ? { concurrency: flags.concurrency as number[] } : {}),
+        },
         ...(flags.sliceSeconds !== undefined ? { sliceSeconds: flags.sliceSeconds as number } : {}),
         ...(flags.sliceNodes !== undefined ? { sliceNodes: flags.sliceNodes as number } : {}),
         ...(flags.projectNodes !== undefined ? { projectNodes: flags.projectNodes as number } : {}),
         ...(flags.scratchSpace !== undefined ? { scratchPrefix: flags.scratchSpace as string } : {}),
         warmup: flags.warmup !== false,
-        recommend: { ...(flags.maxErrorRate !== undefined ? { maxErrorRate: flags.maxErrorRate as number } : {}), ...(flags.maxRssMb !== undefined ? { maxRssMb: flags.maxRssMb as number } : {}), ...(flags.tolerance !== undefined ? { tolerance: flags.tolerance as number } : {}) },
+        recommend: {
+          ...(flags.maxErrorRate !== undefined ? { maxErrorRate: flags.maxErrorRate as number } : {}),
+          ...(flags.maxRssMb !== undefined ? { maxRssMb: flags.maxRssMb as number } : {}),
+          ...(flags.tolerance !== undefined ? { tolerance: flags.tolerance as number } : {}),
+        },
         onLog: log,
-        onSlice: (r, i) => log(`slice ${i}: ${settingLabel(r.setting)}: ${Math.round(r.measurement.recordsPerSecond)} records/s, p99 batch ${Math.round(r.measurement.p99BatchMs)} ms, peak RSS ${r.outcome.peakRssMb} MB${r.outcome.ok ? '' : `, failed: ${r.outcome.error}`}`),
+        onSlice: (r, i) =>
+          log(
+            `slice ${i}: ${settingLabel(r.setting)}: ${Math.round(r.measurement.recordsPerSecond)} records/s, p99 batch ${Math.round(r.measurement.p99BatchMs)} ms, peak RSS ${r.outcome.peakRssMb} MB${r.outcome.ok ? '' : `, failed: ${r.outcome.error}`}`,
+          ),
       }),
     () => process.stderr.write('interrupt: stopping the slice in progress; the report covers the slices that finished\n'),
   );

@@ -18,7 +18,8 @@ function rateArg(value: string): number {
 
 function cosineArg(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1) throw new InvalidArgumentError(`expected a cosine between -1 and 1, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < -1 || n > 1)
+    throw new InvalidArgumentError(`expected a cosine between -1 and 1, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -59,7 +60,13 @@ export function registerValidate(program: Command): void {
   cmd.addHelpText('after', `\nReports go to <run-dir>/validate/report-<time>.json and latest.json; history.ndjson lists every sweep.\n\n${EXIT_HELP}`);
   cmd.action(async (flags: Record<string, unknown>) => {
     const n = flags as Record<string, number | undefined>;
-    const fromConfig = defined({ maxMissingRate: n.maxMissingRate, maxEmbeddingMismatchRate: n.maxEmbeddingMismatchRate, maxEdgeMismatchRate: n.maxEdgeMismatchRate, maxRejectedRate: n.maxRejectedRate, minCosine: n.minCosine });
+    const fromConfig = defined({
+      maxMissingRate: n.maxMissingRate,
+      maxEmbeddingMismatchRate: n.maxEmbeddingMismatchRate,
+      maxEdgeMismatchRate: n.maxEdgeMismatchRate,
+      maxRejectedRate: n.maxRejectedRate,
+      minCosine: n.minCosine,
+    });
     const config = configFromFlags(flags, { validate: fromConfig });
     if (flags.times !== undefined && flags.every === undefined) throw new ConfigError('--times', 'needs --every');
     const options: ValidateOptions = {

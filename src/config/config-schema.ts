@@ -10,7 +10,12 @@ const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 /** Upper bounds: a typo such as `workers: 80000` must be an error naming the option, not a run that spawns 80,000 threads. */
 const atMost = (max: number) => ({ message: `must be at most ${max.toLocaleString('en-US')}` });
-const intIn = (min: number, max: number) => z.number().int().min(min, { message: `must be a whole number ≥ ${min}` }).max(max, atMost(max));
+const intIn = (min: number, max: number) =>
+  z
+    .number()
+    .int()
+    .min(min, { message: `must be a whole number ≥ ${min}` })
+    .max(max, atMost(max));
 const HOUR_MS = 3_600_000;
 
 const spaceId = z.string().regex(SPACE_ID, 'must be 3-64 characters of a-z, 0-9, _ and -');
@@ -50,7 +55,11 @@ export const sourceSchema = z
   .strict()
   .superRefine((source, ctx) => {
     if ((source.encrypted !== undefined || source.trustedCertificates) && /^[a-z0-9]+\+(s|ssc):/i.test(source.uri)) {
-      ctx.addIssue({ code: 'custom', path: [source.trustedCertificates ? 'trustedCertificates' : 'encrypted'], message: 'cannot be combined with a +s or +ssc URI scheme (it sets encryption and trust itself); use bolt:// or neo4j://' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [source.trustedCertificates ? 'trustedCertificates' : 'encrypted'],
+        message: 'cannot be combined with a +s or +ssc URI scheme (it sets encryption and trust itself); use bolt:// or neo4j://',
+      });
     }
     if (source.encrypted === false && source.trustedCertificates) {
       ctx.addIssue({ code: 'custom', path: ['trustedCertificates'], message: 'needs encryption; remove source.encrypted: false' });
@@ -135,7 +144,8 @@ export const targetSchema = z
   })
   .strict()
   .superRefine((target, ctx) => {
-    if ((target.cert === undefined) !== (target.key === undefined)) ctx.addIssue({ code: 'custom', path: [target.cert === undefined ? 'cert' : 'key'], message: 'target.cert and target.key go together' });
+    if ((target.cert === undefined) !== (target.key === undefined))
+      ctx.addIssue({ code: 'custom', path: [target.cert === undefined ? 'cert' : 'key'], message: 'target.cert and target.key go together' });
     const tls = (['ca', 'cert', 'key'] as const).find((k) => target[k] !== undefined);
     if (tls && !target.url.startsWith('https:')) ctx.addIssue({ code: 'custom', path: [tls], message: 'only applies to an https:// target.url' });
   })
@@ -203,10 +213,13 @@ export const modelSchema = z
   .superRefine((model, ctx) => {
     if (model.provider === 'openai') {
       if (model.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required with model.provider: openai' });
-      if (model.name === undefined) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required with model.provider: openai (the server\'s model name)' });
-      if (model.device !== 'cpu') ctx.addIssue({ code: 'custom', path: ['device'], message: 'applies to model.provider: local only (the server picks its own device)' });
+      if (model.name === undefined)
+        ctx.addIssue({ code: 'custom', path: ['name'], message: "is required with model.provider: openai (the server's model name)" });
+      if (model.device !== 'cpu')
+        ctx.addIssue({ code: 'custom', path: ['device'], message: 'applies to model.provider: local only (the server picks its own device)' });
     }
-    if (model.apiKey !== '' && model.apiKeyFile !== undefined) ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'set either model.apiKey (or EMBEDDINGS_API_KEY) or model.apiKeyFile, not both' });
+    if (model.apiKey !== '' && model.apiKeyFile !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['apiKeyFile'], message: 'set either model.apiKey (or EMBEDDINGS_API_KEY) or model.apiKeyFile, not both' });
   })
   .prefault({});
 

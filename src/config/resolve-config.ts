@@ -140,7 +140,13 @@ export function resolveConfig(options: PartialOptions = {}): ResolvedConfig {
   if (!result.success) {
     const errors = result.error.issues.map(describeIssue);
     const first = errors[0]!;
-    const message = errors.length === 1 ? first.message : `${first.message} (and ${errors.length - 1} more: ${errors.slice(1).map((e) => e.message).join('; ')})`;
+    const message =
+      errors.length === 1
+        ? first.message
+        : `${first.message} (and ${errors.length - 1} more: ${errors
+            .slice(1)
+            .map((e) => e.message)
+            .join('; ')})`;
     throw new ConfigError(first.path, message.slice(first.path ? first.path.length + 2 : 0), {
       details: { issues: errors.map((e) => ({ path: e.path, message: e.message })) },
     });

@@ -21,8 +21,13 @@ export function checkTlsFiles(config: Pick<ResolvedConfig, 'source' | 'target'>)
 }
 
 /** The neo4j-driver config fragment for the source's TLS options (spread into `neo4j.driver`'s config). */
-export function boltTlsConfig(source: ResolvedConfig['source']): { encrypted?: 'ENCRYPTION_ON' | 'ENCRYPTION_OFF'; trust?: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES'; trustedCertificates?: string[] } {
-  if (source.trustedCertificates) return { encrypted: 'ENCRYPTION_ON', trust: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES', trustedCertificates: [...source.trustedCertificates] };
+export function boltTlsConfig(source: ResolvedConfig['source']): {
+  encrypted?: 'ENCRYPTION_ON' | 'ENCRYPTION_OFF';
+  trust?: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES';
+  trustedCertificates?: string[];
+} {
+  if (source.trustedCertificates)
+    return { encrypted: 'ENCRYPTION_ON', trust: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES', trustedCertificates: [...source.trustedCertificates] };
   if (source.encrypted !== undefined) return { encrypted: source.encrypted ? 'ENCRYPTION_ON' : 'ENCRYPTION_OFF' };
   return {};
 }

@@ -130,10 +130,7 @@ function selfAttention(c: Ctx, x: string, prefix: string, mask: string): string 
   const scale = g.floatTensor(`${prefix}.scale`, [], Float32Array.of(Math.sqrt(headDim)));
   const scores = g.op('Add', [g.op('Div', [g.op('MatMul', [q, k]), scale]), mask]);
   const context = g.op('MatMul', [g.op('Softmax', [scores], { axis: -1 }), v]);
-  const merged = g.op('Reshape', [
-    g.op('Transpose', [context], { perm: [0, 2, 1, 3] }),
-    g.int64Tensor(`${prefix}.merge_shape`, [3], [0, 0, h]),
-  ]);
+  const merged = g.op('Reshape', [g.op('Transpose', [context], { perm: [0, 2, 1, 3] }), g.int64Tensor(`${prefix}.merge_shape`, [3], [0, 0, h])]);
   const projected = dense(c, merged, `${prefix}.output.dense`, h, h, BERT_INIT.valueOutputStd);
   return layerNorm(c, c.g.op('Add', [projected, x]), `${prefix}.output.LayerNorm`);
 }

@@ -132,7 +132,11 @@ class TransformersEmbedder implements Embedder {
     const batches = planLengthBatches(lengths, this.#lengthBatching);
     const scratch = new Float32Array(Math.max(...batches.map((b) => b.length)) * this.dim);
     for (const rows of batches) {
-      await this.#embedPadded(rows.map((r) => texts[r]!), scratch, 0);
+      await this.#embedPadded(
+        rows.map((r) => texts[r]!),
+        scratch,
+        0,
+      );
       rows.forEach((r, j) => out.set(scratch.subarray(j * this.dim, (j + 1) * this.dim), (offset + r) * this.dim));
     }
   }

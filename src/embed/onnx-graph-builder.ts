@@ -64,13 +64,7 @@ export class OnnxGraphBuilder {
   }
 
   /** Adds a node with `outputCount` outputs and returns their names. */
-  opMulti(
-    opType: string,
-    inputs: string[],
-    outputCount: number,
-    attrs: Record<string, AttributeValue> = {},
-    domain = '',
-  ): string[] {
+  opMulti(opType: string, inputs: string[], outputCount: number, attrs: Record<string, AttributeValue> = {}, domain = ''): string[] {
     const id = this.#counter++;
     const output = Array.from({ length: outputCount }, (_, i) => `${opType}_${id}_out${i}`);
     const attribute_ = Object.entries(attrs).map(([k, v]) => attribute(k, v));
@@ -85,7 +79,12 @@ export class OnnxGraphBuilder {
 
   /** Adds an int64 initializer (small shape or index constants) and returns its name. */
   int64Tensor(name: string, dims: number[], values: number[]): string {
-    return this.#raw(name, dims, ElemType.INT64, BigInt64Array.from(values, (v) => BigInt(v)));
+    return this.#raw(
+      name,
+      dims,
+      ElemType.INT64,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
   }
 
   /** Adds an int8 initializer and returns its name. */

@@ -77,7 +77,12 @@ class OpenAiEmbedder implements Embedder {
   }
 
   async #embedBatch(texts: string[], out: Float32Array, offset: number): Promise<void> {
-    const body = JSON.stringify({ model: this.#opts.model, input: texts, encoding_format: 'float', ...(this.#opts.sendDimensions ? { dimensions: this.#opts.dim } : {}) });
+    const body = JSON.stringify({
+      model: this.#opts.model,
+      input: texts,
+      encoding_format: 'float',
+      ...(this.#opts.sendDimensions ? { dimensions: this.#opts.dim } : {}),
+    });
     const json = await withRetry(() => this.#post(body), {
       maxRetries: this.#opts.maxRetries,
       baseMs: this.#opts.retryBaseMs,
@@ -114,7 +119,9 @@ class OpenAiEmbedder implements Embedder {
   #write(json: unknown, count: number, out: Float32Array, offset: number): void {
     const data = (json as { data?: unknown } | null)?.data;
     if (!Array.isArray(data) || data.length !== count) {
-      throw new EmbeddingServerError(`${this.#where} answered without one embedding per text (expected data[] of ${count}, got ${Array.isArray(data) ? data.length : typeof data})`);
+      throw new EmbeddingServerError(
+        `${this.#where} answered without one embedding per text (expected data[] of ${count}, got ${Array.isArray(data) ? data.length : typeof data})`,
+      );
     }
     const seen = new Uint8Array(count);
     data.forEach((item: unknown, k) => {
@@ -122,9 +129,13 @@ class OpenAiEmbedder implements Embedder {
       if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= count || seen[index as number]) {
         throw new EmbeddingServerError(`${this.#where} answered a bad or repeated index ${JSON.stringify(index)} in data[${k}]`);
       }
-      if (!Array.isArray(embedding)) throw new EmbeddingServerError(`${this.#where} answered data[${k}].embedding that is not a list of floats (ask for encoding_format float)`);
+      if (!Array.isArray(embedding))
+        throw new EmbeddingServerError(`${this.#where} answered data[${k}].embedding that is not a list of floats (ask for encoding_format float)`);
       if (embedding.length !== this.dim) {
-        throw new EmbeddingServerError(`${this.#where} answered ${embedding.length}-wide embeddings; Engram takes exactly ${this.dim} (choose a ${this.dim}-d model, or set model.sendDimensions where the model supports it)`, { details: { width: embedding.length } });
+        throw new EmbeddingServerError(
+          `${this.#where} answered ${embedding.length}-wide embeddings; Engram takes exactly ${this.dim} (choose a ${this.dim}-d model, or set model.sendDimensions where the model supports it)`,
+          { details: { width: embedding.length } },
+        );
       }
       seen[index as number] = 1;
       this.#normalizeInto(embedding, out, (offset + (index as number)) * this.dim, k);

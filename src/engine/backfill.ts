@@ -58,21 +58,34 @@ export function configHash(config: ResolvedConfig): string {
     mapping,
     target: { kind: target.kind, where },
     // Remote fields only when remote, so the hash of a local run is what it was before they existed.
-    model: model.provider === 'local' ? { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens } : { provider: model.provider, url: model.url, name: model.name, sendDimensions: model.sendDimensions },
+    model:
+      model.provider === 'local'
+        ? { path: model.path, dtype: model.dtype, maxTokens: model.maxTokens }
+        : { provider: model.provider, url: model.url, name: model.name, sendDimensions: model.sendDimensions },
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
-async function startCheckpoint(store: CheckpointStore, config: ResolvedConfig, options: BackfillOptions): Promise<{ checkpoint: Checkpoint | null; resumed: boolean }> {
+async function startCheckpoint(
+  store: CheckpointStore,
+  config: ResolvedConfig,
+  options: BackfillOptions,
+): Promise<{ checkpoint: Checkpoint | null; resumed: boolean }> {
   const existing = await store.load();
   if (existing && options.resume) {
     if (existing.configHash !== configHash(config)) {
-      throw new MigrateError('CHECKPOINT_INVALID', `the run in ${config.runDir} was started with other source, mapping, target or model options; resume it with the same options or start over with --overwrite`);
+      throw new MigrateError(
+        'CHECKPOINT_INVALID',
+        `the run in ${config.runDir} was started with other source, mapping, target or model options; resume it with the same options or start over with --overwrite`,
+      );
     }
     return { checkpoint: existing, resumed: true };
   }
   if (existing && !existing.done && !options.overwrite && !options.dryRun) {
-    throw new MigrateError('CHECKPOINT_INVALID', `${config.runDir} holds an unfinished run (${existing.counters.memoriesWritten} memories written); pass --resume to continue it or --overwrite to start over`);
+    throw new MigrateError(
+      'CHECKPOINT_INVALID',
+      `${config.runDir} holds an unfinished run (${existing.counters.memoriesWritten} memories written); pass --resume to continue it or --overwrite to start over`,
+    );
   }
   return { checkpoint: null, resumed: false };
 }
@@ -89,7 +102,10 @@ function checkShardLayout(previous: Checkpoint, plan: BackfillPlan, runDir: stri
   const labels = [...new Set([...Object.keys(before), ...Object.keys(now)])];
   const changed = labels.filter((l) => (before[l] ?? 1) !== (now[l] ?? 1));
   if (changed.length > 0) {
-    throw new MigrateError('CHECKPOINT_INVALID', `the run in ${runDir} was started with another shard layout (${changed.map((l) => `${l}: ${before[l] ?? 1} shards then, ${now[l] ?? 1} now`).join('; ')}); the node counts moved the automatic layout; start over with --overwrite`);
+    throw new MigrateError(
+      'CHECKPOINT_INVALID',
+      `the run in ${runDir} was started with another shard layout (${changed.map((l) => `${l}: ${before[l] ?? 1} shards then, ${now[l] ?? 1} now`).join('; ')}); the node counts moved the automatic layout; start over with --overwrite`,
+    );
   }
 }
 
@@ -102,7 +118,10 @@ async function refuseLabelsAlreadyInBundle(target: Target, labels: readonly stri
   const held = new Set(runs.flatMap((r) => ((r.labels as Array<{ label: string }> | undefined) ?? []).map((l) => l.label)));
   const again = labels.filter((l) => held.has(l));
   if (again.length > 0) {
-    throw new MigrateError('BUNDLE_NOT_EMPTY', `bundle ${target.location} already holds label${again.length > 1 ? 's' : ''} ${again.join(', ')}; --append adds other labels (choose them with --labels), --overwrite replaces the bundle`);
+    throw new MigrateError(
+      'BUNDLE_NOT_EMPTY',
+      `bundle ${target.location} already holds label${again.length > 1 ? 's' : ''} ${again.join(', ')}; --append adds other labels (choose them with --labels), --overwrite replaces the bundle`,
+    );
   }
 }
 
@@ -142,7 +161,11 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
     if (previous) checkShardLayout(previous, plan, config.runDir);
-    if (options.append && !resumed) await refuseLabelsAlreadyInBundle(target, plan.labels.map((l) => l.label));
+    if (options.append && !resumed)
+      await refuseLabelsAlreadyInBundle(
+        target,
+        plan.labels.map((l) => l.label),
+      );
     const checkpoint: Checkpoint = previous ?? {
       version: CHECKPOINT_VERSION,
       runId: randomUUID(),
@@ -180,7 +203,8 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       checkpoint,
       store,
       rejects: await RejectLog.open(dryRun ? null : join(config.runDir, 'rejects.ndjson'), previous?.rejectLogLength ?? 0),
-      edgeSidecar: dryRun || target.capabilities.edges ? null : await NdjsonAppender.open(join(config.runDir, 'edges.ndjson'), previous?.edgeSidecarLength ?? 0),
+      edgeSidecar:
+        dryRun || target.capabilities.edges ? null : await NdjsonAppender.open(join(config.runDir, 'edges.ndjson'), previous?.edgeSidecarLength ?? 0),
       dryRun,
       signal,
       onProgress: options.onProgress ?? (() => undefined),
@@ -196,8 +220,19 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
       emitProgress(ctx, 'finish', null);
-      const labels = plan.labels.map((l) => ({ label: l.label, space: l.space, ...(l.shards > 1 ? { shards: l.shards, shardSpaces: shardSpaces(l) } : {}), key: l.key.properties, keySource: l.key.source }));
-      await target.finish({ runId: checkpoint.runId, counters: checkpoint.counters, source: { uri: redactUrl(config.source.uri), database: config.source.database }, labels });
+      const labels = plan.labels.map((l) => ({
+        label: l.label,
+        space: l.space,
+        ...(l.shards > 1 ? { shards: l.shards, shardSpaces: shardSpaces(l) } : {}),
+        key: l.key.properties,
+        keySource: l.key.source,
+      }));
+      await target.finish({
+        runId: checkpoint.runId,
+        counters: checkpoint.counters,
+        source: { uri: redactUrl(config.source.uri), database: config.source.database },
+        labels,
+      });
       checkpoint.done = true;
       await saveCheckpoint(ctx);
     }
@@ -229,13 +264,17 @@ function summarize(
   const warnings = [...plan.warnings];
   const status = run.error ? 'failed' : run.aborted ? 'aborted' : run.dryRun ? 'dry-run' : 'completed';
   if (status === 'completed' && counters.nodesRead !== plan.totalNodes) {
-    warnings.push(`read ${counters.nodesRead} nodes but counted ${plan.totalNodes} at the start: the graph changed during the run (dual writes cover the difference)`);
+    warnings.push(
+      `read ${counters.nodesRead} nodes but counted ${plan.totalNodes} at the start: the graph changed during the run (dual writes cover the difference)`,
+    );
   }
   if (status === 'completed' && run.config.engine.edges && counters.relationshipsRead !== plan.totalRelationships) {
     warnings.push(`read ${counters.relationshipsRead} relationships but counted ${plan.totalRelationships} at the start: the graph changed during the run`);
   }
-  if (counters.timestampsDefaulted > 0) warnings.push(`${counters.timestampsDefaulted} nodes had no ${run.config.mapping.timestampProperty} and got the run's start time`);
-  if (!run.target.capabilities.edges) warnings.push(`${run.target.kind} cannot store edges; ${counters.edgesWritten} edges are in the sidecar ${join(run.config.runDir, 'edges.ndjson')}`);
+  if (counters.timestampsDefaulted > 0)
+    warnings.push(`${counters.timestampsDefaulted} nodes had no ${run.config.mapping.timestampProperty} and got the run's start time`);
+  if (!run.target.capabilities.edges)
+    warnings.push(`${run.target.kind} cannot store edges; ${counters.edgesWritten} edges are in the sidecar ${join(run.config.runDir, 'edges.ndjson')}`);
   const code = run.error instanceof MigrateError ? run.error.code : 'INTERNAL';
   return {
     status,
@@ -250,7 +289,8 @@ function summarize(
     embeddingsToGenerate: ctx?.embeddingsToGenerate ?? 0,
     accounted:
       run.dryRun ||
-      (counters.nodesRead === counters.memoriesWritten + counters.nodesRejected && counters.relationshipsRead === counters.edgesWritten + counters.relationshipsRejected),
+      (counters.nodesRead === counters.memoriesWritten + counters.nodesRejected &&
+        counters.relationshipsRead === counters.edgesWritten + counters.relationshipsRejected),
     durationMs,
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
     warnings,

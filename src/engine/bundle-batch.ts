@@ -18,7 +18,10 @@ export function encodeBundleLines(lines: readonly string[], where: string, space
     const m = parseMemoryLine(lines[i]!, `${where}, line ${i + 1} of the batch`);
     if (space !== undefined && (m.memory_space_id !== space || (layout && spaceOf(m.id, layout) !== space))) {
       const expected = layout ? spaceOf(m.id, layout) : space;
-      throw new MigrateError('BUNDLE_INVALID', `${where}, line ${i + 1} of the batch: memory ${m.id} names space ${m.memory_space_id} but belongs in ${expected}${layout ? ` (shard of ${layout.space} over ${layout.shards} spaces)` : ''}`);
+      throw new MigrateError(
+        'BUNDLE_INVALID',
+        `${where}, line ${i + 1} of the batch: memory ${m.id} names space ${m.memory_space_id} but belongs in ${expected}${layout ? ` (shard of ${layout.space} over ${layout.shards} spaces)` : ''}`,
+      );
     }
     ids.push(m.id);
     spaces.push(m.memory_space_id);

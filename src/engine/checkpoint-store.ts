@@ -66,7 +66,18 @@ export interface Checkpoint {
 }
 
 export function emptyCounters(): RunCounters {
-  return { nodesRead: 0, memoriesWritten: 0, nodesRejected: 0, embeddingsCopied: 0, embeddingsGenerated: 0, embeddingsRegeneratedWrongWidth: 0, relationshipsRead: 0, edgesWritten: 0, relationshipsRejected: 0, timestampsDefaulted: 0 };
+  return {
+    nodesRead: 0,
+    memoriesWritten: 0,
+    nodesRejected: 0,
+    embeddingsCopied: 0,
+    embeddingsGenerated: 0,
+    embeddingsRegeneratedWrongWidth: 0,
+    relationshipsRead: 0,
+    edgesWritten: 0,
+    relationshipsRejected: 0,
+    timestampsDefaulted: 0,
+  };
 }
 
 /**
@@ -95,7 +106,10 @@ export class CheckpointStore {
       throw new MigrateError('CHECKPOINT_INVALID', `checkpoint ${this.path} is not valid JSON`, { cause });
     }
     if (value.version !== CHECKPOINT_VERSION) {
-      throw new MigrateError('CHECKPOINT_INVALID', `checkpoint ${this.path} has version ${value.version}; this engram-migrate writes version ${CHECKPOINT_VERSION}`);
+      throw new MigrateError(
+        'CHECKPOINT_INVALID',
+        `checkpoint ${this.path} has version ${value.version}; this engram-migrate writes version ${CHECKPOINT_VERSION}`,
+      );
     }
     return value;
   }

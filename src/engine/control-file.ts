@@ -17,7 +17,10 @@ export const controlPath = (runDir: string): string => join(runDir, 'control.jso
 /** Writes the control file atomically (what `engram-migrate throttle` does). */
 export async function writeControl(runDir: string, settings: ControlSettings): Promise<void> {
   const path = controlPath(runDir);
-  const current = await readFile(path, 'utf8').then((t) => controlSchema.parse(JSON.parse(t)), () => ({}));
+  const current = await readFile(path, 'utf8').then(
+    (t) => controlSchema.parse(JSON.parse(t)),
+    () => ({}),
+  );
   await writeFile(`${path}.tmp`, JSON.stringify({ ...current, ...controlSchema.parse(settings) }));
   await rename(`${path}.tmp`, path);
 }
@@ -46,7 +49,10 @@ export function watchControl(runDir: string, limiter: WriteLimiter, onChange: (m
   const onSignal = (): void => void check(true);
   process.on('SIGUSR2', onSignal);
   // A control file left from an earlier run does not override this run's flags: only changes count.
-  void stat(path).then((info) => (lastMtime = info.mtimeMs), () => undefined);
+  void stat(path).then(
+    (info) => (lastMtime = info.mtimeMs),
+    () => undefined,
+  );
   return () => {
     clearInterval(timer);
     process.off('SIGUSR2', onSignal);

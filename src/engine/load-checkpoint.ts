@@ -19,7 +19,10 @@ export interface LoadCheckpoint {
 /** A bundle's identity: its creation time and every file's checksum, from the manifest. */
 export function bundleIdentity(manifest: BundleManifest): string {
   const files = [...Object.values(manifest.spaces), manifest.edges].map((f) => `${f.file}:${f.sha256}`).sort();
-  return createHash('sha256').update(JSON.stringify({ createdAt: manifest.createdAt, files })).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify({ createdAt: manifest.createdAt, files }))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 export const loadCheckpointPath = (runDir: string): string => join(runDir, 'load-checkpoint.json');
@@ -41,7 +44,11 @@ export async function readLoadCheckpoint(runDir: string, bundleDir: string, bund
   try {
     value = JSON.parse(text) as LoadCheckpoint;
   } catch (cause) {
-    throw new MigrateError('CHECKPOINT_INVALID', `the load checkpoint ${path} is not valid JSON; start the load over without --resume (or with another --run-dir)`, { cause });
+    throw new MigrateError(
+      'CHECKPOINT_INVALID',
+      `the load checkpoint ${path} is not valid JSON; start the load over without --resume (or with another --run-dir)`,
+      { cause },
+    );
   }
   if (typeof value !== 'object' || value === null || typeof value.offsets !== 'object' || value.offsets === null) {
     throw new MigrateError('CHECKPOINT_INVALID', `the load checkpoint ${path} is not a load checkpoint`);

@@ -48,7 +48,13 @@ async function labelRanges(ctx: RunContext, label: LabelPlan): Promise<RangeProg
 }
 
 /** The next page of a range: from a reader thread, or read on the main thread. */
-async function readRange(ctx: RunContext, label: LabelPlan, index: number, lo: number, hi: number): Promise<{ buffers: NodeBatchBuffers; lastCovered: number }> {
+async function readRange(
+  ctx: RunContext,
+  label: LabelPlan,
+  index: number,
+  lo: number,
+  hi: number,
+): Promise<{ buffers: NodeBatchBuffers; lastCovered: number }> {
   const limit = ctx.config.engine.batchSize;
   if (ctx.readers) {
     const page = await ctx.readers.page(index, { scope: { label: label.label, earlier: label.earlier }, key: label.key.properties, lo, hi, limit });
@@ -86,7 +92,10 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         const { after, span } = cursor[i]!;
         const lo = after + 1;
         const hi = Math.min(ranges[i]!.upper, after + span);
-        inFlight.set(i, readRange(ctx, label, i, lo, hi).then((page) => ({ index: i, lo, page })));
+        inFlight.set(
+          i,
+          readRange(ctx, label, i, lo, hi).then((page) => ({ index: i, lo, page })),
+        );
       };
       ranges.forEach((r, i) => (r.done || r.after >= r.upper ? undefined : request(i)));
       while (inFlight.size > 0 && !stopped()) {
@@ -98,7 +107,14 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         c.span = nextSpan(c.span, nodes.length, limit);
         if (c.after < ranges[index]!.upper) request(index);
         const result = nodes.length === 0 ? null : dispatchNodePage(ctx, label, page.buffers);
-        yield { range: index, lastCovered: page.lastCovered, count: nodes.length, elementIds: nodes.map((n) => n.elementId), embeddings: page.buffers.embeddings, result };
+        yield {
+          range: index,
+          lastCovered: page.lastCovered,
+          count: nodes.length,
+          elementIds: nodes.map((n) => n.elementId),
+          embeddings: page.buffers.embeddings,
+          result,
+        };
       }
       await Promise.allSettled(inFlight.values());
     },
@@ -137,7 +153,10 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchB
       mapping: ctx.config.mapping,
       encoding: ctx.target.encoding,
       now: ctx.checkpoint.now,
-      duplicates: duplicates && duplicates.size > 0 ? slice.flatMap((n, row) => (duplicates.has(n.elementId) ? [[row, duplicates.get(n.elementId)!] as [number, string]] : [])) : [],
+      duplicates:
+        duplicates && duplicates.size > 0
+          ? slice.flatMap((n, row) => (duplicates.has(n.elementId) ? [[row, duplicates.get(n.elementId)!] as [number, string]] : []))
+          : [],
       dryRun: ctx.dryRun,
     };
     starts.push(start);
@@ -182,7 +201,11 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
     const elementIdOf = new Map(result.ids.map((id, i) => [id, batch.elementIds[result.rows[i]!]!]));
-    targetRejects = outcome.rejects.map((r) => ({ ...r, label: label.label, elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)) }));
+    targetRejects = outcome.rejects.map((r) => ({
+      ...r,
+      label: label.label,
+      elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
+    }));
   }
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
@@ -195,7 +218,14 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   counters.timestampsDefaulted += result.timestampsDefaulted;
   ctx.embeddingsToGenerate += result.toGenerate;
   await saveCheckpoint(ctx);
-  await ctx.onBatchCommitted?.({ label: label.label, ids: result.ids, spaces: result.spaces, rows: result.rows, embeddings: batch.embeddings, memoriesWritten: counters.memoriesWritten });
+  await ctx.onBatchCommitted?.({
+    label: label.label,
+    ids: result.ids,
+    spaces: result.spaces,
+    rows: result.rows,
+    embeddings: batch.embeddings,
+    memoriesWritten: counters.memoriesWritten,
+  });
   emitProgress(ctx, 'nodes', label);
   if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
 }

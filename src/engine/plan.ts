@@ -76,7 +76,9 @@ function embeddingText(label: string, config: ResolvedConfig, types: Record<stri
   if (!m.generateMissingEmbeddings) return 'not generated (mapping.generateMissingEmbeddings is off)';
   const configured = own(m.textProperties, label);
   if (configured) return `mapping.textProperties: ${configured.join(', ')}`;
-  const strings = Object.keys(types).filter((k) => types[k]!.some((t) => t.startsWith('STRING')) && k !== m.embeddingProperty && !m.excludeProperties.includes(k));
+  const strings = Object.keys(types).filter(
+    (k) => types[k]!.some((t) => t.startsWith('STRING')) && k !== m.embeddingProperty && !m.excludeProperties.includes(k),
+  );
   const found = m.defaultTextProperties.filter((p) => strings.includes(p));
   if (found.length > 0) return `the first present of ${m.defaultTextProperties.join(', ')} (seen: ${found.join(', ')})`;
   if (strings.length > 0) return `none of ${m.defaultTextProperties.join(', ')}: the other string properties as "name: value" lines (${strings.join(', ')})`;
@@ -92,7 +94,10 @@ function planShards(label: string, space: string, nodes: number, config: Resolve
   const shards = shardCount(nodes, config.target.capacityPerSpace, config.target.shardFill, explicit);
   if (shards > 1 && !SPACE_ID.test(shardSpace(space, shards - 1))) {
     const where = explicit !== undefined ? `mapping.shards.${label}` : `mapping.spaces.${label}`;
-    throw new ConfigError(where, `label ${label} needs ${shards} shards but its space ${space} is too long for the shard id ${shardSpace(space, shards - 1)} (at most 64 characters); map it to a shorter space`);
+    throw new ConfigError(
+      where,
+      `label ${label} needs ${shards} shards but its space ${space} is too long for the shard id ${shardSpace(space, shards - 1)} (at most 64 characters); map it to a shorter space`,
+    );
   }
   return shards;
 }
@@ -100,13 +105,17 @@ function planShards(label: string, space: string, nodes: number, config: Resolve
 /** Two labels must never write into one space through different layouts (a shard id is another label's space). */
 function checkShardSpaces(labels: readonly LabelPlan[]): void {
   const owner = new Map<string, LabelPlan>();
-  for (const l of labels) for (const s of shardSpaces(l)) {
-    const other = owner.get(s);
-    if (other && (other.space !== l.space || other.shards !== l.shards)) {
-      throw new ConfigError(`mapping.shards.${l.label}`, `label ${l.label} and label ${other.label} would both write into space ${s} with different shard layouts; give them the same shard count or other spaces`);
+  for (const l of labels)
+    for (const s of shardSpaces(l)) {
+      const other = owner.get(s);
+      if (other && (other.space !== l.space || other.shards !== l.shards)) {
+        throw new ConfigError(
+          `mapping.shards.${l.label}`,
+          `label ${l.label} and label ${other.label} would both write into space ${s} with different shard layouts; give them the same shard count or other spaces`,
+        );
+      }
+      owner.set(s, l);
     }
-    owner.set(s, l);
-  }
 }
 
 /**
@@ -114,7 +123,10 @@ function checkShardSpaces(labels: readonly LabelPlan[]): void {
  * migrates under the first), space, key (configured, or the database's constraint, or the element id),
  * counts, and the nodes that lose their key to another (duplicates).
  */
-export async function planLabels(source: Neo4jSource, config: ResolvedConfig): Promise<{ labels: LabelPlan[]; duplicates: DuplicateIndex; constraints: NodeConstraint[] }> {
+export async function planLabels(
+  source: Neo4jSource,
+  config: ResolvedConfig,
+): Promise<{ labels: LabelPlan[]; duplicates: DuplicateIndex; constraints: NodeConstraint[] }> {
   const names = config.source.labels ?? (await source.labels());
   const constraints = await source.constraints();
   const labels: LabelPlan[] = [];
@@ -139,8 +151,20 @@ export async function planLabels(source: Neo4jSource, config: ResolvedConfig): P
     }
     duplicates.set(label, new Map(found.map((d) => [d.elementId, d.reason])));
     const texts = textSource(label, config, types);
-    const generatedTexts = texts === null || nodes === 0 ? null : { ...(await source.distinctTexts(scope, config.mapping.embeddingProperty, texts)), properties: texts };
-    labels.push({ ...scope, space, shards: planShards(label, space, nodes, config), nodes, relationships, key, duplicates: found.length, missingTimestamp, embeddingText: embeddingText(label, config, types), generatedTexts });
+    const generatedTexts =
+      texts === null || nodes === 0 ? null : { ...(await source.distinctTexts(scope, config.mapping.embeddingProperty, texts)), properties: texts };
+    labels.push({
+      ...scope,
+      space,
+      shards: planShards(label, space, nodes, config),
+      nodes,
+      relationships,
+      key,
+      duplicates: found.length,
+      missingTimestamp,
+      embeddingText: embeddingText(label, config, types),
+      generatedTexts,
+    });
   }
   checkShardSpaces(labels);
   return { labels, duplicates, constraints };
@@ -168,20 +192,29 @@ export async function planBackfill(
     const held = existing[space] ?? 0;
     const overflow = capacity !== null && held + planned > capacity;
     if (overflow) {
-      warnings.push(`space ${space} would hold ${held + planned} memories (${held} already there + ${planned} planned) but the target keeps at most ${capacity}; past that it evicts silently. Map some labels to other spaces (mapping.spaces) or shard them (mapping.shards).`);
+      warnings.push(
+        `space ${space} would hold ${held + planned} memories (${held} already there + ${planned} planned) but the target keeps at most ${capacity}; past that it evicts silently. Map some labels to other spaces (mapping.spaces) or shard them (mapping.shards).`,
+      );
     }
     return { space, labels: members.map((l) => l.label), planned, existing: held, capacity, overflow };
   });
   for (const l of labels) {
-    if (l.shards > 1) warnings.push(`label ${l.label}: ${l.nodes} nodes spread over ${l.shards} spaces ${shardSpace(l.space, 0)} … ${shardSpace(l.space, l.shards - 1)} by memory id hash${own(config.mapping.shards, l.label) !== undefined ? ' (mapping.shards)' : ` (more than ${config.target.shardFill} × ${config.target.capacityPerSpace} per space)`}`);
-    if (l.duplicates > 0) warnings.push(`label ${l.label}: ${l.duplicates} nodes share their key ${describeKey(l.key)} with another node and will be rejected as DUPLICATE_KEY (their relationships too)`);
+    if (l.shards > 1)
+      warnings.push(
+        `label ${l.label}: ${l.nodes} nodes spread over ${l.shards} spaces ${shardSpace(l.space, 0)} … ${shardSpace(l.space, l.shards - 1)} by memory id hash${own(config.mapping.shards, l.label) !== undefined ? ' (mapping.shards)' : ` (more than ${config.target.shardFill} × ${config.target.capacityPerSpace} per space)`}`,
+      );
+    if (l.duplicates > 0)
+      warnings.push(
+        `label ${l.label}: ${l.duplicates} nodes share their key ${describeKey(l.key)} with another node and will be rejected as DUPLICATE_KEY (their relationships too)`,
+      );
     const g = l.generatedTexts;
     if (g && g.distinct < g.nodes) {
       warnings.push(
         `label ${l.label}: ${g.nodes} nodes without an embedding would generate theirs from ${g.properties.join(', ')}, which has only ${g.distinct} distinct values: identical texts give identical vectors, and Engram keeps one memory per near-duplicate (cosine ≥ 0.95), dropping the others silently. Add properties that tell them apart: mapping.textProperties.${l.label}`,
       );
     }
-    if (l.missingTimestamp > 0 && l.nodes > 0) warnings.push(`label ${l.label}: ${l.missingTimestamp} of ${l.nodes} nodes have no ${config.mapping.timestampProperty}; they get the run's start time`);
+    if (l.missingTimestamp > 0 && l.nodes > 0)
+      warnings.push(`label ${l.label}: ${l.missingTimestamp} of ${l.nodes} nodes have no ${config.mapping.timestampProperty}; they get the run's start time`);
   }
   const plan = {
     labels,
@@ -193,9 +226,12 @@ export async function planBackfill(
   };
   const overflowing = spaces.filter((s) => s.overflow);
   if (overflowing.length > 0 && config.target.onOverflow === 'refuse') {
-    throw new CapacityError(`refusing to start: ${overflowing.map((s) => `space ${s.space} would hold ${s.existing + s.planned} > ${s.capacity}`).join('; ')} (pass --on-overflow warn to go on anyway)`, {
-      spaces: overflowing,
-    });
+    throw new CapacityError(
+      `refusing to start: ${overflowing.map((s) => `space ${s.space} would hold ${s.existing + s.planned} > ${s.capacity}`).join('; ')} (pass --on-overflow warn to go on anyway)`,
+      {
+        spaces: overflowing,
+      },
+    );
   }
   return { plan, existingAtStart: existing, duplicates };
 }

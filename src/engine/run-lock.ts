@@ -85,7 +85,14 @@ function describe(holder: RunLockHolder, dir: string, path: string): string {
 export async function acquireRunLock(dir: string, command: string, probe: LockProbe = systemLockProbe): Promise<RunLock> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, RUN_LOCK_FILE);
-  const holder: RunLockHolder = { pid: process.pid, hostname: probe.hostname(), bootId: probe.bootId(), processStart: probe.processStart(process.pid), command, since: new Date().toISOString() };
+  const holder: RunLockHolder = {
+    pid: process.pid,
+    hostname: probe.hostname(),
+    bootId: probe.bootId(),
+    processStart: probe.processStart(process.pid),
+    command,
+    since: new Date().toISOString(),
+  };
   const text = JSON.stringify(holder);
   const mine = `${path}.${randomUUID()}`;
   await writeFile(mine, text, { flush: true });
@@ -96,7 +103,8 @@ export async function acquireRunLock(dir: string, command: string, probe: LockPr
         await syncDirectory(dir);
         return { path, release: () => releaseIfOurs(path, text) };
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new MigrateError('INTERNAL', `cannot create the lock ${path}: ${(err as Error).message}`, { cause: err });
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new MigrateError('INTERNAL', `cannot create the lock ${path}: ${(err as Error).message}`, { cause: err });
       }
       const seen = await readFile(path, 'utf8').catch(() => null);
       if (seen === null) continue; // released meanwhile

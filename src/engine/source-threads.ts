@@ -33,7 +33,9 @@ export class SourceThreads<Q extends object, R> {
     this.#workers = Array.from({ length: size }, (_, thread) => {
       const worker = new Worker(filename, { workerData });
       this.#exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
-      worker.once('exit', (code) => this.#fail(thread, this.#dead.get(thread) ?? new SourceError('SOURCE_QUERY_FAILED', `source thread ${thread} exited (code ${code})`)));
+      worker.once('exit', (code) =>
+        this.#fail(thread, this.#dead.get(thread) ?? new SourceError('SOURCE_QUERY_FAILED', `source thread ${thread} exited (code ${code})`)),
+      );
       worker.on('message', (m: SourceThreadReply<R>) => {
         const pending = this.#pending.get(m.id);
         this.#pending.delete(m.id);

@@ -111,7 +111,9 @@ export interface GraphDatabase {
 }
 
 /** The memory as a backfill {@link MemoryRecord} would carry it, for code that already has one. */
-export function liveMemoryFromRecord(record: Pick<MemoryRecord, 'id' | 'space' | 'content' | 'embedding' | 'timestamp' | 'memoryType' | 'strength'>): LiveMemory {
+export function liveMemoryFromRecord(
+  record: Pick<MemoryRecord, 'id' | 'space' | 'content' | 'embedding' | 'timestamp' | 'memoryType' | 'strength'>,
+): LiveMemory {
   return {
     id: record.id,
     space: record.space,
@@ -124,7 +126,13 @@ export function liveMemoryFromRecord(record: Pick<MemoryRecord, 'id' | 'space' |
 }
 
 /** The stored versions of `ids`: one bulk read when the store offers it, else `concurrency` reads at a time. */
-export async function readVersions(store: GraphDatabase, space: string, ids: string[], concurrency: number, signal?: AbortSignal): Promise<Map<string, StoredLiveMemory>> {
+export async function readVersions(
+  store: GraphDatabase,
+  space: string,
+  ids: string[],
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<Map<string, StoredLiveMemory>> {
   if (store.getMemories) return store.getMemories(space, ids, signal);
   const out = new Map<string, StoredLiveMemory>();
   for (let i = 0; i < ids.length; i += concurrency) {

@@ -4,7 +4,17 @@
  * dead-letter queue, the shadow reader, the gradual cutover router and its schedule, Prometheus metrics
  * and the measured migration checklist.
  */
-export type { GraphDatabase, LiveMemory, LiveEdge, ActivationQuery, ActivationHit, ActivationResult, EdgeWriteResult, StoredLiveMemory, StoreCapabilities } from './graph-database.js';
+export type {
+  GraphDatabase,
+  LiveMemory,
+  LiveEdge,
+  ActivationQuery,
+  ActivationHit,
+  ActivationResult,
+  EdgeWriteResult,
+  StoredLiveMemory,
+  StoreCapabilities,
+} from './graph-database.js';
 export { liveMemoryFromRecord } from './graph-database.js';
 export { Neo4jGraphDatabase, neo4jError } from './adapters/neo4j-graph-database.js';
 export type { Neo4jGraphDatabaseOptions, Tombstone } from './adapters/neo4j-graph-database.js';
@@ -38,7 +48,15 @@ export type { LatencySummary } from './shadow/latency-histogram.js';
 
 export { CutoverRouter, keyBucket } from './cutover/cutover-router.js';
 export type { CutoverRouterOptions } from './cutover/cutover-router.js';
-export { CutoverScheduleRunner, DEFAULT_CUTOVER_STEPS, beginCutoverSchedule, setCutoverPercent, cutoverStatus, parseCutoverSteps, parseDuration } from './cutover/cutover-schedule.js';
+export {
+  CutoverScheduleRunner,
+  DEFAULT_CUTOVER_STEPS,
+  beginCutoverSchedule,
+  setCutoverPercent,
+  cutoverStatus,
+  parseCutoverSteps,
+  parseDuration,
+} from './cutover/cutover-schedule.js';
 export type { CutoverScheduleOptions } from './cutover/cutover-schedule.js';
 export { readCutoverState, writeCutoverState, updateCutoverState, watchCutoverState, initialCutoverState, parseCutoverState } from './cutover/cutover-state.js';
 export { FileCutoverStore, cutoverStore } from './cutover/cutover-store.js';

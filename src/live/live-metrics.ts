@@ -51,7 +51,13 @@ export class LiveMetrics {
     const registers = [this.registry];
     const dlq = (): DlqStats | null => this.#dlqSource?.() ?? null;
     this.writes = new Counter({ name: `${p}writes_total`, help: 'Writes per store, kind and result', labelNames: ['store', 'kind', 'result'], registers });
-    this.writeSeconds = new Histogram({ name: `${p}write_seconds`, help: 'Write latency per store', labelNames: ['store'], buckets: LATENCY_BUCKETS, registers });
+    this.writeSeconds = new Histogram({
+      name: `${p}write_seconds`,
+      help: 'Write latency per store',
+      labelNames: ['store'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     this.dlqReplays = new Counter({ name: `${p}dlq_replays_total`, help: 'Dead-letter replay attempts by result', labelNames: ['result'], registers });
     this.dlqDepth = new Gauge({
       name: `${p}dlq_depth`,
@@ -71,17 +77,33 @@ export class LiveMetrics {
         if (s) this.set(s.parked);
       },
     });
-    this.readSeconds = new Histogram({ name: `${p}read_seconds`, help: 'activate() latency per store and role', labelNames: ['store', 'role'], buckets: LATENCY_BUCKETS, registers });
+    this.readSeconds = new Histogram({
+      name: `${p}read_seconds`,
+      help: 'activate() latency per store and role',
+      labelNames: ['store', 'role'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
     this.readErrors = new Counter({ name: `${p}read_errors_total`, help: 'activate() errors per store and role', labelNames: ['store', 'role'], registers });
     this.shadowOverlap = new Gauge({ name: `${p}shadow_overlap`, help: 'Rolling mean overlap@k of shadow reads (warn below 0.9, aim above 0.95)', registers });
     this.shadowRbo = new Gauge({ name: `${p}shadow_rbo`, help: 'Rolling mean rank-biased overlap of shadow reads', registers });
     this.shadowComparisons = new Counter({ name: `${p}shadow_comparisons_total`, help: 'Shadow comparisons by result', labelNames: ['result'], registers });
     this.routed = new Counter({ name: `${p}routed_total`, help: 'Reads routed per store by the cutover router', labelNames: ['store'], registers });
     this.routeErrors = new Counter({ name: `${p}route_errors_total`, help: 'Routed reads that failed on their store', labelNames: ['store'], registers });
-    this.fallbacks = new Counter({ name: `${p}route_fallbacks_total`, help: 'Routed reads served by the other store after an error', labelNames: ['from'], registers });
+    this.fallbacks = new Counter({
+      name: `${p}route_fallbacks_total`,
+      help: 'Routed reads served by the other store after an error',
+      labelNames: ['from'],
+      registers,
+    });
     this.cutoverPercent = new Gauge({ name: `${p}cutover_percent`, help: 'Share of reads routed to the new store, in percent', registers });
     this.cutoverErrorRate = new Gauge({ name: `${p}cutover_error_rate`, help: 'Error rate of the new store over the watch window', registers });
-    this.survivedErrors = new Counter({ name: `${p}survived_errors_total`, help: 'Faults reported and survived (bad cutover state, discrepancy log write errors)', labelNames: ['component'], registers });
+    this.survivedErrors = new Counter({
+      name: `${p}survived_errors_total`,
+      help: 'Faults reported and survived (bad cutover state, discrepancy log write errors)',
+      labelNames: ['component'],
+      registers,
+    });
   }
 
   /** Reports the queue's depth and parked count at every scrape. */

@@ -9,7 +9,11 @@ export type EdgeMapResult = { ok: true; edge: EdgeRecord } | { ok: false; reject
 function endId(end: RelationshipEnd, keyOf: (label: string) => LabelKey): MemoryIdResult | null {
   if (end.label === null) return null;
   const key = keyOf(end.label);
-  return memoryIdOf(key, key.properties.map((p) => own(end.keys, p)), end.elementId);
+  return memoryIdOf(
+    key,
+    key.properties.map((p) => own(end.keys, p)),
+    end.elementId,
+  );
 }
 
 function endName(end: RelationshipEnd, id: MemoryIdResult | null): string {
@@ -41,12 +45,25 @@ export function edgeWeight(rel: SourceRelationship, rule: EdgeWeightRule | undef
  * missing or duplicate key, bad data) is ENDPOINT_REJECTED; it is never attached to another node. Every
  * property of the relationship is kept on the edge.
  */
-export function mapRelationship(rel: SourceRelationship, mapping: ResolvedMapping, spaceOf: (label: string, memoryId: string) => string, keyOf: (label: string) => LabelKey): EdgeMapResult {
+export function mapRelationship(
+  rel: SourceRelationship,
+  mapping: ResolvedMapping,
+  spaceOf: (label: string, memoryId: string) => string,
+  keyOf: (label: string) => LabelKey,
+): EdgeMapResult {
   const sourceId = endId(rel.source, keyOf);
   const targetId = endId(rel.target, keyOf);
   const fail = (field: string | null, code: RejectRecord['code'], reason: string): EdgeMapResult => ({
     ok: false,
-    reject: { kind: 'relationship', id: `${endName(rel.source, sourceId)}-[${rel.type}]->${endName(rel.target, targetId)}`, label: rel.type, elementId: rel.elementId, field, code, reason },
+    reject: {
+      kind: 'relationship',
+      id: `${endName(rel.source, sourceId)}-[${rel.type}]->${endName(rel.target, targetId)}`,
+      label: rel.type,
+      elementId: rel.elementId,
+      field,
+      code,
+      reason,
+    },
   });
   if (rel.source.rejected !== undefined) return fail(null, 'ENDPOINT_REJECTED', `source node ${rel.source.elementId} was rejected: ${rel.source.rejected}`);
   if (sourceId === null) return fail(null, 'MISSING_ENDPOINT', 'source node is not among the migrated labels');

@@ -128,7 +128,11 @@ export function joinFloat32(values: Float32Array): string {
 }
 
 /** Engram's remember request for a memory (strength is Engram's `confidence`; created_at its `timestamp`). */
-export function engramRequest(node: Pick<MappedNode, 'id' | 'space' | 'content' | 'timestamp' | 'memoryType'>, embedding: ArrayLike<number>, strength: number): string {
+export function engramRequest(
+  node: Pick<MappedNode, 'id' | 'space' | 'content' | 'timestamp' | 'memoryType'>,
+  embedding: ArrayLike<number>,
+  strength: number,
+): string {
   // JSON.stringify of a Float32Array gives an object; numbers are written as the float32 values widened to double.
   return (
     `{"id":${JSON.stringify(node.id)},"memory_space_id":${JSON.stringify(node.space)},"content":${JSON.stringify(node.content)},` +
@@ -158,7 +162,14 @@ export function encodeMemory(node: MappedNode, embedding: Float32Array, encoding
 
 /** One line of a bundle's (or the edge sidecar's) edges.ndjson. */
 export function encodeEdge(edge: EdgeRecord): string {
-  const head = JSON.stringify({ source: edge.source, source_space: edge.sourceSpace, target: edge.target, target_space: edge.targetSpace, type: edge.type, weight: edge.weight });
+  const head = JSON.stringify({
+    source: edge.source,
+    source_space: edge.sourceSpace,
+    target: edge.target,
+    target_space: edge.targetSpace,
+    type: edge.type,
+    weight: edge.weight,
+  });
   // Properties as node content prints them: stable JSON, integers beyond 2^53 exact.
   return `${head.slice(0, -1)},"properties":${stableJson(edge.properties) ?? '{}'}}`;
 }

@@ -70,6 +70,13 @@ export function keyValueOf(value: PropertyValue | undefined): { ok: true; value:
     return value >= INT64_MIN && value <= INT64_MAX ? { ok: true, value } : { ok: false, missing: false, reason: `is ${value}, outside 64-bit integers` };
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) return { ok: true, value: BigInt(value) };
-  const shown = typeof value === 'number' ? String(value) : Array.isArray(value) ? 'a list' : typeof value === 'object' ? `a ${value.$unsupported}` : `${typeof value} ${String(value)}`;
+  const shown =
+    typeof value === 'number'
+      ? String(value)
+      : Array.isArray(value)
+        ? 'a list'
+        : typeof value === 'object'
+          ? `a ${value.$unsupported}`
+          : `${typeof value} ${String(value)}`;
   return { ok: false, missing: false, reason: `is ${shown}; a key must be a string or an integer` };
 }

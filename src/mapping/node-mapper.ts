@@ -9,10 +9,7 @@ import { MAX_CONTENT_BYTES, type LabelKey, type PropertyValue, type RejectRecord
 const encoder = new TextEncoder();
 
 /** What the source found in a node's embedding property (the numbers themselves travel in a shared buffer). */
-export type EmbeddingInput =
-  | { kind: 'present' }
-  | { kind: 'absent' }
-  | { kind: 'invalid'; code: 'EMBEDDING_WIDTH' | 'EMBEDDING_INVALID'; detail: string };
+export type EmbeddingInput = { kind: 'present' } | { kind: 'absent' } | { kind: 'invalid'; code: 'EMBEDDING_WIDTH' | 'EMBEDDING_INVALID'; detail: string };
 
 /** A node mapped to a memory, except for the embedding vector, which is copied or generated later. */
 export interface MappedNode {
@@ -97,7 +94,7 @@ function renderTemplate(template: string, properties: Record<string, PropertyVal
   return template.replace(/\{([^{}]+)\}/g, (_, name: string) => {
     const value = own(properties, name);
     if (value === undefined || value === null) return '';
-    return typeof value === 'string' ? value : stableJson(value) ?? '';
+    return typeof value === 'string' ? value : (stableJson(value) ?? '');
   });
 }
 
@@ -171,7 +168,13 @@ export function mapNode(node: SourceNode, embedding: EmbeddingInput, mapping: Re
   if (embedding.kind === 'invalid' && !wrongWidth) return reject(node, mapping.embeddingProperty, embedding.code, embedding.detail, id);
   const unsupported = findUnsupported(node.properties);
   if (unsupported && !mapping.excludeProperties.includes(unsupported.field.split('[')[0]!)) {
-    return reject(node, unsupported.field, 'UNSUPPORTED_PROPERTY', `property type ${unsupported.type} cannot be carried into a memory (exclude it with mapping.excludeProperties)`, id);
+    return reject(
+      node,
+      unsupported.field,
+      'UNSUPPORTED_PROPERTY',
+      `property type ${unsupported.type} cannot be carried into a memory (exclude it with mapping.excludeProperties)`,
+      id,
+    );
   }
   const content = contentFor(node, mapping);
   if (content.length === 0) return reject(node, null, 'CONTENT_EMPTY', 'content is empty (Engram refuses empty content)', id);
@@ -182,7 +185,13 @@ export function mapNode(node: SourceNode, embedding: EmbeddingInput, mapping: Re
   const stamp = own(node.properties, mapping.timestampProperty);
   const timestamp = timestampFor(stamp, now);
   if (timestamp === null) {
-    return reject(node, mapping.timestampProperty, 'INVALID_TIMESTAMP', `${stableJson(stamp)} is not a date-time (RFC 3339, or epoch milliseconds within ±8.64e15)`, id);
+    return reject(
+      node,
+      mapping.timestampProperty,
+      'INVALID_TIMESTAMP',
+      `${stableJson(stamp)} is not a date-time (RFC 3339, or epoch milliseconds within ±8.64e15)`,
+      id,
+    );
   }
   let generateFrom: string | null = null;
   if (embedding.kind === 'absent' || wrongWidth) {
@@ -193,13 +202,29 @@ export function mapNode(node: SourceNode, embedding: EmbeddingInput, mapping: Re
     if (generateFrom === null) {
       const names = own(mapping.textProperties, node.label) ?? mapping.defaultTextProperties;
       const had = embedding.kind === 'invalid' ? `${embedding.detail} (mapping.onWrongWidth: regenerate)` : 'node has no embedding';
-      return reject(node, mapping.embeddingProperty, 'NO_TEXT_FOR_EMBEDDING', `${had}, none of ${names.join(', ')}, and no other string property to generate one from`, id);
+      return reject(
+        node,
+        mapping.embeddingProperty,
+        'NO_TEXT_FOR_EMBEDDING',
+        `${had}, none of ${names.join(', ')}, and no other string property to generate one from`,
+        id,
+      );
     }
   }
   const timestampDefaulted = stamp === undefined || stamp === null;
   return {
     ok: true,
-    node: { id, space, label: node.label, memoryType: own(mapping.memoryTypes, node.label) ?? node.label, content, timestamp, generateFrom, timestampDefaulted, wrongWidthRegenerated: wrongWidth },
+    node: {
+      id,
+      space,
+      label: node.label,
+      memoryType: own(mapping.memoryTypes, node.label) ?? node.label,
+      content,
+      timestamp,
+      generateFrom,
+      timestampDefaulted,
+      wrongWidthRegenerated: wrongWidth,
+    },
   };
 }
 

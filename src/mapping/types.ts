@@ -44,14 +44,7 @@ export interface RejectRecord {
  * JSON values, bigint for integers outside the safe range, ISO strings for temporal values, and
  * a tagged object for types the mapping cannot carry.
  */
-export type PropertyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | PropertyValue[]
-  | { $unsupported: string };
+export type PropertyValue = null | boolean | number | bigint | string | PropertyValue[] | { $unsupported: string };
 
 /** How the nodes of one label are identified, and so which memory id each gets (see memory-id.ts). */
 export interface LabelKey {

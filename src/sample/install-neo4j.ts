@@ -110,7 +110,12 @@ async function withLock<T>(dir: string, fn: () => Promise<T>, log: (l: string) =
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (await stat(dir).then((s) => s.mtimeMs, () => Date.now()));
+      const age =
+        Date.now() -
+        (await stat(dir).then(
+          (s) => s.mtimeMs,
+          () => Date.now(),
+        ));
       if (age > STALE_LOCK_MS) await rm(dir, { recursive: true, force: true });
       if (!announced) log(`waiting for another install (${dir})`);
       announced = true;
@@ -137,12 +142,16 @@ export async function installNeo4j(options: InstallNeo4jOptions = {}): Promise<N
   const stamp = await buildStamp(layout);
   const done = (built: boolean): Neo4jInstall => ({ ...layout, built, seconds: (performance.now() - t0) / 1000 });
   if (await isUpToDate(layout, stamp)) return done(false);
-  return withLock(join(layout.projectDir, 'neo4j', 'target', LOCK), async () => {
-    if (await isUpToDate(layout, stamp)) return done(false); // another process built it while we waited
-    log(`building the Neo4j launcher (mvn package of ${layout.pom}); a fresh ~/.m2 takes a few minutes`);
-    await rm(layout.libDir, { recursive: true, force: true });
-    await runMaven(options.mvn ?? 'mvn', layout, options.timeoutMs ?? 30 * 60_000);
-    await writeFile(join(layout.libDir, STAMP), `${stamp}\n`);
-    return done(true);
-  }, log);
+  return withLock(
+    join(layout.projectDir, 'neo4j', 'target', LOCK),
+    async () => {
+      if (await isUpToDate(layout, stamp)) return done(false); // another process built it while we waited
+      log(`building the Neo4j launcher (mvn package of ${layout.pom}); a fresh ~/.m2 takes a few minutes`);
+      await rm(layout.libDir, { recursive: true, force: true });
+      await runMaven(options.mvn ?? 'mvn', layout, options.timeoutMs ?? 30 * 60_000);
+      await writeFile(join(layout.libDir, STAMP), `${stamp}\n`);
+      return done(true);
+    },
+    log,
+  );
 }

@@ -129,11 +129,7 @@ async function runAutoCommit(driver: Driver, database: string | undefined, cyphe
 /** Creates a uniqueness constraint on `id` for every sample label and waits until they are online. */
 export async function createSampleConstraints(driver: Driver, database?: string): Promise<void> {
   for (const label of SAMPLE_LABELS) {
-    await runAutoCommit(
-      driver,
-      database,
-      `CREATE CONSTRAINT sample_${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`,
-    );
+    await runAutoCommit(driver, database, `CREATE CONSTRAINT sample_${label.toLowerCase()}_id IF NOT EXISTS FOR (n:${label}) REQUIRE n.id IS UNIQUE`);
   }
   await runAutoCommit(driver, database, 'CALL db.awaitIndexes(300)');
 }

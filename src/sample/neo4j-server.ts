@@ -166,7 +166,10 @@ async function waitReady(child: ChildProcess, uri: string, o: StartNeo4jOptions,
         }
       }
       if (Date.now() > deadline) {
-        throw new SourceError('SOURCE_UNAVAILABLE', `Neo4j not ready at ${uri} after ${o.timeoutMs ?? 120_000} ms (${lastError}); log tail:\n${logTail(logFile)}`);
+        throw new SourceError(
+          'SOURCE_UNAVAILABLE',
+          `Neo4j not ready at ${uri} after ${o.timeoutMs ?? 120_000} ms (${lastError}); log tail:\n${logTail(logFile)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

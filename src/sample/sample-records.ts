@@ -1,13 +1,6 @@
 import { documentHasEmbedding, type ResolvedSampleGraphOptions, type SampleLabel } from './sample-options.js';
 import { SeededRandom } from './seeded-random.js';
-import {
-  CONTENT_WORDS,
-  FIRST_NAMES,
-  LANGUAGES,
-  LAST_NAMES,
-  ORG_SUFFIXES,
-  TIME_ZONES,
-} from './sample-words.js';
+import { CONTENT_WORDS, FIRST_NAMES, LANGUAGES, LAST_NAMES, ORG_SUFFIXES, TIME_ZONES } from './sample-words.js';
 
 /**
  * Generated records. Temporal values are ISO-8601 strings and the loader converts them with the
@@ -179,11 +172,7 @@ function organization(rng: SeededRandom, id: string): OrganizationRecord {
 }
 
 /** Generates node `index` of `label`; depends only on the options, the label and the index. */
-export function generateSampleNode<L extends SampleLabel>(
-  resolved: ResolvedSampleGraphOptions,
-  label: L,
-  index: number,
-): SampleNodeRecords[L] {
+export function generateSampleNode<L extends SampleLabel>(resolved: ResolvedSampleGraphOptions, label: L, index: number): SampleNodeRecords[L] {
   const rng = SeededRandom.forElement(resolved.seed, label, index);
   const id = rng.uuid();
   const records: { [K in SampleLabel]: () => SampleNodeRecords[K] } = {

@@ -1,10 +1,4 @@
-import {
-  readsPerPerson,
-  SAMPLE_ENDPOINTS,
-  similarPerDocument,
-  type ResolvedSampleGraphOptions,
-  type SampleRelationshipType,
-} from './sample-options.js';
+import { readsPerPerson, SAMPLE_ENDPOINTS, similarPerDocument, type ResolvedSampleGraphOptions, type SampleRelationshipType } from './sample-options.js';
 import { randomInstant, sampleNodeId } from './sample-records.js';
 import { SeededRandom } from './seeded-random.js';
 import { ROLES } from './sample-words.js';

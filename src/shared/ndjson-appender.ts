@@ -20,14 +20,18 @@ export class NdjsonAppender {
   /** Opens (creating if needed); with `resumeLength` the file is cut back to that many bytes. */
   static async open(path: string, resumeLength: number | null = null): Promise<NdjsonAppender> {
     const appender = new NdjsonAppender(path);
-    const existed = await access(path).then(() => true, () => false);
+    const existed = await access(path).then(
+      () => true,
+      () => false,
+    );
     const handle = await open(path, 'a+');
     // A new file's name lives in its directory: without this fsync a checkpointed length could point
     // into a file that a power cut makes vanish.
-    if (!existed) await syncDirectory(dirname(path)).catch(async (err: unknown) => {
-      await handle.close();
-      throw err;
-    });
+    if (!existed)
+      await syncDirectory(dirname(path)).catch(async (err: unknown) => {
+        await handle.close();
+        throw err;
+      });
     const { size } = await handle.stat();
     if (resumeLength !== null && size !== resumeLength) {
       if (size < resumeLength) {

@@ -6,7 +6,9 @@
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*)(:[^\s/?#@]*)?@/gi;
 
 export function redactSecrets(text: string): string {
-  return text.replace(USERINFO, (_m, scheme: string, user: string, password: string | undefined) => (password === undefined ? `${scheme}***@` : `${scheme}${user}:***@`));
+  return text.replace(USERINFO, (_m, scheme: string, user: string, password: string | undefined) =>
+    password === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
+  );
 }
 
 /** A URL for display: the same URL with its password (or lone userinfo) replaced by `***`. */

@@ -34,10 +34,17 @@ function compare(a: NodeConstraint, b: NodeConstraint): number {
 export function chooseLabelKey(label: string, mapping: ResolvedMapping, constraints: readonly NodeConstraint[]): LabelKey {
   const mine = constraints.filter((c) => c.label === label).sort(compare);
   const configured = own(mapping.keys, label);
-  const explicit = configured !== undefined ? { properties: typeof configured === 'string' ? [configured] : [...configured], source: 'keys' as const, where: `mapping.keys.${label}` } : mapping.key !== undefined ? { properties: [mapping.key], source: 'key' as const, where: 'mapping.key' } : null;
+  const explicit =
+    configured !== undefined
+      ? { properties: typeof configured === 'string' ? [configured] : [...configured], source: 'keys' as const, where: `mapping.keys.${label}` }
+      : mapping.key !== undefined
+        ? { properties: [mapping.key], source: 'key' as const, where: 'mapping.key' }
+        : null;
   if (explicit) {
     const guard = mine.find((c) => sameSet(c.properties, explicit.properties));
-    const reason = guard ? `${explicit.where}, guarded by the ${describeConstraint(guard)}` : `${explicit.where}; no uniqueness constraint guards it, so duplicates are found before the run and rejected (constraints on ${label}: ${constraintsOf(label, constraints)})`;
+    const reason = guard
+      ? `${explicit.where}, guarded by the ${describeConstraint(guard)}`
+      : `${explicit.where}; no uniqueness constraint guards it, so duplicates are found before the run and rejected (constraints on ${label}: ${constraintsOf(label, constraints)})`;
     return { properties: explicit.properties, source: explicit.source, unique: guard !== undefined, reason };
   }
   const best = mine[0];

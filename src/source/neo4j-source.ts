@@ -129,9 +129,7 @@ export class Neo4jSource {
 
   /** Outgoing relationships of nodes migrated under this label. */
   async countRelationships(scope: LabelScope): Promise<number> {
-    const rows = await this.query<{ c: bigint }>(
-      `MATCH (n:${q(scope.label)})-[r]->() WHERE true${earlierFilter('n', scope.earlier)} RETURN count(r) AS c`,
-    );
+    const rows = await this.query<{ c: bigint }>(`MATCH (n:${q(scope.label)})-[r]->() WHERE true${earlierFilter('n', scope.earlier)} RETURN count(r) AS c`);
     return Number(rows[0]?.c ?? 0);
   }
 
@@ -167,13 +165,17 @@ export class Neo4jSource {
 
   /** Nodes of the label without this property. */
   async countMissing(scope: LabelScope, property: string): Promise<number> {
-    const rows = await this.query<{ c: bigint }>(`MATCH (n:${q(scope.label)}) WHERE n.${q(property)} IS NULL${earlierFilter('n', scope.earlier)} RETURN count(n) AS c`);
+    const rows = await this.query<{ c: bigint }>(
+      `MATCH (n:${q(scope.label)}) WHERE n.${q(property)} IS NULL${earlierFilter('n', scope.earlier)} RETURN count(n) AS c`,
+    );
     return Number(rows[0]?.c ?? 0);
   }
 
   /** The lowest and highest node id of the label (a label scan), or null when it has no nodes. */
   async nodeIdBounds(scope: LabelScope): Promise<{ lo: number; hi: number } | null> {
-    const rows = await this.query<{ lo: bigint | null; hi: bigint | null }>(`MATCH (n:${q(scope.label)}) WHERE true${earlierFilter('n', scope.earlier)} RETURN min(id(n)) AS lo, max(id(n)) AS hi`);
+    const rows = await this.query<{ lo: bigint | null; hi: bigint | null }>(
+      `MATCH (n:${q(scope.label)}) WHERE true${earlierFilter('n', scope.earlier)} RETURN min(id(n)) AS lo, max(id(n)) AS hi`,
+    );
     const r = rows[0];
     return r?.lo === null || r?.lo === undefined ? null : { lo: Number(r.lo), hi: Number(r.hi) };
   }
@@ -190,7 +192,12 @@ export class Neo4jSource {
    * with a node of an earlier label mapped to the same space: each loses the key to the first, and is
    * rejected as DUPLICATE_KEY. Returns at most `cap + 1` (the caller refuses a key that is not a key).
    */
-  async duplicates(scope: LabelScope, key: readonly string[], sameSpace: ReadonlyArray<{ scope: LabelScope; key: readonly string[] }>, cap: number): Promise<DuplicateNode[]> {
+  async duplicates(
+    scope: LabelScope,
+    key: readonly string[],
+    sameSpace: ReadonlyArray<{ scope: LabelScope; key: readonly string[] }>,
+    cap: number,
+  ): Promise<DuplicateNode[]> {
     if (key.length === 0) return [];
     const present = key.map((p) => `n.${q(p)} IS NOT NULL`).join(' AND ');
     const rows = await this.query<{ key: unknown[]; ids: Array<[bigint, string]> }>(
@@ -201,7 +208,10 @@ export class Neo4jSource {
     const out: DuplicateNode[] = [];
     for (const row of rows) {
       const ids = [...row.ids].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-      const shown = JSON.stringify(row.key.map((v) => normalizeValue(v)), (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      const shown = JSON.stringify(
+        row.key.map((v) => normalizeValue(v)),
+        (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v),
+      );
       for (const [, elementId] of ids.slice(1)) out.push({ elementId, reason: `another ${scope.label} node (${ids[0]![1]}) has the same key ${shown}` });
     }
     for (const other of sameSpace) {
@@ -239,14 +249,10 @@ export class Neo4jSource {
   async nodePage(scope: LabelScope, key: readonly string[], lo: number, hi: number, limit: number): Promise<NodePage> {
     const nodes: SourceNode[] = [];
     const ids: number[] = [];
-    for await (const node of this.#stream(
-      nodePageCypher(scope, key, this.#embeddingProperty),
-      { lo: int(lo), hi: int(hi), limit: int(limit) },
-      (r) => {
-        ids.push(Number(r.get(5)));
-        return this.#toSourceNode(scope.label, r);
-      },
-    )) {
+    for await (const node of this.#stream(nodePageCypher(scope, key, this.#embeddingProperty), { lo: int(lo), hi: int(hi), limit: int(limit) }, (r) => {
+      ids.push(Number(r.get(5)));
+      return this.#toSourceNode(scope.label, r);
+    })) {
       nodes.push(node);
     }
     return { nodes, lastCovered: nodes.length === limit ? ids[ids.length - 1]! : hi };

@@ -26,7 +26,10 @@ export async function readManifest(dir: string, verify = false): Promise<BundleM
         throw new MigrateError('BUNDLE_INVALID', `${info.file} is listed in the manifest but cannot be read: ${(cause as Error).message}`, { cause });
       });
       if (actual.sha256 !== info.sha256 || actual.count !== info.count) {
-        throw new MigrateError('BUNDLE_INVALID', `${info.file} does not match the manifest (sha256 ${actual.sha256.slice(0, 12)}… vs ${info.sha256.slice(0, 12)}…, ${actual.count} vs ${info.count} lines): the bundle was changed or is incomplete`);
+        throw new MigrateError(
+          'BUNDLE_INVALID',
+          `${info.file} does not match the manifest (sha256 ${actual.sha256.slice(0, 12)}… vs ${info.sha256.slice(0, 12)}…, ${actual.count} vs ${info.count} lines): the bundle was changed or is incomplete`,
+        );
       }
     }
   }
@@ -80,7 +83,8 @@ function badField(v: Record<string, unknown>): string | null {
   if (typeof v.memory_space_id !== 'string' || !SPACE_ID.test(v.memory_space_id)) return 'memory_space_id must be 3-64 characters of a-z, 0-9, _ and -';
   if (typeof v.content !== 'string' || v.content === '') return 'content must be a non-empty string';
   if (Buffer.byteLength(v.content) > MAX_CONTENT_BYTES) return `content must be at most ${MAX_CONTENT_BYTES} UTF-8 bytes`;
-  if (typeof v.confidence !== 'number' || !Number.isFinite(v.confidence) || v.confidence < 0 || v.confidence > 1) return 'confidence must be a finite number from 0 to 1';
+  if (typeof v.confidence !== 'number' || !Number.isFinite(v.confidence) || v.confidence < 0 || v.confidence > 1)
+    return 'confidence must be a finite number from 0 to 1';
   if (typeof v.timestamp !== 'string' || !RFC3339.test(v.timestamp) || Number.isNaN(Date.parse(v.timestamp))) return 'timestamp must be an RFC 3339 date-time';
   if (typeof v.memory_type !== 'string') return 'memory_type must be a string';
   if (typeof v.embedding_f32 !== 'string' || !EMBEDDING_BASE64.test(v.embedding_f32)) return 'embedding_f32 must be base64 of 768 float32 values';

@@ -148,7 +148,10 @@ export class BundleTarget implements Target {
     const counts = new Map<string, number>();
     for (const space of spaces) {
       const path = join(this.location, memoriesFile(space));
-      const exists = await stat(path).then(() => true, () => false);
+      const exists = await stat(path).then(
+        () => true,
+        () => false,
+      );
       counts.set(space, exists ? (await digestFile(path)).count : 0);
     }
     return counts;

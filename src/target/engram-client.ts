@@ -100,16 +100,28 @@ export class EngramClient {
   }
 
   /** One HTTP exchange, errors classified; no retry. */
-  async #once(method: 'GET' | 'POST', path: string, space: string | null, body: Uint8Array | string | undefined, signal?: AbortSignal): Promise<{ status: number; json: unknown }> {
+  async #once(
+    method: 'GET' | 'POST',
+    path: string,
+    space: string | null,
+    body: Uint8Array | string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; json: unknown }> {
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
       response = await this.#pool.request({ method, path, headers: this.#headers(space, body !== undefined), body, signal: signal ?? null });
     } catch (cause) {
       if (signal?.aborted) throw cause;
-      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.displayUrl}: ${redactUrl((cause as Error).message)}`, { cause, retriable: true });
+      throw new TargetError('TARGET_UNAVAILABLE', `cannot reach Engram at ${this.displayUrl}: ${redactUrl((cause as Error).message)}`, {
+        cause,
+        retriable: true,
+      });
     }
     const text = await response.body.text().catch((cause: unknown) => {
-      throw new TargetError('TARGET_UNAVAILABLE', `connection to Engram broke while reading a response: ${(cause as Error).message}`, { cause, retriable: true });
+      throw new TargetError('TARGET_UNAVAILABLE', `connection to Engram broke while reading a response: ${(cause as Error).message}`, {
+        cause,
+        retriable: true,
+      });
     });
     const status = response.statusCode;
     let json: unknown = null;
@@ -124,7 +136,11 @@ export class EngramClient {
     if (status < 400) {
       // A redirect (or any non-2xx) is not a write: following it could land the body on another server.
       const location = response.headers.location;
-      throw new TargetError('TARGET_HTTP', `Engram answered ${status} for ${method} ${path}${location ? ` (redirect to ${String(location)})` : ''}; only a 2xx counts as written: check --engram-url`, { ...options, retriable: false });
+      throw new TargetError(
+        'TARGET_HTTP',
+        `Engram answered ${status} for ${method} ${path}${location ? ` (redirect to ${String(location)})` : ''}; only a 2xx counts as written: check --engram-url`,
+        { ...options, retriable: false },
+      );
     }
     const message = `Engram answered ${status} ${err?.code ?? ''} for ${method} ${path}: ${err?.message ?? text.slice(0, 200)}`;
     if (status === 401 || status === 403) throw new TargetError('TARGET_AUTH', message, { ...options, retriable: false });
@@ -132,7 +148,13 @@ export class EngramClient {
     throw new TargetError('TARGET_REJECTED', message, options);
   }
 
-  async #request(method: 'GET' | 'POST', path: string, space: string | null, body?: Uint8Array | string, signal?: AbortSignal): Promise<{ status: number; json: unknown }> {
+  async #request(
+    method: 'GET' | 'POST',
+    path: string,
+    space: string | null,
+    body?: Uint8Array | string,
+    signal?: AbortSignal,
+  ): Promise<{ status: number; json: unknown }> {
     return withRetry(() => this.#once(method, path, space, body, signal), {
       maxRetries: this.#options.maxRetries,
       baseMs: this.#options.retryBaseMs,
@@ -204,8 +226,16 @@ export class EngramClient {
   async recall(space: string, embedding: ArrayLike<number>, k: number, signal?: AbortSignal): Promise<EngramRecallHit[]> {
     // Seven significant digits keep the URL near 9 KB; recall ranks by cosine, which this does not move measurably.
     const cue = encodeURIComponent(JSON.stringify(Array.from(embedding, (x) => Number(x.toPrecision(7)))));
-    const { json } = await this.#request('GET', `/api/v1/memories/recall?embedding=${cue}&max_results=${k}&threshold=0&space=${encodeURIComponent(space)}`, space, undefined, signal);
-    const memories = (json as { memories?: { vivid?: Array<{ id: string; similarity_score?: number }>; associated?: Array<{ id: string; similarity_score?: number }> } }).memories;
+    const { json } = await this.#request(
+      'GET',
+      `/api/v1/memories/recall?embedding=${cue}&max_results=${k}&threshold=0&space=${encodeURIComponent(space)}`,
+      space,
+      undefined,
+      signal,
+    );
+    const memories = (
+      json as { memories?: { vivid?: Array<{ id: string; similarity_score?: number }>; associated?: Array<{ id: string; similarity_score?: number }> } }
+    ).memories;
     const hits = [...(memories?.vivid ?? []), ...(memories?.associated ?? [])].map((m) => ({ id: m.id, score: m.similarity_score ?? 0 }));
     return hits.sort((a, b) => b.score - a.score).slice(0, k);
   }
@@ -225,7 +255,13 @@ export class EngramClient {
       }
     };
     const o = this.#options;
-    return withRetry(once, { maxRetries: o.maxRetries, baseMs: o.retryBaseMs, maxMs: o.retryMaxMs, ...(signal ? { signal } : {}), onRetry: (err) => o.onRetry?.(err) });
+    return withRetry(once, {
+      maxRetries: o.maxRetries,
+      baseMs: o.retryBaseMs,
+      maxMs: o.retryMaxMs,
+      ...(signal ? { signal } : {}),
+      onRetry: (err) => o.onRetry?.(err),
+    });
   }
 
   async close(): Promise<void> {

@@ -63,7 +63,8 @@ export class EngramTarget implements Target {
     const total = batch.ids.length;
     const lanes = gate.concurrency > 0 ? gate.concurrency : this.#concurrency;
     const chunk = Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes)));
-    const reject = (i: number, reason: string): void => void rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason });
+    const reject = (i: number, reason: string): void =>
+      void rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason });
     const send = async (i: number): Promise<void> => {
       const body = batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]);
       let stored: string;
@@ -76,7 +77,13 @@ export class EngramTarget implements Target {
       }
       this.#streak = { key: '', count: 0 };
       if (stored === batch.ids[i]) written++;
-      else reject(i, stored ? `Engram answered 2xx but reports memory_id ${JSON.stringify(stored)} instead of the id sent: the memory is not stored under its id` : 'Engram answered 2xx without a memory_id: cannot tell whether the memory is stored under its id');
+      else
+        reject(
+          i,
+          stored
+            ? `Engram answered 2xx but reports memory_id ${JSON.stringify(stored)} instead of the id sent: the memory is not stored under its id`
+            : 'Engram answered 2xx without a memory_id: cannot tell whether the memory is stored under its id',
+        );
     };
     const lane = async (): Promise<void> => {
       while (next < total && !failFast.signal.aborted) {
@@ -116,12 +123,16 @@ export class EngramTarget implements Target {
     const key = `${err.status} ${err.targetCode ?? ''}`;
     this.#streak = { key, count: this.#streak.key === key ? this.#streak.count + 1 : 1 };
     if (this.#streak.count >= this.#streakLimit) {
-      throw new TargetError('TARGET_HTTP', `stopped after ${this.#streak.count} consecutive identical answers ${key.trim()} from ${this.location}, which no record explains (wrong --engram-url, path or proxy?); last: ${err.message}`, {
-        cause: err,
-        status: err.status,
-        targetCode: err.targetCode,
-        retriable: false,
-      });
+      throw new TargetError(
+        'TARGET_HTTP',
+        `stopped after ${this.#streak.count} consecutive identical answers ${key.trim()} from ${this.location}, which no record explains (wrong --engram-url, path or proxy?); last: ${err.message}`,
+        {
+          cause: err,
+          status: err.status,
+          targetCode: err.targetCode,
+          retriable: false,
+        },
+      );
     }
   }
 

@@ -22,7 +22,17 @@ export function projectBackfill(input: ProjectionInput): Projection {
   const batches = Math.ceil(nodes / batchSize);
   const rate = m.recordsPerSecond;
   if (rate <= 0 || nodes <= 0) {
-    return { nodes, batches, perBatchMs: 0, processingMsPerBatch: 0, pauseMs, pauseSeconds: 0, processingSeconds: 0, startupSeconds: 0, totalSeconds: nodes > 0 ? Infinity : 0 };
+    return {
+      nodes,
+      batches,
+      perBatchMs: 0,
+      processingMsPerBatch: 0,
+      pauseMs,
+      pauseSeconds: 0,
+      processingSeconds: 0,
+      startupSeconds: 0,
+      totalSeconds: nodes > 0 ? Infinity : 0,
+    };
   }
   const measuredPerBatchMs = (Math.min(batchSize, nodes) * 1000) / rate;
   const processingMsPerBatch = input.pauseMeasured ? Math.max(0, measuredPerBatchMs - pauseMs) : measuredPerBatchMs;

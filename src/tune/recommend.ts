@@ -8,7 +8,8 @@ export const DEFAULT_RECOMMEND_OPTIONS: RecommendOptions = { maxErrorRate: 0.001
 export function ineligibility(r: SliceResult, options: RecommendOptions): string | null {
   if (!r.outcome.ok) return `failed: ${r.outcome.error ?? 'unknown error'}`;
   if (r.measurement.batches === 0 || r.measurement.recordsPerSecond <= 0) return 'no batch committed';
-  if (r.measurement.errorRate > options.maxErrorRate) return `error rate ${(r.measurement.errorRate * 100).toFixed(2)}% > ${(options.maxErrorRate * 100).toFixed(2)}%`;
+  if (r.measurement.errorRate > options.maxErrorRate)
+    return `error rate ${(r.measurement.errorRate * 100).toFixed(2)}% > ${(options.maxErrorRate * 100).toFixed(2)}%`;
   if (options.maxRssMb !== null && r.outcome.peakRssMb > options.maxRssMb) return `peak RSS ${r.outcome.peakRssMb} MB > ${options.maxRssMb} MB`;
   return null;
 }

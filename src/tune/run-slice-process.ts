@@ -17,7 +17,20 @@ export function sliceChildFilename(): string {
 }
 
 function failed(message: string): SliceOutcome {
-  return { ok: false, error: message, stoppedBy: 'end', planMs: 0, events: [], totalNodes: 0, nodesRead: 0, memoriesWritten: 0, targetRejects: 0, retries: 0, peakRssMb: 0, wallMs: 0 };
+  return {
+    ok: false,
+    error: message,
+    stoppedBy: 'end',
+    planMs: 0,
+    events: [],
+    totalNodes: 0,
+    nodesRead: 0,
+    memoriesWritten: 0,
+    targetRejects: 0,
+    retries: 0,
+    peakRssMb: 0,
+    wallMs: 0,
+  };
 }
 
 /**

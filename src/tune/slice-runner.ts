@@ -48,7 +48,20 @@ export async function runSlice(spec: SliceSpec): Promise<SliceOutcome> {
     if (reason === null) return;
     stoppedBy = reason;
     const c = last?.counters;
-    settle({ ok: true, error: null, stoppedBy: reason, planMs, events, totalNodes: last?.total ?? 0, nodesRead: c?.nodesRead ?? 0, memoriesWritten: c?.memoriesWritten ?? 0, targetRejects: 0, retries, peakRssMb: peakRssMb(), wallMs: performance.now() - started });
+    settle({
+      ok: true,
+      error: null,
+      stoppedBy: reason,
+      planMs,
+      events,
+      totalNodes: last?.total ?? 0,
+      nodesRead: c?.nodesRead ?? 0,
+      memoriesWritten: c?.memoriesWritten ?? 0,
+      targetRejects: 0,
+      retries,
+      peakRssMb: peakRssMb(),
+      wallMs: performance.now() - started,
+    });
     controller.abort(new MigrateError('ABORTED', `tune slice stopped (${reason})`));
   };
   const timer = setInterval(check, TICK_MS);
@@ -66,20 +79,22 @@ export async function runSlice(spec: SliceSpec): Promise<SliceOutcome> {
       events.push({ atMs, nodes: e.counters.nodesRead });
       check();
     },
-  }).then((summary): SliceOutcome => ({
-    ok: summary.error === null,
-    error: summary.error ? `${summary.error.code}: ${summary.error.message}` : null,
-    stoppedBy: 'end',
-    planMs,
-    events,
-    totalNodes: summary.plan.totalNodes,
-    nodesRead: summary.counters.nodesRead,
-    memoriesWritten: summary.counters.memoriesWritten,
-    targetRejects: summary.rejectsByCode.TARGET_REJECTED ?? 0,
-    retries,
-    peakRssMb: peakRssMb(),
-    wallMs: performance.now() - started,
-  }));
+  }).then(
+    (summary): SliceOutcome => ({
+      ok: summary.error === null,
+      error: summary.error ? `${summary.error.code}: ${summary.error.message}` : null,
+      stoppedBy: 'end',
+      planMs,
+      events,
+      totalNodes: summary.plan.totalNodes,
+      nodesRead: summary.counters.nodesRead,
+      memoriesWritten: summary.counters.memoriesWritten,
+      targetRejects: summary.rejectsByCode.TARGET_REJECTED ?? 0,
+      retries,
+      peakRssMb: peakRssMb(),
+      wallMs: performance.now() - started,
+    }),
+  );
   try {
     return await Promise.race([stopped, finished]);
   } finally {

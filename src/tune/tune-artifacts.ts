@@ -19,7 +19,12 @@ export interface TuneArtifacts {
 
 export function chartPoints(report: TuneReport): ChartPoint[] {
   const pick = report.recommendation?.setting;
-  return report.slices.map((r) => ({ setting: r.setting, recordsPerSecond: r.measurement.recordsPerSecond, peakRssMb: r.outcome.peakRssMb, recommended: pick !== undefined && sameSetting(pick, r.setting) }));
+  return report.slices.map((r) => ({
+    setting: r.setting,
+    recordsPerSecond: r.measurement.recordsPerSecond,
+    peakRssMb: r.outcome.peakRssMb,
+    recommended: pick !== undefined && sameSetting(pick, r.setting),
+  }));
 }
 
 /** Rasterises an SVG with resvg (@resvg/resvg-js: a prebuilt native binary shipped inside its npm package). */

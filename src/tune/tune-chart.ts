@@ -48,9 +48,16 @@ function axes(panel: Panel, batches: number[], yMax: number, x: (b: number) => n
   out.push(`<text x="${PANEL_W / 2}" y="-12" text-anchor="middle" font-size="14" font-weight="bold">${esc(panel.title)}</text>`);
   for (let i = 0; i <= 4; i++) {
     const y = PANEL_H - (i / 4) * PANEL_H;
-    out.push(`<line x1="0" x2="${PANEL_W}" y1="${y}" y2="${y}" stroke="#e0e0e0"/>`, `<text x="-6" y="${y + 4}" text-anchor="end" font-size="11">${Math.round((yMax * i) / 4)}</text>`);
+    out.push(
+      `<line x1="0" x2="${PANEL_W}" y1="${y}" y2="${y}" stroke="#e0e0e0"/>`,
+      `<text x="-6" y="${y + 4}" text-anchor="end" font-size="11">${Math.round((yMax * i) / 4)}</text>`,
+    );
   }
-  for (const b of batches) out.push(`<line x1="${x(b)}" x2="${x(b)}" y1="${PANEL_H}" y2="${PANEL_H + 5}" stroke="#666"/>`, `<text x="${x(b)}" y="${PANEL_H + 18}" text-anchor="middle" font-size="11">${b}</text>`);
+  for (const b of batches)
+    out.push(
+      `<line x1="${x(b)}" x2="${x(b)}" y1="${PANEL_H}" y2="${PANEL_H + 5}" stroke="#666"/>`,
+      `<text x="${x(b)}" y="${PANEL_H + 18}" text-anchor="middle" font-size="11">${b}</text>`,
+    );
   out.push(`<text x="${PANEL_W / 2}" y="${PANEL_H + 36}" text-anchor="middle" font-size="12">batch size (log scale)</text>`);
   out.push(`<text transform="translate(-48,${PANEL_H / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(panel.unit)}</text>`);
   return out;
@@ -62,7 +69,8 @@ function series(panel: Panel, groups: Map<string, ChartPoint[]>, yMax: number, x
     const color = COLORS[i % COLORS.length]!;
     const sorted = [...points].sort((a, b) => a.setting.batchSize - b.setting.batchSize);
     const xy = sorted.map((p) => [x(p.setting.batchSize), PANEL_H - (panel.value(p) / yMax) * PANEL_H] as const);
-    if (xy.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${xy.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`);
+    if (xy.length > 1)
+      out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${xy.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}"/>`);
     sorted.forEach((p, j) => {
       const [cx, cy] = xy[j]!;
       out.push(`<circle cx="${cx.toFixed(1)}" cy="${cy.toFixed(1)}" r="4" fill="${color}"/>`);
@@ -81,7 +89,10 @@ export function renderTuneChartSvg(points: readonly ChartPoint[], title: string)
   const groups = new Map<string, ChartPoint[]>();
   for (const p of measured) groups.set(seriesKey(p.setting), [...(groups.get(seriesKey(p.setting)) ?? []), p]);
   const batches = [...new Set(measured.map((p) => p.setting.batchSize))].sort((a, b) => a - b);
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`, `<rect width="${W}" height="${H}" fill="#fff"/>`];
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+  ];
   out.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="16">${esc(title)}</text>`);
   const panels: Panel[] = [
     { x: 80, title: 'throughput', unit: 'records/s', value: (p) => p.recordsPerSecond },
@@ -97,7 +108,10 @@ export function renderTuneChartSvg(points: readonly ChartPoint[], title: string)
   }
   [...groups.keys()].forEach((key, i) => {
     const lx = 80 + i * 200;
-    out.push(`<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`, `<text x="${lx + 18}" y="${H - 12}" font-size="12">${esc(key)}</text>`);
+    out.push(
+      `<rect x="${lx}" y="${H - 22}" width="12" height="12" fill="${COLORS[i % COLORS.length]}"/>`,
+      `<text x="${lx + 18}" y="${H - 12}" font-size="12">${esc(key)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');

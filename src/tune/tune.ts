@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { availableParallelism, } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing } from '../engine/worker-pool.js';
@@ -67,13 +67,22 @@ function resolveGrid(o: TuneOptions): TuneGridOptions {
   const cores = o.cores ?? availableParallelism();
   const g = o.grid ?? {};
   const concurrency = o.config.target.kind === 'engram' ? (g.concurrency ?? defaultConcurrencyGrid(o.config.target.concurrency)) : [];
-  const grid = { batchSizes: g.batchSizes ?? DEFAULT_BATCH_SIZES, workers: g.workers ?? [1, 2], inferenceThreads: g.inferenceThreads ?? [1, 2], concurrency, cores };
+  const grid = {
+    batchSizes: g.batchSizes ?? DEFAULT_BATCH_SIZES,
+    workers: g.workers ?? [1, 2],
+    inferenceThreads: g.inferenceThreads ?? [1, 2],
+    concurrency,
+    cores,
+  };
   for (const [name, list] of Object.entries({ batchSizes: grid.batchSizes, workers: grid.workers, inferenceThreads: grid.inferenceThreads, concurrency })) {
     if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new ConfigError(`tune.${name}`, `must hold whole numbers ≥ 1, got ${list.join(',')}`);
   }
   if (grid.batchSizes.length === 0) throw new ConfigError('tune.batchSizes', 'needs at least one batch size');
   if (poolCombos(grid.workers, grid.inferenceThreads, cores).length === 0) {
-    throw new ConfigError('tune.workers', `no pair of workers (${grid.workers.join(',')}) × inference threads (${grid.inferenceThreads.join(',')}) fits ${cores} cores`);
+    throw new ConfigError(
+      'tune.workers',
+      `no pair of workers (${grid.workers.join(',')}) × inference threads (${grid.inferenceThreads.join(',')}) fits ${cores} cores`,
+    );
   }
   return grid;
 }
@@ -97,7 +106,9 @@ function startSetting(o: TuneOptions, grid: TuneGridOptions): TuneSetting {
 function notesFor(o: TuneOptions, prefix: string, slices: number): string[] {
   const notes = ['slices migrate nodes only; relationships are neither measured nor projected'];
   if (o.config.target.kind === 'engram' && !o.dryRun) {
-    notes.push(`slices wrote into Engram scratch spaces ${prefix}-1 … ${prefix}-${slices} (mapping.spaces / defaultSpace redirected); Engram cannot delete memories, so they remain there`);
+    notes.push(
+      `slices wrote into Engram scratch spaces ${prefix}-1 … ${prefix}-${slices} (mapping.spaces / defaultSpace redirected); Engram cannot delete memories, so they remain there`,
+    );
   }
   if (o.config.target.kind === 'bundle' && !o.dryRun) notes.push('slices wrote into scratch bundles under the work directory, removed after each slice');
   if (o.dryRun) notes.push('dry run: reads and maps only (no inference, no writes); the pause per batch is added arithmetically');
@@ -122,11 +133,27 @@ async function runOne(run: TuneRun, setting: TuneSetting, index: number, dryRun:
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const space = o.config.target.kind === 'engram' ? scratchSpace(run.prefix, index) : null;
-  const config = sliceConfig(o.config, setting, dir, space, run.graph.labels.map((l) => l.label));
+  const config = sliceConfig(
+    o.config,
+    setting,
+    dir,
+    space,
+    run.graph.labels.map((l) => l.label),
+  );
   try {
-    const outcome = await runSliceProcess({ config, dryRun, limits }, { ...(o.signal ? { signal: o.signal } : {}), ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) });
+    const outcome = await runSliceProcess(
+      { config, dryRun, limits },
+      { ...(o.signal ? { signal: o.signal } : {}), ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}) },
+    );
     const measurement = measureSlice(outcome);
-    const projection = projectBackfill({ measurement, first: firstEvent(outcome.events), nodes: run.projectedNodes, batchSize: setting.batchSize, pauseMs: config.engine.pauseMs, pauseMeasured: !dryRun });
+    const projection = projectBackfill({
+      measurement,
+      first: firstEvent(outcome.events),
+      nodes: run.projectedNodes,
+      batchSize: setting.batchSize,
+      pauseMs: config.engine.pauseMs,
+      pauseMeasured: !dryRun,
+    });
     return { setting, outcome, measurement, projection };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -164,7 +191,11 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   const grid = resolveGrid(o);
   const limits = sliceLimits(o);
   const graph = await countGraph(o.config);
-  if (graph.totalNodes === 0) throw new ConfigError('source.labels', `no nodes to migrate in ${redactUrl(o.config.source.uri)} (labels: ${graph.labels.map((l) => l.label).join(', ') || 'none'})`);
+  if (graph.totalNodes === 0)
+    throw new ConfigError(
+      'source.labels',
+      `no nodes to migrate in ${redactUrl(o.config.source.uri)} (labels: ${graph.labels.map((l) => l.label).join(', ') || 'none'})`,
+    );
   const projectedNodes = o.projectNodes ?? graph.totalNodes;
   const prefix = o.scratchPrefix ?? scratchPrefix();
   const run: TuneRun = { o, grid, limits, graph, projectedNodes, prefix, workDir: o.workDir ?? join(o.config.runDir, 'tune-slices'), results: [] };
@@ -180,7 +211,11 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   await rm(run.workDir, { recursive: true, force: true });
   return {
     at: new Date(started).toISOString(),
-    target: { kind: o.config.target.kind, location: o.config.target.kind === 'bundle' ? 'scratch bundle' : redactUrl(o.config.target.url), scratch: o.config.target.kind === 'engram' ? `${prefix}-<slice>` : 'temporary bundle per slice' },
+    target: {
+      kind: o.config.target.kind,
+      location: o.config.target.kind === 'bundle' ? 'scratch bundle' : redactUrl(o.config.target.url),
+      scratch: o.config.target.kind === 'engram' ? `${prefix}-<slice>` : 'temporary bundle per slice',
+    },
     dryRun: o.dryRun ?? false,
     search: o.search ?? 'staged',
     graph: { ...graph, projectedNodes },

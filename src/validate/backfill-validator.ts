@@ -11,7 +11,18 @@ import { storeReport, type StoredReport } from './report-store.js';
 import { ReservoirSampler } from './selection-sampler.js';
 import { ABSENT, PRESENT, TargetSample, type SampleTargetReader } from './target-sample.js';
 import { resolveThresholds } from './validate.js';
-import { DEDUP_COSINE, emptyCounters, evaluateChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type SpaceCount, type ValidationFault, type ValidationReport, type ValidationThresholds } from './validation-report.js';
+import {
+  DEDUP_COSINE,
+  emptyCounters,
+  evaluateChecks,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  reportPassed,
+  type SpaceCount,
+  type ValidationFault,
+  type ValidationReport,
+  type ValidationThresholds,
+} from './validation-report.js';
 
 const D = EMBEDDING_DIM;
 
@@ -140,7 +151,11 @@ export class BackfillValidator {
     const spaces = [...new Set([...this.#written.keys(), ...this.#baseline!.keys()])];
     const target = new TargetSample(entries);
     await this.#reader.read(target, spaces);
-    const rejects = await readRejectIndex(join(this.#options.config.runDir, 'rejects.ndjson'), this.#options.config.mapping, { from: this.#rejectsFrom, code: 'TARGET_REJECTED', shards: this.#shards });
+    const rejects = await readRejectIndex(join(this.#options.config.runDir, 'rejects.ndjson'), this.#options.config.mapping, {
+      from: this.#rejectsFrom,
+      code: 'TARGET_REJECTED',
+      shards: this.#shards,
+    });
     this.#rejectsFrom = rejects.endOffset;
     for (const key of this.#refusedEarly) rejects.keys.add(key);
     this.#refusedEarly.clear();
@@ -181,7 +196,14 @@ export class BackfillValidator {
       if (out[row]! >= this.#thresholds.minCosine) continue;
       counters.embeddingMismatch++;
       const e = entries[row]!;
-      faults.push({ kind: 'embedding-mismatch', label: e.label, space: e.space, id: e.id, cosine: out[row]!, detail: `cosine ${out[row]!.toFixed(6)} < ${this.#thresholds.minCosine} between the embedding sent and the one stored` });
+      faults.push({
+        kind: 'embedding-mismatch',
+        label: e.label,
+        space: e.space,
+        id: e.id,
+        cosine: out[row]!,
+        detail: `cosine ${out[row]!.toFixed(6)} < ${this.#thresholds.minCosine} between the embedding sent and the one stored`,
+      });
     }
   }
 
@@ -193,7 +215,13 @@ export class BackfillValidator {
       const near = this.#reader.dedup ? await this.#reader.nearest(e.space, this.#vectors.slice(row * D, (row + 1) * D), e.id) : null;
       if (near && near.cosine >= DEDUP_COSINE) {
         counters.lostToDedup++;
-        faults.push({ ...base, kind: 'lost-to-dedup', duplicateOf: near.id, cosine: near.cosine, detail: `near-duplicate (cosine ${near.cosine.toFixed(4)}) of ${near.id}, which the target kept instead` });
+        faults.push({
+          ...base,
+          kind: 'lost-to-dedup',
+          duplicateOf: near.id,
+          cosine: near.cosine,
+          detail: `near-duplicate (cosine ${near.cosine.toFixed(4)}) of ${near.id}, which the target kept instead`,
+        });
       } else if (capacity !== null && (target.spaceCounts.get(e.space) ?? 0) >= capacity) {
         counters.lostToEviction++;
         faults.push({ ...base, kind: 'lost-to-eviction', detail: `space ${e.space} is at its capacity of ${capacity}` });
@@ -212,11 +240,30 @@ export class BackfillValidator {
       const refused = rejected.get(space) ?? 0;
       const expected = before + (this.#written.get(space) ?? 0) - refused;
       const held = target.spaceCounts.get(space) ?? 0;
-      return { space, labels: [], neo4j: this.#written.get(space) ?? 0, rejected: refused, existingAtStart: before, expected, target: held, difference: held - expected, capacity, atCapacity: capacity !== null && held >= capacity, exact: true };
+      return {
+        space,
+        labels: [],
+        neo4j: this.#written.get(space) ?? 0,
+        rejected: refused,
+        existingAtStart: before,
+        expected,
+        target: held,
+        difference: held - expected,
+        capacity,
+        atCapacity: capacity !== null && held >= capacity,
+        exact: true,
+      };
     });
   }
 
-  #report(startedAt: Date, sampled: number, counters: ValidationReport['counters'], checks: ValidationReport['checks'], spaces: SpaceCount[], faults: ValidationFault[]): ValidationReport {
+  #report(
+    startedAt: Date,
+    sampled: number,
+    counters: ValidationReport['counters'],
+    checks: ValidationReport['checks'],
+    spaces: SpaceCount[],
+    faults: ValidationFault[],
+  ): ValidationReport {
     const finishedAt = new Date();
     const faultsByKind: ValidationReport['faultsByKind'] = {};
     for (const f of faults) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
@@ -229,7 +276,14 @@ export class BackfillValidator {
       durationMs: finishedAt.getTime() - startedAt.getTime(),
       runDir: this.#options.config.runDir,
       target: { kind: this.#reader.kind, location: this.#reader.location },
-      sample: { seed: (this.#options.seed ?? this.#options.config.validate.seed) + this.#windows, requested: this.#reservoir.capacity, population: this.#reservoir.seen, sampled, repeatedKeys: 0, byLabel: {} },
+      sample: {
+        seed: (this.#options.seed ?? this.#options.config.validate.seed) + this.#windows,
+        requested: this.#reservoir.capacity,
+        population: this.#reservoir.seen,
+        sampled,
+        repeatedKeys: 0,
+        byLabel: {},
+      },
       thresholds: this.#thresholds,
       counters,
       checks,
@@ -254,7 +308,9 @@ export function createBackfillValidator(config: ResolvedConfig, every: number, l
     config,
     every,
     onReport: (r, stored) =>
-      log(`validation of the last ${r.sample.population} memories ${r.passed ? 'passed' : 'FAILED'}: ${r.counters.present}/${r.counters.expected} sampled present, ${r.counters.embeddingMismatch} embedding mismatches, ${Object.values(r.faultsByKind).reduce((a, b) => a + (b ?? 0), 0)} faults (${stored?.path ?? 'not stored'})`),
+      log(
+        `validation of the last ${r.sample.population} memories ${r.passed ? 'passed' : 'FAILED'}: ${r.counters.present}/${r.counters.expected} sampled present, ${r.counters.embeddingMismatch} embedding mismatches, ${Object.values(r.faultsByKind).reduce((a, b) => a + (b ?? 0), 0)} faults (${stored?.path ?? 'not stored'})`,
+      ),
     onError: (err) => log(`validation of the last window could not run: ${errorMessage(err)}`),
   });
 }

@@ -55,7 +55,10 @@ export class BundleSampleReader implements SampleTargetReader {
         if (row === undefined) return;
         const line = this.#parse(buffer, start, end, file);
         sample.found(row, String(line.content));
-        if (typeof line.embedding_f32 === 'string' && bytes.write(line.embedding_f32, row * EMBEDDING_DIM * 4, EMBEDDING_DIM * 4, 'base64') === EMBEDDING_DIM * 4) {
+        if (
+          typeof line.embedding_f32 === 'string' &&
+          bytes.write(line.embedding_f32, row * EMBEDDING_DIM * 4, EMBEDDING_DIM * 4, 'base64') === EMBEDDING_DIM * 4
+        ) {
           sample.present[row] = PRESENT;
         }
       };
@@ -88,7 +91,11 @@ export class BundleSampleReader implements SampleTargetReader {
     try {
       return JSON.parse(buffer.toString('utf8', start, end)) as Record<string, unknown>;
     } catch (cause) {
-      throw new MigrateError('BUNDLE_INVALID', `${join(this.location, file)}: a line is not JSON (${buffer.toString('utf8', start, Math.min(end, start + 60))}…)`, { cause });
+      throw new MigrateError(
+        'BUNDLE_INVALID',
+        `${join(this.location, file)}: a line is not JSON (${buffer.toString('utf8', start, Math.min(end, start + 60))}…)`,
+        { cause },
+      );
     }
   }
 

@@ -48,10 +48,15 @@ export class EngramSampleReader implements SampleTargetReader {
       const ids = sample.index.get(space);
       const listed = new Map<string, number[]>();
       if (this.#mode === 'list' && ids) {
-        const seen = await this.#client.forEachMemory(space, true, (memories) => {
-          sample.scanned += memories.length;
-          for (const m of memories) if (m.embedding && ids.has(m.id)) listed.set(m.id, m.embedding);
-        }, signal);
+        const seen = await this.#client.forEachMemory(
+          space,
+          true,
+          (memories) => {
+            sample.scanned += memories.length;
+            for (const m of memories) if (m.embedding && ids.has(m.id)) listed.set(m.id, m.embedding);
+          },
+          signal,
+        );
         sample.spaceCounts.set(space, seen.size);
       } else {
         sample.spaceCounts.set(space, await this.#client.spaceCount(space, signal));

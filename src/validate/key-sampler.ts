@@ -64,14 +64,20 @@ export async function sampleKeys(source: Neo4jSource, labels: readonly Validatio
   const byLabel: KeySample['byLabel'] = {};
   for (const [i, label] of labels.entries()) {
     const before = keys.length;
-    if (sampler.needed > 0) await streamLabel(source, label, options, (key, nodeId) => sampler.offer() && keys.push({ label: label.label, space: spaceOf(key, label), key, nodeId }));
+    if (sampler.needed > 0)
+      await streamLabel(source, label, options, (key, nodeId) => sampler.offer() && keys.push({ label: label.label, space: spaceOf(key, label), key, nodeId }));
     byLabel[label.label] = { population: counts[i]!, sampled: keys.length - before };
   }
   const unique = dedupe(keys);
   return { keys: unique, population, requested, repeated: keys.length - unique.length, byLabel };
 }
 
-async function streamLabel(source: Neo4jSource, label: ValidationLabel, options: KeySampleOptions, onKey: (key: string, nodeId: number) => unknown): Promise<void> {
+async function streamLabel(
+  source: Neo4jSource,
+  label: ValidationLabel,
+  options: KeySampleOptions,
+  onKey: (key: string, nodeId: number) => unknown,
+): Promise<void> {
   const session = source.session();
   const keys = `[${label.key.properties.map((p) => `n.${q(p)}`).join(', ')}]`;
   const cypher = `${keyFilter(label)} RETURN id(n), elementId(n), ${keys}`;

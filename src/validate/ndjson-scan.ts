@@ -16,7 +16,10 @@ export interface ScanResult {
  * writer mid-append) is left for the next scan. A missing file scans as empty.
  */
 export async function scanNdjson(path: string, from: number, visit: LineVisitor): Promise<ScanResult> {
-  const exists = await stat(path).then(() => true, () => false);
+  const exists = await stat(path).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return { lines: 0, endOffset: from };
   let carry: Buffer = Buffer.alloc(0);
   let lines = 0;

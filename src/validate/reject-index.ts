@@ -32,7 +32,11 @@ export const rejectKey = (label: string, key: string): string => `${label}\u0000
  * a byte offset (to read only what was appended since), `code` keeps one reject code. With `shards`
  * (label → shard count, as the checkpoint records it) a reject with an id is attributed to its shard.
  */
-export async function readRejectIndex(path: string | null, mapping: ResolvedMapping, options: { from?: number; code?: RejectRecord['code']; shards?: Readonly<Record<string, number>> } = {}): Promise<RejectIndex> {
+export async function readRejectIndex(
+  path: string | null,
+  mapping: ResolvedMapping,
+  options: { from?: number; code?: RejectRecord['code']; shards?: Readonly<Record<string, number>> } = {},
+): Promise<RejectIndex> {
   const index: RejectIndex = { found: false, path, bySpace: new Map(), keys: new Set(), elements: new Map(), byCode: new Map(), endOffset: options.from ?? 0 };
   if (path === null) return index;
   const spaces = new Map<string, string>();
@@ -41,7 +45,10 @@ export async function readRejectIndex(path: string | null, mapping: ResolvedMapp
     if (space === undefined) spaces.set(label, (space = spaceForLabel(label, mapping)));
     return space;
   };
-  const exists = await stat(path).then((s) => s.isFile(), () => false);
+  const exists = await stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!exists) return index;
   index.found = true;
   const scan = await scanNdjson(path, options.from ?? 0, (buffer, start, end) => {

@@ -22,13 +22,27 @@ export function formatReport(r: ValidationReport, table: Table, maxFaults = 20):
     lines.push(
       table(
         ['space', 'neo4j', 'rejected', 'before run', 'expected', 'target', 'difference', 'capacity'],
-        r.spaces.map((s) => [s.space, s.neo4j, s.rejected ?? '?', s.existingAtStart, s.expected, s.target, s.difference, s.capacity === null ? '-' : `${s.capacity}${s.atCapacity ? ' (full)' : ''}`]),
+        r.spaces.map((s) => [
+          s.space,
+          s.neo4j,
+          s.rejected ?? '?',
+          s.existingAtStart,
+          s.expected,
+          s.target,
+          s.difference,
+          s.capacity === null ? '-' : `${s.capacity}${s.atCapacity ? ' (full)' : ''}`,
+        ]),
       ),
     );
   }
   const shown = r.faults.slice(0, maxFaults);
   if (shown.length > 0) {
-    lines.push(table(['fault', 'space', 'id', 'detail'], shown.map((f) => [f.kind, f.space, f.id, f.detail])));
+    lines.push(
+      table(
+        ['fault', 'space', 'id', 'detail'],
+        shown.map((f) => [f.kind, f.space, f.id, f.detail]),
+      ),
+    );
     const total = Object.values(r.faultsByKind).reduce((a, b) => a + (b ?? 0), 0);
     if (total > shown.length) lines.push(`… ${total - shown.length} more faults (see the JSON report)`);
   }

@@ -107,7 +107,8 @@ export class SampleChecker {
         if (this.#ctx.rejects.keys.has(rejectKey(label.label, key))) return void this.counters.rejectedAtWrite++;
         this.counters.expected++;
         missing.push({ i, expected });
-        if (expected.node.generateFrom !== null && this.#ctx.reader.dedup) toGenerate.push({ i, text: expected.node.generateFrom, wrongWidth: expected.node.wrongWidthRegenerated });
+        if (expected.node.generateFrom !== null && this.#ctx.reader.dedup)
+          toGenerate.push({ i, text: expected.node.generateFrom, wrongWidth: expected.node.wrongWidthRegenerated });
         return;
       }
       this.counters.expected++;
@@ -157,13 +158,26 @@ export class SampleChecker {
   /** The edges the backfill makes of a node's relationships: ends rejected by the run (or duplicates) make none. */
   #expectedEdges(relationships: readonly SourceRelationship[]): EdgeExpectation {
     const { labels, rejects, mapping } = this.#ctx;
-    const rejected = (elementId: string): string | undefined => rejects.elements.get(elementId) ?? [...labels.values()].find((l) => l.duplicates.has(elementId))?.duplicates.get(elementId);
+    const rejected = (elementId: string): string | undefined =>
+      rejects.elements.get(elementId) ?? [...labels.values()].find((l) => l.duplicates.has(elementId))?.duplicates.get(elementId);
     let edges = 0;
     for (const rel of relationships) {
       const source = rejected(rel.source.elementId);
       const target = rejected(rel.target.elementId);
-      const marked = { ...rel, source: source === undefined ? rel.source : { ...rel.source, rejected: source }, target: target === undefined ? rel.target : { ...rel.target, rejected: target } };
-      if (mapRelationship(marked, mapping, (l) => labels.get(l)?.space ?? l, (l) => labels.get(l)!.key).ok) edges++;
+      const marked = {
+        ...rel,
+        source: source === undefined ? rel.source : { ...rel.source, rejected: source },
+        target: target === undefined ? rel.target : { ...rel.target, rejected: target },
+      };
+      if (
+        mapRelationship(
+          marked,
+          mapping,
+          (l) => labels.get(l)?.space ?? l,
+          (l) => labels.get(l)!.key,
+        ).ok
+      )
+        edges++;
     }
     return { relationships: relationships.length, edges };
   }
@@ -184,7 +198,13 @@ export class SampleChecker {
   async #generate(items: Array<{ i: number; text: string; wrongWidth: boolean }>, vectors: Float32Array): Promise<void> {
     if (items.length === 0) return;
     const started = performance.now();
-    await poolEmbed(this.#ctx.pool, items.map((x) => x.text), this.#ctx.modelBatchSize, (k, v) => vectors.set(v, items[k]!.i * D), this.#ctx.signal);
+    await poolEmbed(
+      this.#ctx.pool,
+      items.map((x) => x.text),
+      this.#ctx.modelBatchSize,
+      (k, v) => vectors.set(v, items[k]!.i * D),
+      this.#ctx.signal,
+    );
     this.counters.regenerated += items.length;
     this.counters.regeneratedWrongWidth += items.filter((x) => x.wrongWidth).length;
     this.timings.embedMs += performance.now() - started;
@@ -202,7 +222,14 @@ export class SampleChecker {
       const cosine = out[i]!;
       if (cosine >= min) continue;
       this.counters.embeddingMismatch++;
-      this.#fault({ kind: 'embedding-mismatch', label: label.label, space: label.space, id: keys[i]!, detail: `cosine ${cosine.toFixed(6)} < ${min} between the expected and the stored embedding`, cosine });
+      this.#fault({
+        kind: 'embedding-mismatch',
+        label: label.label,
+        space: label.space,
+        id: keys[i]!,
+        detail: `cosine ${cosine.toFixed(6)} < ${min} between the expected and the stored embedding`,
+        cosine,
+      });
     }
     this.timings.cosineMs += performance.now() - started;
   }
@@ -222,15 +249,28 @@ export class SampleChecker {
         const near = await reader.nearest(space, vectors.slice(i * D, (i + 1) * D), id, this.#ctx.signal);
         if (near && near.cosine >= DEDUP_COSINE) {
           this.counters.lostToDedup++;
-          return this.#fault({ ...base, kind: 'lost-to-dedup', duplicateOf: near.id, cosine: near.cosine, detail: `near-duplicate (cosine ${near.cosine.toFixed(4)} ≥ ${DEDUP_COSINE}) of ${near.id}, which the target kept instead` });
+          return this.#fault({
+            ...base,
+            kind: 'lost-to-dedup',
+            duplicateOf: near.id,
+            cosine: near.cosine,
+            detail: `near-duplicate (cosine ${near.cosine.toFixed(4)} ≥ ${DEDUP_COSINE}) of ${near.id}, which the target kept instead`,
+          });
         }
       }
       if (full) {
         this.counters.lostToEviction++;
-        return this.#fault({ ...base, kind: 'lost-to-eviction', detail: `space ${space} holds ${target.spaceCounts.get(space)} memories, at its capacity of ${capacity}` });
+        return this.#fault({
+          ...base,
+          kind: 'lost-to-eviction',
+          detail: `space ${space} holds ${target.spaceCounts.get(space)} memories, at its capacity of ${capacity}`,
+        });
       }
       this.counters.missing++;
-      const unsearched = reader.dedup && this.#explained >= this.#ctx.maxExplained ? ` (not searched for a near-duplicate: the limit of ${this.#ctx.maxExplained} searches was reached)` : '';
+      const unsearched =
+        reader.dedup && this.#explained >= this.#ctx.maxExplained
+          ? ` (not searched for a near-duplicate: the limit of ${this.#ctx.maxExplained} searches was reached)`
+          : '';
       this.#fault({ ...base, kind: 'missing', detail: `not in space ${space} of the target${unsearched}` });
     });
     this.timings.explainMs += performance.now() - started;

@@ -43,12 +43,22 @@ export class ThreadSampleFetcher implements SampleFetcher {
 
   constructor(threads: number, config: ResolvedConfig, plan: ValidationPlan) {
     this.parallelism = threads;
-    const workerData: FetchThreadData = { source: config.source, mapping: config.mapping, labelOrder: plan.labels.map((l) => l.label), keyProperties: plan.keyProperties };
+    const workerData: FetchThreadData = {
+      source: config.source,
+      mapping: config.mapping,
+      labelOrder: plan.labels.map((l) => l.label),
+      keyProperties: plan.keyProperties,
+    };
     this.#threads = new SourceThreads(threads, ['sample-fetch-thread', 'src/validate'], workerData);
   }
 
   fetch(label: ValidationLabel, keys: string[], nodeIds: number[], withEdges: boolean): Promise<PreparedChunk> {
-    return this.#threads.request(this.#next++, { label: { label: label.label, earlier: [...label.earlier], space: label.space, key: label.key }, keys, nodeIds, withEdges });
+    return this.#threads.request(this.#next++, {
+      label: { label: label.label, earlier: [...label.earlier], space: label.space, key: label.key },
+      keys,
+      nodeIds,
+      withEdges,
+    });
   }
 
   close(): Promise<void> {

@@ -23,7 +23,10 @@ async function run<T>(source: Neo4jSource, cypher: string, params: Record<string
     return out;
   } catch (cause) {
     const retriable = neo4j.isRetriableError(cause as Error);
-    throw new SourceError(retriable ? 'SOURCE_UNAVAILABLE' : 'SOURCE_QUERY_FAILED', `fetching sampled nodes failed: ${errorMessage(cause)}`, { cause, details: { cypher } });
+    throw new SourceError(retriable ? 'SOURCE_UNAVAILABLE' : 'SOURCE_QUERY_FAILED', `fetching sampled nodes failed: ${errorMessage(cause)}`, {
+      cause,
+      details: { cypher },
+    });
   } finally {
     await session.close();
   }
@@ -49,7 +52,8 @@ export function prepareChunk(keys: readonly string[], chunk: SourceSampleChunk):
 }
 
 const keyList = (v: string, properties: readonly string[]): string => `[${properties.map((p) => `${v}.${q(p)}`).join(', ')}]`;
-const keyMap = (v: string, properties: readonly string[]): string => (properties.length === 0 ? '{}' : `${v} {${properties.map((p) => `.${q(p)}`).join(', ')}}`);
+const keyMap = (v: string, properties: readonly string[]): string =>
+  properties.length === 0 ? '{}' : `${v} {${properties.map((p) => `.${q(p)}`).join(', ')}}`;
 
 /** What a fetch needs of the plan: the label order and every key property of the run. */
 export interface FetchContext {
@@ -64,7 +68,13 @@ export interface FetchContext {
  * scan) and, when asked, their outgoing relationships with both ends' labels and keys, so the checks can
  * map them exactly as the backfill did. `keys[i]` is the memory id sampled for `nodeIds[i]`.
  */
-export async function fetchSampleChunk(source: Neo4jSource, label: ValidationLabel, keys: readonly string[], nodeIds: readonly number[], ctx: FetchContext): Promise<SourceSampleChunk> {
+export async function fetchSampleChunk(
+  source: Neo4jSource,
+  label: ValidationLabel,
+  keys: readonly string[],
+  nodeIds: readonly number[],
+  ctx: FetchContext,
+): Promise<SourceSampleChunk> {
   const { mapping } = ctx;
   const e = q(mapping.embeddingProperty);
   const idOf = new Map(nodeIds.map((nid, i) => [nid, keys[i]!]));

@@ -13,7 +13,17 @@ import { InlineSampleFetcher, ThreadSampleFetcher, type SampleFetcher } from './
 import type { PreparedChunk } from './source-sample-reader.js';
 import { TargetSample, type SampleTargetReader } from './target-sample.js';
 import { planValidation, type ValidationLabel, type ValidationPlan } from './validation-plan.js';
-import { evaluateChecks, evaluateRunChecks, REPORT_FORMAT, REPORT_VERSION, reportPassed, type RunAccounting, type SpaceCount, type ValidationReport, type ValidationThresholds } from './validation-report.js';
+import {
+  evaluateChecks,
+  evaluateRunChecks,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  reportPassed,
+  type RunAccounting,
+  type SpaceCount,
+  type ValidationReport,
+  type ValidationThresholds,
+} from './validation-report.js';
 import { workerModelOptions } from '../engine/worker-model-options.js';
 
 export interface ValidateOptions {
@@ -76,7 +86,13 @@ function chunksOf(plan: ValidationPlan, sample: KeySample, size: number): Chunk[
   return chunks;
 }
 
-function spaceCounts(plan: ValidationPlan, target: TargetSample, rejects: RejectIndex, existing: Record<string, number>, capacity: number | null): SpaceCount[] {
+function spaceCounts(
+  plan: ValidationPlan,
+  target: TargetSample,
+  rejects: RejectIndex,
+  existing: Record<string, number>,
+  capacity: number | null,
+): SpaceCount[] {
   return [...plan.spaces].map(([space, labels]) => {
     const neo4j = plan.labels.filter((l) => l.space === space).reduce((sum, l) => sum + l.nodes, 0);
     const rejected = rejects.found ? (rejects.bySpace.get(space) ?? 0) : null;
@@ -85,14 +101,30 @@ function spaceCounts(plan: ValidationPlan, target: TargetSample, rejects: Reject
     const existingAtStart = shards.reduce((sum, s) => sum + (existing[s] ?? 0), 0);
     const expected = neo4j - (rejected ?? 0) + existingAtStart;
     const held = shards.reduce((sum, s) => sum + (target.spaceCounts.get(s) ?? 0), 0);
-    return { space, labels, neo4j, rejected, existingAtStart, expected, target: held, difference: held - expected, capacity, atCapacity: capacity !== null && held >= capacity, exact: rejects.found };
+    return {
+      space,
+      labels,
+      neo4j,
+      rejected,
+      existingAtStart,
+      expected,
+      target: held,
+      difference: held - expected,
+      capacity,
+      atCapacity: capacity !== null && held >= capacity,
+      exact: rejects.found,
+    };
   });
 }
 
 function notesFor(reader: SampleTargetReader, sample: KeySample, plan: ValidationPlan): string[] {
-  const notes = [`uniform sample of ${sample.keys.length} of ${sample.population} nodes with a usable key (Algorithm S over each label's nodes in node-id order); nodes without one are all rejected by the engine and counted by the rejected-records check`];
+  const notes = [
+    `uniform sample of ${sample.keys.length} of ${sample.population} nodes with a usable key (Algorithm S over each label's nodes in node-id order); nodes without one are all rejected by the engine and counted by the rejected-records check`,
+  ];
   if (reader.kind === 'engram') {
-    notes.push('embeddings read back with the list endpoint (include_embeddings=true), the only Engram route that returns them; missing memories explained with recall by embedding');
+    notes.push(
+      'embeddings read back with the list endpoint (include_embeddings=true), the only Engram route that returns them; missing memories explained with recall by embedding',
+    );
   }
   const unused = plan.labels.filter((l) => l.nodes === 0).map((l) => l.label);
   if (unused.length > 0) notes.push(`labels without nodes: ${unused.join(', ')}`);
@@ -103,7 +135,12 @@ function notesFor(reader: SampleTargetReader, sample: KeySample, plan: Validatio
  * Fetches the sampled nodes chunk by chunk, `parallelism + 1` chunks ahead (read while earlier ones are
  * checked), and checks them in order.
  */
-async function checkChunks(fetcher: SampleFetcher, chunks: Chunk[], checker: SampleChecker, run: { options: ValidateOptions; withEdges: boolean; total: number }): Promise<void> {
+async function checkChunks(
+  fetcher: SampleFetcher,
+  chunks: Chunk[],
+  checker: SampleChecker,
+  run: { options: ValidateOptions; withEdges: boolean; total: number },
+): Promise<void> {
   const { signal, onProgress } = run.options;
   const ahead: Array<Promise<PreparedChunk>> = [];
   let next = 0;
@@ -139,7 +176,14 @@ interface SweepResult {
   run: RunAccounting;
 }
 
-function buildReport(options: ValidateOptions, reader: SampleTargetReader, thresholds: ValidationThresholds, r: SweepResult, startedAt: Date, timings: Record<string, number>): ValidationReport {
+function buildReport(
+  options: ValidateOptions,
+  reader: SampleTargetReader,
+  thresholds: ValidationThresholds,
+  r: SweepResult,
+  startedAt: Date,
+  timings: Record<string, number>,
+): ValidationReport {
   const { sample, checker } = r;
   const checks = [...evaluateChecks(checker.counters, r.spaces, thresholds, { edges: reader.edges }), ...evaluateRunChecks(r.run, r.spaces, thresholds)];
   const finishedAt = new Date();
@@ -152,7 +196,14 @@ function buildReport(options: ValidateOptions, reader: SampleTargetReader, thres
     durationMs: finishedAt.getTime() - startedAt.getTime(),
     runDir: options.config.runDir,
     target: { kind: reader.kind, location: reader.location },
-    sample: { seed: options.seed ?? options.config.validate.seed, requested: sample.requested, population: sample.population, sampled: sample.keys.length, repeatedKeys: sample.repeated, byLabel: sample.byLabel },
+    sample: {
+      seed: options.seed ?? options.config.validate.seed,
+      requested: sample.requested,
+      population: sample.population,
+      sampled: sample.keys.length,
+      repeatedKeys: sample.repeated,
+      byLabel: sample.byLabel,
+    },
     thresholds,
     counters: checker.counters,
     checks,
@@ -166,7 +217,14 @@ function buildReport(options: ValidateOptions, reader: SampleTargetReader, thres
   };
 }
 
-async function sweep(options: ValidateOptions, source: Neo4jSource, reader: SampleTargetReader, pool: WorkerPool, thresholds: ValidationThresholds, timed: Timed): Promise<SweepResult> {
+async function sweep(
+  options: ValidateOptions,
+  source: Neo4jSource,
+  reader: SampleTargetReader,
+  pool: WorkerPool,
+  thresholds: ValidationThresholds,
+  timed: Timed,
+): Promise<SweepResult> {
   const { config, signal } = options;
   await source.connect();
   const recorded = await readCheckpoint(config);
@@ -197,7 +255,9 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
   const chunkSize = options.chunkSize ?? 2000;
   const fetcher = createFetcher(config, source, plan, sample.keys.length, chunkSize);
   try {
-    await timed('checkMs', () => checkChunks(fetcher, chunksOf(plan, sample, chunkSize), checker, { options, withEdges: reader.edges, total: sample.keys.length }));
+    await timed('checkMs', () =>
+      checkChunks(fetcher, chunksOf(plan, sample, chunkSize), checker, { options, withEdges: reader.edges, total: sample.keys.length }),
+    );
   } finally {
     await fetcher.close();
   }
@@ -208,7 +268,8 @@ async function sweep(options: ValidateOptions, source: Neo4jSource, reader: Samp
     nodesRejected: rejects.found ? [...rejects.bySpace.values()].reduce((a, b) => a + b, 0) : null,
     rejectsByCode: Object.fromEntries(rejects.byCode),
     relationships: plan.labels.reduce((n, l) => n + l.relationships, 0),
-    relationshipCounters: counters && config.engine.edges ? { read: counters.relationshipsRead, written: counters.edgesWritten, rejected: counters.relationshipsRejected } : null,
+    relationshipCounters:
+      counters && config.engine.edges ? { read: counters.relationshipsRead, written: counters.edgesWritten, rejected: counters.relationshipsRejected } : null,
   };
   return { plan, sample, checker, spaces, run };
 }

@@ -37,7 +37,16 @@ export async function planValidation(source: Neo4jSource, config: ResolvedConfig
   const planned = await planLabels(source, config);
   // The backfill's recorded layout wins over one recomputed from today's counts (the graph may have grown).
   const shardsOf = (label: string, planned: number): number => (recordedShards ? (recordedShards[label] ?? 1) : planned);
-  const labels = planned.labels.map((l) => ({ label: l.label, earlier: l.earlier, space: l.space, shards: shardsOf(l.label, l.shards), nodes: l.nodes, relationships: l.relationships, key: l.key, duplicates: planned.duplicates.get(l.label) ?? new Map<string, string>() }));
+  const labels = planned.labels.map((l) => ({
+    label: l.label,
+    earlier: l.earlier,
+    space: l.space,
+    shards: shardsOf(l.label, l.shards),
+    nodes: l.nodes,
+    relationships: l.relationships,
+    key: l.key,
+    duplicates: planned.duplicates.get(l.label) ?? new Map<string, string>(),
+  }));
   const spaces = new Map<string, string[]>();
   const shards = new Map<string, string[]>();
   for (const l of labels) {

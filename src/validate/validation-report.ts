@@ -107,7 +107,14 @@ export interface ValidationReport {
   durationMs: number;
   runDir: string;
   target: { kind: string; location: string };
-  sample: { seed: number; requested: number; population: number; sampled: number; repeatedKeys: number; byLabel: Record<string, { population: number; sampled: number }> };
+  sample: {
+    seed: number;
+    requested: number;
+    population: number;
+    sampled: number;
+    repeatedKeys: number;
+    byLabel: Record<string, { population: number; sampled: number }>;
+  };
   thresholds: ValidationThresholds;
   counters: ValidationCounters;
   checks: CheckResult[];
@@ -126,8 +133,24 @@ export interface ValidationReport {
 /** All counters at zero. */
 export function emptyCounters(): ValidationCounters {
   return {
-    sampled: 0, vanished: 0, rejectedByMapping: 0, rejectedAtWrite: 0, expected: 0, present: 0, missing: 0, lostToDedup: 0, lostToEviction: 0,
-    embeddingChecked: 0, embeddingMismatch: 0, embeddingUnread: 0, regenerated: 0, regeneratedWrongWidth: 0, contentChecked: 0, contentMismatch: 0, edgeChecked: 0, edgeMismatch: 0,
+    sampled: 0,
+    vanished: 0,
+    rejectedByMapping: 0,
+    rejectedAtWrite: 0,
+    expected: 0,
+    present: 0,
+    missing: 0,
+    lostToDedup: 0,
+    lostToEviction: 0,
+    embeddingChecked: 0,
+    embeddingMismatch: 0,
+    embeddingUnread: 0,
+    regenerated: 0,
+    regeneratedWrongWidth: 0,
+    contentChecked: 0,
+    contentMismatch: 0,
+    edgeChecked: 0,
+    edgeMismatch: 0,
   };
 }
 
@@ -141,25 +164,76 @@ function rateCheck(name: CheckResult['name'], failures: number, checked: number,
  * Turns counters and space counts into checks. A check fails when its rate exceeds its threshold;
  * edges on a target without edges are `not-verifiable`, never `pass`.
  */
-export function evaluateChecks(c: ValidationCounters, spaces: readonly SpaceCount[], t: ValidationThresholds, target: { edges: boolean; inFlight?: boolean }): CheckResult[] {
+export function evaluateChecks(
+  c: ValidationCounters,
+  spaces: readonly SpaceCount[],
+  t: ValidationThresholds,
+  target: { edges: boolean; inFlight?: boolean },
+): CheckResult[] {
   const lost = c.missing + c.lostToDedup + c.lostToEviction;
   const checks: CheckResult[] = [
-    rateCheck('missing', lost, c.expected, t.maxMissingRate, `${c.missing} missing, ${c.lostToDedup} lost to target dedup, ${c.lostToEviction} lost to eviction`),
-    rateCheck('embedding', c.embeddingMismatch, c.embeddingChecked, t.maxEmbeddingMismatchRate, `cosine < ${t.minCosine}; ${c.embeddingUnread} present without a readable embedding`),
+    rateCheck(
+      'missing',
+      lost,
+      c.expected,
+      t.maxMissingRate,
+      `${c.missing} missing, ${c.lostToDedup} lost to target dedup, ${c.lostToEviction} lost to eviction`,
+    ),
+    rateCheck(
+      'embedding',
+      c.embeddingMismatch,
+      c.embeddingChecked,
+      t.maxEmbeddingMismatchRate,
+      `cosine < ${t.minCosine}; ${c.embeddingUnread} present without a readable embedding`,
+    ),
     rateCheck('content', c.contentMismatch, c.contentChecked, t.maxContentMismatchRate, 'content differs from what the mapping produces'),
   ];
   if (target.edges) {
-    checks.push(rateCheck('edges', c.edgeMismatch, c.edgeChecked, t.maxEdgeMismatchRate, 'outgoing edge count differs from the relationships the mapping turns into edges'));
+    checks.push(
+      rateCheck(
+        'edges',
+        c.edgeMismatch,
+        c.edgeChecked,
+        t.maxEdgeMismatchRate,
+        'outgoing edge count differs from the relationships the mapping turns into edges',
+      ),
+    );
   } else {
-    checks.push({ name: 'edges', status: 'not-verifiable', rate: null, threshold: t.maxEdgeMismatchRate, failures: 0, checked: 0, note: target.inFlight ? 'edges are written after the nodes; not checked during the backfill' : 'not verifiable on this target: Engram has no edge API (edges are in the run sidecar)' });
+    checks.push({
+      name: 'edges',
+      status: 'not-verifiable',
+      rate: null,
+      threshold: t.maxEdgeMismatchRate,
+      failures: 0,
+      checked: 0,
+      note: target.inFlight
+        ? 'edges are written after the nodes; not checked during the backfill'
+        : 'not verifiable on this target: Engram has no edge API (edges are in the run sidecar)',
+    });
   }
   const exact = spaces.filter((s) => s.exact);
   const off = exact.filter((s) => Math.abs(s.difference) > t.maxCountDifferenceRate * Math.max(1, s.expected));
   if (exact.length === 0) {
-    checks.push({ name: 'space-counts', status: 'not-verifiable', rate: null, threshold: t.maxCountDifferenceRate, failures: 0, checked: 0, note: spaces.length === 0 ? 'no spaces' : 'no reject log: the expected counts are not exact (differences are listed per space)' });
+    checks.push({
+      name: 'space-counts',
+      status: 'not-verifiable',
+      rate: null,
+      threshold: t.maxCountDifferenceRate,
+      failures: 0,
+      checked: 0,
+      note: spaces.length === 0 ? 'no spaces' : 'no reject log: the expected counts are not exact (differences are listed per space)',
+    });
   } else {
     const worst = Math.max(...exact.map((s) => Math.abs(s.difference) / Math.max(1, s.expected)));
-    checks.push({ name: 'space-counts', status: off.length > 0 ? 'fail' : 'pass', rate: worst, threshold: t.maxCountDifferenceRate, failures: off.length, checked: exact.length, note: 'spaces whose memory count differs from Neo4j minus rejects' });
+    checks.push({
+      name: 'space-counts',
+      status: off.length > 0 ? 'fail' : 'pass',
+      rate: worst,
+      threshold: t.maxCountDifferenceRate,
+      failures: off.length,
+      checked: exact.length,
+      note: 'spaces whose memory count differs from Neo4j minus rejects',
+    });
   }
   return checks;
 }
@@ -184,23 +258,71 @@ export interface RunAccounting {
  */
 export function evaluateRunChecks(run: RunAccounting, spaces: readonly SpaceCount[], t: ValidationThresholds): CheckResult[] {
   const held = spaces.reduce((n, s) => n + s.target, 0);
-  const codes = Object.entries(run.rejectsByCode).map(([code, n]) => `${n} × ${code}`).join(', ');
+  const codes = Object.entries(run.rejectsByCode)
+    .map(([code, n]) => `${n} × ${code}`)
+    .join(', ');
   const checks: CheckResult[] = [
     run.nodes > 0 && held === 0
-      ? { name: 'migrated', status: 'fail', rate: 1, threshold: 0, failures: run.nodes, checked: run.nodes, note: `Neo4j holds ${run.nodes} nodes under the run's labels, the target holds none of their spaces' memories` }
-      : { name: 'migrated', status: 'pass', rate: 0, threshold: 0, failures: 0, checked: run.nodes, note: `the target holds ${held} memories in the run's spaces` },
+      ? {
+          name: 'migrated',
+          status: 'fail',
+          rate: 1,
+          threshold: 0,
+          failures: run.nodes,
+          checked: run.nodes,
+          note: `Neo4j holds ${run.nodes} nodes under the run's labels, the target holds none of their spaces' memories`,
+        }
+      : {
+          name: 'migrated',
+          status: 'pass',
+          rate: 0,
+          threshold: 0,
+          failures: 0,
+          checked: run.nodes,
+          note: `the target holds ${held} memories in the run's spaces`,
+        },
   ];
   if (run.nodesRejected === null) {
-    checks.push({ name: 'rejected-nodes', status: 'not-verifiable', rate: null, threshold: t.maxRejectedRate, failures: 0, checked: run.nodes, note: 'no reject log found next to the run' });
+    checks.push({
+      name: 'rejected-nodes',
+      status: 'not-verifiable',
+      rate: null,
+      threshold: t.maxRejectedRate,
+      failures: 0,
+      checked: run.nodes,
+      note: 'no reject log found next to the run',
+    });
   } else {
-    checks.push(rateCheck('rejected-nodes', run.nodesRejected, run.nodes, t.maxRejectedRate, codes === '' ? 'no node was rejected' : `rejected by the backfill: ${codes} (see the run's rejects.ndjson)`));
+    checks.push(
+      rateCheck(
+        'rejected-nodes',
+        run.nodesRejected,
+        run.nodes,
+        t.maxRejectedRate,
+        codes === '' ? 'no node was rejected' : `rejected by the backfill: ${codes} (see the run's rejects.ndjson)`,
+      ),
+    );
   }
   const r = run.relationshipCounters;
   if (r === null) {
-    checks.push({ name: 'relationships', status: 'not-verifiable', rate: null, threshold: t.maxRejectedRate, failures: 0, checked: run.relationships, note: 'no checkpoint with relationship counts (edges not migrated, or no run directory)' });
+    checks.push({
+      name: 'relationships',
+      status: 'not-verifiable',
+      rate: null,
+      threshold: t.maxRejectedRate,
+      failures: 0,
+      checked: run.relationships,
+      note: 'no checkpoint with relationship counts (edges not migrated, or no run directory)',
+    });
   } else {
     const unaccounted = r.read - r.written - r.rejected;
-    const check = rateCheck('relationships', r.rejected + Math.abs(unaccounted), Math.max(r.read, run.relationships), t.maxRejectedRate, `Neo4j ${run.relationships}, read ${r.read}, written ${r.written}, rejected ${r.rejected}${unaccounted !== 0 ? `, ${unaccounted} unaccounted` : ''}${r.read !== run.relationships ? ' (the graph changed since the run, or the run did not finish)' : ''}`);
+    const check = rateCheck(
+      'relationships',
+      r.rejected + Math.abs(unaccounted),
+      Math.max(r.read, run.relationships),
+      t.maxRejectedRate,
+      `Neo4j ${run.relationships}, read ${r.read}, written ${r.written}, rejected ${r.rejected}${unaccounted !== 0 ? `, ${unaccounted} unaccounted` : ''}${r.read !== run.relationships ? ' (the graph changed since the run, or the run did not finish)' : ''}`,
+    );
     checks.push(unaccounted !== 0 ? { ...check, status: 'fail' } : check);
   }
   return checks;

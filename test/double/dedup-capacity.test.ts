@@ -128,7 +128,12 @@ describe('capacity eviction', () => {
     await write('b', 0.2, 2);
     await write('c', 0.9, 3);
     await write('d', 0.6, 4);
-    expect(small.store.list('default').map((m) => m.id).sort()).toEqual(['a', 'c', 'd']);
+    expect(
+      small.store
+        .list('default')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['a', 'c', 'd']);
   });
 
   it('breaks confidence ties by evicting the oldest write', async () => {
@@ -154,6 +159,11 @@ describe('capacity eviction', () => {
     await write('c', 0.6, 32);
     await remember(small.url, { id: 'a2', content: 'a2', embedding: vectorAtCosine(v, 0.99, 33), confidence: 0.9 });
     await write('d', 0.7, 34);
-    expect(small.store.list('default').map((m) => m.id).sort()).toEqual(['a2', 'c', 'd']);
+    expect(
+      small.store
+        .list('default')
+        .map((m) => m.id)
+        .sort(),
+    ).toEqual(['a2', 'c', 'd']);
   });
 });

@@ -64,10 +64,9 @@ describe('health', () => {
     double.store.seed('counted', 4, { seed: 1 });
     const all = await call(double.url, 'GET', '/api/v1/system/health');
     expect(all.json.status).toBe('healthy');
-    expect(all.json.spaces).toEqual(expect.arrayContaining([
-      expect.objectContaining({ space: 'default', memories: 0 }),
-      expect.objectContaining({ space: 'counted', memories: 4 }),
-    ]));
+    expect(all.json.spaces).toEqual(
+      expect.arrayContaining([expect.objectContaining({ space: 'default', memories: 0 }), expect.objectContaining({ space: 'counted', memories: 4 })]),
+    );
     const one = await call(double.url, 'GET', '/api/v1/system/health?space=counted');
     expect(one.json.spaces).toEqual([expect.objectContaining({ space: 'counted', memories: 4 })]);
   });

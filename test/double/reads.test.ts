@@ -40,7 +40,12 @@ describe('GET /api/v1/memories (list)', () => {
       seen.push(...reply.json.memories.map((m: { id: string }) => m.id));
     }
     expect(new Set(seen).size).toBe(25);
-    expect(seen.sort()).toEqual(double.store.list('pages').map((m) => m.id).sort());
+    expect(seen.sort()).toEqual(
+      double.store
+        .list('pages')
+        .map((m) => m.id)
+        .sort(),
+    );
   });
 
   it('returns the stored embeddings only with include_embeddings=true', async () => {
@@ -62,7 +67,8 @@ describe('GET /api/v1/memories (list)', () => {
   it('lists memories below activation 0.7 in warm too, so tier=all repeats them; cold is empty', async () => {
     await remember(double.url, { id: 'w', content: 'warm', embedding: unitVector(7), confidence: 0.5 });
     await remember(double.url, { id: 'h', content: 'hot', embedding: unitVector(8), confidence: 1 });
-    const ids = async (tier: string): Promise<string[]> => (await call(double.url, 'GET', `/api/v1/memories${tier}`)).json.memories.map((m: { id: string }) => m.id);
+    const ids = async (tier: string): Promise<string[]> =>
+      (await call(double.url, 'GET', `/api/v1/memories${tier}`)).json.memories.map((m: { id: string }) => m.id);
     expect((await ids('')).sort()).toEqual(['h', 'w']);
     expect(await ids('?tier=warm')).toEqual(['w']);
     expect((await ids('?tier=all')).sort()).toEqual(['h', 'w', 'w']);
@@ -94,7 +100,9 @@ describe('GET /api/v1/memories/recall', () => {
     expect(reply.json.memories.associated.map((r: { id: string }) => r.id)).toEqual(['c60', 'c40']);
     expect(reply.json.memories.vivid[0].similarity_score).toBeCloseTo(0.9, 5);
     expect(reply.json.memories.vivid[0]).toMatchObject({
-      content: 'c90', activation_level: expect.any(Number), confidence: { category: 'High', reasoning: expect.any(String) },
+      content: 'c90',
+      activation_level: expect.any(Number),
+      confidence: { category: 'High', reasoning: expect.any(String) },
     });
     expect(reply.json.memories.reconstructed).toEqual([]);
   });

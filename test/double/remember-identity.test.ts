@@ -9,9 +9,16 @@ describe('remember: ids, answer shape, dropped fields', () => {
     const reply = await remember(double.url, { id: 'person:42', content: 'Ada', embedding: unitVector(1), confidence: 0.9 });
     expect(reply.status).toBe(201);
     expect(reply.json.memory_id).toBe('person:42');
-    expect(Object.keys(reply.json).sort()).toEqual(
-      ['auto_links', 'consolidation_state', 'links', 'memory_id', 'observed_at', 'storage_confidence', 'stored_at', 'system_message'],
-    );
+    expect(Object.keys(reply.json).sort()).toEqual([
+      'auto_links',
+      'consolidation_state',
+      'links',
+      'memory_id',
+      'observed_at',
+      'storage_confidence',
+      'stored_at',
+      'system_message',
+    ]);
     expect(reply.json.storage_confidence).toMatchObject({ value: 0.9, category: 'High' });
     expect(double.store.get('default', 'person:42')?.content).toBe('Ada');
   });
@@ -41,8 +48,13 @@ describe('remember: ids, answer shape, dropped fields', () => {
 
   it('ignores unknown fields and drops tags, memory_type and confidence_reasoning', async () => {
     const reply = await remember(double.url, {
-      id: 'u', content: 'c', embedding: unitVector(4), tags: ['x'], memory_type: 'procedural',
-      confidence_reasoning: 'because', whatever: { nested: true },
+      id: 'u',
+      content: 'c',
+      embedding: unitVector(4),
+      tags: ['x'],
+      memory_type: 'procedural',
+      confidence_reasoning: 'because',
+      whatever: { nested: true },
     });
     expect(reply.status).toBe(201);
     const read = await call(double.url, 'GET', '/api/v1/memories/u');

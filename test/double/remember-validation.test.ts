@@ -98,7 +98,10 @@ describe('POST /api/v1/memories/remember validation', () => {
   });
 
   it('stores nothing for any rejected write', async () => {
-    const ids = double.store.list('default').map((m) => m.id).sort();
+    const ids = double.store
+      .list('default')
+      .map((m) => m.id)
+      .sort();
     expect(ids).toEqual(['w10', 'w11', 'w7']);
   });
 });

@@ -104,7 +104,10 @@ export function readBundleMemories(dir: string): BundleLine[] {
 
 export function readNdjson<T = Record<string, unknown>>(path: string): T[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** Keyed nodes in Neo4j: `label:id` → embedding (or null), for exact comparisons. */

@@ -37,7 +37,12 @@ export async function writeBundle(spaces: Record<string, string[]>, dir = mkdtem
   for (const [space, lines] of Object.entries(spaces)) {
     const offsets = new Uint32Array(lines.length + 1);
     lines.forEach((l, i) => (offsets[i + 1] = offsets[i]! + Buffer.byteLength(l)));
-    const batch: EncodedMemoryBatch = { ids: lines.map((_, i) => `${space}-${i}`), spaces: lines.map(() => space), bytes: new Uint8Array(Buffer.from(lines.join(''))), offsets };
+    const batch: EncodedMemoryBatch = {
+      ids: lines.map((_, i) => `${space}-${i}`),
+      spaces: lines.map(() => space),
+      bytes: new Uint8Array(Buffer.from(lines.join(''))),
+      offsets,
+    };
     await target.writeMemories(batch, direct);
   }
   await target.finish({ fixture: true });

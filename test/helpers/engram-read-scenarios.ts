@@ -30,7 +30,11 @@ async function write(url: string, space: string, id: string, embedding: number[]
  * Returns how much `tier_counts.hot`, the client's count and the target's count grew, and the ids of
  * the scenario the client lists.
  */
-export async function updatedSpace(url: string, space: string, prefix: string): Promise<{ hot: number; clientCount: number; targetCount: number; listed: string[] }> {
+export async function updatedSpace(
+  url: string,
+  space: string,
+  prefix: string,
+): Promise<{ hot: number; clientCount: number; targetCount: number; listed: string[] }> {
   const hotNow = async (): Promise<number> => (await call(url, 'GET', `/api/v1/memories?space=${space}&limit=1`)).json.tier_counts.hot as number;
   const before = { hot: await hotNow(), client: await countWith(url, space, 'client'), target: await countWith(url, space, 'target') };
   const ids = [`${prefix}a`, `${prefix}b`, `${prefix}c`];
@@ -45,7 +49,12 @@ export async function updatedSpace(url: string, space: string, prefix: string): 
       listed.push(...page.memories.map((m) => m.id).filter((id) => id.startsWith(prefix)));
       if (page.memories.length < 1000) break;
     }
-    return { hot: (await hotNow()) - before.hot, clientCount: (await countWith(url, space, 'client')) - before.client, targetCount: (await countWith(url, space, 'target')) - before.target, listed };
+    return {
+      hot: (await hotNow()) - before.hot,
+      clientCount: (await countWith(url, space, 'client')) - before.client,
+      targetCount: (await countWith(url, space, 'target')) - before.target,
+      listed,
+    };
   } finally {
     await client.close();
   }
@@ -81,7 +90,11 @@ export async function warmSpaceListing(url: string, space: string, prefix: strin
  * `loser` (confidence 0.5) and then `winner`, a near-duplicate (cosine 0.97) at confidence 0.9 that
  * replaces it; one more plain memory `kept`. The validation reader reads the three back.
  */
-export async function replacedMemoryReadBack(url: string, space: string, prefix: string): Promise<{ present: Record<string, boolean>; embeddingRead: Record<string, boolean>; loserStatus: number; loserListed: boolean }> {
+export async function replacedMemoryReadBack(
+  url: string,
+  space: string,
+  prefix: string,
+): Promise<{ present: Record<string, boolean>; embeddingRead: Record<string, boolean>; loserStatus: number; loserListed: boolean }> {
   const [loser, winner, kept] = [`${prefix}loser`, `${prefix}winner`, `${prefix}kept`];
   const base = vectorFor(loser);
   await write(url, space, loser, base, 0.5);

@@ -26,8 +26,10 @@ export async function clearDatabase(driver: Driver): Promise<void> {
   const session = driver.session();
   try {
     await session.run('MATCH (n) DETACH DELETE n');
-    for (const row of (await session.run('SHOW CONSTRAINTS YIELD name RETURN name')).records) await session.run(`DROP CONSTRAINT \`${row.get('name') as string}\``);
-    for (const row of (await session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")).records) await session.run(`DROP INDEX \`${row.get('name') as string}\``);
+    for (const row of (await session.run('SHOW CONSTRAINTS YIELD name RETURN name')).records)
+      await session.run(`DROP CONSTRAINT \`${row.get('name') as string}\``);
+    for (const row of (await session.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name")).records)
+      await session.run(`DROP INDEX \`${row.get('name') as string}\``);
   } finally {
     await session.close();
   }

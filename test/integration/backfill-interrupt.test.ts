@@ -43,7 +43,11 @@ it('Ctrl-C during an Engram batch ends "aborted" with exit 130, and --resume fin
     controller.abort(new Error('interrupted'));
     return { hang: true };
   });
-  const config = testConfig({ target: { kind: 'engram', url: server.url, concurrency: 1, maxRetries: 0 }, engine: { batchSize: 50, edges: false, workers: 1 }, source: { readers: 1 } });
+  const config = testConfig({
+    target: { kind: 'engram', url: server.url, concurrency: 1, maxRetries: 0 },
+    engine: { batchSize: 50, edges: false, workers: 1 },
+    source: { readers: 1 },
+  });
   const summary = await backfill({ config, signal: controller.signal });
   expect(summary.error).toBeNull();
   expect(summary.status).toBe('aborted');

@@ -35,7 +35,26 @@ function readCheckpoint(runDir: string): Checkpoint | null {
 /** Runs the CLI as its own process and SIGKILLs it once `when` holds for its checkpoint. */
 async function killDuring(config: ResolvedConfig, extraArgs: string[], when: (cp: Checkpoint) => boolean): Promise<Checkpoint> {
   const keys = Object.entries(config.mapping.keys).map(([label, key]) => `${label}=${[key].flat().join('+')}`);
-  const args = ['dist/src/cli/main.js', 'backfill', '--quiet', '--neo4j-uri', config.source.uri, '--run-dir', config.runDir, '--batch-size', String(config.engine.batchSize), '--pause-ms', '30', '--workers', '2', '--inference-threads', '1', '--keys', keys.join(','), ...extraArgs];
+  const args = [
+    'dist/src/cli/main.js',
+    'backfill',
+    '--quiet',
+    '--neo4j-uri',
+    config.source.uri,
+    '--run-dir',
+    config.runDir,
+    '--batch-size',
+    String(config.engine.batchSize),
+    '--pause-ms',
+    '30',
+    '--workers',
+    '2',
+    '--inference-threads',
+    '1',
+    '--keys',
+    keys.join(','),
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

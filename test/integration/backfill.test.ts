@@ -5,15 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/engine/backfill.js';
 import type { RejectRecord } from '../../src/mapping/types.js';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
-import {
-  driverFor,
-  keyedNodes,
-  loadFixtureGraph,
-  PLANTED_REJECTS,
-  readBundleMemories,
-  readNdjson,
-  testConfig,
-} from '../helpers/backfill-fixture.js';
+import { driverFor, keyedNodes, loadFixtureGraph, PLANTED_REJECTS, readBundleMemories, readNdjson, testConfig } from '../helpers/backfill-fixture.js';
 
 const NODES = 1_500;
 let driver: Driver;
@@ -42,7 +34,9 @@ describe('backfill into the bundle target', () => {
     expect(summary.error).toBeNull();
     expect(summary.status).toBe('completed');
     const c = summary.counters;
-    const nodeRejects = Object.entries(PLANTED_REJECTS).filter(([k]) => k !== 'ENDPOINT_REJECTED').reduce((s, [, n]) => s + n, 0);
+    const nodeRejects = Object.entries(PLANTED_REJECTS)
+      .filter(([k]) => k !== 'ENDPOINT_REJECTED')
+      .reduce((s, [, n]) => s + n, 0);
     expect(c.nodesRead).toBe(graph.nodes);
     expect(c.nodesRejected).toBe(nodeRejects);
     expect(c.memoriesWritten).toBe(graph.nodes - nodeRejects);

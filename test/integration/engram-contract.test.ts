@@ -117,12 +117,25 @@ function contract(start: () => Promise<Server>): () => Server {
 
   it('recall by embedding: top-k by cosine among confidence-1 memories, vivid above 0.7; a confidence-0.5 memory scores 0.95 x 0.5', async () => {
     const cue = unitVector(424_242);
-    for (const [id, cos] of [['rec-90', 0.9], ['rec-85', 0.85], ['rec-80', 0.8], ['rec-50', 0.5]] as const) {
+    for (const [id, cos] of [
+      ['rec-90', 0.9],
+      ['rec-85', 0.85],
+      ['rec-80', 0.8],
+      ['rec-50', 0.5],
+    ] as const) {
       await write(id, vectorAtCosine(cue, cos, id.length * 31 + cos * 1000), 1);
     }
     await write('rec-warm', cue, 0.5);
-    const recall = async (k: number): Promise<{ vivid: Array<{ id: string; similarity_score: number }>; associated: Array<{ id: string; similarity_score: number }> }> =>
-      (await call(server.url, 'GET', `/api/v1/memories/recall?embedding=${encodeURIComponent(JSON.stringify(cue))}&max_results=${k}&threshold=0&space=${SPACE}`)).json.memories;
+    const recall = async (
+      k: number,
+    ): Promise<{ vivid: Array<{ id: string; similarity_score: number }>; associated: Array<{ id: string; similarity_score: number }> }> =>
+      (
+        await call(
+          server.url,
+          'GET',
+          `/api/v1/memories/recall?embedding=${encodeURIComponent(JSON.stringify(cue))}&max_results=${k}&threshold=0&space=${SPACE}`,
+        )
+      ).json.memories;
     const top3 = await recall(3);
     expect(top3.vivid.map((h) => h.id)).toEqual(['rec-90', 'rec-85', 'rec-80']);
     expect(top3.vivid.map((h) => h.similarity_score)).toEqual([expect.closeTo(0.9, 3), expect.closeTo(0.85, 3), expect.closeTo(0.8, 3)]);
@@ -149,7 +162,12 @@ describe('Engram contract: the test double', () => {
       await remember(small.url, { id: 'c1', content: 'c1', embedding: unitVector(1), confidence: 0.9 });
       await remember(small.url, { id: 'c2', content: 'c2', embedding: unitVector(2), confidence: 0.2 });
       await remember(small.url, { id: 'c3', content: 'c3', embedding: unitVector(3), confidence: 0.5 });
-      expect(small.store.list('default').map((m) => m.id).sort()).toEqual(['c1', 'c3']);
+      expect(
+        small.store
+          .list('default')
+          .map((m) => m.id)
+          .sort(),
+      ).toEqual(['c1', 'c3']);
     } finally {
       await small.stop();
     }

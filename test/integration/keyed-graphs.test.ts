@@ -21,7 +21,15 @@ afterAll(async () => {
   await driver?.close();
 });
 
-type EdgeLine = { source: string; source_space: string; target: string; target_space: string; type: string; weight: number; properties: Record<string, unknown> };
+type EdgeLine = {
+  source: string;
+  source_space: string;
+  target: string;
+  target_space: string;
+  type: string;
+  weight: number;
+  properties: Record<string, unknown>;
+};
 
 describe('graphs keyed unlike the sample', () => {
   it('migrates string keys per label, 64-bit integer keys, a composite key and a label without a key, with no config, and validates', async () => {
@@ -86,7 +94,9 @@ describe('graphs keyed unlike the sample', () => {
     const ids = async (): Promise<string[]> => {
       const config = testConfig({ source: { labels: ['Award', 'Tag'] } });
       await backfill({ config });
-      return readBundleMemories(config.target.path).map((m) => m.id).sort();
+      return readBundleMemories(config.target.path)
+        .map((m) => m.id)
+        .sort();
     };
     const [first, second] = [await ids(), await ids()];
     expect(first).toHaveLength(5);
@@ -172,7 +182,10 @@ describe('graphs keyed unlike the sample', () => {
       expect(first).toBeLessThanOrEqual(10 * SPAN);
       expect(last).toBeLessThanOrEqual(10 * SPAN);
       // The obvious alternative reads the label from its start on every page: its last page costs the whole label.
-      const scan = await profile('MATCH (n:Filler) WHERE id(n) > $after WITH n ORDER BY id(n) LIMIT $limit RETURN n {.*}', { after: neo4j.int(hi - SPAN), limit: neo4j.int(SPAN) });
+      const scan = await profile('MATCH (n:Filler) WHERE id(n) > $after WITH n ORDER BY id(n) LIMIT $limit RETURN n {.*}', {
+        after: neo4j.int(hi - SPAN),
+        limit: neo4j.int(SPAN),
+      });
       expect(scan).toBeGreaterThan(20_000);
     } finally {
       await session.run('MATCH (n:Filler) DETACH DELETE n');

@@ -103,7 +103,13 @@ describe('Neo4j and Engram adapters', () => {
       const [viaIndex, viaScan, viaEngram] = await Promise.all([neo.activate(q), exact.activate(q), engram.activate(q)]);
       expect(viaIndex.hits).toHaveLength(10);
       expect(viaIndex.hits.every((h) => h.id.startsWith(`la-${c}-`))).toBe(true);
-      expect(overlapAtK(viaIndex.hits.map((h) => h.id), viaScan.hits.map((h) => h.id), 10)).toBeGreaterThanOrEqual(0.9);
+      expect(
+        overlapAtK(
+          viaIndex.hits.map((h) => h.id),
+          viaScan.hits.map((h) => h.id),
+          10,
+        ),
+      ).toBeGreaterThanOrEqual(0.9);
       expect(viaScan.hits.map((h) => h.id)).toEqual(viaEngram.hits.map((h) => h.id));
       viaScan.hits.forEach((h, i) => expect(h.score).toBeCloseTo(viaEngram.hits[i]!.score, 4)); // both cosine
     }
@@ -144,7 +150,10 @@ describe('Neo4j and Engram adapters', () => {
     await shadow.close();
     const report = shadow.report();
     expect(report.discrepancies).toBeGreaterThanOrEqual(1);
-    const lines = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; onlyPrimary: string[]; space: string });
+    const lines = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; onlyPrimary: string[]; space: string });
     const planted = lines.find((l) => l.onlyPrimary.some((id) => id.startsWith('la-7-10')));
     expect(planted).toMatchObject({ kind: 'discrepancy', space: SPACE });
     expect(planted!.onlyPrimary.filter((id) => id.startsWith('la-7-10'))).toHaveLength(5);

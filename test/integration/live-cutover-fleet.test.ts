@@ -44,8 +44,11 @@ beforeAll(async () => {
     const driver = testDriver();
     drivers.push(driver);
     const router = new CutoverRouter({
-      oldStore: new MemoryGraphDatabase('neo4j'), newStore: new MemoryGraphDatabase('engram'),
-      store: new Neo4jCutoverStore({ driver, name: NAME }), pollMs: 100, onStateError: (err) => errors[i]!.push(err),
+      oldStore: new MemoryGraphDatabase('neo4j'),
+      newStore: new MemoryGraphDatabase('engram'),
+      store: new Neo4jCutoverStore({ driver, name: NAME }),
+      pollMs: 100,
+      onStateError: (err) => errors[i]!.push(err),
     });
     routers.push(router);
   }
@@ -87,7 +90,10 @@ describe('cutover state in Neo4j, three routers', () => {
   it('a schedule begun by one instance moves them all, and a broken state is reported while the last good share holds', async () => {
     const store = new Neo4jCutoverStore({ driver: drivers[0]!, name: NAME });
     const runner = new CutoverScheduleRunner({ router: routers[0]!, stateFile: store });
-    await runner.begin([{ percent: 10, durationMs: 3_600_000 }, { percent: 100, durationMs: 0 }]);
+    await runner.begin([
+      { percent: 10, durationMs: 3_600_000 },
+      { percent: 100, durationMs: 0 },
+    ]);
     await expect.poll(() => routers.map((r) => r.percent), { timeout: 10_000, interval: 20 }).toEqual([10, 10, 10]);
     const session = admin.session();
     await session.run('MATCH (c:EngramMigrateCutover {name: $name}) SET c.state = $bad', { name: NAME, bad: '{"version":1,"percent":150,"revision":9}' });

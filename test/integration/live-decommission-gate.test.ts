@@ -71,7 +71,23 @@ afterAll(async () => {
 });
 
 it('passes with both queues drained and counts equal up to the tombstones; fails without a reverse dual write', async () => {
-  const args = ['decommission', 'gate', '--spaces', SPACE, '--state-file', join(dir, 'cutover.json'), '--dlq-dir', join(dir, 'dlq'), '--neo4j-uri', testNeo4jUri(), '--neo4j-label', LABEL, '--engram-url', double.url, '--json'];
+  const args = [
+    'decommission',
+    'gate',
+    '--spaces',
+    SPACE,
+    '--state-file',
+    join(dir, 'cutover.json'),
+    '--dlq-dir',
+    join(dir, 'dlq'),
+    '--neo4j-uri',
+    testNeo4jUri(),
+    '--neo4j-label',
+    LABEL,
+    '--engram-url',
+    double.url,
+    '--json',
+  ];
   const passed = await cli([...args, '--reverse-dlq-dir', join(dir, 'dlq-reverse')]);
   expect(passed.code, passed.stderr).toBe(0);
   const result = JSON.parse(passed.stdout) as { pass: boolean; checks: Array<{ name: string; pass: boolean | null; detail: string }> };
@@ -79,5 +95,7 @@ it('passes with both queues drained and counts equal up to the tombstones; fails
   expect(result.checks.find((c) => c.name === `counts ${SPACE}`)?.detail).toBe('Neo4j 2, Engram 3 (1 of them deleted in Neo4j)');
   const failed = await cli([...args, '--reverse-dlq-dir', join(dir, 'nowhere')]);
   expect(failed.code).toBe(7);
-  expect((JSON.parse(failed.stdout) as typeof result).checks.filter((c) => c.pass !== true && c.name !== 'shadow overlap').map((c) => c.name)).toEqual(['reverse dual write ran and is drained (writes for Neo4j)']);
+  expect((JSON.parse(failed.stdout) as typeof result).checks.filter((c) => c.pass !== true && c.name !== 'shadow overlap').map((c) => c.name)).toEqual([
+    'reverse dual write ran and is drained (writes for Neo4j)',
+  ]);
 });

@@ -44,7 +44,9 @@ it('keeps every dual write through an Engram outage and a kill -9 of the service
     warmupMs: 2_000,
     leadInMs: 3_000,
   });
-  console.log(`live-load (shortened): ${JSON.stringify({ writes: result.writes, restart: result.restart, p99Ratio: result.p99Ratio, latencyMs: result.latencyMs })}`);
+  console.log(
+    `live-load (shortened): ${JSON.stringify({ writes: result.writes, restart: result.restart, p99Ratio: result.p99Ratio, latencyMs: result.latencyMs })}`,
+  );
   // the kill found writes queued for Engram (the outage) and writes whose primary outcome it cut off
   expect(result.restart.recovered.depth).toBeGreaterThan(100);
   expect(result.missing).toEqual({ inNeo4j: 0, inEngram: 0, phantomsInEngram: 0, contentMismatches: 0 });

@@ -27,7 +27,13 @@ let double: EngramDouble;
 let engram: EngramGraphDatabase;
 let dir: string;
 
-const mem = (id: string, seed: number, content: string): LiveMemory => ({ id, space: SPACE, content, embedding: vector(seed), timestamp: new Date(1_700_000_000_000 + seed).toISOString() });
+const mem = (id: string, seed: number, content: string): LiveMemory => ({
+  id,
+  space: SPACE,
+  content,
+  embedding: vector(seed),
+  timestamp: new Date(1_700_000_000_000 + seed).toISOString(),
+});
 
 async function cleanup(): Promise<void> {
   const session = driver.session();
@@ -67,7 +73,10 @@ describe('live writes leave what the backfill and the validator need', () => {
     await dual.settle();
     const session = driver.session();
     const stamps = await session.run(`MATCH (n:${LABEL}) RETURN n.id AS id, n._live_written_at AS at ORDER BY id`);
-    expect(stamps.records.map((r) => [r.get('id'), Number(r.get('at'))])).toEqual([['a', 1_800_000_000_000], ['b', 1_800_000_001_000]]);
+    expect(stamps.records.map((r) => [r.get('id'), Number(r.get('at'))])).toEqual([
+      ['a', 1_800_000_000_000],
+      ['b', 1_800_000_001_000],
+    ]);
 
     double.setFaults({ errorRates: { 503: 1 } }); // Engram down: the update of a waits in the queue
     wall += 1000;

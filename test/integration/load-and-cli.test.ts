@@ -46,7 +46,12 @@ describe('load: a bundle replayed into Engram', () => {
     const config = testConfig({ target: { kind: 'engram', url: engram.url, retryBaseMs: 20, retryMaxMs: 200 }, engine: { batchSize: 100 } });
     const stop = new AbortController();
     let batches = 0;
-    const first = await loadBundle({ bundleDir: bundleConfig.target.path, config, signal: stop.signal, onProgress: () => void (++batches === 2 && stop.abort()) });
+    const first = await loadBundle({
+      bundleDir: bundleConfig.target.path,
+      config,
+      signal: stop.signal,
+      onProgress: () => void (++batches === 2 && stop.abort()),
+    });
     expect(first.status).toBe('aborted');
     expect(first.loaded).toBe(200);
     const second = await loadBundle({ bundleDir: bundleConfig.target.path, config, resume: true });
@@ -60,7 +65,15 @@ describe('load: a bundle replayed into Engram', () => {
 
   it('refuses a bundle whose files do not match the manifest', async () => {
     const dir = tempDir('bad-bundle');
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ format: 'engram-migrate-bundle', version: 1, spaces: { person: { file: 'memories/person.ndjson', count: 1, bytes: 1, sha256: 'x' } }, edges: { file: 'edges.ndjson', count: 0, bytes: 0, sha256: 'y' } }));
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        format: 'engram-migrate-bundle',
+        version: 1,
+        spaces: { person: { file: 'memories/person.ndjson', count: 1, bytes: 1, sha256: 'x' } },
+        edges: { file: 'edges.ndjson', count: 0, bytes: 0, sha256: 'y' },
+      }),
+    );
     const config = testConfig({ target: { kind: 'engram', url: engram.url } });
     await expect(loadBundle({ bundleDir: dir, config })).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
   });
@@ -95,7 +108,9 @@ describe('the CLI', () => {
   it('dry run with --json reports what it would write, from environment variables, and writes nothing', async () => {
     const runDir = tempDir('run');
     const bundle = tempDir('bundle');
-    const r = await cli(['backfill', '--dry-run', '--json', '--bundle', bundle, '--run-dir', runDir, '--pause-ms', '0'], { NEO4J_URI: bundleConfig.source.uri });
+    const r = await cli(['backfill', '--dry-run', '--json', '--bundle', bundle, '--run-dir', runDir, '--pause-ms', '0'], {
+      NEO4J_URI: bundleConfig.source.uri,
+    });
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary.status).toBe('dry-run');
@@ -121,9 +136,26 @@ describe('the CLI', () => {
   it('shards a label too big for one space instead of refusing, and shows the layout in the dry run', async () => {
     const file = join(tempDir('cfg'), 'c.json');
     writeFileSync(file, JSON.stringify({ target: { capacityPerSpace: 100 } }));
-    const run = await cli(['backfill', '--json', '--dry-run', '--target', 'engram', '--engram-url', engram.url, '--neo4j-uri', bundleConfig.source.uri, '--config', file, '--run-dir', tempDir('run')]);
+    const run = await cli([
+      'backfill',
+      '--json',
+      '--dry-run',
+      '--target',
+      'engram',
+      '--engram-url',
+      engram.url,
+      '--neo4j-uri',
+      bundleConfig.source.uri,
+      '--config',
+      file,
+      '--run-dir',
+      tempDir('run'),
+    ]);
     expect(run.code).toBe(0);
-    const plan = JSON.parse(run.stdout).plan as { labels: Array<{ label: string; space: string; nodes: number; shards: number }>; spaces: Array<{ space: string; planned: number; overflow: boolean }> };
+    const plan = JSON.parse(run.stdout).plan as {
+      labels: Array<{ label: string; space: string; nodes: number; shards: number }>;
+      spaces: Array<{ space: string; planned: number; overflow: boolean }>;
+    };
     const sharded = plan.labels.filter((l) => l.nodes > 80);
     expect(sharded.length).toBeGreaterThan(0);
     for (const l of sharded) expect(l.shards).toBe(Math.ceil(l.nodes / 80));

@@ -45,8 +45,12 @@ describeRealEngram('sharding against the real Engram server', () => {
     driver = driverFor();
     await driver.executeQuery(`MATCH (n:${LABEL}) DETACH DELETE n`);
     const rows = [];
-    for (let c = 0; c < CLUSTERS; c++) for (let j = 0; j < PER_CLUSTER; j++) rows.push({ id: `rs-${c}-${j}`, content: `cluster ${c} member ${j}`, embedding: member(c, j) });
-    [engram] = await Promise.all([startRealEngram(), driver.executeQuery(`UNWIND $rows AS r CREATE (:${LABEL} {id: r.id, content: r.content, embedding: r.embedding})`, { rows })]);
+    for (let c = 0; c < CLUSTERS; c++)
+      for (let j = 0; j < PER_CLUSTER; j++) rows.push({ id: `rs-${c}-${j}`, content: `cluster ${c} member ${j}`, embedding: member(c, j) });
+    [engram] = await Promise.all([
+      startRealEngram(),
+      driver.executeQuery(`UNWIND $rows AS r CREATE (:${LABEL} {id: r.id, content: r.content, embedding: r.embedding})`, { rows }),
+    ]);
   });
 
   afterAll(async () => {
@@ -87,7 +91,13 @@ describeRealEngram('sharding against the real Engram server', () => {
       for (let c = 0; c < CLUSTERS; c += 2) {
         const q = { space: SPACE, k: 10, embedding: centre(c).map((x, i) => x + 0.5 * normals(9100 + c, 768)[i]!) };
         const [fromNeo, fromEngram] = await Promise.all([neo.activate(q), adapter.activate(q)]);
-        overlaps.push(overlapAtK(fromNeo.hits.map((h) => h.id), fromEngram.hits.map((h) => h.id), 10));
+        overlaps.push(
+          overlapAtK(
+            fromNeo.hits.map((h) => h.id),
+            fromEngram.hits.map((h) => h.id),
+            10,
+          ),
+        );
       }
       expect(overlaps.reduce((a, b) => a + b, 0) / overlaps.length).toBeGreaterThanOrEqual(0.95);
     } finally {

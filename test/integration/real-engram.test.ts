@@ -46,7 +46,9 @@ function normals(seed: number, n: number): Float32Array {
 const centre = (c: number): Float32Array => normals(4000 + c, 768);
 /** Members at cosine ≈ 0.8 to their centre (≈ 0.64 to each other: no dedup). */
 const member = (c: number, j: number): LiveMemory => ({
-  id: `rel-${c}-${j}`, space: SPACE, content: `cluster ${c} member ${j}`,
+  id: `rel-${c}-${j}`,
+  space: SPACE,
+  content: `cluster ${c} member ${j}`,
   embedding: centre(c).map((x, i) => x + 0.75 * normals(90_000 + c * 100 + j, 768)[i]!),
 });
 
@@ -90,7 +92,12 @@ describeRealEngram('the migration against the real Engram server', () => {
     expect(report.counters.present).toBe(written);
     expect(report.counters.embeddingChecked).toBe(written);
     expect(report.spaces.find((s) => s.space === SPACE)).toMatchObject({ target: written, difference: 0 });
-    expect(Object.fromEntries(report.checks.map((c) => [c.name, c.status]))).toMatchObject({ missing: 'pass', embedding: 'pass', content: 'pass', edges: 'not-verifiable' });
+    expect(Object.fromEntries(report.checks.map((c) => [c.name, c.status]))).toMatchObject({
+      missing: 'pass',
+      embedding: 'pass',
+      content: 'pass',
+      edges: 'not-verifiable',
+    });
   });
 
   it('loads a bundle of topics and organizations, resuming after an interrupted first run', async () => {

@@ -77,8 +77,7 @@ describe('sample graph loaded into a real Neo4j', () => {
   });
 
   it('stores what the generator produced, so a reload with the same seed gives the same graph', async () => {
-    const read = (): Promise<{ id: string; content: string }[]> =>
-      rows(driver, 'MATCH (d:Document) RETURN d.id AS id, d.content AS content ORDER BY id');
+    const read = (): Promise<{ id: string; content: string }[]> => rows(driver, 'MATCH (d:Document) RETURN d.id AS id, d.content AS content ORDER BY id');
     const before = await read();
     const generated = [...sampleNodeBatches(resolveSampleGraphOptions(OPTIONS), 'Document', 500)].flat();
     expect(before).toEqual(generated.map((d) => ({ id: d.id, content: d.content })).sort((a, b) => (a.id < b.id ? -1 : 1)));

@@ -67,7 +67,8 @@ beforeAll(async () => {
   driver = driverFor();
   await driver.executeQuery(`MATCH (n:${LABEL}) DETACH DELETE n`);
   const rows = [];
-  for (let c = 0; c < CLUSTERS; c++) for (let j = 0; j < PER_CLUSTER; j++) rows.push({ id: `sh-${c}-${j}`, content: `cluster ${c} member ${j}`, embedding: member(c, j) });
+  for (let c = 0; c < CLUSTERS; c++)
+    for (let j = 0; j < PER_CLUSTER; j++) rows.push({ id: `sh-${c}-${j}`, content: `cluster ${c} member ${j}`, embedding: member(c, j) });
   await driver.executeQuery(`UNWIND $rows AS r CREATE (:${LABEL} {id: r.id, content: r.content, embedding: r.embedding})`, { rows });
 });
 
@@ -145,10 +146,21 @@ describe('a label bigger than a space, sharded', () => {
         const q = query(c, 9000 + c);
         const [fromNeo, fromEngram] = await Promise.all([neo.activate(q), engram.activate(q)]);
         expect(fromEngram.hits).toHaveLength(10);
-        direct.push(overlapAtK(fromNeo.hits.map((h) => h.id), fromEngram.hits.map((h) => h.id), 10));
+        direct.push(
+          overlapAtK(
+            fromNeo.hits.map((h) => h.id),
+            fromEngram.hits.map((h) => h.id),
+            10,
+          ),
+        );
       }
       expect(Math.min(...direct)).toBeGreaterThanOrEqual(0.95);
-      const shadow = new ShadowReadCoordinator({ primary: neo, secondary: engram, sampleRate: 1, discrepancyLog: join(tempDir('shadow'), 'discrepancies.ndjson') });
+      const shadow = new ShadowReadCoordinator({
+        primary: neo,
+        secondary: engram,
+        sampleRate: 1,
+        discrepancyLog: join(tempDir('shadow'), 'discrepancies.ndjson'),
+      });
       for (let i = 0; i < 40; i++) await shadow.activate(query(i % CLUSTERS, 20_000 + i));
       await shadow.close();
       const report = shadow.report();
@@ -176,7 +188,10 @@ describe('a sharded bundle', () => {
   it('records the layout in the manifest, files each shard apart, and load replays it into the same shards', async () => {
     const config = shardedConfig({ mapping: { keys: { [LABEL]: 'id' }, shards: { [LABEL]: 3 } }, target: { capacityPerSpace: 100_000 } });
     expect((await backfill({ config })).status).toBe('completed');
-    const manifest = JSON.parse(readFileSync(join(config.target.path, 'manifest.json'), 'utf8')) as { spaces: Record<string, { count: number }>; info: { labels: Array<Record<string, unknown>> } };
+    const manifest = JSON.parse(readFileSync(join(config.target.path, 'manifest.json'), 'utf8')) as {
+      spaces: Record<string, { count: number }>;
+      info: { labels: Array<Record<string, unknown>> };
+    };
     expect(manifest.info.labels[0]).toMatchObject({ label: LABEL, space: SPACE, shards: 3, shardSpaces: [`${SPACE}-0`, `${SPACE}-1`, `${SPACE}-2`] });
     expect(Object.keys(manifest.spaces).sort()).toEqual([`${SPACE}-0`, `${SPACE}-1`, `${SPACE}-2`]);
     expect(Object.values(manifest.spaces).reduce((a, s) => a + s.count, 0)).toBe(NODES);

@@ -30,13 +30,44 @@ describe('tune with the bundle target', () => {
     const dir = tempDir('tune-cli');
     const bundle = join(dir, 'real-bundle');
     const out = join(dir, 'out');
-    const args = ['dist/src/cli/main.js', 'tune', '--neo4j-uri', testNeo4jUri(), '--labels', LABEL, '--bundle', bundle, '--run-dir', join(dir, 'run'), '--out', out];
-    args.push('--model', './models/tiny', '--batch-sizes', '100,250', '--workers', '2', '--inference-threads', '1,2', '--slice-seconds', '2', '--slice-nodes', '1500', '--no-warmup', '--json');
+    const args = [
+      'dist/src/cli/main.js',
+      'tune',
+      '--neo4j-uri',
+      testNeo4jUri(),
+      '--labels',
+      LABEL,
+      '--bundle',
+      bundle,
+      '--run-dir',
+      join(dir, 'run'),
+      '--out',
+      out,
+    ];
+    args.push(
+      '--model',
+      './models/tiny',
+      '--batch-sizes',
+      '100,250',
+      '--workers',
+      '2',
+      '--inference-threads',
+      '1,2',
+      '--slice-seconds',
+      '2',
+      '--slice-nodes',
+      '1500',
+      '--no-warmup',
+      '--json',
+    );
     const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 24 });
     const report = JSON.parse(stdout) as TuneReport & { files: { json: string; svg: string; png: string } };
     expect(report.graph.totalNodes).toBe(NODES);
     // 2 workers × 2 threads would oversubscribe the test machine's cores (when it has 2) and is left out.
-    expect(report.slices.map((s) => [s.setting.batchSize, s.setting.workers, s.setting.inferenceThreads]).slice(0, 2)).toEqual([[100, 2, 1], [250, 2, 1]]);
+    expect(report.slices.map((s) => [s.setting.batchSize, s.setting.workers, s.setting.inferenceThreads]).slice(0, 2)).toEqual([
+      [100, 2, 1],
+      [250, 2, 1],
+    ]);
     expect(report.slices).toHaveLength(availableParallelism() >= 4 ? 3 : 2);
     for (const s of report.slices) {
       expect(s.outcome.ok).toBe(true);
@@ -61,8 +92,20 @@ describe('tune with the bundle target', () => {
   });
   it('dry run: reads and maps only, writes nothing, and adds the pause per batch arithmetically', async () => {
     const dir = tempDir('tune-dry');
-    const config = resolveConfig({ source: { uri: testNeo4jUri(), labels: [LABEL] }, target: { kind: 'bundle', path: join(dir, 'real-bundle') }, model: { path: './models/tiny' }, runDir: join(dir, 'run') });
-    const report = await tune({ config, dryRun: true, grid: { batchSizes: [250], workers: [2], inferenceThreads: [1] }, sliceSeconds: 2, sliceNodes: 1_500, warmup: false });
+    const config = resolveConfig({
+      source: { uri: testNeo4jUri(), labels: [LABEL] },
+      target: { kind: 'bundle', path: join(dir, 'real-bundle') },
+      model: { path: './models/tiny' },
+      runDir: join(dir, 'run'),
+    });
+    const report = await tune({
+      config,
+      dryRun: true,
+      grid: { batchSizes: [250], workers: [2], inferenceThreads: [1] },
+      sliceSeconds: 2,
+      sliceNodes: 1_500,
+      warmup: false,
+    });
     expect(report.slices).toHaveLength(1);
     const [slice] = report.slices as [TuneReport['slices'][number]];
     expect(slice.outcome.ok).toBe(true);
@@ -90,10 +133,19 @@ describe('tune with the Engram double', () => {
       model: { path: './models/tiny' },
       runDir: tempDir('tune-engram'),
     });
-    return { config, grid: { batchSizes: [50, 250], workers: [2], inferenceThreads: [1], concurrency: [2, 16] }, sliceSeconds: 2, sliceNodes: 1_500, warmup: false, scratchPrefix: prefix, recommend: { maxErrorRate: 0.1 } };
+    return {
+      config,
+      grid: { batchSizes: [50, 250], workers: [2], inferenceThreads: [1], concurrency: [2, 16] },
+      sliceSeconds: 2,
+      sliceNodes: 1_500,
+      warmup: false,
+      scratchPrefix: prefix,
+      recommend: { maxErrorRate: 0.1 },
+    };
   }
 
-  const rateAt = (r: TuneReport, concurrency: number): number => r.slices.find((s) => s.setting.concurrency === concurrency && s.setting.batchSize === r.recommendation!.setting.batchSize)!.projection.totalSeconds;
+  const rateAt = (r: TuneReport, concurrency: number): number =>
+    r.slices.find((s) => s.setting.concurrency === concurrency && s.setting.batchSize === r.recommendation!.setting.batchSize)!.projection.totalSeconds;
 
   it('prefers more connections once the target answers slowly, writing only into scratch spaces', async () => {
     const fast = await tune(options('tune-fast'));
@@ -119,7 +171,10 @@ describe('tune with the Engram double', () => {
     expect(retries / attempts).toBeGreaterThan(0.008);
     expect(retries / attempts).toBeLessThan(0.035);
     // Every slice wrote into its own scratch space; the label's real space was never touched.
-    for (const [prefix, r] of [['tune-fast', fast], ['tune-slow', slow]] as const) {
+    for (const [prefix, r] of [
+      ['tune-fast', fast],
+      ['tune-slow', slow],
+    ] as const) {
       // A write in flight when the slice stopped may land uncounted, never the other way round.
       r.slices.forEach((s, i) => expect(engram.store.count(`${prefix}-${i + 1}`)).toBeGreaterThanOrEqual(Math.max(1, s.outcome.memoriesWritten)));
     }

@@ -58,7 +58,10 @@ export function corruptBundle(dir: string): BundlePlant {
     d.embedding_f32 = Buffer.from(v.buffer).toString('base64');
   });
   docLines.slice(3, 6).forEach((d) => (d.content = `${d.content as string} (edited)`));
-  save(docs, docLines.map((d) => JSON.stringify(d)));
+  save(
+    docs,
+    docLines.map((d) => JSON.stringify(d)),
+  );
   const dropped = new Set<string>();
   save(
     edgesPath,
@@ -106,9 +109,22 @@ export class CorruptingTarget implements Target {
     });
     const offsets = new Uint32Array(keep.length + 1);
     bodies.forEach((b, k) => (offsets[k + 1] = offsets[k]! + Buffer.byteLength(b)));
-    const rewritten: EncodedMemoryBatch = { ids: keep.map((k) => k.id), spaces: keep.map((k) => batch.spaces[k.i]!), bytes: new Uint8Array(Buffer.from(bodies.join(''))), offsets };
+    const rewritten: EncodedMemoryBatch = {
+      ids: keep.map((k) => k.id),
+      spaces: keep.map((k) => batch.spaces[k.i]!),
+      bytes: new Uint8Array(Buffer.from(bodies.join(''))),
+      offsets,
+    };
     const result = await this.inner.writeMemories(rewritten, gate, signal);
-    const rejects = refused.map((id) => ({ kind: 'node' as const, id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED' as const, reason: 'refused by the test target' }));
+    const rejects = refused.map((id) => ({
+      kind: 'node' as const,
+      id,
+      label: null,
+      elementId: null,
+      field: null,
+      code: 'TARGET_REJECTED' as const,
+      reason: 'refused by the test target',
+    }));
     return { written: result.written + (batch.ids.length - keep.length - refused.length), rejects: [...result.rejects, ...rejects] };
   }
 
@@ -121,6 +137,13 @@ export class CorruptingTarget implements Target {
 }
 
 /** Writes one memory straight to Engram (as another writer would), bypassing the migration. */
-export async function writeMemory(client: EngramClient, space: string, id: string, content: string, embedding: ArrayLike<number>, confidence: number): Promise<void> {
+export async function writeMemory(
+  client: EngramClient,
+  space: string,
+  id: string,
+  content: string,
+  embedding: ArrayLike<number>,
+  confidence: number,
+): Promise<void> {
   await client.remember(space, JSON.stringify({ id, memory_space_id: space, content, embedding: Array.from(embedding), confidence }));
 }

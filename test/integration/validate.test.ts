@@ -46,7 +46,11 @@ async function double(options: Parameters<typeof startEngramDouble>[0] = {}): Pr
   return d;
 }
 
-const idsOf = (r: ValidationReport, kind: FaultKind): string[] => r.faults.filter((f) => f.kind === kind).map((f) => f.id).sort();
+const idsOf = (r: ValidationReport, kind: FaultKind): string[] =>
+  r.faults
+    .filter((f) => f.kind === kind)
+    .map((f) => f.id)
+    .sort();
 const statusOf = (r: ValidationReport): Record<string, string> => Object.fromEntries(r.checks.map((c) => [c.name, c.status]));
 
 async function documents(limit: number): Promise<Array<{ id: string; embedding: number[] }>> {
@@ -83,7 +87,16 @@ describe('validate against the bundle', () => {
   it('finds zero faults on a clean migration, and says which sampled nodes the mapping rejects', async () => {
     const report = await validate({ config, sampleSize: CENSUS, thresholds: PLANTED_REJECT_RATE });
     expectClean(report);
-    expect(statusOf(report)).toEqual({ missing: 'pass', embedding: 'pass', content: 'pass', edges: 'pass', 'space-counts': 'pass', migrated: 'pass', 'rejected-nodes': 'pass', relationships: 'pass' });
+    expect(statusOf(report)).toEqual({
+      missing: 'pass',
+      embedding: 'pass',
+      content: 'pass',
+      edges: 'pass',
+      'space-counts': 'pass',
+      migrated: 'pass',
+      'rejected-nodes': 'pass',
+      relationships: 'pass',
+    });
     expect(report.counters.edgeChecked).toBeGreaterThan(NODES / 2);
     const legacy = report.spaces.find((s) => s.space === 'legacy')!;
     expect(legacy).toMatchObject({ neo4j: 4, rejected: 2, expected: 2, target: 2, difference: 0 });
@@ -127,18 +140,57 @@ describe('validate against the bundle', () => {
     expect(idsOf(report, 'edge-count-mismatch')).toEqual([...plant.droppedEdge].sort());
     expect(report.faultsByKind).toEqual({ missing: 3, 'embedding-mismatch': 3, 'content-mismatch': 3, 'edge-count-mismatch': 3 });
     for (const f of report.faults.filter((x) => x.kind === 'edge-count-mismatch')) expect(f.actual).toBe(f.expected! - 1);
-    expect(statusOf(report)).toMatchObject({ missing: 'fail', embedding: 'fail', content: 'fail', edges: 'fail', 'space-counts': 'fail', 'rejected-nodes': 'pass' });
+    expect(statusOf(report)).toMatchObject({
+      missing: 'fail',
+      embedding: 'fail',
+      content: 'fail',
+      edges: 'fail',
+      'space-counts': 'fail',
+      'rejected-nodes': 'pass',
+    });
     expect(report.spaces.find((s) => s.space === 'person')!.difference).toBe(-3);
     expect(report.passed).toBe(false);
 
     // The CLI: exit 7 on faults; the same faults pass once every threshold is raised by flags.
     const file = join(tempDir('cli-config'), 'config.json');
     writeFileSync(file, JSON.stringify({ mapping: config.mapping }));
-    const cli = ['dist/src/cli/main.js', 'validate', '-c', file, '--neo4j-uri', neo4jUri(), '--bundle', copy, '--run-dir', config.runDir, '--model', './models/tiny', '--sample', String(CENSUS), '--json'];
-    const failed = await run(process.execPath, cli).then(() => 0, (err: { code: number; stdout: string }) => err);
+    const cli = [
+      'dist/src/cli/main.js',
+      'validate',
+      '-c',
+      file,
+      '--neo4j-uri',
+      neo4jUri(),
+      '--bundle',
+      copy,
+      '--run-dir',
+      config.runDir,
+      '--model',
+      './models/tiny',
+      '--sample',
+      String(CENSUS),
+      '--json',
+    ];
+    const failed = await run(process.execPath, cli).then(
+      () => 0,
+      (err: { code: number; stdout: string }) => err,
+    );
     expect(failed).toMatchObject({ code: 7 });
     expect((JSON.parse((failed as { stdout: string }).stdout) as ValidationReport).faultsByKind).toEqual(report.faultsByKind);
-    const loose = ['--max-missing-rate', '0.5', '--max-embedding-mismatch-rate', '0.5', '--max-content-mismatch-rate', '0.5', '--max-edge-mismatch-rate', '0.5', '--max-count-diff-rate', '0.5', '--max-rejected-rate', '0.5'];
+    const loose = [
+      '--max-missing-rate',
+      '0.5',
+      '--max-embedding-mismatch-rate',
+      '0.5',
+      '--max-content-mismatch-rate',
+      '0.5',
+      '--max-edge-mismatch-rate',
+      '0.5',
+      '--max-count-diff-rate',
+      '0.5',
+      '--max-rejected-rate',
+      '0.5',
+    ];
     const passed = await run(process.execPath, [...cli, ...loose]);
     expect((JSON.parse(passed.stdout) as ValidationReport).passed).toBe(true);
   });
@@ -146,7 +198,10 @@ describe('validate against the bundle', () => {
   it('runs continuously, one stored report per sweep with a new seed each time', async () => {
     const result = await validateLoop({ config, sampleSize: 40, everyMs: 10, times: 2, thresholds: PLANTED_REJECT_RATE });
     expect(result).toMatchObject({ iterations: 2, failed: 0 });
-    const history = readFileSync(join(config.runDir, 'validate', 'history.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { mode: string; seed: number });
+    const history = readFileSync(join(config.runDir, 'validate', 'history.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { mode: string; seed: number });
     const sweeps = history.filter((h) => h.mode === 'sweep').slice(-2);
     expect(sweeps.map((h) => h.seed)).toEqual([config.validate.seed, config.validate.seed + 1]);
   });
@@ -174,12 +229,15 @@ describe('validate against Engram (the double)', () => {
     const refused = new Set(docs.slice(9, 12).map((d) => d.id)); // refused at write: in the reject log, so not missing
     // Another writer stored near-duplicates first: Engram answers 201 to the migration's writes and keeps these.
     // At confidence 1, as the migration writes: a strictly higher confidence would replace them (measured on the real server).
-    for (const [i, d] of dedupVictims.entries()) await writeMemory(client, 'document', `intruder-${i}`, 'written by someone else', nearDuplicate(d.embedding, i), 1);
+    for (const [i, d] of dedupVictims.entries())
+      await writeMemory(client, 'document', `intruder-${i}`, 'written by someone else', nearDuplicate(d.embedding, i), 1);
     const inFlight = new BackfillValidator({ config, every: 150, sampleSize: 1000 });
     const target = new CorruptingTarget(createTarget(config), dropped, wrongContent, refused);
     expect((await backfill({ config, target, onBatchCommitted: (b) => inFlight.onBatch(b) })).status).toBe('completed');
     await inFlight.finish();
-    const topics = (await driver.executeQuery("MATCH (t:Topic) WHERE NOT t.id STARTS WITH 'planted' RETURN t.id AS id ORDER BY id LIMIT 3")).records.map((r) => r.get('id') as string);
+    const topics = (await driver.executeQuery("MATCH (t:Topic) WHERE NOT t.id STARTS WITH 'planted' RETURN t.id AS id ORDER BY id LIMIT 3")).records.map(
+      (r) => r.get('id') as string,
+    );
     for (const [i, id] of topics.entries()) await writeMemory(client, 'topic', id, engram.store.get('topic', id)!.content, unrelatedVector(i + 5), 1);
     await client.close();
 
@@ -199,8 +257,18 @@ describe('validate against Engram (the double)', () => {
 
     // During the backfill the same losses were seen window by window, with the same causes.
     const seen = inFlight.reports.flatMap((r) => r.faults);
-    expect(seen.filter((f) => f.kind === 'lost-to-dedup').map((f) => f.id).sort()).toEqual(dedupVictims.map((d) => d.id).sort());
-    expect(seen.filter((f) => f.kind === 'missing').map((f) => f.id).sort()).toEqual([...dropped].sort());
+    expect(
+      seen
+        .filter((f) => f.kind === 'lost-to-dedup')
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual(dedupVictims.map((d) => d.id).sort());
+    expect(
+      seen
+        .filter((f) => f.kind === 'missing')
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual([...dropped].sort());
     expect(inFlight.reports.reduce((n, r) => n + r.counters.rejectedAtWrite, 0)).toBe(3);
     expect(inFlight.reports.some((r) => !r.passed)).toBe(true);
   });
@@ -208,7 +276,11 @@ describe('validate against Engram (the double)', () => {
   it('reports memories evicted from a space over capacity as lost to eviction', async () => {
     const engram = await double({ capacity: 120 });
     // One shard pinned: otherwise a label past 0.8 × 120 is sharded instead of overflowing.
-    const config = testConfig({ mapping: { ...mapping, shards: { Person: 1 } }, source: { labels: ['Person'] }, target: { kind: 'engram', url: engram.url, capacityPerSpace: 120, onOverflow: 'warn' } });
+    const config = testConfig({
+      mapping: { ...mapping, shards: { Person: 1 } },
+      source: { labels: ['Person'] },
+      target: { kind: 'engram', url: engram.url, capacityPerSpace: 120, onOverflow: 'warn' },
+    });
     expect((await backfill({ config })).status).toBe('completed');
     const report = await validate({ config, sampleSize: CENSUS });
     const people = report.spaces.find((s) => s.space === 'person')!;

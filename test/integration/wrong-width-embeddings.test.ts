@@ -23,7 +23,10 @@ describe('mapping.onWrongWidth: regenerate', () => {
     expect(summary.counters.embeddingsRegeneratedWrongWidth).toBe(2);
     expect(summary.rejectsByCode.EMBEDDING_WIDTH).toBeUndefined();
     const memories = readBundleMemories(config.target.path).filter((m) => WRONG_WIDTH.includes(m.id));
-    expect(memories.map((m) => [m.id, m.vector.length, m.embedding_source]).sort()).toEqual([['minilm-384', 768, 'generated'], ['planted-bad-width', 768, 'generated']]);
+    expect(memories.map((m) => [m.id, m.vector.length, m.embedding_source]).sort()).toEqual([
+      ['minilm-384', 768, 'generated'],
+      ['planted-bad-width', 768, 'generated'],
+    ]);
 
     const report = await validate({ config, sampleSize: 100_000, thresholds: { maxRejectedRate: 0.2 } });
     expect(report.faults.filter((f) => WRONG_WIDTH.includes(f.id))).toEqual([]);

@@ -186,14 +186,17 @@ describe('load failures', () => {
 
   // There is no GPU on the machines this runs on, and onnxruntime-node's CUDA files are not installed
   // (.npmrc skips them): this checks the error path only, and is skipped where the CUDA provider exists.
-  it.skipIf(cudaProviderInstalled())('fails with MODEL_LOAD_FAILED naming the device and how to get a GPU runtime when cuda is asked for but missing', async () => {
-    const err = await createEmbedder({ model: modelDir, device: 'cuda' }).catch((e: unknown) => e);
-    expect((err as MigrateError).code).toBe('MODEL_LOAD_FAILED');
-    expect((err as Error).message).toContain('on device cuda');
-    expect((err as Error).message).toContain('CUDA 12');
-    expect((err as Error).message).toContain('model.device: cpu');
-    expect((err as MigrateError).details.device).toBe('cuda');
-  });
+  it.skipIf(cudaProviderInstalled())(
+    'fails with MODEL_LOAD_FAILED naming the device and how to get a GPU runtime when cuda is asked for but missing',
+    async () => {
+      const err = await createEmbedder({ model: modelDir, device: 'cuda' }).catch((e: unknown) => e);
+      expect((err as MigrateError).code).toBe('MODEL_LOAD_FAILED');
+      expect((err as Error).message).toContain('on device cuda');
+      expect((err as Error).message).toContain('CUDA 12');
+      expect((err as Error).message).toContain('model.device: cpu');
+      expect((err as MigrateError).details.device).toBe('cuda');
+    },
+  );
 
   it('rejects a bad thread count with CONFIG_INVALID', async () => {
     const err = await createEmbedder({ model: modelDir, threads: 0 }).catch((e: unknown) => e);

@@ -81,7 +81,9 @@ describe('generated nodes', () => {
   });
 
   it('makes unit-length float32 embeddings that are far from near-duplicates', () => {
-    const docs = allDocuments(r).filter((d) => d.embedding !== undefined).slice(0, 250);
+    const docs = allDocuments(r)
+      .filter((d) => d.embedding !== undefined)
+      .slice(0, 250);
     const vectors = docs.map((d) => d.embedding ?? []);
     let maxCos = -1;
     for (const v of vectors) {
@@ -139,8 +141,7 @@ describe('generated nodes', () => {
 
 describe('generated relationships', () => {
   const r = resolveSampleGraphOptions({ nodes: 500, seed: 21 });
-  const idsOf = (label: (typeof SAMPLE_LABELS)[number]): Set<string> =>
-    new Set([...sampleNodeBatches(r, label, 1_000)].flat().map((n) => n.id));
+  const idsOf = (label: (typeof SAMPLE_LABELS)[number]): Set<string> => new Set([...sampleNodeBatches(r, label, 1_000)].flat().map((n) => n.id));
 
   it('points only at existing nodes of the right labels, without self loops or repeated pairs', () => {
     for (const type of SAMPLE_RELATIONSHIP_TYPES) {

@@ -2,8 +2,25 @@ import { EngramClient, type EngramClientOptions } from '../../target/engram-clie
 import type { engramRequest } from '../../mapping/memory-encoding.js';
 import { shardSpaces, spaceOf, type ShardLayout } from '../../mapping/shard.js';
 import { own } from '../../shared/own.js';
-import { checkNeighbours, confidenceFor, holdsVersion, resolveEngramUpdateOptions, verifyLanded, type EngramUpdateOptions, type ResolvedEngramUpdateOptions } from './engram-update.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
+import {
+  checkNeighbours,
+  confidenceFor,
+  holdsVersion,
+  resolveEngramUpdateOptions,
+  verifyLanded,
+  type EngramUpdateOptions,
+  type ResolvedEngramUpdateOptions,
+} from './engram-update.js';
+import {
+  embeddingText,
+  type ActivationQuery,
+  type ActivationResult,
+  type EdgeWriteResult,
+  type GraphDatabase,
+  type LiveEdge,
+  type LiveMemory,
+  type StoredLiveMemory,
+} from '../graph-database.js';
 
 /** Why Engram cannot take an edge (docs/engram-api.md: no HTTP route; gRPC `Associate` stores nothing). */
 export const ENGRAM_EDGE_UNSUPPORTED = 'unsupported: Engram has no edge API (no HTTP route; gRPC Associate stores nothing)';
@@ -104,7 +121,12 @@ export class EngramGraphDatabase implements GraphDatabase {
     if (spaces.length === 1) return { hits: await this.client.recall(query.space, query.embedding, query.k, signal) };
     // Each shard's top k holds every candidate for the overall top k: merge by score, best first.
     const perShard = await Promise.all(spaces.map((s) => this.client.recall(s, query.embedding, query.k, signal)));
-    return { hits: perShard.flat().sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, query.k) };
+    return {
+      hits: perShard
+        .flat()
+        .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
+        .slice(0, query.k),
+    };
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,12 @@ export interface EngramUpdateOptions {
 export type ResolvedEngramUpdateOptions = Required<EngramUpdateOptions>;
 
 export function resolveEngramUpdateOptions(options: EngramUpdateOptions = {}): ResolvedEngramUpdateOptions {
-  return Object.freeze({ ceiling: options.ceiling ?? 0.9, step: options.step ?? 0.00001, neighbourCosine: options.neighbourCosine ?? 0.95, checkNeighbours: options.checkNeighbours ?? 'updates' });
+  return Object.freeze({
+    ceiling: options.ceiling ?? 0.9,
+    step: options.step ?? 0.00001,
+    neighbourCosine: options.neighbourCosine ?? 0.95,
+    checkNeighbours: options.checkNeighbours ?? 'updates',
+  });
 }
 
 /** Whether Engram already holds this version (a replay of a write that landed): same content and time. */
@@ -55,7 +60,11 @@ export function confidenceFor(memory: LiveMemory, stored: EngramMemory | null, o
   if (stored === null) return own;
   const next = Math.fround(stored.confidence) + o.step;
   if (next > 1) {
-    throw new TargetError('TARGET_REJECTED', `memory ${memory.id} (space ${memory.space}): Engram holds it at confidence ${stored.confidence}; an update lands only at a strictly higher one, and 1.0 is the ceiling: this update cannot be applied`, { retriable: false, details: { id: memory.id, storedConfidence: stored.confidence } });
+    throw new TargetError(
+      'TARGET_REJECTED',
+      `memory ${memory.id} (space ${memory.space}): Engram holds it at confidence ${stored.confidence}; an update lands only at a strictly higher one, and 1.0 is the ceiling: this update cannot be applied`,
+      { retriable: false, details: { id: memory.id, storedConfidence: stored.confidence } },
+    );
   }
   return Math.max(own, next);
 }
@@ -66,15 +75,27 @@ export async function checkNeighbours(client: EngramClient, memory: LiveMemory, 
   const hits = await client.recall(memory.space, memory.embedding, 3, signal);
   const near = hits.find((h) => h.id !== memory.id && h.score >= o.neighbourCosine);
   if (near === undefined) return;
-  throw new TargetError('TARGET_REJECTED', `memory ${memory.id} (space ${memory.space}): the new embedding is at cosine ${near.score.toFixed(3)} to memory ${near.id}; Engram would drop this update or replace ${near.id} with it`, { retriable: false, details: { id: memory.id, neighbour: near.id, cosine: near.score } });
+  throw new TargetError(
+    'TARGET_REJECTED',
+    `memory ${memory.id} (space ${memory.space}): the new embedding is at cosine ${near.score.toFixed(3)} to memory ${near.id}; Engram would drop this update or replace ${near.id} with it`,
+    { retriable: false, details: { id: memory.id, neighbour: near.id, cosine: near.score } },
+  );
 }
 
 /** Reads the memory back after a 201 and says what went wrong when the write did not land. */
 export function verifyLanded(stored: EngramMemory | null, memory: LiveMemory, confidence: number, update: boolean): void {
   if (stored === null) {
-    throw new TargetError('TARGET_REJECTED', `memory ${memory.id} (space ${memory.space}): Engram answered 201 but holds nothing under this id (deduplicated into a near-duplicate memory)`, { retriable: false, details: { id: memory.id } });
+    throw new TargetError(
+      'TARGET_REJECTED',
+      `memory ${memory.id} (space ${memory.space}): Engram answered 201 but holds nothing under this id (deduplicated into a near-duplicate memory)`,
+      { retriable: false, details: { id: memory.id } },
+    );
   }
   if (stored.content === memory.content && Math.fround(stored.confidence) === Math.fround(confidence)) return;
   // an update the server dropped: the next attempt reads the stored confidence again and climbs above it
-  throw new TargetError('TARGET_REJECTED', `memory ${memory.id} (space ${memory.space}): Engram answered 201 but kept ${update ? 'the previous version' : 'another version'} (confidence ${stored.confidence}, sent ${confidence}); the ${update ? 'update' : 'write'} did not land`, { retriable: true, details: { id: memory.id, storedConfidence: stored.confidence, sentConfidence: confidence } });
+  throw new TargetError(
+    'TARGET_REJECTED',
+    `memory ${memory.id} (space ${memory.space}): Engram answered 201 but kept ${update ? 'the previous version' : 'another version'} (confidence ${stored.confidence}, sent ${confidence}); the ${update ? 'update' : 'write'} did not land`,
+    { retriable: true, details: { id: memory.id, storedConfidence: stored.confidence, sentConfidence: confidence } },
+  );
 }

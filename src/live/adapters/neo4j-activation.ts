@@ -37,7 +37,14 @@ function spaceFilter(schema: ActivationSchema, variable: string): string {
  * Top-k by the vector index. Other spaces' nodes share the index, so `k × overfetch` candidates are read
  * and filtered; `complete` is false when the filter left fewer than k and the index had more to give.
  */
-export async function indexTopK(session: Session, schema: ActivationSchema, embedding: number[], space: string, k: number, overfetch: number): Promise<{ hits: ActivationHit[]; complete: boolean }> {
+export async function indexTopK(
+  session: Session,
+  schema: ActivationSchema,
+  embedding: number[],
+  space: string,
+  k: number,
+  overfetch: number,
+): Promise<{ hits: ActivationHit[]; complete: boolean }> {
   const n = schema.spaceProperty === null ? k : k * overfetch;
   const result = await session.run(
     `CALL db.index.vector.queryNodes($index, $n, $embedding) YIELD node, score
@@ -45,7 +52,10 @@ export async function indexTopK(session: Session, schema: ActivationSchema, embe
     { index: schema.indexName, n: neo4j.int(n), embedding, space },
   );
   const rows = result.records;
-  const hits = rows.filter((r) => r.get('inSpace') === true).slice(0, k).map((r) => ({ id: String(r.get('id')), score: cosineFromNeo4jScore(r.get('score') as number) }));
+  const hits = rows
+    .filter((r) => r.get('inSpace') === true)
+    .slice(0, k)
+    .map((r) => ({ id: String(r.get('id')), score: cosineFromNeo4jScore(r.get('score') as number) }));
   return { hits, complete: hits.length >= k || rows.length < n };
 }
 
@@ -66,7 +76,14 @@ export async function exactTopK(session: Session, schema: ActivationSchema, embe
  * `activation × weight × decay` (summed over paths), then the best k of seeds and neighbours are kept.
  * Neo4j only: Engram's server answers 400 to spreading recall.
  */
-export async function spread(session: Session, schema: ActivationSchema, seeds: ActivationHit[], space: string, k: number, options: SpreadingOptions): Promise<ActivationHit[]> {
+export async function spread(
+  session: Session,
+  schema: ActivationSchema,
+  seeds: ActivationHit[],
+  space: string,
+  k: number,
+  options: SpreadingOptions,
+): Promise<ActivationHit[]> {
   const activation = new Map(seeds.map((h) => [h.id, h.score]));
   const decay = options.decay ?? 0.5;
   const weight = q(options.weightProperty ?? 'weight');
@@ -88,5 +105,8 @@ export async function spread(session: Session, schema: ActivationSchema, seeds: 
     }
     frontier = next;
   }
-  return [...activation].map(([hitId, score]) => ({ id: hitId, score })).sort((a, b) => b.score - a.score).slice(0, k);
+  return [...activation]
+    .map(([hitId, score]) => ({ id: hitId, score }))
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k);
 }

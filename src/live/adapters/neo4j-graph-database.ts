@@ -2,7 +2,16 @@ import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import { SourceError, errorMessage } from '../../errors.js';
 import { EMBEDDING_DIM } from '../../mapping/types.js';
 import { quoteIdentifier as q } from '../../source/neo4j-values.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoredLiveMemory } from '../graph-database.js';
+import {
+  embeddingText,
+  type ActivationQuery,
+  type ActivationResult,
+  type EdgeWriteResult,
+  type GraphDatabase,
+  type LiveEdge,
+  type LiveMemory,
+  type StoredLiveMemory,
+} from '../graph-database.js';
 import { GroupCommitBatcher } from './group-commit-batcher.js';
 import { exactTopK, indexTopK, spread, type ActivationSchema, type SpreadingOptions } from './neo4j-activation.js';
 
@@ -113,7 +122,11 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     };
     this.#writtenAt = options.writtenAtProperty === undefined ? '_live_written_at' : options.writtenAtProperty;
     this.#tombstone = options.tombstoneLabel ?? `${label}Tombstone`;
-    this.#writer = new GroupCommitBatcher({ flush: (rows) => this.#writeRows(rows), maxBatch: options.maxBatch ?? 250, maxInFlight: options.maxWriteTransactions ?? 2 });
+    this.#writer = new GroupCommitBatcher({
+      flush: (rows) => this.#writeRows(rows),
+      maxBatch: options.maxBatch ?? 250,
+      maxInFlight: options.maxWriteTransactions ?? 2,
+    });
   }
 
   #session(write: boolean): Session {
@@ -185,8 +198,12 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   /** The tombstones of deleted memories (of `space`, when given), oldest first. */
   async listTombstones(space?: string): Promise<Tombstone[]> {
     const where = space === undefined ? '' : ' WHERE t.space = $space';
-    const rows = await this.#run('tombstone read', false, async (session) =>
-      (await session.run(`MATCH (t:${q(this.#tombstone)})${where} RETURN t.space AS space, t.id AS id, t.deleted_at AS at ORDER BY t.deleted_at`, { space })).records,
+    const rows = await this.#run(
+      'tombstone read',
+      false,
+      async (session) =>
+        (await session.run(`MATCH (t:${q(this.#tombstone)})${where} RETURN t.space AS space, t.id AS id, t.deleted_at AS at ORDER BY t.deleted_at`, { space }))
+          .records,
     );
     return rows.map((r) => ({ space: String(r.get('space')), id: String(r.get('id')), deletedAt: String(r.get('at')) }));
   }
@@ -196,15 +213,20 @@ export class Neo4jGraphDatabase implements GraphDatabase {
    * endpoint's own write may still be waiting in the dead-letter queue.
    */
   async createEdge(edge: LiveEdge): Promise<EdgeWriteResult> {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(edge.type)) throw new SourceError('SOURCE_QUERY_FAILED', `edge type ${JSON.stringify(edge.type)} is not a plain relationship type`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(edge.type))
+      throw new SourceError('SOURCE_QUERY_FAILED', `edge type ${JSON.stringify(edge.type)} is not a plain relationship type`);
     const { label, idProperty } = this.schema;
     const cypher = `MATCH (a:${q(label)} {${q(idProperty)}: $source}) MATCH (b:${q(label)} {${q(idProperty)}: $target})
       MERGE (a)-[r:${q(edge.type)}]->(b) SET r.weight = $weight RETURN count(r) AS c`;
     const stored = await this.#run('edge write', true, (session) =>
-      session.executeWrite(async (tx) => toNumber((await tx.run(cypher, { source: edge.source, target: edge.target, weight: edge.weight })).records[0]?.get('c')) > 0),
+      session.executeWrite(
+        async (tx) => toNumber((await tx.run(cypher, { source: edge.source, target: edge.target, weight: edge.weight })).records[0]?.get('c')) > 0,
+      ),
     );
     if (!stored) {
-      throw new SourceError('SOURCE_QUERY_FAILED', `edge ${edge.source}-[${edge.type}]->${edge.target}: an endpoint is not in Neo4j (yet)`, { retriable: true });
+      throw new SourceError('SOURCE_QUERY_FAILED', `edge ${edge.source}-[${edge.type}]->${edge.target}: an endpoint is not in Neo4j (yet)`, {
+        retriable: true,
+      });
     }
     return { stored: true };
   }
@@ -213,8 +235,16 @@ export class Neo4jGraphDatabase implements GraphDatabase {
     const s = this.schema;
     const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
     const spaceExpr = s.spaceProperty === null ? '$space' : `n.${q(s.spaceProperty)}`;
-    const rows = await this.#run('memory read', false, async (session) =>
-      (await session.run(`MATCH (n:${q(s.label)} {${q(s.idProperty)}: $id})${where} RETURN ${spaceExpr} AS space, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding LIMIT 1`, { id, space })).records,
+    const rows = await this.#run(
+      'memory read',
+      false,
+      async (session) =>
+        (
+          await session.run(
+            `MATCH (n:${q(s.label)} {${q(s.idProperty)}: $id})${where} RETURN ${spaceExpr} AS space, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding LIMIT 1`,
+            { id, space },
+          )
+        ).records,
     );
     const row = rows[0];
     if (row === undefined) return null;
@@ -232,14 +262,28 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   async getMemories(space: string, ids: string[]): Promise<Map<string, StoredLiveMemory>> {
     const s = this.schema;
     const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
-    const rows = await this.#run('memory read', false, async (session) =>
-      (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN id, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding`, { ids, space })).records,
+    const rows = await this.#run(
+      'memory read',
+      false,
+      async (session) =>
+        (
+          await session.run(
+            `UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN id, n.content AS content, n.timestamp AS timestamp, n.${q(s.embeddingProperty)} AS embedding`,
+            { ids, space },
+          )
+        ).records,
     );
     const out = new Map<string, StoredLiveMemory>();
     for (const row of rows) {
       const embedding = row.get('embedding') as number[] | null;
       const id = String(row.get('id'));
-      out.set(id, { id, space, content: String(row.get('content') ?? ''), timestamp: row.get('timestamp') === null ? null : String(row.get('timestamp')), embedding: Array.isArray(embedding) ? Float32Array.from(embedding) : null });
+      out.set(id, {
+        id,
+        space,
+        content: String(row.get('content') ?? ''),
+        timestamp: row.get('timestamp') === null ? null : String(row.get('timestamp')),
+        embedding: Array.isArray(embedding) ? Float32Array.from(embedding) : null,
+      });
     }
     return out;
   }
@@ -247,8 +291,11 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   async existing(space: string, ids: string[]): Promise<Set<string>> {
     const s = this.schema;
     const where = s.spaceProperty === null ? '' : ` WHERE n.${q(s.spaceProperty)} = $space`;
-    const rows = await this.#run('existence check', false, async (session) =>
-      (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN DISTINCT id`, { ids, space })).records,
+    const rows = await this.#run(
+      'existence check',
+      false,
+      async (session) =>
+        (await session.run(`UNWIND $ids AS id MATCH (n:${q(s.label)} {${q(s.idProperty)}: id})${where} RETURN DISTINCT id`, { ids, space })).records,
     );
     return new Set(rows.map((r) => String(r.get('id'))));
   }
@@ -271,7 +318,9 @@ export class Neo4jGraphDatabase implements GraphDatabase {
   async countMemories(space?: string): Promise<number> {
     const s = this.schema;
     const where = space !== undefined && s.spaceProperty !== null ? ` WHERE n.${q(s.spaceProperty)} = $space` : '';
-    return this.#run('count', false, async (session) => toNumber((await session.run(`MATCH (n:${q(s.label)})${where} RETURN count(n) AS c`, { space })).records[0]?.get('c')));
+    return this.#run('count', false, async (session) =>
+      toNumber((await session.run(`MATCH (n:${q(s.label)})${where} RETURN count(n) AS c`, { space })).records[0]?.get('c')),
+    );
   }
 
   /** The driver is the caller's; closing the adapter leaves it open. */

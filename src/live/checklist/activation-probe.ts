@@ -57,7 +57,13 @@ class Tally {
   }
 }
 
-async function throughput(store: (q: ActivationQuery) => Pick<GraphDatabase, 'activate'>, queries: ActivationQuery[], ms: number, concurrency: number, tally: Tally): Promise<number> {
+async function throughput(
+  store: (q: ActivationQuery) => Pick<GraphDatabase, 'activate'>,
+  queries: ActivationQuery[],
+  ms: number,
+  concurrency: number,
+  tally: Tally,
+): Promise<number> {
   let next = 0;
   let done = 0;
   const t0 = performance.now();

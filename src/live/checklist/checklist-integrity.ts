@@ -41,11 +41,18 @@ function embeddingInput(raw: unknown): EmbeddingInput {
   if (raw === null || raw === undefined) return { kind: 'absent' };
   if (!Array.isArray(raw)) return { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'not a list' };
   if (raw.length !== EMBEDDING_DIM) return { kind: 'invalid', code: 'EMBEDDING_WIDTH', detail: `${raw.length} numbers` };
-  return raw.every((x) => typeof x === 'number' && Number.isFinite(x)) ? { kind: 'present' } : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'not finite numbers' };
+  return raw.every((x) => typeof x === 'number' && Number.isFinite(x))
+    ? { kind: 'present' }
+    : { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'not finite numbers' };
 }
 
 /** A random sample (about `size` in all, spread over the labels by their size) mapped as the backfill maps it. */
-export async function sampleSourceNodes(source: Neo4jSource, labels: ValidationLabel[], config: ResolvedConfig, size: number): Promise<{ nodes: SampledNode[]; rejected: number }> {
+export async function sampleSourceNodes(
+  source: Neo4jSource,
+  labels: ValidationLabel[],
+  config: ResolvedConfig,
+  size: number,
+): Promise<{ nodes: SampledNode[]; rejected: number }> {
   const total = labels.reduce((a, l) => a + l.nodes, 0);
   const { embeddingProperty } = config.mapping;
   const nodes: SampledNode[] = [];
@@ -63,7 +70,14 @@ export async function sampleSourceNodes(source: Neo4jSource, labels: ValidationL
     for (const row of rows) {
       const properties = normalizeProperties(row.props);
       delete properties[embeddingProperty];
-      const node: SourceNode = { elementId: row.elementId, label: l.label, labels: row.labels, keyValues: row.key.map(normalizeValue), properties, embedding: undefined };
+      const node: SourceNode = {
+        elementId: row.elementId,
+        label: l.label,
+        labels: row.labels,
+        keyValues: row.key.map(normalizeValue),
+        properties,
+        embedding: undefined,
+      };
       const input = embeddingInput(row.embedding);
       const mapped = mapNode(node, input, config.mapping, l.space, new Date().toISOString(), l.key);
       if (!mapped.ok || l.duplicates.has(row.elementId)) {
@@ -83,7 +97,18 @@ export async function sampleSourceNodes(source: Neo4jSource, labels: ValidationL
  * score Engram gives the memory with that id, which is the cosine between the two vectors).
  */
 export async function checkSample(client: EngramClient, nodes: SampledNode[], rejected: number, minCosine = 0.99): Promise<IntegrityMeasurement> {
-  const m: IntegrityMeasurement = { sampled: nodes.length + rejected, rejectedByMapping: rejected, missing: 0, contentChecked: 0, contentMismatch: 0, embeddingChecked: 0, embeddingMismatch: 0, minCosine: null, generatedSkipped: 0, problems: { missing: [], content: [], embedding: [] } };
+  const m: IntegrityMeasurement = {
+    sampled: nodes.length + rejected,
+    rejectedByMapping: rejected,
+    missing: 0,
+    contentChecked: 0,
+    contentMismatch: 0,
+    embeddingChecked: 0,
+    embeddingMismatch: 0,
+    minCosine: null,
+    generatedSkipped: 0,
+    problems: { missing: [], content: [], embedding: [] },
+  };
   const problem = (kind: keyof IntegrityMeasurement['problems'], text: string): void => {
     if (m.problems[kind].length < 3) m.problems[kind].push(text);
   };

@@ -27,7 +27,10 @@ const pct = (x: number, digits = 2): string => `${(x * 100).toFixed(digits)}%`;
 function countRow(spaces: SpaceCounts[], missing: { missing: number; of: number; where: string } | null): ChecklistRow {
   const off = spaces.filter((s) => s.neo4j !== s.engram);
   const total = (f: (s: SpaceCounts) => number): number => spaces.reduce((a, s) => a + f(s), 0);
-  const detail = off.slice(0, 4).map((s) => `${s.space}: ${s.neo4j} vs ${s.engram}`).join('; ');
+  const detail = off
+    .slice(0, 4)
+    .map((s) => `${s.space}: ${s.neo4j} vs ${s.engram}`)
+    .join('; ');
   const sampled = missing === null ? '' : `; ${missing.missing}/${missing.of} sampled nodes missing (${missing.where})`;
   return {
     section: 'Data integrity',
@@ -83,7 +86,10 @@ export function dataRowsFromReport(spaces: SpaceCounts[], relationships: number,
       section: 'Data integrity',
       item,
       status: c === undefined || c.status === 'not-verifiable' ? 'not-measured' : c.status,
-      measured: c === undefined ? 'not in the report' : `${c.checked - c.failures}/${c.checked} pass (rate ${c.rate === null ? 'n/a' : pct(c.rate, 3)}, limit ${pct(c.threshold, 3)}); ${c.note}`,
+      measured:
+        c === undefined
+          ? 'not in the report'
+          : `${c.checked - c.failures}/${c.checked} pass (rate ${c.rate === null ? 'n/a' : pct(c.rate, 3)}, limit ${pct(c.threshold, 3)}); ${c.note}`,
       source,
     };
   };
@@ -98,19 +104,46 @@ export function dataRowsFromReport(spaces: SpaceCounts[], relationships: number,
 
 /** Performance and activation rows from the probe (Engram judged against Neo4j: faster always passes). */
 export function performanceRows(probe: ActivationProbeResult | null, exactLabels: string[]): ChecklistRow[] {
-  const items = ['P50 latency comparable (±20%)', 'P99 latency comparable (±20%)', 'Throughput comparable (±10%)', 'Error rate <0.1%', 'Activation results similar (>90% overlap)'];
-  if (probe === null) return items.map((item, i) => ({ section: i < 4 ? 'Performance' : 'Functionality', item, status: 'not-measured', measured: 'no sampled node has an embedding to query with', source: 'activate() probe' }));
-  const neo = exactLabels.length ? `Neo4j exact cosine scan for ${exactLabels.join(', ')} (no vector index; --create-vector-index), vector index otherwise` : 'Neo4j db.index.vector.queryNodes';
+  const items = [
+    'P50 latency comparable (±20%)',
+    'P99 latency comparable (±20%)',
+    'Throughput comparable (±10%)',
+    'Error rate <0.1%',
+    'Activation results similar (>90% overlap)',
+  ];
+  if (probe === null)
+    return items.map((item, i) => ({
+      section: i < 4 ? 'Performance' : 'Functionality',
+      item,
+      status: 'not-measured',
+      measured: 'no sampled node has an embedding to query with',
+      source: 'activate() probe',
+    }));
+  const neo = exactLabels.length
+    ? `Neo4j exact cosine scan for ${exactLabels.join(', ')} (no vector index; --create-vector-index), vector index otherwise`
+    : 'Neo4j db.index.vector.queryNodes';
   const source = `activate() probe, k=${probe.k}, queries = sampled nodes' embeddings: ${probe.old.latencyMs.count + probe.old.errors} sequential per store (interleaved), then ${probe.concurrency} callers for ${probe.throughputMs / 1000} s per store; ${neo}; Engram GET /api/v1/memories/recall`;
   const latency = (p: 'p50' | 'p99'): ChecklistRow => {
     const ratio = probe.new.latencyMs[p] / Math.max(1e-9, probe.old.latencyMs[p]);
-    return { section: 'Performance', item: p === 'p50' ? items[0]! : items[1]!, status: ratio <= 1.2 ? 'pass' : 'fail', measured: `Engram ${probe.new.latencyMs[p]} ms vs Neo4j ${probe.old.latencyMs[p]} ms (${ratio.toFixed(2)}×; passes up to 1.20×)`, source };
+    return {
+      section: 'Performance',
+      item: p === 'p50' ? items[0]! : items[1]!,
+      status: ratio <= 1.2 ? 'pass' : 'fail',
+      measured: `Engram ${probe.new.latencyMs[p]} ms vs Neo4j ${probe.old.latencyMs[p]} ms (${ratio.toFixed(2)}×; passes up to 1.20×)`,
+      source,
+    };
   };
   const tpRatio = probe.new.throughput / Math.max(1e-9, probe.old.throughput);
   return [
     latency('p50'),
     latency('p99'),
-    { section: 'Performance', item: items[2]!, status: tpRatio >= 0.9 ? 'pass' : 'fail', measured: `Engram ${probe.new.throughput}/s vs Neo4j ${probe.old.throughput}/s (${tpRatio.toFixed(2)}×; passes from 0.90×)`, source },
+    {
+      section: 'Performance',
+      item: items[2]!,
+      status: tpRatio >= 0.9 ? 'pass' : 'fail',
+      measured: `Engram ${probe.new.throughput}/s vs Neo4j ${probe.old.throughput}/s (${tpRatio.toFixed(2)}×; passes from 0.90×)`,
+      source,
+    },
     {
       section: 'Performance',
       item: items[3]!,
@@ -122,7 +155,10 @@ export function performanceRows(probe: ActivationProbeResult | null, exactLabels
       section: 'Functionality',
       item: items[4]!,
       status: probe.overlap.mean !== null && probe.overlap.mean > 0.9 ? 'pass' : probe.overlap.mean === null ? 'not-measured' : 'fail',
-      measured: probe.overlap.mean === null ? 'no query answered by both' : `mean overlap@${probe.k} ${pct(probe.overlap.mean, 1)} (min ${pct(probe.overlap.min ?? 0, 0)}) over ${probe.overlap.compared} queries`,
+      measured:
+        probe.overlap.mean === null
+          ? 'no query answered by both'
+          : `mean overlap@${probe.k} ${pct(probe.overlap.mean, 1)} (min ${pct(probe.overlap.min ?? 0, 0)}) over ${probe.overlap.compared} queries`,
       source,
     },
   ];
@@ -132,7 +168,13 @@ export function performanceRows(probe: ActivationProbeResult | null, exactLabels
 export function staticRows(): ChecklistRow[] {
   const doc = 'docs/engram-api.md (Engram v0.1 HTTP API)';
   const unsupported = (item: string, measured: string): ChecklistRow => ({ section: 'Functionality', item, status: 'unsupported', measured, source: doc });
-  const manual = (item: string, measured: string): ChecklistRow => ({ section: 'Operational', item, status: 'manual', measured, source: 'not measurable by this tool' });
+  const manual = (item: string, measured: string): ChecklistRow => ({
+    section: 'Operational',
+    item,
+    status: 'manual',
+    measured,
+    source: 'not measurable by this tool',
+  });
   return [
     unsupported('Pattern completion works', 'no pattern-completion route; recall is similarity only (mode=spreading|hybrid answers 400)'),
     unsupported('Memory consolidation works', 'remember reports a consolidation_state, but no route triggers or reads consolidation'),

@@ -81,13 +81,27 @@ async function measureCounts(source: Neo4jSource, client: EngramClient, plan: Pl
  * exact scan, and a space holding several labels answered with the top k over all of them, as Engram's
  * recall answers over the space.
  */
-async function neo4jActivation(source: Neo4jSource, plan: Plan, options: ChecklistOptions, log: Log): Promise<{ store: (q: ActivationQuery) => Pick<GraphDatabase, 'activate'>; exactLabels: string[] }> {
+async function neo4jActivation(
+  source: Neo4jSource,
+  plan: Plan,
+  options: ChecklistOptions,
+  log: Log,
+): Promise<{ store: (q: ActivationQuery) => Pick<GraphDatabase, 'activate'>; exactLabels: string[] }> {
   const { config } = options;
   const bySpace = new Map<string, Neo4jGraphDatabase[]>();
   const exactLabels: string[] = [];
   for (const l of plan.labels) {
     const adapter = (activation: 'index' | 'exact', indexName?: string): Neo4jGraphDatabase =>
-      new Neo4jGraphDatabase({ driver: source.driver, database: config.source.database, label: l.label, idProperty: l.key.properties.length === 1 ? l.key.properties[0]! : 'id', embeddingProperty: config.mapping.embeddingProperty, spaceProperty: null, activation, ...(indexName ? { indexName } : {}) });
+      new Neo4jGraphDatabase({
+        driver: source.driver,
+        database: config.source.database,
+        label: l.label,
+        idProperty: l.key.properties.length === 1 ? l.key.properties[0]! : 'id',
+        embeddingProperty: config.mapping.embeddingProperty,
+        spaceProperty: null,
+        activation,
+        ...(indexName ? { indexName } : {}),
+      });
     let index = await vectorIndexFor(source, l.label, config.mapping.embeddingProperty);
     if (index === null && options.createVectorIndex) {
       log(`creating a vector index on :${l.label}(${config.mapping.embeddingProperty})`);
@@ -100,13 +114,25 @@ async function neo4jActivation(source: Neo4jSource, plan: Plan, options: Checkli
   const store = (q: ActivationQuery): Pick<GraphDatabase, 'activate'> => ({
     activate: async (query) => {
       const parts = await Promise.all((bySpace.get(q.space) ?? []).map((a) => a.activate(query)));
-      return { hits: parts.flatMap((p) => p.hits).sort((a, b) => b.score - a.score).slice(0, query.k) };
+      return {
+        hits: parts
+          .flatMap((p) => p.hits)
+          .sort((a, b) => b.score - a.score)
+          .slice(0, query.k),
+      };
     },
   });
   return { store, exactLabels };
 }
 
-async function measurePerformance(source: Neo4jSource, engram: EngramGraphDatabase, plan: Plan, sample: SampledNode[], options: ChecklistOptions, log: Log): Promise<ChecklistRow[]> {
+async function measurePerformance(
+  source: Neo4jSource,
+  engram: EngramGraphDatabase,
+  plan: Plan,
+  sample: SampledNode[],
+  options: ChecklistOptions,
+  log: Log,
+): Promise<ChecklistRow[]> {
   const k = options.k ?? 10;
   const queries: ActivationQuery[] = sample.filter((n) => n.embedding !== null).map((n) => ({ space: n.space, embedding: n.embedding!, k }));
   const neo4j = await neo4jActivation(source, plan, options, log);

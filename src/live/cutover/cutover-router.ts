@@ -1,4 +1,13 @@
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
+import type {
+  ActivationQuery,
+  ActivationResult,
+  EdgeWriteResult,
+  GraphDatabase,
+  LiveEdge,
+  LiveMemory,
+  StoreCapabilities,
+  StoredLiveMemory,
+} from '../graph-database.js';
 import { checkPercent, type CutoverState } from './cutover-state.js';
 import { FileCutoverStore, type CutoverStateStore } from './cutover-store.js';
 import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
@@ -95,7 +104,11 @@ export class CutoverRouter implements GraphDatabase {
       state = await store.update((c) => (c.revision === 0 ? { ...c, percent, source: 'init', reason: null, schedule: null } : null));
     }
     if (state !== undefined) this.applyState(state);
-    this.#unwatch = store.watch((s) => this.applyState(s), (err) => this.#reportStateError(err), this.#o.pollMs ?? 200);
+    this.#unwatch = store.watch(
+      (s) => this.applyState(s),
+      (err) => this.#reportStateError(err),
+      this.#o.pollMs ?? 200,
+    );
   }
 
   #reportStateError(err: unknown): void {

@@ -136,7 +136,13 @@ export class CutoverScheduleRunner {
       event = next.durationMs === 0 && nextIndex === schedule.steps.length - 1 ? 'completed' : 'step';
       const status = event === 'completed' ? 'completed' : 'running';
       const stepStartedAt = new Date(this.#now()).toISOString();
-      return { ...s, percent: next.percent, source: 'schedule', reason: `schedule step ${nextIndex + 1}/${schedule.steps.length}`, schedule: { ...schedule, step: nextIndex, stepStartedAt, status, lastCheck } };
+      return {
+        ...s,
+        percent: next.percent,
+        source: 'schedule',
+        reason: `schedule step ${nextIndex + 1}/${schedule.steps.length}`,
+        schedule: { ...schedule, step: nextIndex, stepStartedAt, status, lastCheck },
+      };
     });
     router.applyState(state);
     if (event !== null) this.#o.onEvent?.({ type: event, state });
@@ -147,7 +153,12 @@ export class CutoverScheduleRunner {
  * Writes a new schedule (replacing any) into the state file at its first step; a running service's
  * {@link CutoverScheduleRunner} picks it up at its next check (what `engram-migrate cutover start` does).
  */
-export async function beginCutoverSchedule(stateFile: string | CutoverStateStore, steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS, maxErrorRate = 0.01, now = Date.now()): Promise<CutoverState> {
+export async function beginCutoverSchedule(
+  stateFile: string | CutoverStateStore,
+  steps: readonly CutoverStep[] = DEFAULT_CUTOVER_STEPS,
+  maxErrorRate = 0.01,
+  now = Date.now(),
+): Promise<CutoverState> {
   const first = steps[0];
   if (first === undefined) throw new ConfigError('steps', 'a schedule needs at least one step');
   if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) throw new ConfigError('maxErrorRate', `must be a fraction from 0 to 1, got ${maxErrorRate}`);

@@ -56,13 +56,16 @@ export function parseCutoverState(text: string, where: string): CutoverState {
   }
   if (typeof state !== 'object' || state === null || state.version !== 1) throw new ConfigError(where, 'not a cutover state (version 1)');
   checkPercent(state.percent, `${where}: percent`);
-  if (!Number.isSafeInteger(state.revision) || state.revision < 0) throw new ConfigError(`${where}: revision`, `must be a whole number ≥ 0, got ${JSON.stringify(state.revision)}`);
+  if (!Number.isSafeInteger(state.revision) || state.revision < 0)
+    throw new ConfigError(`${where}: revision`, `must be a whole number ≥ 0, got ${JSON.stringify(state.revision)}`);
   const s = state.schedule;
   if (s !== null && s !== undefined) {
-    if (!Array.isArray(s.steps) || s.steps.length === 0 || !Number.isInteger(s.step) || s.step < 0 || s.step >= s.steps.length) throw new ConfigError(`${where}: schedule`, 'steps and step do not fit together');
+    if (!Array.isArray(s.steps) || s.steps.length === 0 || !Number.isInteger(s.step) || s.step < 0 || s.step >= s.steps.length)
+      throw new ConfigError(`${where}: schedule`, 'steps and step do not fit together');
     s.steps.forEach((x, i) => {
       checkPercent(x?.percent, `${where}: schedule.steps[${i}].percent`);
-      if (!(Number.isFinite(x.durationMs) && x.durationMs >= 0)) throw new ConfigError(`${where}: schedule.steps[${i}].durationMs`, `must be ≥ 0, got ${JSON.stringify(x.durationMs)}`);
+      if (!(Number.isFinite(x.durationMs) && x.durationMs >= 0))
+        throw new ConfigError(`${where}: schedule.steps[${i}].durationMs`, `must be ≥ 0, got ${JSON.stringify(x.durationMs)}`);
     });
   }
   return { ...state, schedule: s ?? null };
@@ -105,8 +108,14 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()));
-      if (age > 5_000 || Date.now() > deadline) await rm(lock, { force: true }); // left by a crashed writer
+      const age =
+        Date.now() -
+        (await stat(lock).then(
+          (s) => s.mtimeMs,
+          () => Date.now(),
+        ));
+      if (age > 5_000 || Date.now() > deadline)
+        await rm(lock, { force: true }); // left by a crashed writer
       else await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -122,10 +131,16 @@ async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
  * overwrite each other's change. `change` gets the current state (or the initial one) and returns the
  * next (or null to leave it); revision and time are filled in.
  */
-export async function updateCutoverState(path: string, change: (current: CutoverState) => Omit<CutoverState, 'revision' | 'updatedAt'> | null): Promise<CutoverState> {
+export async function updateCutoverState(
+  path: string,
+  change: (current: CutoverState) => Omit<CutoverState, 'revision' | 'updatedAt'> | null,
+): Promise<CutoverState> {
   return withLock(path, async () => {
     // a file nobody can read (a bad hand edit) must not block the lever that replaces it
-    const current = (await readCutoverState(path).catch((err: unknown) => (err instanceof ConfigError && !(err.cause instanceof Error && 'code' in err.cause) ? null : Promise.reject(err)))) ?? initialCutoverState();
+    const current =
+      (await readCutoverState(path).catch((err: unknown) =>
+        err instanceof ConfigError && !(err.cause instanceof Error && 'code' in err.cause) ? null : Promise.reject(err),
+      )) ?? initialCutoverState();
     const next = change(current);
     if (next === null) return current;
     const state: CutoverState = { ...next, percent: checkPercent(next.percent), revision: current.revision + 1, updatedAt: new Date().toISOString() };
@@ -140,7 +155,12 @@ export async function updateCutoverState(path: string, change: (current: Cutover
  * that cannot be read or applied (a hand edit with `percent: 150`, half a JSON document) never throws
  * out of the poll: it goes to `onError` once per version of the file, and the last good state stays.
  */
-export function watchCutoverState(path: string, onChange: (state: CutoverState) => void, pollMs = 200, onError: (err: unknown) => void = () => undefined): () => void {
+export function watchCutoverState(
+  path: string,
+  onChange: (state: CutoverState) => void,
+  pollMs = 200,
+  onError: (err: unknown) => void = () => undefined,
+): () => void {
   let lastKey = '';
   let busy = false;
   const poll = async (): Promise<void> => {

@@ -38,7 +38,11 @@ export class Neo4jCutoverStore implements CutoverStateStore {
     this.description = `neo4j:${this.#label}{name: ${this.#name}}`;
   }
 
-  async #run<T>(what: string, write: boolean, work: (tx: { run: (cypher: string, params?: Record<string, unknown>) => Promise<{ records: Array<{ get: (key: string) => unknown }> }> }) => Promise<T>): Promise<T> {
+  async #run<T>(
+    what: string,
+    write: boolean,
+    work: (tx: { run: (cypher: string, params?: Record<string, unknown>) => Promise<{ records: Array<{ get: (key: string) => unknown }> }> }) => Promise<T>,
+  ): Promise<T> {
     const session = this.#driver.session({ database: this.#database, defaultAccessMode: write ? neo4j.session.WRITE : neo4j.session.READ });
     try {
       return write ? await session.executeWrite((tx) => work(tx)) : await session.executeRead((tx) => work(tx));
@@ -55,7 +59,9 @@ export class Neo4jCutoverStore implements CutoverStateStore {
       const session = this.#driver.session({ database: this.#database });
       try {
         // instances starting together race here: a deadlock between them is transient, and executeWrite retries it
-        await session.executeWrite((tx) => tx.run(`CREATE CONSTRAINT ${q(`${this.#label}_name_unique`)} IF NOT EXISTS FOR (c:${q(this.#label)}) REQUIRE c.name IS UNIQUE`));
+        await session.executeWrite((tx) =>
+          tx.run(`CREATE CONSTRAINT ${q(`${this.#label}_name_unique`)} IF NOT EXISTS FOR (c:${q(this.#label)}) REQUIRE c.name IS UNIQUE`),
+        );
       } catch (cause) {
         this.#schema = null;
         throw neo4jError('cutover schema setup', cause);
@@ -83,7 +89,8 @@ export class Neo4jCutoverStore implements CutoverStateStore {
     await this.ensureSchema();
     return this.#run('update', true, async (tx) => {
       // MERGE then SET takes the node's write lock: concurrent updates queue behind this transaction
-      const rows = (await tx.run(`MERGE (c:${q(this.#label)} {name: $name}) SET c.locked_at = datetime() RETURN c.state AS state`, { name: this.#name })).records;
+      const rows = (await tx.run(`MERGE (c:${q(this.#label)} {name: $name}) SET c.locked_at = datetime() RETURN c.state AS state`, { name: this.#name }))
+        .records;
       const text = rows[0]?.get('state');
       let current = initialCutoverState();
       if (typeof text === 'string') {
@@ -99,7 +106,15 @@ export class Neo4jCutoverStore implements CutoverStateStore {
       await tx.run(
         `MATCH (c:${q(this.#label)} {name: $name}) SET c.state = $state, c.revision = $revision, c.percent = $percent, c.updated_at = $at
          CREATE (:${q(`${this.#label}Change`)} {name: $name, revision: $revision, percent: $percent, source: $source, reason: $reason, at: $at})`,
-        { name: this.#name, state: JSON.stringify(state), revision: neo4j.int(state.revision), percent: state.percent, source: state.source, reason: state.reason, at: state.updatedAt },
+        {
+          name: this.#name,
+          state: JSON.stringify(state),
+          revision: neo4j.int(state.revision),
+          percent: state.percent,
+          source: state.source,
+          reason: state.reason,
+          at: state.updatedAt,
+        },
       );
       return state;
     });

@@ -126,7 +126,24 @@ export class DeadLetterQueue {
     const opJson = encodeOp(op);
     const at = this.#options.now();
     const { key, space } = opKey(op);
-    const entry = { seq, at, kind: op.kind, key, space, keyId: keyIdOf(op.kind, space, key), supersededBy: null, opJson, ref: null, bytes: opJson.length, state: 'intent' as const, attempts: 0, next: 0, error: null, reason: null, claim: 'live' as const };
+    const entry = {
+      seq,
+      at,
+      kind: op.kind,
+      key,
+      space,
+      keyId: keyIdOf(op.kind, space, key),
+      supersededBy: null,
+      opJson,
+      ref: null,
+      bytes: opJson.length,
+      state: 'intent' as const,
+      attempts: 0,
+      next: 0,
+      error: null,
+      reason: null,
+      claim: 'live' as const,
+    };
     this.#state.add(entry);
     const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
     const durable = this.#journal.append({
@@ -248,7 +265,8 @@ export class DeadLetterQueue {
       this.#log({ e: 'park', seq, reason }).catch(NOOP);
       return 'parked';
     }
-    const next = this.#options.now() + backoffDelay(attempts - 1, { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs, random: this.#options.random });
+    const next =
+      this.#options.now() + backoffDelay(attempts - 1, { baseMs: this.#options.retryBaseMs, maxMs: this.#options.retryMaxMs, random: this.#options.random });
     this.#state.apply({ e: 'fail', seq, attempts, next, error });
     this.#log({ e: 'fail', seq, attempts, next, error }).catch(NOOP);
     return 'retry';

@@ -68,7 +68,12 @@ export function decodeOp(value: unknown): DlqOp {
 export function opIdentity(value: unknown): { kind: DlqOp['kind']; key: string; space: string | null } {
   const o = (value ?? {}) as Record<string, unknown>;
   if (o.kind === 'delete') return { kind: 'delete', key: String(o.id), space: typeof o.space === 'string' ? o.space : null };
-  if (o.kind === 'edge') return { kind: 'edge', key: `${String(o.source)}-[${String(o.type)}]->${String(o.target)}`, space: typeof o.sourceSpace === 'string' ? o.sourceSpace : null };
+  if (o.kind === 'edge')
+    return {
+      kind: 'edge',
+      key: `${String(o.source)}-[${String(o.type)}]->${String(o.target)}`,
+      space: typeof o.sourceSpace === 'string' ? o.sourceSpace : null,
+    };
   return { kind: 'memory', key: String(o.id), space: typeof o.space === 'string' ? o.space : null };
 }
 

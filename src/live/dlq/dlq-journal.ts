@@ -25,7 +25,12 @@ export interface DlqJournalOptions {
 }
 
 /** File names inside a dead-letter-queue directory. */
-export const DLQ_FILES = { journal: 'journal.ndjson', lock: 'dlq.lock', compacting: 'journal.ndjson.compact', quarantine: 'journal.quarantine.ndjson' } as const;
+export const DLQ_FILES = {
+  journal: 'journal.ndjson',
+  lock: 'dlq.lock',
+  compacting: 'journal.ndjson.compact',
+  quarantine: 'journal.quarantine.ndjson',
+} as const;
 
 /**
  * A line to append. A line with a payload ends with `"op":<payload>}` and says where the payload starts
@@ -183,7 +188,11 @@ export class DlqJournal {
    * size; `relocate` moves every payload reference of generation `gen` at or after byte `from` by `delta`
    * into generation `newGen` (the lines copied after the snapshot).
    */
-  setCompaction(snapshot: () => SnapshotItem[], when: (fileBytes: number) => boolean, relocate: (gen: number, from: number, delta: number, newGen: number) => void): void {
+  setCompaction(
+    snapshot: () => SnapshotItem[],
+    when: (fileBytes: number) => boolean,
+    relocate: (gen: number, from: number, delta: number, newGen: number) => void,
+  ): void {
     this.#snapshot = snapshot;
     this.#shouldCompact = when;
     this.#relocate = relocate;
@@ -292,7 +301,8 @@ export class DlqJournal {
     this.#size += data.length;
     items.forEach((l, i) => {
       const bytes = lengths[i]!;
-      if (l.onWritten !== undefined && l.payloadStart !== undefined) l.onWritten({ gen: this.#gen, offset: lineStart + l.payloadStart, length: bytes - 2 - l.payloadStart });
+      if (l.onWritten !== undefined && l.payloadStart !== undefined)
+        l.onWritten({ gen: this.#gen, offset: lineStart + l.payloadStart, length: bytes - 2 - l.payloadStart });
       lineStart += bytes;
     });
     return true;
@@ -306,7 +316,17 @@ export class DlqJournal {
     let finish!: (err?: unknown) => void;
     const done = new Promise<void>((resolve, reject) => (finish = (err) => (err === undefined ? resolve() : reject(err))));
     done.catch(() => undefined);
-    const compaction: Compaction = { side, tailFrom: this.#size, gen: this.#gen, written: writeSnapshot(side, items, handle, this.path, this.#gen + 1), ready: false, startedAt: performance.now(), repair, done, finish };
+    const compaction: Compaction = {
+      side,
+      tailFrom: this.#size,
+      gen: this.#gen,
+      written: writeSnapshot(side, items, handle, this.path, this.#gen + 1),
+      ready: false,
+      startedAt: performance.now(),
+      repair,
+      done,
+      finish,
+    };
     this.onCompaction?.({ phase: 'started', journalBytes: this.#size, ms: 0 });
     // written (or failed: the swap reports it): the swap happens at the next flush, so make sure there is one
     const ready = (): void => {
@@ -343,7 +363,11 @@ export class DlqJournal {
         await this.#readersDone();
         const tail = this.#size - c.tailFrom;
         for (let copied = 0; copied < tail; ) {
-          const part = await readRaw(this.#handle!, { gen: this.#gen, offset: c.tailFrom + copied, length: Math.min(WRITE_CHUNK_BYTES, tail - copied) }, this.path);
+          const part = await readRaw(
+            this.#handle!,
+            { gen: this.#gen, offset: c.tailFrom + copied, length: Math.min(WRITE_CHUNK_BYTES, tail - copied) },
+            this.path,
+          );
           await writeAll(out, part);
           copied += part.length;
         }
@@ -420,7 +444,13 @@ export class DlqJournal {
  * Writes a snapshot into `side` (payloads from memory, or copied from `from`), syncs it and returns the
  * open handle (positioned at the end, for the tail), its size and where each payload landed.
  */
-async function writeSnapshot(side: string, items: SnapshotItem[], from: FileHandle, path: string, newGen: number): Promise<{ out: FileHandle; size: number; moved: Array<[(ref: PayloadRef) => void, PayloadRef]> }> {
+async function writeSnapshot(
+  side: string,
+  items: SnapshotItem[],
+  from: FileHandle,
+  path: string,
+  newGen: number,
+): Promise<{ out: FileHandle; size: number; moved: Array<[(ref: PayloadRef) => void, PayloadRef]> }> {
   const out = await open(side, 'w');
   try {
     const moved: Array<[(ref: PayloadRef) => void, PayloadRef]> = [];
@@ -458,4 +488,3 @@ async function writeSnapshot(side: string, items: SnapshotItem[], from: FileHand
     throw err;
   }
 }
-

@@ -63,7 +63,12 @@ function procStat(pid: number): { state: string; startTime: number } | null {
 
 /** This process's identity. */
 export function currentProcessIdentity(): ProcessIdentity {
-  return { pid: process.pid, host: hostname(), bootId: readProc('/proc/sys/kernel/random/boot_id')?.trim() ?? null, startTime: procStat(process.pid)?.startTime ?? null };
+  return {
+    pid: process.pid,
+    host: hostname(),
+    bootId: readProc('/proc/sys/kernel/random/boot_id')?.trim() ?? null,
+    startTime: procStat(process.pid)?.startTime ?? null,
+  };
 }
 
 function pidAlive(pid: number): boolean {
@@ -80,7 +85,8 @@ export function staleReason(info: DlqLockInfo | null, mtimeMs: number, self: Pro
   const age = now - mtimeMs;
   if (info === null) return age > staleAfterMs ? `unreadable lock, untouched for ${Math.round(age / 1000)} s` : null;
   const sameMachine = info.host === self.host && (info.bootId == null || self.bootId === null || info.bootId === self.bootId);
-  if (info.host === self.host && info.bootId != null && self.bootId !== null && info.bootId !== self.bootId) return `taken before a reboot (boot ${info.bootId})`;
+  if (info.host === self.host && info.bootId != null && self.bootId !== null && info.bootId !== self.bootId)
+    return `taken before a reboot (boot ${info.bootId})`;
   if (!sameMachine) return age > staleAfterMs ? `holder on ${info.host} silent for ${Math.round(age / 1000)} s` : null;
   if (info.pid === self.pid && info.startTime != null && self.startTime !== null) {
     return info.startTime === self.startTime ? null : `pid ${info.pid} is this process now (restarted container?), started at another time`;
@@ -119,7 +125,13 @@ async function readHolder(path: string): Promise<Holder | null> {
 export async function readDlqLock(dir: string, options: DlqLockOptions = {}): Promise<DlqLockInfo | null> {
   const holder = await readHolder(join(dir, DLQ_FILES.lock)).catch(() => null);
   if (holder === null) return null;
-  const reason = staleReason(holder.info, holder.mtimeMs, options.identity ?? currentProcessIdentity(), (options.now ?? Date.now)(), options.staleAfterMs ?? 30_000);
+  const reason = staleReason(
+    holder.info,
+    holder.mtimeMs,
+    options.identity ?? currentProcessIdentity(),
+    (options.now ?? Date.now)(),
+    options.staleAfterMs ?? 30_000,
+  );
   return reason === null ? holder.info : null;
 }
 
@@ -137,7 +149,14 @@ export async function acquireDlqLock(dir: string, options: DlqLockOptions = {}):
   const self = options.identity ?? currentProcessIdentity();
   const now = options.now ?? Date.now;
   const staleAfterMs = options.staleAfterMs ?? 30_000;
-  const info: DlqLockInfo = { pid: self.pid, host: self.host, since: new Date(now()).toISOString(), bootId: self.bootId, startTime: self.startTime, token: randomUUID() };
+  const info: DlqLockInfo = {
+    pid: self.pid,
+    host: self.host,
+    since: new Date(now()).toISOString(),
+    bootId: self.bootId,
+    startTime: self.startTime,
+    token: randomUUID(),
+  };
   const side = `${path}.${info.token}`;
   await writeFile(side, JSON.stringify(info)).catch((err: unknown) => {
     throw new MigrateError('DLQ_IO', `cannot write ${side}: ${errorMessage(err)}`, { cause: err });
@@ -175,7 +194,12 @@ async function takeOver(path: string, side: string, holder: Holder, why: string)
     await link(side, marker);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new MigrateError('DLQ_IO', `cannot create ${marker}: ${errorMessage(err)}`, { cause: err });
-    const age = Date.now() - (await stat(marker).then((s) => s.mtimeMs, () => Date.now()));
+    const age =
+      Date.now() -
+      (await stat(marker).then(
+        (s) => s.mtimeMs,
+        () => Date.now(),
+      ));
     if (age > 10_000) await unlink(marker).catch(ignore); // left by a contender that died mid-takeover
     throw new MigrateError('DLQ_IO', `the stale lock ${path} (${why}) is being taken over by another process`, { details: { marker } });
   }
@@ -184,7 +208,10 @@ async function takeOver(path: string, side: string, holder: Holder, why: string)
     if (current === null || current.ino !== holder.ino) return false; // gone or replaced meanwhile: start over
     await unlink(path);
     // EEXIST: a process that found no lock at all linked its own in between; it won
-    return await link(side, path).then(() => true, (err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? false : Promise.reject(err)));
+    return await link(side, path).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? false : Promise.reject(err)),
+    );
   } finally {
     await unlink(marker).catch(ignore);
   }

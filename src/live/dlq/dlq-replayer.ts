@@ -199,7 +199,10 @@ export class DlqReplayer {
       metrics?.dlqReplays.inc({ result: 'ok' });
       return 'replayed';
     } catch (err) {
-      const outcome = dlq.failed(entry.seq, signal.aborted && !isRetriable(err) ? Object.assign(new Error(`timed out after ${this.#o.attemptTimeoutMs} ms`), { code: 'ETIMEDOUT' }) : err);
+      const outcome = dlq.failed(
+        entry.seq,
+        signal.aborted && !isRetriable(err) ? Object.assign(new Error(`timed out after ${this.#o.attemptTimeoutMs} ms`), { code: 'ETIMEDOUT' }) : err,
+      );
       metrics?.dlqReplays.inc({ result: outcome });
       return outcome;
     }

@@ -112,8 +112,22 @@ export class DlqState {
       const snap = event.e === 'snap' ? event : null;
       const { kind, key, space } = opIdentity(event.op);
       this.add({
-        seq: event.seq, at: event.at, kind, key, space, keyId: keyIdOf(kind, space, key), supersededBy: null, opJson: null, ref, bytes: ref?.length ?? 0,
-        state: snap?.state ?? 'intent', attempts: snap?.attempts ?? 0, next: snap?.next ?? 0, error: snap?.error ?? null, reason: snap?.reason ?? null, claim: null,
+        seq: event.seq,
+        at: event.at,
+        kind,
+        key,
+        space,
+        keyId: keyIdOf(kind, space, key),
+        supersededBy: null,
+        opJson: null,
+        ref,
+        bytes: ref?.length ?? 0,
+        state: snap?.state ?? 'intent',
+        attempts: snap?.attempts ?? 0,
+        next: snap?.next ?? 0,
+        error: snap?.error ?? null,
+        reason: snap?.reason ?? null,
+        claim: null,
       });
       return;
     }
@@ -168,7 +182,8 @@ export class DlqState {
       if (typeof event !== 'object' || event === null || !EVENTS.has(event.e) || !Number.isSafeInteger(event.seq)) {
         throw new MigrateError('DLQ_IO', `${path}@${offset}: not a journal event (${text.slice(0, 80)})`);
       }
-      if ((event.e === 'add' || event.e === 'snap') && payload === null) throw new MigrateError('DLQ_IO', `${path}@${offset}: a ${event.e} line without its op at the end`);
+      if ((event.e === 'add' || event.e === 'snap') && payload === null)
+        throw new MigrateError('DLQ_IO', `${path}@${offset}: a ${event.e} line without its op at the end`);
       this.apply(event, payload);
     };
   }

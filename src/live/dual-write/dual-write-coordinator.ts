@@ -1,7 +1,17 @@
 import { MigrateError, isRetriable } from '../../errors.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import type { DlqOp } from '../dlq/dlq-entry.js';
-import { embeddingText, type ActivationQuery, type ActivationResult, type EdgeWriteResult, type GraphDatabase, type LiveEdge, type LiveMemory, type StoreCapabilities, type StoredLiveMemory } from '../graph-database.js';
+import {
+  embeddingText,
+  type ActivationQuery,
+  type ActivationResult,
+  type EdgeWriteResult,
+  type GraphDatabase,
+  type LiveEdge,
+  type LiveMemory,
+  type StoreCapabilities,
+  type StoredLiveMemory,
+} from '../graph-database.js';
 import type { LiveMetrics } from '../live-metrics.js';
 
 export interface DualWriteOptions {
@@ -87,8 +97,18 @@ export class DualWriteCoordinator implements GraphDatabase {
   readonly #maxInFlight: number;
   readonly #timeoutMs: number;
   readonly #stats: DualWriteStats = {
-    primaryOk: 0, primaryFailed: 0, secondaryOk: 0, secondaryFailed: 0, secondarySkipped: 0, secondaryUnsupported: 0, secondaryInFlight: 0,
-    secondaryShed: 0, secondaryDeferred: 0, deletes: 0, breaker: 'closed', breakerOpened: 0,
+    primaryOk: 0,
+    primaryFailed: 0,
+    secondaryOk: 0,
+    secondaryFailed: 0,
+    secondarySkipped: 0,
+    secondaryUnsupported: 0,
+    secondaryInFlight: 0,
+    secondaryShed: 0,
+    secondaryDeferred: 0,
+    deletes: 0,
+    breaker: 'closed',
+    breakerOpened: 0,
   };
   readonly #settled = new Set<Promise<void>>();
   readonly #breaker: Required<SecondaryBreakerOptions> | null;
@@ -249,7 +269,10 @@ export class DualWriteCoordinator implements GraphDatabase {
       this.#outcome(false, probe);
       metrics?.writes.inc({ store: secondary.name, kind: op.kind, result: unsupported ? 'unsupported' : 'ok' });
     } catch (raw) {
-      const err = signal.aborted && !isRetriable(raw) ? Object.assign(new Error(`secondary write timed out after ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT', cause: raw }) : raw;
+      const err =
+        signal.aborted && !isRetriable(raw)
+          ? Object.assign(new Error(`secondary write timed out after ${this.#timeoutMs} ms`), { code: 'ETIMEDOUT', cause: raw })
+          : raw;
       dlq.failed(seq, err);
       this.#stats.secondaryFailed++;
       // a refused credential fails every write alike: it counts, as unavailability does

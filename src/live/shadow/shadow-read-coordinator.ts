@@ -1,5 +1,15 @@
 import { errorMessage } from '../../errors.js';
-import type { ActivationHit, ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoreCapabilities, StoredLiveMemory } from '../graph-database.js';
+import type {
+  ActivationHit,
+  ActivationQuery,
+  ActivationResult,
+  EdgeWriteResult,
+  GraphDatabase,
+  LiveEdge,
+  LiveMemory,
+  StoreCapabilities,
+  StoredLiveMemory,
+} from '../graph-database.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import type { LiveMetrics } from '../live-metrics.js';
 import { NdjsonLog } from './ndjson-log.js';

@@ -56,20 +56,36 @@ export function finalGate(e: FinalGateEvidence, options: FinalGateOptions = {}):
   const hoursAtFull = c !== null && c.percent >= 100 ? (e.now - Date.parse(c.updatedAt)) / 3_600_000 : 0;
   const checks: GateCheck[] = [
     {
-      name: 'cutover at 100%', required: true,
+      name: 'cutover at 100%',
+      required: true,
       pass: c === null ? null : c.percent >= 100 && c.schedule?.status !== 'running' && hoursAtFull >= minHours,
       detail: c === null ? 'no cutover state' : `${c.percent}% since ${c.updatedAt} (${hoursAtFull.toFixed(1)} h; at least ${minHours} h)`,
     },
     queueCheck('forward queue drained (writes for Engram)', e.forwardDlq, true, 'no dual-write queue found'),
-    queueCheck('reverse dual write ran and is drained (writes for Neo4j)', e.reverseDlq, true, 'no reverse dual write queue: Neo4j has not been kept current since the cutover'),
+    queueCheck(
+      'reverse dual write ran and is drained (writes for Neo4j)',
+      e.reverseDlq,
+      true,
+      'no reverse dual write queue: Neo4j has not been kept current since the cutover',
+    ),
   ];
   for (const s of e.counts) {
-    checks.push({ name: `counts ${s.space}`, required: true, pass: s.engram - s.tombstonesInEngram === s.neo4j, detail: `Neo4j ${s.neo4j}, Engram ${s.engram} (${s.tombstonesInEngram} of them deleted in Neo4j)` });
+    checks.push({
+      name: `counts ${s.space}`,
+      required: true,
+      pass: s.engram - s.tombstonesInEngram === s.neo4j,
+      detail: `Neo4j ${s.neo4j}, Engram ${s.engram} (${s.tombstonesInEngram} of them deleted in Neo4j)`,
+    });
   }
   if (e.counts.length === 0) checks.push({ name: 'counts', required: true, pass: null, detail: 'no space counted' });
   const overlap = e.shadowOverlap ?? null;
   const minOverlap = options.minOverlap ?? 0.95;
-  checks.push({ name: 'shadow overlap', required: false, pass: overlap === null ? null : overlap >= minOverlap, detail: overlap === null ? 'not given' : `${overlap.toFixed(3)} (at least ${minOverlap})` });
+  checks.push({
+    name: 'shadow overlap',
+    required: false,
+    pass: overlap === null ? null : overlap >= minOverlap,
+    detail: overlap === null ? 'not given' : `${overlap.toFixed(3)} (at least ${minOverlap})`,
+  });
   const pass = checks.every((x) => x.pass === true || (!x.required && x.pass === null));
   return { pass, checks };
 }

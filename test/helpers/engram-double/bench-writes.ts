@@ -48,8 +48,10 @@ function storeOnly(): void {
   const writeMs = performance.now() - t;
   const mem = process.memoryUsage();
   console.log(`store only: seeded ${MEMORIES} in ${(seedMs / 1000).toFixed(1)} s (${Math.round(MEMORIES / (seedMs / 1000))}/s incl. RNG)`);
-  console.log(`store only: ${WRITES} writes at ${space.count} memories: ${Math.round(WRITES / (writeMs / 1000))} writes/s ` +
-    `(${((writeMs * 1000) / WRITES).toFixed(0)} us each); rss ${Math.round(mem.rss / 2 ** 20)} MiB`);
+  console.log(
+    `store only: ${WRITES} writes at ${space.count} memories: ${Math.round(WRITES / (writeMs / 1000))} writes/s ` +
+      `(${((writeMs * 1000) / WRITES).toFixed(0)} us each); rss ${Math.round(mem.rss / 2 ** 20)} MiB`,
+  );
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -63,7 +65,8 @@ async function overHttp(): Promise<void> {
     await double.seed('bench', MEMORIES, 7);
     console.log(`http: child seeded ${MEMORIES} memories in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const bodies = randomVectors(WRITES, 1234).map((v, i) =>
-      JSON.stringify({ id: `h${i}`, content: `http write ${i}`, embedding: Array.from(v, (x) => Number(x.toPrecision(6))), confidence: 0.7 }));
+      JSON.stringify({ id: `h${i}`, content: `http write ${i}`, embedding: Array.from(v, (x) => Number(x.toPrecision(6))), confidence: 0.7 }),
+    );
     const before = await double.stats();
     const pool = new Pool(double.url, { connections: CONNECTIONS, pipelining: 1 });
     const latencies: number[] = [];
@@ -74,7 +77,9 @@ async function overHttp(): Promise<void> {
         const body = bodies[next++]!;
         const s = performance.now();
         const res = await pool.request({
-          path: '/api/v1/memories/remember', method: 'POST', body,
+          path: '/api/v1/memories/remember',
+          method: 'POST',
+          body,
           headers: { 'content-type': 'application/json', 'x-memory-space': 'bench' },
         });
         await res.body.dump();
@@ -89,10 +94,14 @@ async function overHttp(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const stats = await double.stats();
     const cpuUs = ((stats.process.cpuMs - before.process.cpuMs) * 1000) / WRITES;
-    console.log(`http: ${WRITES} writes at ${MEMORIES} memories, ${CONNECTIONS} connections: ${Math.round(WRITES / (ms / 1000))} writes/s, ` +
-      `p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, non-201 ${failures}`);
-    console.log(`http: double CPU ${cpuUs.toFixed(0)} us per write => ${Math.round(1e6 / cpuUs)} writes/s per core; ` +
-      `double rss ${Math.round(stats.process.rssBytes / 2 ** 20)} MiB`);
+    console.log(
+      `http: ${WRITES} writes at ${MEMORIES} memories, ${CONNECTIONS} connections: ${Math.round(WRITES / (ms / 1000))} writes/s, ` +
+        `p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, non-201 ${failures}`,
+    );
+    console.log(
+      `http: double CPU ${cpuUs.toFixed(0)} us per write => ${Math.round(1e6 / cpuUs)} writes/s per core; ` +
+        `double rss ${Math.round(stats.process.rssBytes / 2 ** 20)} MiB`,
+    );
     console.log(`http: outcomes ${JSON.stringify(stats.writes)}`);
   } finally {
     await double.stop();

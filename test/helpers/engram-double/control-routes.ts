@@ -78,7 +78,10 @@ export function handleControl(target: ControlTarget, method: string, path: strin
       target.store.clear();
       return json(200, { spaces: target.store.spaces() });
     case 'GET spaces':
-      return json(200, target.store.spaces().map((space) => ({ space, memories: target.store.count(space) })));
+      return json(
+        200,
+        target.store.spaces().map((space) => ({ space, memories: target.store.count(space) })),
+      );
     default:
       return plainText(404, `unknown control route ${route}`);
   }

@@ -72,7 +72,7 @@ export class DedupIndex {
   constructor(initialSlots: number, seed = 0x5eed) {
     const rng = xoroshiro128plus(seed);
     this.#signs = new Float64Array(PADDED * ROUNDS);
-    for (let i = 0; i < this.#signs.length; i++) this.#signs[i] = (rng.next() >>> 31) === 0 ? 1 : -1;
+    for (let i = 0; i < this.#signs.length; i++) this.#signs[i] = rng.next() >>> 31 === 0 ? 1 : -1;
     this.#heads = new Int32Array(BUCKETS * LSH_TABLES).fill(-1);
     this.#slots = Math.max(1, initialSlots);
     this.#next = new Int32Array(this.#slots * LSH_TABLES).fill(-1);

@@ -156,9 +156,7 @@ async function serve(s: Served): Promise<void> {
   await respond(s, response, decision, started);
 }
 
-type Admitted =
-  | { ok: true; match: Extract<RouteMatch, { found: true }>; body?: Record<string, unknown> }
-  | { ok: false; response: DoubleResponse };
+type Admitted = { ok: true; match: Extract<RouteMatch, { found: true }>; body?: Record<string, unknown> } | { ok: false; response: DoubleResponse };
 
 /** Route found, auth passed, JSON body extracted (in that order, as axum's layers run). */
 async function admit(s: Served, match: RouteMatch): Promise<Admitted> {

@@ -20,18 +20,13 @@ export const ENGRAM_ERROR_STATUS = {
 export type EngramErrorCode = keyof typeof ENGRAM_ERROR_STATUS;
 
 const EDUCATIONAL_CONTEXT: Record<EngramErrorCode, string> = {
-  INVALID_MEMORY_INPUT:
-    'Memory operations require well-formed inputs. Check the API documentation for proper request structure.',
+  INVALID_MEMORY_INPUT: 'Memory operations require well-formed inputs. Check the API documentation for proper request structure.',
   UNAUTHORIZED: 'Requests to this memory system must present a valid API key.',
   FORBIDDEN: 'The presented API key is not allowed to access this memory system.',
-  MEMORY_NOT_FOUND:
-    'Memory retrieval failed - the requested memory may have been forgotten or never encoded. Try a broader search query.',
-  MEMORY_VALIDATION_ERROR:
-    'Memory content validation failed. Ensure your input follows cognitive encoding principles.',
-  MEMORY_SYSTEM_ERROR:
-    'The memory system encountered an internal error. Cognitive processes may be temporarily disrupted.',
-  MEMORY_CLUSTER_UNAVAILABLE:
-    'The memory cluster is temporarily unavailable. Retry after the indicated delay.',
+  MEMORY_NOT_FOUND: 'Memory retrieval failed - the requested memory may have been forgotten or never encoded. Try a broader search query.',
+  MEMORY_VALIDATION_ERROR: 'Memory content validation failed. Ensure your input follows cognitive encoding principles.',
+  MEMORY_SYSTEM_ERROR: 'The memory system encountered an internal error. Cognitive processes may be temporarily disrupted.',
+  MEMORY_CLUSTER_UNAVAILABLE: 'The memory cluster is temporarily unavailable. Retry after the indicated delay.',
 };
 
 function guidance(code: EngramErrorCode): string {

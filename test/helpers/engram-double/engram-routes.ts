@@ -43,9 +43,7 @@ const BY_ID: MethodTable = {
 const ID_PREFIX = '/api/v1/memories/';
 
 /** Result of matching a request line. */
-export type RouteMatch =
-  | { found: true; route: EngramRoute; pathId?: string }
-  | { found: false; status: 404 | 405; allow?: string };
+export type RouteMatch = { found: true; route: EngramRoute; pathId?: string } | { found: false; status: 404 | 405; allow?: string };
 
 /** Find the route of `method path`. */
 export function matchRoute(method: string, path: string): RouteMatch {

@@ -80,7 +80,7 @@ export class FaultInjector {
     const next = faults ?? {};
     validateFaults(next);
     this.#faults = structuredClone(next);
-    this.#rng = xoroshiro128plus(next.seed ?? (Date.now() ^ (Math.random() * 0x100000000)));
+    this.#rng = xoroshiro128plus(next.seed ?? Date.now() ^ (Math.random() * 0x100000000));
     this.#outageUntil = next.outage === undefined ? 0 : Date.now() + next.outage.durationMs;
     if (next.outage !== undefined) this.injected.outageWindows++;
   }

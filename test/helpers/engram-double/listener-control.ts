@@ -74,9 +74,7 @@ export class ListenerControl {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    const closed = this.#server.listening
-      ? new Promise<void>((resolve) => this.#server.close(() => resolve()))
-      : Promise.resolve();
+    const closed = this.#server.listening ? new Promise<void>((resolve) => this.#server.close(() => resolve())) : Promise.resolve();
     for (const socket of this.#sockets) socket.destroy();
     await closed;
   }

@@ -52,7 +52,10 @@ export interface MemorySpaceSettings {
 
 /** Dot product of `a[offA+from .. offA+to)` and `b[offB+from .. offB+to)`; `to - from` divisible by 4. */
 export function dotRange(a: Float32Array, offA: number, b: Float32Array, offB: number, from: number, to: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   for (let i = from; i < to; i += 4) {
     s0 += a[offA + i]! * b[offB + i]!;
     s1 += a[offA + i + 1]! * b[offB + i + 1]!;
@@ -219,7 +222,8 @@ export class MemorySpace {
         if (score >= threshold && score >= 0) hot.push({ memory, score });
       } else if (g.confidence >= threshold) warm.push({ memory, score: 0.95 * g.confidence });
     }
-    const order = (a: { memory: StoredMemory; score: number }, b: { memory: StoredMemory; score: number }): number => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1);
+    const order = (a: { memory: StoredMemory; score: number }, b: { memory: StoredMemory; score: number }): number =>
+      b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1);
     const results = hot.sort(order).slice(0, CUE_MAX_RESULTS);
     if (results.length < CUE_MAX_RESULTS) results.push(...warm);
     return results.sort(order).slice(0, Math.min(CUE_MAX_RESULTS, maxResults));

@@ -104,7 +104,9 @@ function checkMode(mode: string | null): DoubleResponse | undefined {
   const m = mode.trim().toLowerCase();
   if (m === 'similarity') return undefined;
   if (m === 'spreading' || m === 'hybrid') {
-    return invalidInput('Spreading recall requires the `spreading_api_beta` flag. Enable it with `engram config set feature_flags.spreading_api_beta true` and restart the server.');
+    return invalidInput(
+      'Spreading recall requires the `spreading_api_beta` flag. Enable it with `engram config set feature_flags.spreading_api_beta true` and restart the server.',
+    );
   }
   return invalidInput(`Unsupported recall mode '${m}'. Use one of: similarity, spreading, hybrid.`);
 }
@@ -144,7 +146,10 @@ function parseRecallQuery(params: URLSearchParams): { ok: true; value: RecallQue
   const text = params.get('query');
   const rawCue = params.get('embedding');
   if (text === null && rawCue === null) {
-    return { ok: false, response: invalidInput('Recall requires either a text query or embedding vector. Memory retrieval needs a cue - what are you trying to remember?') };
+    return {
+      ok: false,
+      response: invalidInput('Recall requires either a text query or embedding vector. Memory retrieval needs a cue - what are you trying to remember?'),
+    };
   }
   const cue = rawCue === null ? undefined : parseCue(rawCue);
   if (rawCue !== null && cue === undefined) return { ok: false, response: invalidInput('Invalid embedding format. Expected JSON array of floats.') };
@@ -182,9 +187,10 @@ export function recallMemories(ctx: RouteContext): DoubleResponse {
       cognitive_load: k > 20 ? 'Medium' : 'Low',
       suggestions: [k < 10 ? 'Increase max_results to surface broader associations' : 'Apply tag filters to focus on specific episodic clusters'],
     },
-    metadata: ctx.url.searchParams.get('include_metadata') === 'true'
-      ? { total_memories_searched: ctx.store.count(space.value), activation_spread_hops: 2, processing_time_ms: elapsedMs, memory_system_load: 'Normal' }
-      : null,
+    metadata:
+      ctx.url.searchParams.get('include_metadata') === 'true'
+        ? { total_memories_searched: ctx.store.count(space.value), activation_spread_hops: 2, processing_time_ms: elapsedMs, memory_system_load: 'Normal' }
+        : null,
     system_message: `Recall completed in ${elapsedMs}ms. Found memories through direct matching and spreading activation.`,
   });
 }

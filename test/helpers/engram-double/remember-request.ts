@@ -45,11 +45,7 @@ function typeError(obj: Record<string, unknown>, field: string, type: FieldType)
 }
 
 /** Check JSON types of the listed fields and presence of the required ones (serde's job). */
-export function checkTypes(
-  obj: Record<string, unknown>,
-  fields: Record<string, FieldType>,
-  required: string[],
-): Extracted<never> | undefined {
+export function checkTypes(obj: Record<string, unknown>, fields: Record<string, FieldType>, required: string[]): Extracted<never> | undefined {
   for (const name of required) {
     if (obj[name] === undefined || obj[name] === null) {
       return { ok: false, response: jsonDataError(`missing field \`${name}\` at line 1 column 1`) };
@@ -83,18 +79,22 @@ export function parseEmbedding(raw: unknown): Extracted<Float32Array | undefined
 
 /** Validate a `POST /api/v1/memories/remember` body. */
 export function parseRememberBody(obj: Record<string, unknown>): Extracted<RememberBody> {
-  const types = checkTypes(
-    obj,
-    { id: 'string', content: 'string', embedding: 'array', confidence: 'number', timestamp: 'string', memory_space_id: 'string' },
-    ['content'],
-  );
+  const types = checkTypes(obj, { id: 'string', content: 'string', embedding: 'array', confidence: 'number', timestamp: 'string', memory_space_id: 'string' }, [
+    'content',
+  ]);
   if (types) return types;
   const content = obj['content'] as string;
   if (content.trim() === '') {
-    return { ok: false, response: invalidInput('Memory content cannot be empty. The memory system needs meaningful content to create lasting neural patterns.') };
+    return {
+      ok: false,
+      response: invalidInput('Memory content cannot be empty. The memory system needs meaningful content to create lasting neural patterns.'),
+    };
   }
   if (Buffer.byteLength(content, 'utf8') > MAX_CONTENT_BYTES) {
-    return { ok: false, response: invalidInput('Memory content too large (>100KB). Consider breaking this into smaller, more focused memories for better consolidation.') };
+    return {
+      ok: false,
+      response: invalidInput('Memory content too large (>100KB). Consider breaking this into smaller, more focused memories for better consolidation.'),
+    };
   }
   const embedding = parseEmbedding(obj['embedding']);
   if (!embedding.ok) return embedding;
@@ -123,7 +123,16 @@ export function parseRememberBody(obj: Record<string, unknown>): Extracted<Remem
 export function parseEpisodeBody(obj: Record<string, unknown>): Extracted<RememberBody> {
   const types = checkTypes(
     obj,
-    { id: 'string', when: 'string', what: 'string', where_location: 'string', who: 'array', embedding: 'array', importance: 'number', memory_space_id: 'string' },
+    {
+      id: 'string',
+      when: 'string',
+      what: 'string',
+      where_location: 'string',
+      who: 'array',
+      embedding: 'array',
+      importance: 'number',
+      memory_space_id: 'string',
+    },
     ['when', 'what'],
   );
   if (types) return types;

@@ -28,7 +28,10 @@ export async function readBody(req: IncomingMessage, limit = BODY_LIMIT_BYTES): 
 
 /** axum's `Json<T>` extraction of a JSON object: content type, syntax, then top-level shape. */
 export function extractJsonObject(req: IncomingMessage, body: Buffer): Extracted<Record<string, unknown>> {
-  const type = String(req.headers['content-type'] ?? '').toLowerCase().split(';')[0]!.trim();
+  const type = String(req.headers['content-type'] ?? '')
+    .toLowerCase()
+    .split(';')[0]!
+    .trim();
   if (!(type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json')))) {
     return { ok: false, response: missingJsonContentType() };
   }

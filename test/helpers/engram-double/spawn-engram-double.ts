@@ -68,7 +68,9 @@ export function spawnEngramDouble(opts: SpawnEngramDoubleOptions = {}): Promise<
       child.kill('SIGKILL');
       reject(new Error(`engram double not ready after ${opts.readyTimeoutMs ?? 30_000} ms: ${err}`));
     }, opts.readyTimeoutMs ?? 30_000);
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`engram double exited with ${code} before ready: ${err}`));

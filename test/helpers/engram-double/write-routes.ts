@@ -40,14 +40,20 @@ function storeAndAnswer(ctx: RouteContext, body: RememberBody, opts: StoreOption
   });
   ctx.recordWrite(result);
   const activation = result.activation;
-  const reasoning = opts.kind === 'episode'
-    ? `Episodic memory stored with activation ${activation.toFixed(2)}, rich context aids consolidation`
-    : body.reasoning ?? 'Default confidence for user-provided memory';
-  const autoLinks = body.autoLink === undefined ? [] : [{
-    target_memory_id: 'example_linked_memory',
-    similarity_score: body.autoLink.threshold + 0.1,
-    link_reason: 'Semantic similarity detected in content patterns',
-  }];
+  const reasoning =
+    opts.kind === 'episode'
+      ? `Episodic memory stored with activation ${activation.toFixed(2)}, rich context aids consolidation`
+      : (body.reasoning ?? 'Default confidence for user-provided memory');
+  const autoLinks =
+    body.autoLink === undefined
+      ? []
+      : [
+          {
+            target_memory_id: 'example_linked_memory',
+            similarity_score: body.autoLink.threshold + 0.1,
+            link_reason: 'Semantic similarity detected in content patterns',
+          },
+        ];
   const label = opts.kind === 'episode' ? 'Episode' : 'Memory';
   return json(201, {
     memory_id: id,

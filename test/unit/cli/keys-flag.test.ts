@@ -3,7 +3,12 @@ import { configFromFlags, keysArg } from '../../../src/cli/common-options.js';
 
 describe('--key and --keys', () => {
   it('parses a key per label, a composite with +, and labels named like Object.prototype members', () => {
-    expect(keysArg('Person=name, Movie=title,Role=person+movie,constructor=id')).toEqual({ Person: 'name', Movie: 'title', Role: ['person', 'movie'], constructor: 'id' });
+    expect(keysArg('Person=name, Movie=title,Role=person+movie,constructor=id')).toEqual({
+      Person: 'name',
+      Movie: 'title',
+      Role: ['person', 'movie'],
+      constructor: 'id',
+    });
   });
 
   it.each(['Person', '=name', 'Person=', 'Role=a+'])('refuses %j, naming the pair', (value) => {

@@ -19,13 +19,19 @@ describe('secrets from files', () => {
   });
 
   it('refuses a variable and its _FILE twin together, and names an unreadable file without its content', () => {
-    expect(() => optionsFromEnvironment({ NEO4J_PASSWORD: 'a', NEO4J_PASSWORD_FILE: file('pw', 'b') })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', path: 'NEO4J_PASSWORD_FILE' }));
-    expect(() => optionsFromEnvironment({ ENGRAM_API_KEY_FILE: '/nonexistent/key' })).toThrow(/ENGRAM_API_KEY_FILE: cannot read the secret file \/nonexistent\/key: ENOENT/);
+    expect(() => optionsFromEnvironment({ NEO4J_PASSWORD: 'a', NEO4J_PASSWORD_FILE: file('pw', 'b') })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', path: 'NEO4J_PASSWORD_FILE' }),
+    );
+    expect(() => optionsFromEnvironment({ ENGRAM_API_KEY_FILE: '/nonexistent/key' })).toThrow(
+      /ENGRAM_API_KEY_FILE: cannot read the secret file \/nonexistent\/key: ENOENT/,
+    );
   });
 
   it('--neo4j-password-file and --engram-api-key-file set the secrets without a warning', () => {
     const warnings: string[] = [];
-    const config = configFromFlags({ neo4jPasswordFile: file('pw', 'hunter2\n'), engramApiKeyFile: file('key', 'engram_key_k_s\n') }, {}, (m) => warnings.push(m));
+    const config = configFromFlags({ neo4jPasswordFile: file('pw', 'hunter2\n'), engramApiKeyFile: file('key', 'engram_key_k_s\n') }, {}, (m) =>
+      warnings.push(m),
+    );
     expect([config.source.password, config.target.apiKey]).toEqual(['hunter2', 'engram_key_k_s']);
     expect(warnings).toEqual([]);
   });

@@ -18,7 +18,9 @@ describe('upper bounds on engine, target and source options', () => {
     ['engine.edgeBatchSize', { engine: { edgeBatchSize: 50_000_000 } }],
     ['engine.pauseMs', { engine: { pauseMs: 1e12 } }],
   ])('%s: an out-of-range value is an error naming the option', (path, options) => {
-    expect(() => resolveConfig(options as never)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', path, message: expect.stringContaining('must be at most') }));
+    expect(() => resolveConfig(options as never)).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', path, message: expect.stringContaining('must be at most') }),
+    );
   });
 
   it('accepts values at the bounds', () => {

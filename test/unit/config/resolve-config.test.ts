@@ -14,7 +14,14 @@ function file(name: string, text: string): string {
 describe('resolveConfig', () => {
   it('fills the article defaults', () => {
     const c = resolveConfig({});
-    expect([c.engine.batchSize, c.engine.pauseMs, c.validate.minCosine, c.validate.maxEmbeddingMismatchRate, c.validate.maxEdgeMismatchRate, c.target.capacityPerSpace]).toEqual([10_000, 100, 0.99, 0.0001, 0.001, 100_000]);
+    expect([
+      c.engine.batchSize,
+      c.engine.pauseMs,
+      c.validate.minCosine,
+      c.validate.maxEmbeddingMismatchRate,
+      c.validate.maxEdgeMismatchRate,
+      c.target.capacityPerSpace,
+    ]).toEqual([10_000, 100, 0.99, 0.0001, 0.001, 100_000]);
     expect(c.mapping.edgeWeights.READ).toEqual({ property: 'duration', divisor: 300, max: 1, min: 0 });
     expect(Object.isFrozen(c.engine)).toBe(true);
   });
@@ -44,7 +51,11 @@ describe('resolveConfig', () => {
 describe('layering: file < environment < flags', () => {
   it('applies each layer over the one below', () => {
     const path = file('c.yaml', 'source:\n  uri: bolt://file:1\n  user: fileuser\ntarget:\n  kind: engram\n');
-    const c = resolveLayeredConfig({ file: path, env: { NEO4J_URI: 'bolt://env:2', ENGRAM_API_KEY: 'engram_key_a_b' }, flags: { source: { uri: 'bolt://flag:3' } } });
+    const c = resolveLayeredConfig({
+      file: path,
+      env: { NEO4J_URI: 'bolt://env:2', ENGRAM_API_KEY: 'engram_key_a_b' },
+      flags: { source: { uri: 'bolt://flag:3' } },
+    });
     expect([c.source.uri, c.source.user, c.target.kind, c.target.apiKey]).toEqual(['bolt://flag:3', 'fileuser', 'engram', 'engram_key_a_b']);
   });
 
@@ -67,7 +78,10 @@ describe('model section: provider, device, remote key', () => {
   it('needs a url and a model name with provider openai, naming the option', () => {
     expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', name: 'm' } }))).toEqual(['CONFIG_INVALID', 'model.url']);
     expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', url: 'http://127.0.0.1:8080' } }))).toEqual(['CONFIG_INVALID', 'model.name']);
-    expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', url: 'http://x:1', name: 'm', device: 'cuda' } }))).toEqual(['CONFIG_INVALID', 'model.device']);
+    expect(codeAndPath(() => resolveConfig({ model: { provider: 'openai', url: 'http://x:1', name: 'm', device: 'cuda' } }))).toEqual([
+      'CONFIG_INVALID',
+      'model.device',
+    ]);
     expect(codeAndPath(() => resolveConfig({ model: { device: 'gpu' as never } }))).toEqual(['CONFIG_INVALID', 'model.device']);
     expect(codeAndPath(() => resolveConfig({ mapping: { onWrongWidth: 'pad' as never } }))).toEqual(['CONFIG_INVALID', 'mapping.onWrongWidth']);
   });

@@ -6,7 +6,10 @@ describe('planLengthBatches', () => {
     const lengths = [50, 3, 200, 3, 12, 256, 7, 50];
     const batches = planLengthBatches(lengths, { batchSize: 4, tokenBudget: 10_000 });
     expect(batches.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(batches).toEqual([[1, 3, 6, 4], [0, 7, 2, 5]]);
+    expect(batches).toEqual([
+      [1, 3, 6, 4],
+      [0, 7, 2, 5],
+    ]);
   });
 
   it('shrinks batches of long texts to the token budget and fills batches of short ones', () => {

@@ -10,7 +10,20 @@ beforeAll(async () => {
 afterAll(() => double.stop());
 
 function options(over: Partial<OpenAiEmbedderOptions> = {}): OpenAiEmbedderOptions {
-  return { baseUrl: double.url, model: 'nomic-embed-text', dim: 768, sendDimensions: false, batchSize: 2, concurrency: 2, timeoutMs: 10_000, maxRetries: 3, retryBaseMs: 1, retryMaxMs: 5, random: () => 0, ...over };
+  return {
+    baseUrl: double.url,
+    model: 'nomic-embed-text',
+    dim: 768,
+    sendDimensions: false,
+    batchSize: 2,
+    concurrency: 2,
+    timeoutMs: 10_000,
+    maxRetries: 3,
+    retryBaseMs: 1,
+    retryMaxMs: 5,
+    random: () => 0,
+    ...over,
+  };
 }
 
 function unit(v: number[]): number[] {

@@ -17,14 +17,23 @@ describe('loading sharded bundle lines', () => {
   it('accepts lines filed under the shard their id hashes to', () => {
     const shard = spaceOf(ids[0]!, layout);
     const mine = ids.filter((id) => spaceOf(id, layout) === shard);
-    const batch = encodeBundleLines(mine.map((id) => bundleLine(id, shard)), `memories/${shard}.ndjson`, shard, layout);
+    const batch = encodeBundleLines(
+      mine.map((id) => bundleLine(id, shard)),
+      `memories/${shard}.ndjson`,
+      shard,
+      layout,
+    );
     expect(batch.spaces).toEqual(mine.map(() => shard));
   });
 
   it('refuses a line in another shard, or naming another space than its file', () => {
     const id = ids[0]!;
     const wrong = `docs-${(Number(spaceOf(id, layout).slice(-1)) + 1) % 3}`;
-    expect(() => encodeBundleLines([bundleLine(id, wrong)], `memories/${wrong}.ndjson`, wrong, layout)).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining(`belongs in ${spaceOf(id, layout)}`) }));
-    expect(() => encodeBundleLines([bundleLine(id, 'other')], 'memories/docs.ndjson', 'docs')).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining('names space other') }));
+    expect(() => encodeBundleLines([bundleLine(id, wrong)], `memories/${wrong}.ndjson`, wrong, layout)).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining(`belongs in ${spaceOf(id, layout)}`) }),
+    );
+    expect(() => encodeBundleLines([bundleLine(id, 'other')], 'memories/docs.ndjson', 'docs')).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining('names space other') }),
+    );
   });
 });

@@ -60,7 +60,10 @@ describe('planning shards', () => {
   it('refuses a space too long to carry a shard suffix, naming the option', async () => {
     const space = 'p'.repeat(63);
     const config = resolveConfig({ mapping: { spaces: { Person: space } }, target: { kind: 'engram', capacityPerSpace: 120 } });
-    await expect(planBackfill(fakeSource({ Person: 500 }), fakeTarget(120), config, null)).rejects.toMatchObject({ code: 'CONFIG_INVALID', path: 'mapping.spaces.Person' });
+    await expect(planBackfill(fakeSource({ Person: 500 }), fakeTarget(120), config, null)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      path: 'mapping.spaces.Person',
+    });
   });
 
   it('rejects a bad shard option by name', () => {

@@ -5,7 +5,15 @@ import { expect, it } from 'vitest';
 import { RejectLog } from '../../../src/engine/reject-log.js';
 import type { RejectRecord } from '../../../src/mapping/types.js';
 
-const reject = (id: string, code: RejectRecord['code']): RejectRecord => ({ kind: 'node', id, label: 'L', elementId: null, field: 'id', code, reason: 'because' });
+const reject = (id: string, code: RejectRecord['code']): RejectRecord => ({
+  kind: 'node',
+  id,
+  label: 'L',
+  elementId: null,
+  field: 'id',
+  code,
+  reason: 'because',
+});
 
 it('counts the rejects of the whole run after a resume, and drops lines written after the checkpoint', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'em-rejects-')), 'rejects.ndjson');

@@ -14,7 +14,15 @@ function probe(alive: Record<number, string>, bootId = 'boot-1', host = 'host-a'
 }
 
 function plantLock(dir: string, holder: Partial<RunLockHolder>): void {
-  const full: RunLockHolder = { pid: 4242, hostname: 'host-a', bootId: 'boot-1', processStart: '100', command: 'backfill', since: '2026-01-01T00:00:00.000Z', ...holder };
+  const full: RunLockHolder = {
+    pid: 4242,
+    hostname: 'host-a',
+    bootId: 'boot-1',
+    processStart: '100',
+    command: 'backfill',
+    since: '2026-01-01T00:00:00.000Z',
+    ...holder,
+  };
   writeFileSync(join(dir, RUN_LOCK_FILE), JSON.stringify(full));
 }
 

@@ -21,7 +21,10 @@ describe('threads that die', () => {
     try {
       // The worker fails while no task is assigned: piscina reports it only through the pool's 'error' event.
       await vi.waitFor(() => expect(pool.failure).not.toBeNull(), { timeout: 25_000, interval: 20 });
-      await expect(pool.run({ kind: 'cosine' } as never)).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/worker thread failed: boom at startup/) });
+      await expect(pool.run({ kind: 'cosine' } as never)).rejects.toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/worker thread failed: boom at startup/),
+      });
     } finally {
       await pool.close();
       process.off('uncaughtException', onUncaught);

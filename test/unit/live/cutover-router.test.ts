@@ -149,7 +149,7 @@ describe('CutoverScheduleRunner', () => {
     const runner = new CutoverScheduleRunner({ router, stateFile, minRequests: 100, onEvent: (e) => events.push(e.type) });
     await runner.begin(parseCutoverSteps('50:1h,100'));
     let seed = 7;
-    newStore.random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    newStore.random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     newStore.faults = { errorRate: 0.005 }; // below the limit: stays
     for (let i = 0; i < 4000; i++) await router.activate(query());
     await runner.tick();
@@ -173,7 +173,7 @@ describe('CutoverScheduleRunner', () => {
     await runner.begin(parseCutoverSteps('10:1h,100'));
     await setCutoverPercent(stateFile, 0);
     await runner.tick(); // the step's time is up, but the schedule was aborted: nothing moves
-    expect((await readCutoverState(stateFile))).toMatchObject({ percent: 0, source: 'manual', schedule: { status: 'aborted' } });
+    expect(await readCutoverState(stateFile)).toMatchObject({ percent: 0, source: 'manual', schedule: { status: 'aborted' } });
     await router.close();
   });
 });

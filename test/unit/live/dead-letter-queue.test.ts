@@ -94,7 +94,10 @@ describe('DeadLetterQueue', () => {
     dlq.primaryOk(flaky);
     expect([dlq.failed(flaky, down), dlq.failed(flaky, down), dlq.failed(flaky, down)]).toEqual(['retry', 'retry', 'parked']);
     const parked = dlq.list('parked');
-    expect(parked.map((p) => [p.key, p.attempts])).toEqual([['m1', 1], ['m2', 3]]);
+    expect(parked.map((p) => [p.key, p.attempts])).toEqual([
+      ['m1', 1],
+      ['m2', 3],
+    ]);
     expect(parked[0]!.reason).toMatch(/^not retriable: .*INVALID_MEMORY_INPUT/);
     expect(parked[1]!.reason).toMatch(/^gave up after 3 attempts/);
     expect(dlq.unpark()).toBe(2);

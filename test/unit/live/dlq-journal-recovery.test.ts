@@ -34,7 +34,10 @@ describe('dead-letter journal recovery', () => {
     const dlq = await DeadLetterQueue.open(dir);
     expect(dlq.stats()).toMatchObject({ entries: 2, queued: 2 });
     expect(dlq.quarantined.map((q) => q.text)).toEqual(['garbage {not json', '{"e":"warp","seq":"x"}']);
-    const kept = (await readFile(quarantine(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const kept = (await readFile(quarantine(), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(kept).toHaveLength(2);
     expect(kept[0]).toMatchObject({ line: 2, text: 'garbage {not json', reason: expect.stringContaining('not a journal line') });
     expect(kept[1]).toMatchObject({ line: 3, reason: expect.stringContaining('not a journal event') });

@@ -15,7 +15,8 @@ afterEach(async () => {
 
 const self = currentProcessIdentity();
 const lockPath = (): string => join(dir, 'dlq.lock');
-const writeLock = (info: Record<string, unknown>): Promise<void> => writeFile(lockPath(), JSON.stringify({ since: '2026-01-01T00:00:00Z', token: 'old-token', ...info }));
+const writeLock = (info: Record<string, unknown>): Promise<void> =>
+  writeFile(lockPath(), JSON.stringify({ since: '2026-01-01T00:00:00Z', token: 'old-token', ...info }));
 
 describe('dead-letter queue lock', () => {
   it('records boot id, host, pid and start time', async () => {

@@ -36,8 +36,29 @@ it('prints float32 embeddings so that every component parses back to the same fl
 });
 
 it('prints every kind of float32 value as a decimal that parses back to it', () => {
-  const edge = [0, -0, 1, -1, 0.1, 1e-5, -9.99999e-6, 1e-5 - 1e-12, 0.30000001192092896, 99999999, 999999999, 1e9, 10, 100.5, 123456.7,
-    3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, 1.1754943508222875e-38, 0.999999999, 9.9999999e-6];
+  const edge = [
+    0,
+    -0,
+    1,
+    -1,
+    0.1,
+    1e-5,
+    -9.99999e-6,
+    1e-5 - 1e-12,
+    0.30000001192092896,
+    99999999,
+    999999999,
+    1e9,
+    10,
+    100.5,
+    123456.7,
+    3.4028234663852886e38,
+    -3.4028234663852886e38,
+    1.401298464324817e-45,
+    1.1754943508222875e-38,
+    0.999999999,
+    9.9999999e-6,
+  ];
   const random = new Float32Array(200_000);
   const bits = new Uint32Array(random.buffer);
   let seed = 12345;

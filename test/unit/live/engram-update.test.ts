@@ -26,7 +26,14 @@ afterEach(async () => {
   await double.stop();
 });
 
-const mem = (id: string, seed: number, content: string, extra: Partial<LiveMemory> = {}): LiveMemory => ({ id, space: SPACE, content, embedding: vector(seed), timestamp: new Date(1_700_000_000_000 + seed).toISOString(), ...extra });
+const mem = (id: string, seed: number, content: string, extra: Partial<LiveMemory> = {}): LiveMemory => ({
+  id,
+  space: SPACE,
+  content,
+  embedding: vector(seed),
+  timestamp: new Date(1_700_000_000_000 + seed).toISOString(),
+  ...extra,
+});
 /** `base` moved a little: cosine ≈ 0.99 to it. */
 const near = (base: Float32Array, seed: number): Float32Array => base.map((x, i) => x + 0.05 * vector(seed)[i]!);
 
@@ -34,14 +41,22 @@ describe('EngramGraphDatabase writes', () => {
   it('fails an update Engram answers 201 to but does not apply, saying so', async () => {
     await engram.createMemory(mem('a', 1, 'first'));
     // same embedding, new content: the double keeps the stored version (a same-id no-op)
-    await expect(engram.createMemory(mem('a', 1, 'edited'))).rejects.toMatchObject({ code: 'TARGET_REJECTED', retriable: true, message: expect.stringContaining('did not land') });
+    await expect(engram.createMemory(mem('a', 1, 'edited'))).rejects.toMatchObject({
+      code: 'TARGET_REJECTED',
+      retriable: true,
+      message: expect.stringContaining('did not land'),
+    });
     expect(double.store.get(SPACE, 'a')?.content).toBe('first');
   });
 
   it('fails a write Engram deduplicated into another memory (201, nothing under the id)', async () => {
     await engram.createMemory(mem('b', 2, 'original', { strength: 0.9 }));
     const copy = { ...mem('c', 3, 'a near copy', { strength: 0.5 }), embedding: near(vector(2), 4) };
-    await expect(engram.createMemory(copy)).rejects.toMatchObject({ code: 'TARGET_REJECTED', retriable: false, message: expect.stringContaining('holds nothing under this id') });
+    await expect(engram.createMemory(copy)).rejects.toMatchObject({
+      code: 'TARGET_REJECTED',
+      retriable: false,
+      message: expect.stringContaining('holds nothing under this id'),
+    });
   });
 
   it('sends first writes at most at the ceiling and each update one rung above the stored confidence; a replayed version is not sent again', async () => {

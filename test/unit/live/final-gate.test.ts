@@ -13,7 +13,10 @@ const ready: FinalGateEvidence = {
   shadowOverlap: 0.97,
   now,
 };
-const failing = (e: FinalGateEvidence): string[] => finalGate(e).checks.filter((c) => c.required && c.pass !== true).map((c) => c.name);
+const failing = (e: FinalGateEvidence): string[] =>
+  finalGate(e)
+    .checks.filter((c) => c.required && c.pass !== true)
+    .map((c) => c.name);
 
 describe('final gate', () => {
   it('passes when every read has been on Engram long enough, both queues are empty and the counts agree up to the tombstones', () => {

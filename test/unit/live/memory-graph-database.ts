@@ -5,7 +5,15 @@
  */
 import { TargetError } from '../../../src/errors.js';
 import { cosine } from '../../../src/shared/cosine.js';
-import type { ActivationQuery, ActivationResult, EdgeWriteResult, GraphDatabase, LiveEdge, LiveMemory, StoredLiveMemory } from '../../../src/live/graph-database.js';
+import type {
+  ActivationQuery,
+  ActivationResult,
+  EdgeWriteResult,
+  GraphDatabase,
+  LiveEdge,
+  LiveMemory,
+  StoredLiveMemory,
+} from '../../../src/live/graph-database.js';
 
 export interface MemoryStoreFaults {
   /** Every call fails with a retriable error. */

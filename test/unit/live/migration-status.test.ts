@@ -3,8 +3,25 @@ import { initialCutoverState, type CutoverState } from '../../../src/live/cutove
 import type { DlqStats } from '../../../src/live/dlq/dlq-state.js';
 import { migrationStatus } from '../../../src/live/status/migration-status.js';
 
-const dlq = (over: Partial<DlqStats> = {}): DlqStats => ({ entries: 0, inDoubt: 0, queued: 0, inFlight: 0, parked: 0, superseded: 0, depth: 0, oldestQueuedAt: null, journalBytes: 0, ...over });
-const cut = (percent: number, over: Partial<CutoverState> = {}): CutoverState => ({ ...initialCutoverState(), percent, revision: 3, source: 'manual', ...over });
+const dlq = (over: Partial<DlqStats> = {}): DlqStats => ({
+  entries: 0,
+  inDoubt: 0,
+  queued: 0,
+  inFlight: 0,
+  parked: 0,
+  superseded: 0,
+  depth: 0,
+  oldestQueuedAt: null,
+  journalBytes: 0,
+  ...over,
+});
+const cut = (percent: number, over: Partial<CutoverState> = {}): CutoverState => ({
+  ...initialCutoverState(),
+  percent,
+  revision: 3,
+  source: 'manual',
+  ...over,
+});
 const states = (s: ReturnType<typeof migrationStatus>): string[] => s.phases.map((p) => `${p.phase}:${p.state}`);
 
 describe('migration status', () => {
@@ -21,6 +38,9 @@ describe('migration status', () => {
     expect(states(done).slice(2)).toEqual(['3:done', '4:done', '5:pending']);
     expect(done.phases[4]!.detail).toContain('7 deleted in Neo4j');
     expect(migrationStatus({ dlq: dlq({ parked: 2 }), dlqHeld: false, cutover: cut(0), cutoverError: null, tombstones: 0 }).next).toContain('2 parked');
-    expect(migrationStatus({ dlq: dlq(), dlqHeld: false, cutover: null, cutoverError: 'Neo4j down', tombstones: null }).phases[3]).toMatchObject({ state: 'unknown', detail: expect.stringContaining('Neo4j down') });
+    expect(migrationStatus({ dlq: dlq(), dlqHeld: false, cutover: null, cutoverError: 'Neo4j down', tombstones: null }).phases[3]).toMatchObject({
+      state: 'unknown',
+      detail: expect.stringContaining('Neo4j down'),
+    });
   });
 });

@@ -28,7 +28,11 @@ afterEach(async () => {
 
 /** Version `v` of key `k`: a new embedding each time (far from the last, so Engram takes it as an update). */
 const version = (k: number, v: number): LiveMemory => ({
-  id: `k${k}`, space: SPACE, content: `key ${k} version ${v}`, embedding: vector(10_000 + k * 100 + v), timestamp: new Date(1_700_000_000_000 + v * 60_000 + k).toISOString(),
+  id: `k${k}`,
+  space: SPACE,
+  content: `key ${k} version ${v}`,
+  embedding: vector(10_000 + k * 100 + v),
+  timestamp: new Date(1_700_000_000_000 + v * 60_000 + k).toISOString(),
 });
 
 describe('per-key order', () => {
@@ -62,9 +66,15 @@ describe('per-key order', () => {
       clock += 700_000; // every queued write is due; each failed retry pushes v2 further out
       await replayer.runRound({ all: true });
     }
-    await writeAll(all.filter((k) => k % 2 === 0), 3); // v3 of the even keys: one failure, due soon
+    await writeAll(
+      all.filter((k) => k % 2 === 0),
+      3,
+    ); // v3 of the even keys: one failure, due soon
     double.setFaults({});
-    await writeAll(all.filter((k) => k % 3 === 0), 4); // Engram back: v4 of every third key lands live
+    await writeAll(
+      all.filter((k) => k % 3 === 0),
+      4,
+    ); // Engram back: v4 of every third key lands live
     clock += 2_000; // v3 is due, v2 (backed off for minutes) is not
     await replayer.runRound();
     clock += 10_000_000;

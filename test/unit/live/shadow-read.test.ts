@@ -21,7 +21,12 @@ describe('ranking similarity', () => {
   it('RBO: 1 for identical lists, 0 for disjoint ones, top swaps cost more than bottom swaps', () => {
     const list = Array.from({ length: 10 }, (_, i) => `id${i}`);
     expect(rankBiasedOverlap(list, list)).toBeCloseTo(1, 12);
-    expect(rankBiasedOverlap(list, list.map((x) => `${x}'`))).toBe(0);
+    expect(
+      rankBiasedOverlap(
+        list,
+        list.map((x) => `${x}'`),
+      ),
+    ).toBe(0);
     const topSwap = ['id1', 'id0', ...list.slice(2)];
     const bottomSwap = [...list.slice(0, 8), 'id9', 'id8'];
     expect(rankBiasedOverlap(list, topSwap)).toBeLessThan(rankBiasedOverlap(list, bottomSwap));
@@ -86,7 +91,10 @@ describe('ShadowReadCoordinator', () => {
     await always.activate(planted);
     await always.close();
     await shadow.close();
-    const lines = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ kind: 'discrepancy', space: 'live_test', k: 10, overlap: 0.5 });
     expect(new Set(lines[0].onlyPrimary)).toEqual(new Set(nearest.slice(0, 5)));

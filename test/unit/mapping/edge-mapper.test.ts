@@ -18,7 +18,14 @@ function end(label: string | null, keys: RelationshipEnd['keys'], elementId: str
 }
 
 function rel(over: Partial<SourceRelationship>): SourceRelationship {
-  return { elementId: 'r1', type: 'READ', source: end('Person', { name: 'p1' }, '4:x:1'), target: end('Movie', { id: 16961 }, '4:x:2'), properties: { duration: 150 }, ...over };
+  return {
+    elementId: 'r1',
+    type: 'READ',
+    source: end('Person', { name: 'p1' }, '4:x:1'),
+    target: end('Movie', { id: 16961 }, '4:x:2'),
+    properties: { duration: 150 },
+    ...over,
+  };
 }
 
 describe('mapRelationship (article weights)', () => {
@@ -62,7 +69,10 @@ describe('mapRelationship (article weights)', () => {
   it('rejects a relationship whose end was rejected (a duplicate key), never attaching it to the survivor', () => {
     const target = { ...end('Movie', { id: 7 }, '4:x:3'), rejected: 'DUPLICATE_KEY: another Movie node (4:x:2) has the same key [7]' };
     const r = mapRelationship(rel({ target }), mapping, spaceOf, keyOf);
-    expect(r.ok ? null : [r.reject.code, r.reject.reason]).toEqual(['ENDPOINT_REJECTED', 'target node 4:x:3 was rejected: DUPLICATE_KEY: another Movie node (4:x:2) has the same key [7]']);
+    expect(r.ok ? null : [r.reject.code, r.reject.reason]).toEqual([
+      'ENDPOINT_REJECTED',
+      'target node 4:x:3 was rejected: DUPLICATE_KEY: another Movie node (4:x:2) has the same key [7]',
+    ]);
     const source = mapRelationship(rel({ source: { ...end('Person', { name: 'p1' }, '4:x:1'), rejected: 'INVALID_TIMESTAMP: x' } }), mapping, spaceOf, keyOf);
     expect(source.ok ? null : source.reject.code).toBe('ENDPOINT_REJECTED');
   });

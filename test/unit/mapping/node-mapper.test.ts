@@ -64,10 +64,27 @@ describe('mapNode', () => {
     const off = mapNode(node(), wide, { ...mapping, onWrongWidth: 'regenerate', generateMissingEmbeddings: false }, 'document', NOW, KEY);
     expect(off.ok && off.node.wrongWidthRegenerated).toBe(true);
     // A value that is not a list of numbers is still rejected.
-    const bad = mapNode(node(), { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'embedding is a string' }, { ...mapping, onWrongWidth: 'regenerate' }, 'document', NOW, KEY);
+    const bad = mapNode(
+      node(),
+      { kind: 'invalid', code: 'EMBEDDING_INVALID', detail: 'embedding is a string' },
+      { ...mapping, onWrongWidth: 'regenerate' },
+      'document',
+      NOW,
+      KEY,
+    );
     expect(bad.ok ? null : bad.reject.code).toBe('EMBEDDING_INVALID');
-    const textless = mapNode(node({ properties: {} }), wide, { ...mapping, onWrongWidth: 'regenerate', contentTemplates: { Document: 'x' } }, 'document', NOW, KEY);
-    expect(textless.ok ? null : [textless.reject.code, textless.reject.reason.startsWith('embedding has 384 numbers')]).toEqual(['NO_TEXT_FOR_EMBEDDING', true]);
+    const textless = mapNode(
+      node({ properties: {} }),
+      wide,
+      { ...mapping, onWrongWidth: 'regenerate', contentTemplates: { Document: 'x' } },
+      'document',
+      NOW,
+      KEY,
+    );
+    expect(textless.ok ? null : [textless.reject.code, textless.reject.reason.startsWith('embedding has 384 numbers')]).toEqual([
+      'NO_TEXT_FOR_EMBEDDING',
+      true,
+    ]);
   });
 
   it('rejects an invalid embedding with the detail the source found', () => {
@@ -77,9 +94,19 @@ describe('mapNode', () => {
 
   it('rejects content over 100,000 bytes, counting UTF-8 bytes not characters', () => {
     const fits = 'é'.repeat(49_000); // 98,000 bytes
-    expect(mapNode(node({ properties: { content: fits } }), { kind: 'present' }, { ...mapping, contentTemplates: { Document: '{content}' } }, 'document', NOW, KEY).ok).toBe(true);
+    expect(
+      mapNode(node({ properties: { content: fits } }), { kind: 'present' }, { ...mapping, contentTemplates: { Document: '{content}' } }, 'document', NOW, KEY)
+        .ok,
+    ).toBe(true);
     const tooBig = 'é'.repeat(50_001); // 100,002 bytes, 50,001 characters
-    const r = mapNode(node({ properties: { content: tooBig } }), { kind: 'present' }, { ...mapping, contentTemplates: { Document: '{content}' } }, 'document', NOW, KEY);
+    const r = mapNode(
+      node({ properties: { content: tooBig } }),
+      { kind: 'present' },
+      { ...mapping, contentTemplates: { Document: '{content}' } },
+      'document',
+      NOW,
+      KEY,
+    );
     expect(r.ok ? null : r.reject.code).toBe('CONTENT_TOO_LARGE');
   });
 
@@ -117,7 +144,14 @@ describe('mapNode', () => {
   });
 
   it('generates from the other string properties when a label has none of the default text properties', () => {
-    const r = mapNode(node({ properties: { summary: 'An amazing journey', rating: 95, author: 'Jessica' } }), { kind: 'absent' }, mapping, 'document', NOW, KEY);
+    const r = mapNode(
+      node({ properties: { summary: 'An amazing journey', rating: 95, author: 'Jessica' } }),
+      { kind: 'absent' },
+      mapping,
+      'document',
+      NOW,
+      KEY,
+    );
     expect(r.ok && r.node.generateFrom).toBe('author: Jessica\nsummary: An amazing journey');
   });
 

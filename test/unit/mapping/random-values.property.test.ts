@@ -17,13 +17,29 @@ import { normalizeProperties, normalizeValue } from '../../../src/source/neo4j-v
  */
 
 const CODES: ReadonlySet<RejectCode> = new Set([
-  'MISSING_KEY', 'INVALID_KEY', 'DUPLICATE_KEY', 'EMBEDDING_WIDTH', 'EMBEDDING_NOT_FINITE', 'EMBEDDING_INVALID', 'NO_TEXT_FOR_EMBEDDING', 'CONTENT_EMPTY',
-  'CONTENT_TOO_LARGE', 'UNSUPPORTED_PROPERTY', 'INVALID_TIMESTAMP', 'INVALID_SPACE', 'MISSING_ENDPOINT', 'INVALID_WEIGHT', 'ENDPOINT_REJECTED', 'TARGET_REJECTED',
+  'MISSING_KEY',
+  'INVALID_KEY',
+  'DUPLICATE_KEY',
+  'EMBEDDING_WIDTH',
+  'EMBEDDING_NOT_FINITE',
+  'EMBEDDING_INVALID',
+  'NO_TEXT_FOR_EMBEDDING',
+  'CONTENT_EMPTY',
+  'CONTENT_TOO_LARGE',
+  'UNSUPPORTED_PROPERTY',
+  'INVALID_TIMESTAMP',
+  'INVALID_SPACE',
+  'MISSING_ENDPOINT',
+  'INVALID_WEIGHT',
+  'ENDPOINT_REJECTED',
+  'TARGET_REJECTED',
 ]);
 
 const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) => neo4j.int(b.toString()));
 const temporal = fc.oneof(
-  fc.tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => new neo4j.types.Date(y, m, d)),
+  fc
+    .tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }))
+    .map(([y, m, d]) => new neo4j.types.Date(y, m, d)),
   fc
     .tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 0, max: 999_999_999 }), fc.integer({ min: -64_800, max: 64_800 }))
     .map(([y, ns, offset]) => new neo4j.types.DateTime(y, 1, 1, 0, 0, 0, ns, offset)),
@@ -44,8 +60,15 @@ const scalar = fc.oneof(
   fc.uint8Array({ maxLength: 4 }),
   fc.constant(null),
 );
-const value = fc.oneof({ weight: 4, arbitrary: scalar }, { weight: 1, arbitrary: fc.array(scalar, { maxLength: 4 }) }, { weight: 1, arbitrary: fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }) });
-const name = fc.oneof(fc.constantFrom('id', 'name', 'content', 'created_at', 'embedding', '__proto__', 'constructor', 'toString', 'duration', 'similarity'), fc.string({ minLength: 1, maxLength: 8 }));
+const value = fc.oneof(
+  { weight: 4, arbitrary: scalar },
+  { weight: 1, arbitrary: fc.array(scalar, { maxLength: 4 }) },
+  { weight: 1, arbitrary: fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }) },
+);
+const name = fc.oneof(
+  fc.constantFrom('id', 'name', 'content', 'created_at', 'embedding', '__proto__', 'constructor', 'toString', 'duration', 'similarity'),
+  fc.string({ minLength: 1, maxLength: 8 }),
+);
 const properties = fc.dictionary(name, value, { maxKeys: 6 });
 const key = fc.oneof(
   fc.constant<LabelKey>({ properties: ['id'], source: 'constraint', unique: true, reason: 'random' }),
@@ -67,7 +90,14 @@ describe('random Neo4j values through mapping and encoding (property-based)', ()
     fc.assert(
       fc.property(properties, key, embedding, fc.constantFrom('Document', 'constructor', '__proto__'), (raw, labelKey, input, label) => {
         const props = normalizeProperties(raw);
-        const node: SourceNode = { elementId: '4:x:1', label, labels: [label], keyValues: labelKey.properties.map((p) => (Object.hasOwn(props, p) ? props[p]! : null)), properties: props, embedding: undefined };
+        const node: SourceNode = {
+          elementId: '4:x:1',
+          label,
+          labels: [label],
+          keyValues: labelKey.properties.map((p) => (Object.hasOwn(props, p) ? props[p]! : null)),
+          properties: props,
+          embedding: undefined,
+        };
         const result = mapNode(node, input, mapping, 'document', NOW, labelKey);
         if (!result.ok) {
           expect(CODES.has(result.reject.code)).toBe(true);
@@ -75,7 +105,8 @@ describe('random Neo4j values through mapping and encoding (property-based)', ()
           return;
         }
         expect(parseMemoryId(result.node.id)).toBeDefined();
-        for (const encoding of ['engram-json', 'bundle-ndjson'] as const) expect(() => JSON.parse(encodeMemory(result.node, vector, encoding, 1))).not.toThrow();
+        for (const encoding of ['engram-json', 'bundle-ndjson'] as const)
+          expect(() => JSON.parse(encodeMemory(result.node, vector, encoding, 1))).not.toThrow();
       }),
       { numRuns: 3000, seed: 20261130 },
     );
@@ -84,21 +115,37 @@ describe('random Neo4j values through mapping and encoding (property-based)', ()
   it('every relationship maps (and encodes as JSON) or is rejected with a known code; nothing throws', () => {
     const keyOf = (l: string): LabelKey => ({ properties: l === 'A' ? ['id'] : [], source: 'constraint', unique: true, reason: 'random' });
     fc.assert(
-      fc.property(properties, properties, properties, fc.constantFrom('READ', 'SIMILAR_TO', 'KNOWS', 'constructor'), fc.constantFrom('A', 'B', null), (rel, a, b, type, targetLabel) => {
-        const result = mapRelationship(
-          { elementId: '5:x:1', type, properties: normalizeProperties(rel), source: { elementId: '4:x:1', label: 'A', keys: normalizeProperties(a) }, target: { elementId: '4:x:2', label: targetLabel, keys: normalizeProperties(b) } },
-          mapping,
-          (l) => l.toLowerCase(),
-          keyOf,
-        );
-        if (result.ok) expect(() => JSON.parse(encodeEdge(result.edge))).not.toThrow();
-        else expect(CODES.has(result.reject.code)).toBe(true);
-      }),
+      fc.property(
+        properties,
+        properties,
+        properties,
+        fc.constantFrom('READ', 'SIMILAR_TO', 'KNOWS', 'constructor'),
+        fc.constantFrom('A', 'B', null),
+        (rel, a, b, type, targetLabel) => {
+          const result = mapRelationship(
+            {
+              elementId: '5:x:1',
+              type,
+              properties: normalizeProperties(rel),
+              source: { elementId: '4:x:1', label: 'A', keys: normalizeProperties(a) },
+              target: { elementId: '4:x:2', label: targetLabel, keys: normalizeProperties(b) },
+            },
+            mapping,
+            (l) => l.toLowerCase(),
+            keyOf,
+          );
+          if (result.ok) expect(() => JSON.parse(encodeEdge(result.edge))).not.toThrow();
+          else expect(CODES.has(result.reject.code)).toBe(true);
+        },
+      ),
       { numRuns: 3000, seed: 20261130 },
     );
   });
 
   it('normalises any driver value without throwing', () => {
-    fc.assert(fc.property(value, (v) => void normalizeValue(v)), { numRuns: 2000, seed: 7 });
+    fc.assert(
+      fc.property(value, (v) => void normalizeValue(v)),
+      { numRuns: 2000, seed: 7 },
+    );
   });
 });

@@ -31,7 +31,10 @@ describe('directory fsync of new files', () => {
     const target = new BundleTarget(dir);
     await target.open(null);
     const line = Buffer.from('{"id":"a"}\n');
-    await target.writeMemories({ ids: ['a'], spaces: ['docs'], bytes: new Uint8Array(line), offsets: Uint32Array.of(0, line.length) }, { schedule: (_w, job) => job(), concurrency: 0 });
+    await target.writeMemories(
+      { ids: ['a'], spaces: ['docs'], bytes: new Uint8Array(line), offsets: Uint32Array.of(0, line.length) },
+      { schedule: (_w, job) => job(), concurrency: 0 },
+    );
     vi.mocked(durable.syncDirectory).mockClear();
     await target.finish({});
     await target.close();

@@ -14,20 +14,23 @@ const nanEmbedding = (): string => {
 };
 
 describe('readManifest', () => {
-  it.each([['a path out of the bundle', (outside: string) => join('..', outside.split('/').at(-2)!, 'outside.ndjson')], ['an absolute path', (outside: string) => outside]])(
-    'refuses a file field that is %s, even when its checksum matches',
-    async (_what, fileFor) => {
-      const dir = await writeBundle({ docs: [bundleLine('a', 'docs')] });
-      const outsideDir = mkdtempSync(join(tmpdir(), 'em-outside-'));
-      const outside = join(outsideDir, 'outside.ndjson');
-      writeFileSync(outside, bundleLine('secret', 'docs'));
-      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-      const file = fileFor(outside);
-      manifest.spaces.docs = { file, ...(await digestFile(outside)) };
-      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
-      await expect(readManifest(dir, true)).rejects.toMatchObject({ code: 'BUNDLE_INVALID', message: expect.stringMatching(/spaces\.docs\.file .* is not a file inside the bundle/) });
-    },
-  );
+  it.each([
+    ['a path out of the bundle', (outside: string) => join('..', outside.split('/').at(-2)!, 'outside.ndjson')],
+    ['an absolute path', (outside: string) => outside],
+  ])('refuses a file field that is %s, even when its checksum matches', async (_what, fileFor) => {
+    const dir = await writeBundle({ docs: [bundleLine('a', 'docs')] });
+    const outsideDir = mkdtempSync(join(tmpdir(), 'em-outside-'));
+    const outside = join(outsideDir, 'outside.ndjson');
+    writeFileSync(outside, bundleLine('secret', 'docs'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    const file = fileFor(outside);
+    manifest.spaces.docs = { file, ...(await digestFile(outside)) };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    await expect(readManifest(dir, true)).rejects.toMatchObject({
+      code: 'BUNDLE_INVALID',
+      message: expect.stringMatching(/spaces\.docs\.file .* is not a file inside the bundle/),
+    });
+  });
 
   it('accepts the files a backfill writes', async () => {
     const dir = await writeBundle({ docs: [bundleLine('a', 'docs')] });
@@ -52,7 +55,9 @@ describe('parseMemoryLine', () => {
     ['embedding_f32', { embedding_f32: Buffer.from(new Float32Array(3).buffer).toString('base64') }],
     ['embedding', { embedding_f32: nanEmbedding() }],
   ])('refuses a bad %s', (field, override) => {
-    expect(() => parseMemoryLine(bundleLine('a', 'docs', override), 'memories/docs.ndjson line 3')).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining(field) }));
+    expect(() => parseMemoryLine(bundleLine('a', 'docs', override), 'memories/docs.ndjson line 3')).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_INVALID', message: expect.stringContaining(field) }),
+    );
   });
 
   it('never lets a field change the shape of the Engram request', () => {

@@ -45,7 +45,10 @@ describe('BundleTarget', () => {
     await second.writeMemories(batch('people', ['c', 'd']), direct);
     await second.finish({});
     await second.close();
-    const ids = readFileSync(join(dir, 'memories/people.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).id);
+    const ids = readFileSync(join(dir, 'memories/people.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id);
     expect(ids).toEqual(['a', 'b', 'c', 'd']);
     expect(readFileSync(join(dir, 'memories/late.ndjson'), 'utf8')).toBe('');
   });
@@ -76,7 +79,10 @@ describe('BundleTarget', () => {
     await second.writeMemories(batch('movies', ['m']), direct);
     await second.finish({ runId: 'r2', labels: [{ label: 'Movie' }] });
     await second.close();
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { spaces: Record<string, { count: number }>; info: { runs: Array<{ runId: string }> } };
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+      spaces: Record<string, { count: number }>;
+      info: { runs: Array<{ runId: string }> };
+    };
     expect(Object.fromEntries(Object.entries(manifest.spaces).map(([s, f]) => [s, f.count]))).toEqual({ movies: 1, people: 1 });
     expect(manifest.info.runs.map((r) => r.runId)).toEqual(['r1', 'r2']);
     expect(readFileSync(join(dir, 'memories/people.ndjson'), 'utf8')).toBe('{"id":"a","memory_space_id":"people"}\n');

@@ -20,7 +20,14 @@ afterAll(async () => {
 describe('EngramTarget.open', () => {
   it('opens when /health answers 503 unhealthy, without retrying it', async () => {
     let retries = 0;
-    const target = new EngramTarget({ url: double.url, capacityPerSpace: 100_000, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 2, onRetry: () => void retries++ });
+    const target = new EngramTarget({
+      url: double.url,
+      capacityPerSpace: 100_000,
+      maxRetries: 2,
+      retryBaseMs: 1,
+      retryMaxMs: 2,
+      onRetry: () => void retries++,
+    });
     try {
       await expect(target.open()).resolves.toBeUndefined();
       expect(await target.client.health()).toEqual({ status: 'unhealthy' });

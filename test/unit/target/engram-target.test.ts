@@ -20,7 +20,9 @@ afterEach(async () => {
 
 function batch(n: number): EncodedMemoryBatch {
   const ids = Array.from({ length: n }, (_, i) => `m${i}`);
-  const bodies = ids.map((id) => Buffer.from(engramRequest({ id, space: 'docs', content: `c ${id}`, timestamp: '2024-01-01T00:00:00.000Z', memoryType: 'Doc' }, vector(1), 1)));
+  const bodies = ids.map((id) =>
+    Buffer.from(engramRequest({ id, space: 'docs', content: `c ${id}`, timestamp: '2024-01-01T00:00:00.000Z', memoryType: 'Doc' }, vector(1), 1)),
+  );
   const offsets = new Uint32Array(n + 1);
   bodies.forEach((b, i) => (offsets[i + 1] = offsets[i]! + b.length));
   return { ids, spaces: ids.map(() => 'docs'), bytes: new Uint8Array(Buffer.concat(bodies)), offsets };

@@ -22,14 +22,23 @@ afterEach(async () => {
 
 /** An https Engram stand-in that demands a client certificate signed by the test CA (mutual TLS). */
 async function mutualTlsEngram(): Promise<string> {
-  server = createServer({ key: readFileSync(fixture('server.key')), cert: readFileSync(fixture('server.pem')), ca: readFileSync(fixture('ca.pem')), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      if (req.url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"healthy"}');
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ memory_id: (JSON.parse(body) as { id: string }).id }));
-    });
-  });
+  server = createServer(
+    {
+      key: readFileSync(fixture('server.key')),
+      cert: readFileSync(fixture('server.pem')),
+      ca: readFileSync(fixture('ca.pem')),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/health') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"healthy"}');
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ memory_id: (JSON.parse(body) as { id: string }).id }));
+      });
+    },
+  );
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -37,10 +46,15 @@ async function mutualTlsEngram(): Promise<string> {
 describe('Engram over https with a private CA and a client certificate', () => {
   it('connects and writes with target.ca, target.cert and target.key', async () => {
     const url = await mutualTlsEngram();
-    target = createEngramTarget(resolveConfig({ target: { kind: 'engram', url, ca: fixture('ca.pem'), cert: fixture('client.pem'), key: fixture('client.key'), maxRetries: 0 } }));
+    target = createEngramTarget(
+      resolveConfig({ target: { kind: 'engram', url, ca: fixture('ca.pem'), cert: fixture('client.pem'), key: fixture('client.key'), maxRetries: 0 } }),
+    );
     await target.open();
     const body = Buffer.from('{"id":"a","content":"x"}');
-    const result = await target.writeMemories({ ids: ['a'], spaces: ['docs'], bytes: new Uint8Array(body), offsets: Uint32Array.of(0, body.length) }, { schedule: (_w, job) => job(), concurrency: 1 });
+    const result = await target.writeMemories(
+      { ids: ['a'], spaces: ['docs'], bytes: new Uint8Array(body), offsets: Uint32Array.of(0, body.length) },
+      { schedule: (_w, job) => job(), concurrency: 1 },
+    );
     expect(result).toEqual({ written: 1, rejects: [] });
   });
 
@@ -64,7 +78,11 @@ describe('TLS options are validated', () => {
 
   it('Bolt: trusted certificates turn on encryption with a custom CA', () => {
     const source = resolveConfig({ source: { trustedCertificates: [fixture('ca.pem')] } }).source;
-    expect(boltTlsConfig(source)).toEqual({ encrypted: 'ENCRYPTION_ON', trust: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES', trustedCertificates: [fixture('ca.pem')] });
+    expect(boltTlsConfig(source)).toEqual({
+      encrypted: 'ENCRYPTION_ON',
+      trust: 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES',
+      trustedCertificates: [fixture('ca.pem')],
+    });
     expect(boltTlsConfig(resolveConfig({ source: { encrypted: true } }).source)).toEqual({ encrypted: 'ENCRYPTION_ON' });
     expect(boltTlsConfig(resolveConfig({}).source)).toEqual({});
   });
@@ -78,7 +96,11 @@ describe('Bolt TLS options reach the Neo4j driver', () => {
     try {
       // neo4j-driver keeps its sanitised config on the driver; nothing connects here.
       const config = (neo.driver as unknown as { _config: Record<string, unknown> })._config;
-      expect([config.encrypted, config.trust, config.trustedCertificates]).toEqual(['ENCRYPTION_ON', 'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES', [fixture('ca.pem')]]);
+      expect([config.encrypted, config.trust, config.trustedCertificates]).toEqual([
+        'ENCRYPTION_ON',
+        'TRUST_CUSTOM_CA_SIGNED_CERTIFICATES',
+        [fixture('ca.pem')],
+      ]);
     } finally {
       await neo.close();
     }

@@ -9,7 +9,14 @@ function measurement(recordsPerSecond: number): SliceMeasurement {
 describe('projectBackfill', () => {
   it("reproduces the article's 10M-node arithmetic from a measured rate", () => {
     // 10,000-node batches at 500 ms processing + 100 ms pause = 600 ms each: 16,667 records/s measured.
-    const p = projectBackfill({ measurement: measurement(10_000 / 0.6), first: { atMs: 600, nodes: 10_000 }, nodes: 10_000_000, batchSize: 10_000, pauseMs: 100, pauseMeasured: true });
+    const p = projectBackfill({
+      measurement: measurement(10_000 / 0.6),
+      first: { atMs: 600, nodes: 10_000 },
+      nodes: 10_000_000,
+      batchSize: 10_000,
+      pauseMs: 100,
+      pauseMeasured: true,
+    });
     expect(p.batches).toBe(1_000);
     expect(p.pauseSeconds).toBeCloseTo(100, 6);
     expect(p.processingMsPerBatch).toBeCloseTo(500, 6);
@@ -52,6 +59,12 @@ describe('projectBackfill', () => {
 
 describe('formatDuration', () => {
   it('picks seconds, minutes or hours', () => {
-    expect([formatDuration(4.25), formatDuration(42), formatDuration(600), formatDuration(9000), formatDuration(Infinity)]).toEqual(['4.3 s', '42 s', '10.0 min', '2.5 h', '∞']);
+    expect([formatDuration(4.25), formatDuration(42), formatDuration(600), formatDuration(9000), formatDuration(Infinity)]).toEqual([
+      '4.3 s',
+      '42 s',
+      '10.0 min',
+      '2.5 h',
+      '∞',
+    ]);
   });
 });

@@ -5,9 +5,32 @@ import type { SliceResult, TuneSetting } from '../../../src/tune/tune-types.js';
 function result(setting: Partial<TuneSetting>, totalSeconds: number, extra: { ok?: boolean; errorRate?: number; peakRssMb?: number } = {}): SliceResult {
   return {
     setting: { batchSize: 1_000, workers: 1, inferenceThreads: 1, concurrency: 16, ...setting },
-    outcome: { ok: extra.ok ?? true, error: extra.ok === false ? 'TARGET_UNAVAILABLE: down' : null, stoppedBy: 'time', planMs: 0, events: [], totalNodes: 0, nodesRead: 0, memoriesWritten: 0, targetRejects: 0, retries: 0, peakRssMb: extra.peakRssMb ?? 300, wallMs: 0 },
+    outcome: {
+      ok: extra.ok ?? true,
+      error: extra.ok === false ? 'TARGET_UNAVAILABLE: down' : null,
+      stoppedBy: 'time',
+      planMs: 0,
+      events: [],
+      totalNodes: 0,
+      nodesRead: 0,
+      memoriesWritten: 0,
+      targetRejects: 0,
+      retries: 0,
+      peakRssMb: extra.peakRssMb ?? 300,
+      wallMs: 0,
+    },
     measurement: { recordsPerSecond: 1_000_000 / totalSeconds, p99BatchMs: 0, firstBatchMs: 0, batches: 3, nodes: 3_000, errorRate: extra.errorRate ?? 0 },
-    projection: { nodes: 1_000_000, batches: 1_000, perBatchMs: 0, processingMsPerBatch: 0, pauseMs: 100, pauseSeconds: 100, processingSeconds: 0, startupSeconds: 0, totalSeconds },
+    projection: {
+      nodes: 1_000_000,
+      batches: 1_000,
+      perBatchMs: 0,
+      processingMsPerBatch: 0,
+      pauseMs: 100,
+      pauseSeconds: 100,
+      processingSeconds: 0,
+      startupSeconds: 0,
+      totalSeconds,
+    },
   };
 }
 
@@ -31,7 +54,9 @@ describe('recommend', () => {
 
   it('then prefers fewer threads, then less memory', () => {
     expect(recommend([result({ workers: 2 }, 100), result({ workers: 1, inferenceThreads: 1 }, 105)])?.setting.workers).toBe(1);
-    expect(recommend([result({ batchSize: 50_000 }, 100, { peakRssMb: 2_000 }), result({ batchSize: 10_000 }, 103, { peakRssMb: 600 })])?.setting.batchSize).toBe(10_000);
+    expect(
+      recommend([result({ batchSize: 50_000 }, 100, { peakRssMb: 2_000 }), result({ batchSize: 10_000 }, 103, { peakRssMb: 600 })])?.setting.batchSize,
+    ).toBe(10_000);
   });
 
   it('never recommends a failed slice, one above the error-rate bar or one above the memory limit', () => {

@@ -7,7 +7,11 @@ const setting = { batchSize: 5_000, workers: 1, inferenceThreads: 2, concurrency
 
 describe('sliceConfig', () => {
   it('redirects every label of an Engram run into the scratch space and applies the knobs', () => {
-    const base = resolveConfig({ target: { kind: 'engram', concurrency: 16 }, mapping: { spaces: { Person: 'people' }, defaultSpace: 'prod-{label}' }, engine: { pauseMs: 250 } });
+    const base = resolveConfig({
+      target: { kind: 'engram', concurrency: 16 },
+      mapping: { spaces: { Person: 'people' }, defaultSpace: 'prod-{label}' },
+      engine: { pauseMs: 250 },
+    });
     const c = sliceConfig(base, setting, '/tmp/slice-1', 'tune-abc123-1', ['Person', 'Document']);
     expect(spaceForLabel('Person', c.mapping)).toBe('tune-abc123-1');
     expect(spaceForLabel('Document', c.mapping)).toBe('tune-abc123-1');

@@ -45,7 +45,14 @@ describe('measureSlice', () => {
 
   it('takes every node over the time since the plan when fewer batches are in (ragged pages of parallel readers)', () => {
     expect(measureSlice({ ...base, events: [{ atMs: 3_000, nodes: 500 }] }).recordsPerSecond).toBeCloseTo(250, 6);
-    const ragged = measureSlice({ ...base, events: [{ atMs: 5_000, nodes: 1_000 }, { atMs: 5_100, nodes: 1_001 }, { atMs: 6_000, nodes: 2_000 }] });
+    const ragged = measureSlice({
+      ...base,
+      events: [
+        { atMs: 5_000, nodes: 1_000 },
+        { atMs: 5_100, nodes: 1_001 },
+        { atMs: 6_000, nodes: 2_000 },
+      ],
+    });
     expect(ragged.recordsPerSecond).toBeCloseTo(400, 6);
     expect(ragged.p99BatchMs).toBe(900);
     expect(measureSlice({ ...base, events: [{ atMs: 3_000, nodes: 500 }] }).p99BatchMs).toBe(2_000);

@@ -22,7 +22,12 @@ function bundle(): string {
   mkdirSync(join(dir, 'memories'));
   writeFileSync(join(dir, 'memories', 'docs.ndjson'), ['a', 'b', 'c', 'q"uote'].map((id, i) => memoryLine(id, 'docs', `content ${id}`, vector(i))).join(''));
   writeFileSync(join(dir, 'memories', 'people.ndjson'), memoryLine('a', 'people', 'a person', vector(9)));
-  const edges = [['a', 'docs'], ['a', 'docs'], ['b', 'docs'], ['a', 'people']].map(([s, sp]) => JSON.stringify({ source: s, source_space: sp, target: 'x', target_space: 'docs', type: 'T', weight: 1 }) + '\n');
+  const edges = [
+    ['a', 'docs'],
+    ['a', 'docs'],
+    ['b', 'docs'],
+    ['a', 'people'],
+  ].map(([s, sp]) => JSON.stringify({ source: s, source_space: sp, target: 'x', target_space: 'docs', type: 'T', weight: 1 }) + '\n');
   writeFileSync(join(dir, 'edges.ndjson'), edges.join(''));
   return dir;
 }
@@ -76,7 +81,10 @@ describe('BundleSampleReader', () => {
     await reader.read(first, ['docs']);
     expect(first.present[0]).toBe(PRESENT);
     appendFileSync(join(dir, 'memories', 'docs.ndjson'), memoryLine('d', 'docs', 'new', vector(4)));
-    const second = new TargetSample([{ space: 'docs', id: 'b' }, { space: 'docs', id: 'd' }]);
+    const second = new TargetSample([
+      { space: 'docs', id: 'b' },
+      { space: 'docs', id: 'd' },
+    ]);
     await reader.read(second, ['docs']);
     expect([...second.present]).toEqual([ABSENT, PRESENT]);
     expect(second.spaceCounts.get('docs')).toBe(5);

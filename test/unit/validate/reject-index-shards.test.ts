@@ -10,7 +10,8 @@ describe('reject index over shards', () => {
   it('attributes a rejected memory to its shard when given the layout, to its label space otherwise', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'em-rejects-')), 'rejects.ndjson');
     const ids = ['p-1', 'p-2', 'p-3', 'p-4', 'p-5', 'p-6'];
-    const line = (id: string | null) => JSON.stringify({ kind: 'node', id, label: 'Person', elementId: `e-${id}`, field: null, code: 'TARGET_REJECTED', reason: 'test' });
+    const line = (id: string | null) =>
+      JSON.stringify({ kind: 'node', id, label: 'Person', elementId: `e-${id}`, field: null, code: 'TARGET_REJECTED', reason: 'test' });
     writeFileSync(path, [...ids.map(line), line(null)].join('\n') + '\n');
     const { mapping } = resolveConfig({});
     const plain = await readRejectIndex(path, mapping);

@@ -19,7 +19,14 @@ const CHI2_DF99_P001 = 148.23;
 
 describe('SelectionSampler (Algorithm S)', () => {
   it('selects exactly n of N, or all when N ≤ n, in offer order', () => {
-    for (const [n, N] of [[0, 10], [1, 1], [7, 100], [100, 100], [150, 100], [1000, 123_457]] as const) {
+    for (const [n, N] of [
+      [0, 10],
+      [1, 1],
+      [7, 100],
+      [100, 100],
+      [150, 100],
+      [1000, 123_457],
+    ] as const) {
       const picked = select(n, N, 3);
       expect(picked.length).toBe(Math.min(n, N));
       expect(new Set(picked).size).toBe(picked.length);

@@ -16,7 +16,20 @@ function counters(overrides: Partial<ReturnType<typeof emptyCounters>>): ReturnT
 }
 
 function space(overrides: Partial<SpaceCount>): SpaceCount {
-  return { space: 's1', labels: ['L'], neo4j: 100, rejected: 0, existingAtStart: 0, expected: 100, target: 100, difference: 0, capacity: null, atCapacity: false, exact: true, ...overrides };
+  return {
+    space: 's1',
+    labels: ['L'],
+    neo4j: 100,
+    rejected: 0,
+    existingAtStart: 0,
+    expected: 100,
+    target: 100,
+    difference: 0,
+    capacity: null,
+    atCapacity: false,
+    exact: true,
+    ...overrides,
+  };
 }
 
 const byName = (checks: ReturnType<typeof evaluateChecks>) => Object.fromEntries(checks.map((c) => [c.name, c]));
@@ -63,7 +76,11 @@ describe('evaluateChecks', () => {
 
   it('fails space counts only when the expectation is exact', () => {
     const off = space({ target: 97, difference: -3 });
-    expect(byName(evaluateChecks(counters({}), [off], thresholds, { edges: true }))['space-counts']!).toMatchObject({ status: 'fail', failures: 1, checked: 1 });
+    expect(byName(evaluateChecks(counters({}), [off], thresholds, { edges: true }))['space-counts']!).toMatchObject({
+      status: 'fail',
+      failures: 1,
+      checked: 1,
+    });
     const raw = space({ target: 97, difference: -3, exact: false, rejected: null });
     expect(byName(evaluateChecks(counters({}), [raw], thresholds, { edges: true }))['space-counts']!.status).toBe('not-verifiable');
     const tolerated = { ...thresholds, maxCountDifferenceRate: 0.05 };

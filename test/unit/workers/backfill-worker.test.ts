@@ -11,7 +11,13 @@ describe('backfill worker: node batches', () => {
     const big = 'y'.repeat(90_000);
     const task: NodeTask = {
       kind: 'nodes',
-      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [`d${String(i).padStart(3, '0')}`], properties: { id: `d${String(i).padStart(3, '0')}`, content: big } })),
+      nodes: Array.from({ length: n }, (_, i) => ({
+        elementId: `e${i}`,
+        label: 'Document',
+        labels: ['Document'],
+        keyValues: [`d${String(i).padStart(3, '0')}`],
+        properties: { id: `d${String(i).padStart(3, '0')}`, content: big },
+      })),
       embeddings: new Float32Array(n * 768).fill(0.25),
       embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
       embeddingDetail: Array.from({ length: n }, () => null),
@@ -47,7 +53,13 @@ describe('backfill worker: node batches', () => {
     const layout = { space: 'documents', shards: 3 };
     const task: NodeTask = {
       kind: 'nodes',
-      nodes: Array.from({ length: n }, (_, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [`d${i}`], properties: { id: `d${i}`, content: `doc ${i}` } })),
+      nodes: Array.from({ length: n }, (_, i) => ({
+        elementId: `e${i}`,
+        label: 'Document',
+        labels: ['Document'],
+        keyValues: [`d${i}`],
+        properties: { id: `d${i}`, content: `doc ${i}` },
+      })),
       embeddings: new Float32Array(n * 768).fill(0.25),
       embeddingState: new Uint8Array(n).fill(EMBEDDING_PRESENT),
       embeddingDetail: Array.from({ length: n }, () => null),
@@ -66,7 +78,10 @@ describe('backfill worker: node batches', () => {
     expect(result.spaces).toEqual([...result.spaces].sort());
     expect(new Set(result.spaces).size).toBe(3);
     result.ids.forEach((id, i) => {
-      const body = JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[i], result.offsets[i + 1])).toString('utf8')) as { id: string; memory_space_id: string };
+      const body = JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[i], result.offsets[i + 1])).toString('utf8')) as {
+        id: string;
+        memory_space_id: string;
+      };
       expect(body).toMatchObject({ id, memory_space_id: spaceOf(id, layout) });
       expect(task.nodes[result.rows[i]!]!.keyValues[0]).toBe(id);
     });
@@ -75,24 +90,33 @@ describe('backfill worker: node batches', () => {
   it.each([
     ['reject', 1, 1, 0],
     ['regenerate', 0, 2, 1],
-  ] as const)('a 384-wide stored embedding with onWrongWidth %s: %i rejected, %i to generate, %i counted as wrong width', async (onWrongWidth, rejected, toGenerate, wrong) => {
-    const task: NodeTask = {
-      kind: 'nodes',
-      nodes: ['a', 'b', 'c'].map((id, i) => ({ elementId: `e${i}`, label: 'Document', labels: ['Document'], keyValues: [id], properties: { id, content: `text ${id}` } })),
-      embeddings: new Float32Array(3 * 768),
-      embeddingState: Uint8Array.from([EMBEDDING_PRESENT, EMBEDDING_BAD_WIDTH, EMBEDDING_ABSENT]),
-      embeddingDetail: [null, 'embedding has 384 numbers; Engram takes exactly 768', null],
-      space: 'documents',
-      shards: 1,
-      key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
-      mapping: resolveConfig({ mapping: { onWrongWidth } }).mapping,
-      encoding: 'engram-json',
-      now: '2024-01-01T00:00:00.000Z',
-      duplicates: [],
-      dryRun: true,
-    };
-    const result = (await run(task)) as NodeTaskResult;
-    expect([result.rejects.length, result.toGenerate, result.regeneratedWrongWidth, result.copied]).toEqual([rejected, toGenerate, wrong, 1]);
-    if (rejected) expect(result.rejects[0]).toMatchObject({ id: 'b', code: 'EMBEDDING_WIDTH' });
-  });
+  ] as const)(
+    'a 384-wide stored embedding with onWrongWidth %s: %i rejected, %i to generate, %i counted as wrong width',
+    async (onWrongWidth, rejected, toGenerate, wrong) => {
+      const task: NodeTask = {
+        kind: 'nodes',
+        nodes: ['a', 'b', 'c'].map((id, i) => ({
+          elementId: `e${i}`,
+          label: 'Document',
+          labels: ['Document'],
+          keyValues: [id],
+          properties: { id, content: `text ${id}` },
+        })),
+        embeddings: new Float32Array(3 * 768),
+        embeddingState: Uint8Array.from([EMBEDDING_PRESENT, EMBEDDING_BAD_WIDTH, EMBEDDING_ABSENT]),
+        embeddingDetail: [null, 'embedding has 384 numbers; Engram takes exactly 768', null],
+        space: 'documents',
+        shards: 1,
+        key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+        mapping: resolveConfig({ mapping: { onWrongWidth } }).mapping,
+        encoding: 'engram-json',
+        now: '2024-01-01T00:00:00.000Z',
+        duplicates: [],
+        dryRun: true,
+      };
+      const result = (await run(task)) as NodeTaskResult;
+      expect([result.rejects.length, result.toGenerate, result.regeneratedWrongWidth, result.copied]).toEqual([rejected, toGenerate, wrong, 1]);
+      if (rejected) expect(result.rejects[0]).toMatchObject({ id: 'b', code: 'EMBEDDING_WIDTH' });
+    },
+  );
 });

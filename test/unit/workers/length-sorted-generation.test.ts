@@ -9,7 +9,14 @@ import type { SourceNode } from '../../../src/mapping/types.js';
 import type { NodeTask, NodeTaskResult } from '../../../workers/task-types.js';
 
 // Runs the compiled worker (dist/) on models/tiny (npm run setup).
-const TEXTS = ['Ada', 'a long document about graph migration '.repeat(20), 'Bob Smith', 'a medium note on cosine checks and shadow reads', 'x', 'another long text on embeddings '.repeat(12)];
+const TEXTS = [
+  'Ada',
+  'a long document about graph migration '.repeat(20),
+  'Bob Smith',
+  'a medium note on cosine checks and shadow reads',
+  'x',
+  'another long text on embeddings '.repeat(12),
+];
 
 describe('worker generation sorted by length', () => {
   it('writes each generated vector to its own row, as embedding the text alone would', async () => {
@@ -18,9 +25,27 @@ describe('worker generation sorted by length', () => {
     const pool = new WorkerPool({ workers: 1, inferenceThreads: 1 }, workerModelOptions(config.model));
     const alone = await createEmbedder({ model: resolve('models/tiny') });
     try {
-      const page: SourceNode[] = TEXTS.map((content, i) => ({ elementId: `e${i}`, label: 'Doc', labels: ['Doc'], keyValues: [`d${i}`], properties: { id: `d${i}`, content }, embedding: undefined }));
+      const page: SourceNode[] = TEXTS.map((content, i) => ({
+        elementId: `e${i}`,
+        label: 'Doc',
+        labels: ['Doc'],
+        keyValues: [`d${i}`],
+        properties: { id: `d${i}`, content },
+        embedding: undefined,
+      }));
       const batch = buildNodeBatch(page);
-      const task: NodeTask = { kind: 'nodes', ...batch, space: 'docs', shards: 1, key: { properties: ['id'], source: 'key', unique: true, reason: 'test' }, mapping: config.mapping, encoding: 'engram-json', now: '2024-01-01T00:00:00.000Z', duplicates: [], dryRun: false };
+      const task: NodeTask = {
+        kind: 'nodes',
+        ...batch,
+        space: 'docs',
+        shards: 1,
+        key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+        mapping: config.mapping,
+        encoding: 'engram-json',
+        now: '2024-01-01T00:00:00.000Z',
+        duplicates: [],
+        dryRun: false,
+      };
       const result = await pool.run<NodeTaskResult>(task);
       expect(result.generated).toBe(TEXTS.length);
       const one = new Float32Array(768);

@@ -15,21 +15,46 @@ beforeAll(async () => {
 afterAll(() => double.stop());
 
 function page(): SourceNode[] {
-  const node = (id: string, embedding: unknown): SourceNode => ({ elementId: `e-${id}`, label: 'Doc', labels: ['Doc'], keyValues: [id], properties: { id, content: `text of ${id}` }, embedding: embedding as SourceNode['embedding'] });
+  const node = (id: string, embedding: unknown): SourceNode => ({
+    elementId: `e-${id}`,
+    label: 'Doc',
+    labels: ['Doc'],
+    keyValues: [id],
+    properties: { id, content: `text of ${id}` },
+    embedding: embedding as SourceNode['embedding'],
+  });
   return [node('a', undefined), node('b', new Array(384).fill(0.5)), node('c', new Array(768).fill(0.25)), node('d', undefined)];
 }
 
 describe('worker threads with model.provider openai', () => {
   it('generate missing and wrong-width embeddings through the server, in row order, with the key from the config', async () => {
-    const config = resolveConfig({ mapping: { onWrongWidth: 'regenerate' }, model: { provider: 'openai', url: double.url, name: 'bge-base-en-v1.5', apiKey: 'k-1', batchSize: 2, concurrency: 2, retryBaseMs: 1, retryMaxMs: 5 } });
+    const config = resolveConfig({
+      mapping: { onWrongWidth: 'regenerate' },
+      model: { provider: 'openai', url: double.url, name: 'bge-base-en-v1.5', apiKey: 'k-1', batchSize: 2, concurrency: 2, retryBaseMs: 1, retryMaxMs: 5 },
+    });
     const pool = new WorkerPool({ workers: 1, inferenceThreads: 1 }, workerModelOptions(config.model));
     double.faults.push({ status: 429, retryAfter: '0' });
     try {
       const batch = buildNodeBatch(page());
-      const task: NodeTask = { kind: 'nodes', ...batch, space: 'docs', shards: 1, key: { properties: ['id'], source: 'key', unique: true, reason: 'test' }, mapping: config.mapping, encoding: 'engram-json', now: '2024-01-01T00:00:00.000Z', duplicates: [], dryRun: false };
+      const task: NodeTask = {
+        kind: 'nodes',
+        ...batch,
+        space: 'docs',
+        shards: 1,
+        key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+        mapping: config.mapping,
+        encoding: 'engram-json',
+        now: '2024-01-01T00:00:00.000Z',
+        duplicates: [],
+        dryRun: false,
+      };
       const result = await pool.run<NodeTaskResult>(task);
       expect([result.rejects, result.generated, result.regeneratedWrongWidth, result.copied]).toEqual([[], 3, 1, 1]);
-      for (const [row, id] of [[0, 'a'], [1, 'b'], [3, 'd']] as const) {
+      for (const [row, id] of [
+        [0, 'a'],
+        [1, 'b'],
+        [3, 'd'],
+      ] as const) {
         const want = fakeVector(`text of ${id}`);
         const norm = Math.hypot(...want);
         expect(batch.embeddings[row * 768 + 5]).toBeCloseTo(want[5]! / norm, 5);
@@ -47,7 +72,18 @@ describe('worker threads with model.provider openai', () => {
     double.faults.push({ width: 384 });
     try {
       const batch = buildNodeBatch(page().slice(0, 1));
-      const task: NodeTask = { kind: 'nodes', ...batch, space: 'docs', shards: 1, key: { properties: ['id'], source: 'key', unique: true, reason: 'test' }, mapping: config.mapping, encoding: 'engram-json', now: '2024-01-01T00:00:00.000Z', duplicates: [], dryRun: false };
+      const task: NodeTask = {
+        kind: 'nodes',
+        ...batch,
+        space: 'docs',
+        shards: 1,
+        key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
+        mapping: config.mapping,
+        encoding: 'engram-json',
+        now: '2024-01-01T00:00:00.000Z',
+        duplicates: [],
+        dryRun: false,
+      };
       const err = (await pool.run(task).catch((e: unknown) => e)) as Error & { code?: string };
       expect(err.message).toMatch(/all-MiniLM-L6-v2.*384-wide/);
       expect(err.message).toContain(double.url);
