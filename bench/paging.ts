@@ -18,6 +18,7 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { resolveConfig } from '../src/config/resolve-config.js';
 import { backfill } from '../src/engine/backfill.js';
 import { installNeo4j, isPortInUse, startNeo4j } from '../src/sample/neo4j-server.js';
+import { totalDbHits, type ProfiledPlan } from '../src/source/profile-hits.js';
 import { nodePageCypher } from '../src/source/neo4j-source.js';
 
 const { values } = parseArgs({
@@ -51,13 +52,7 @@ async function dbHits(driver: Driver, cypher: string, params: Record<string, unk
   const session = driver.session();
   try {
     const result = await session.run(`PROFILE ${cypher}`, params);
-    let total = 0;
-    const visit = (p: { dbHits: number; children: unknown[] }): void => {
-      total += p.dbHits;
-      p.children.forEach((c) => visit(c as never));
-    };
-    visit(result.summary.profile as never);
-    return total;
+    return totalDbHits(result.summary.profile as unknown as ProfiledPlan);
   } finally {
     await session.close();
   }

@@ -7,7 +7,7 @@
  */
 import { Agent, request, type Dispatcher } from 'undici';
 import { EmbeddingServerError, errorMessage, isRetriable } from '../errors.js';
-import { withRetry } from '../engine/retry.js';
+import { parseRetryAfter, withRetry } from '../engine/retry.js';
 import type { Embedder } from './embedder.js';
 
 /** Options of {@link createOpenAiEmbedder}. */
@@ -32,15 +32,6 @@ export interface OpenAiEmbedderOptions {
   retryMaxMs: number;
   /** Randomness for the backoff jitter (tests). */
   random?: () => number;
-}
-
-function parseRetryAfter(value: string | string[] | undefined): number | null {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return null;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 class OpenAiEmbedder implements Embedder {

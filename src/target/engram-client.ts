@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { TargetError } from '../errors.js';
-import { withRetry } from '../engine/retry.js';
+import { parseRetryAfter, withRetry } from '../engine/retry.js';
 import { redactUrl } from '../shared/redact.js';
 
 export interface EngramClientOptions {
@@ -45,15 +45,6 @@ export const MAX_LIST_PAGE = 1000;
 
 interface ErrorBody {
   error?: { code?: string; message?: string };
-}
-
-function parseRetryAfter(value: string | string[] | undefined): number | null {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return null;
-  const seconds = Number(text);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
 }
 
 /**

@@ -3,6 +3,7 @@ import neo4j, { type Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/engine/backfill.js';
 import type { RejectRecord } from '../../src/mapping/types.js';
+import { totalDbHits, type ProfiledPlan } from '../../src/source/profile-hits.js';
 import { nodePageCypher } from '../../src/source/neo4j-source.js';
 import { validate } from '../../src/validate/validate.js';
 import { driverFor, readBundleMemories, readNdjson, testConfig } from '../helpers/backfill-fixture.js';
@@ -166,13 +167,7 @@ describe('graphs keyed unlike the sample', () => {
       const cypher = nodePageCypher({ label: 'Filler', earlier: [] }, ['n'], 'embedding');
       const profile = async (query: string, params: Record<string, unknown>): Promise<number> => {
         const result = await session.run(`PROFILE ${query}`, params);
-        let total = 0;
-        const visit = (p: { dbHits: number; children: unknown[] }): void => {
-          total += p.dbHits;
-          p.children.forEach((c) => visit(c as never));
-        };
-        visit(result.summary.profile as never);
-        return total;
+        return totalDbHits(result.summary.profile as unknown as ProfiledPlan);
       };
       // Node ids of deleted nodes are reused, so a span holds Filler nodes and others: bound the cost by the span.
       const SPAN = 1000;

@@ -1,5 +1,4 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { MigrateError } from '../../errors.js';
 
 /** Where a line's payload (the op's JSON, the last member of the line's object) sits in the journal file. */
@@ -69,12 +68,5 @@ export async function writeAll(handle: FileHandle, data: Buffer): Promise<void> 
   while (written < data.length) written += (await handle.write(data, written, data.length - written)).bytesWritten;
 }
 
-/** fsync of a directory, so a rename in it is durable. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+/** fsync of a directory, so a rename in it is durable (one implementation for the whole project). */
+export { syncDirectory } from '../../shared/durable-file.js';
