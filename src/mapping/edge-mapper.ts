@@ -16,13 +16,9 @@ function endId(end: RelationshipEnd, keyOf: (label: string) => LabelKey): Memory
   );
 }
 
+/** How the reject log names one end of a relationship: its memory id, else its element id. */
 function endName(end: RelationshipEnd, id: MemoryIdResult | null): string {
   return id?.ok ? id.id : `(${end.elementId})`;
-}
-
-/** `source-[TYPE]->target`: how the reject log names a relationship (memory ids, else element ids). */
-export function relationshipName(rel: SourceRelationship, keyOf: (label: string) => LabelKey): string {
-  return `${endName(rel.source, endId(rel.source, keyOf))}-[${rel.type}]->${endName(rel.target, endId(rel.target, keyOf))}`;
 }
 
 /**
