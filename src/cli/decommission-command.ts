@@ -5,6 +5,9 @@ import { EngramClient } from '../target/engram-client.js';
 import { Neo4jGraphDatabase } from '../live/adapters/neo4j-graph-database.js';
 import { DeadLetterQueue } from '../live/dlq/dead-letter-queue.js';
 import { finalGate, type SpaceCount } from '../live/status/final-gate.js';
+import { phaseOf, recordArchive, recordGateCheck, retireNeo4j } from '../live/cutover/cutover-phase.js';
+import { parseDuration } from '../live/cutover/cutover-schedule.js';
+import { archiveNeo4j, verifyArchive, type ArchiveSummary } from '../live/decommission/neo4j-archive.js';
 import { configFromFlags } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './cutover-store-options.js';
@@ -18,6 +21,7 @@ type GateFlags = CutoverFlags & {
   spaces: string[];
   neo4jLabel: string;
   minHours: number;
+  maxGap: string;
   overlap?: number;
   engramUrl?: string;
   engramApiKey?: string;
@@ -50,18 +54,16 @@ async function gate(flags: GateFlags): Promise<void> {
       const [n, ids, tombstones] = await Promise.all([neo.countMemories(space), engramIds(client, space), neo.listTombstones(space)]);
       counts.push({ space, neo4j: n, engram: ids.size, tombstonesInEngram: tombstones.filter((t) => ids.has(t.id)).length });
     }
-    const cutover = await withCutoverStore(flags, (store) => store.read());
-    const result = finalGate(
-      {
-        cutover,
-        forwardDlq: await queueStats(flags.dlqDir),
-        reverseDlq: await queueStats(flags.reverseDlqDir),
-        counts,
-        shadowOverlap: flags.overlap ?? null,
-        now: Date.now(),
-      },
-      { minHoursAtFull: flags.minHours },
-    );
+    const maxGapMs = parseDuration(flags.maxGap, '--max-gap');
+    const [forwardDlq, reverseDlq] = [await queueStats(flags.dlqDir), await queueStats(flags.reverseDlqDir)];
+    const result = await withCutoverStore(flags, async (store) => {
+      const now = Date.now();
+      const evidence = { cutover: await store.read(), forwardDlq, reverseDlq, counts, shadowOverlap: flags.overlap ?? null, now };
+      const first = finalGate(evidence, { minHours: flags.minHours });
+      // the streak lives in the cutover state, so --min-hours counts from the first green check, whoever ran it
+      const recorded = await recordGateCheck(store, first.ready, { minHours: flags.minHours, maxGapMs, now });
+      return finalGate({ ...evidence, cutover: recorded, greenSince: recorded.gate?.greenSince ?? null }, { minHours: flags.minHours });
+    });
     process.exitCode = result.pass ? EXIT.OK : EXIT.VALIDATION_FAILED;
     if (flags.json) return printJson(result);
     out(
@@ -70,11 +72,66 @@ async function gate(flags: GateFlags): Promise<void> {
         result.checks.map((c) => [c.name, c.pass === null ? (c.required ? 'NOT MEASURED' : '-') : c.pass ? 'pass' : 'FAIL', c.detail]),
       ),
     );
-    out(result.pass ? 'final gate passed: Neo4j may be archived' : 'final gate NOT passed: keep Neo4j (and the reverse dual write)');
+    out(
+      result.pass
+        ? 'final gate passed: engram-migrate decommission archive --out <dir> retires and archives Neo4j'
+        : `final gate NOT passed: keep Neo4j (and the reverse dual write)${result.ready ? '; green now: run the gate again within --max-gap' : ''}`,
+    );
   } finally {
     await client.close();
     await driver.close();
   }
+}
+
+type ArchiveFlags = CutoverFlags & { out: string; neo4jLabel: string; force?: boolean; settle: string; pageSize: number };
+
+function printArchive(a: ArchiveSummary, json: boolean): void {
+  if (json) return printJson(a);
+  out(
+    formatTable(
+      ['space', 'Neo4j nodes', 'archived memories'],
+      Object.entries(a.neo4jCounts).map(([space, n]) => [space || '(none)', n, a.memories[space] ?? 0]),
+    ),
+  );
+  out(`${a.edges} edges, ${a.tombstones} tombstones, ${a.rejects} rejects (rejects.ndjson); manifest sha256 ${a.manifestSha256}`);
+}
+
+/** Retires Neo4j (routers stop writing it), waits for in-flight writes, then writes and verifies the final bundle. */
+async function archive(flags: ArchiveFlags): Promise<void> {
+  const config = configFromFlags(flags);
+  const settleMs = parseDuration(flags.settle, '--settle');
+  const wasRetired = await withCutoverStore(flags, async (store) => {
+    const before = await store.read();
+    if (phaseOf(before) === 'retired') return true;
+    if (flags.force && !(before?.gate?.passedAt && before.gate.lastReady))
+      out('WARNING: --force: the final gate has not passed; Neo4j is retired and archived anyway');
+    await retireNeo4j(store, { force: flags.force });
+    return false;
+  });
+  if (!wasRetired) {
+    out(`Neo4j retired: routers stop writing to it within a second; waiting ${flags.settle} for writes in flight`);
+    await new Promise((r) => setTimeout(r, settleMs));
+  }
+  const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
+  let summary: ArchiveSummary;
+  try {
+    summary = await archiveNeo4j({ driver, database: config.source.database, label: flags.neo4jLabel, out: flags.out, pageSize: flags.pageSize });
+  } finally {
+    await driver.close();
+  }
+  const memories = Object.values(summary.memories).reduce((a, b) => a + b, 0);
+  await withCutoverStore(flags, (store) =>
+    recordArchive(store, {
+      dir: flags.out,
+      at: new Date().toISOString(),
+      manifestSha256: summary.manifestSha256,
+      memories,
+      edges: summary.edges,
+      tombstones: summary.tombstones,
+    }),
+  );
+  printArchive(summary, Boolean(flags.json));
+  out(`archived and verified in ${flags.out}. Phase 5 done: run the service without the reverse dual writer, then stop Neo4j.`);
 }
 
 const numberArg = (value: string): number => {
@@ -87,11 +144,11 @@ const numberArg = (value: string): number => {
 export function registerDecommission(program: Command): void {
   const decommission = program
     .command('decommission')
-    .description('phase 5: checks before Neo4j is retired (reverse dual write and archive are the service’s and the operator’s)');
+    .description('phase 5: the final gate, then retiring and archiving Neo4j (promote first: engram-migrate cutover promote)');
   addCutoverStoreOptions(
     decommission
       .command('gate')
-      .description('the final gate: 100% on Engram long enough, both queues drained, counts equal up to the tombstones; exit 7 when not passed')
+      .description('the final gate: Engram promoted, both queues drained, counts equal up to the tombstones, all green for --min-hours; exit 7 when not passed')
       .requiredOption('--spaces <list>', 'memory spaces to count, comma-separated', (v: string) =>
         v
           .split(',')
@@ -101,9 +158,29 @@ export function registerDecommission(program: Command): void {
       .option('--dlq-dir <dir>', "the dual writer's queue (writes for Engram)", '.runs/live/dlq')
       .option('--reverse-dlq-dir <dir>', "the reverse dual writer's queue (writes for Neo4j after the cutover)", '.runs/live/dlq-reverse')
       .option('--neo4j-label <label>', "label of the service's memory nodes", 'Memory')
-      .option('--min-hours <n>', 'hours at 100% before Neo4j may go', numberArg, 72)
+      .option('--min-hours <n>', 'hours the checks must stay green (from the first green check, recorded in the cutover state)', numberArg, 72)
+      .option('--max-gap <duration>', 'a check later than this after the previous one restarts the streak', '1h')
       .option('--overlap <fraction>', "the service's rolling shadow overlap, if known", numberArg)
       .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL]')
       .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]'),
   ).action(gate);
+  addCutoverStoreOptions(
+    decommission
+      .command('archive')
+      .description('after the final gate: retire Neo4j (no more writes to it), then write and verify its final bundle')
+      .requiredOption('--out <dir>', 'archive directory (a bundle; must not hold memories yet)')
+      .option('--neo4j-label <label>', "label of the service's memory nodes", 'Memory')
+      .option('--settle <duration>', 'wait after retiring, for writes in flight', '10s')
+      .option('--page-size <n>', 'nodes read per page', numberArg, 1000)
+      .option('--force', 'archive even though the final gate has not passed (prints a warning)'),
+  ).action(archive);
+  decommission
+    .command('verify-archive')
+    .description("check an archive: every file's sha256 and count, every memory line, the counts against Neo4j's")
+    .argument('<dir>', 'archive directory')
+    .option('--json', 'print JSON on stdout')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      printArchive(await verifyArchive(dir), Boolean(flags.json));
+      out(`${dir}: verified`);
+    });
 }

@@ -18,6 +18,7 @@ import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
 import { registerDecommission } from './decommission-command.js';
+import { registerCutoverPhase } from './cutover-phase-commands.js';
 import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './cutover-store-options.js';
 
 const DEFAULT_DLQ = '.runs/live/dlq';
@@ -168,12 +169,14 @@ export function registerDlq(program: Command): void {
     .action(dlqPurge);
 }
 
-function printState(state: CutoverState | null, where: string, json: boolean): void {
+export function printState(state: CutoverState | null, where: string, json: boolean): void {
   if (json) return printJson({ store: where, state });
   if (state === null) return out(`no cutover state in ${where}: routers start at their configured share (0% by default)`);
   out(
     `cutover ${state.percent}% of reads to the new store (revision ${state.revision}, ${state.source} at ${state.updatedAt}${state.reason ? `: ${state.reason}` : ''}) [${where}]`,
   );
+  if ((state.phase ?? 'cutover') !== 'cutover')
+    out(`phase ${state.phase} since ${state.phaseSince ?? '-'}${state.archive ? `; archived to ${state.archive.dir}` : ''}`);
   const s = state.schedule;
   if (s === null) return;
   out(`schedule ${s.status}, step ${s.step + 1}/${s.steps.length} since ${s.stepStartedAt}; rolls back above ${(s.maxErrorRate * 100).toFixed(2)}% errors`);
@@ -215,10 +218,12 @@ export function registerCutover(program: Command): void {
       printState(await beginCutoverSchedule(store, parseCutoverSteps(flags.steps), flags.maxErrorRate), store.description, Boolean(flags.json)),
     ),
   );
+  registerCutoverPhase(cutover);
 }
 
-async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; neo4jLabel: string }): Promise<void> {
+async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; reverseDlqDir: string; neo4jLabel: string }): Promise<void> {
   const dlq = await DeadLetterQueue.inspect(flags.dlqDir).catch(() => null);
+  const reverseDlq = existsSync(flags.reverseDlqDir) ? await DeadLetterQueue.inspect(flags.reverseDlqDir).catch(() => null) : null;
   const exists = dlq !== null && (dlq.stats.entries > 0 || dlq.stats.journalBytes > 0 || existsSync(flags.dlqDir));
   const holder = exists ? await readDlqLock(flags.dlqDir) : null;
   const seen = await withCutoverStore(flags, async (store) => {
@@ -244,6 +249,7 @@ async function migrationStatusCommand(flags: CutoverFlags & { dlqDir: string; ne
     cutover: seen.cutover.state,
     cutoverError: seen.cutover.error,
     tombstones: seen.tombstones,
+    reverseDlq: reverseDlq?.stats ?? null,
   });
   if (flags.json) return printJson(status);
   out(`migration at phase ${status.current} of 5${status.current > 0 ? ` (${status.phases[status.current - 1]!.name})` : ''}`);
@@ -263,6 +269,7 @@ export function registerStatus(program: Command): void {
       .command('status')
       .description('where the migration stands among the five phases (dual write, backfill, shadow reads, cutover, decommission)')
       .option('--dlq-dir <dir>', "the dual writer's queue directory", DEFAULT_DLQ)
+      .option('--reverse-dlq-dir <dir>', "the reverse dual writer's queue directory (writes for Neo4j once Engram is promoted)", `${DEFAULT_DLQ}-reverse`)
       .option('--neo4j-label <label>', "label of the service's memory nodes (for the tombstone count)", 'Memory'),
   ).action(migrationStatusCommand);
 }

@@ -63,7 +63,10 @@ export { FileCutoverStore, cutoverStore } from './cutover/cutover-store.js';
 export type { CutoverStateStore, CutoverStateChange } from './cutover/cutover-store.js';
 export { Neo4jCutoverStore } from './cutover/neo4j-cutover-store.js';
 export type { Neo4jCutoverStoreOptions } from './cutover/neo4j-cutover-store.js';
-export type { CutoverState, CutoverStep, CutoverScheduleState } from './cutover/cutover-state.js';
+export type { CutoverState, CutoverStep, CutoverScheduleState, CutoverPhase, GateRecord, ArchiveRecord } from './cutover/cutover-state.js';
+export { phaseOf, promoteCutover, demoteCutover, retireNeo4j, recordGateCheck, recordArchive, nextGateRecord } from './cutover/cutover-phase.js';
+export { archiveNeo4j, verifyArchive } from './decommission/neo4j-archive.js';
+export type { ArchiveOptions, ArchiveSummary } from './decommission/neo4j-archive.js';
 export { ErrorWindow } from './cutover/error-window.js';
 export type { ErrorWindowStats } from './cutover/error-window.js';
 

@@ -8,7 +8,7 @@ import type {
   StoreCapabilities,
   StoredLiveMemory,
 } from '../graph-database.js';
-import { checkPercent, type CutoverState } from './cutover-state.js';
+import { checkPercent, type CutoverPhase, type CutoverState } from './cutover-state.js';
 import { FileCutoverStore, type CutoverStateStore } from './cutover-store.js';
 import { ErrorWindow, type ErrorWindowStats } from './error-window.js';
 import type { LiveMetrics } from '../live-metrics.js';
@@ -20,6 +20,13 @@ export interface CutoverRouterOptions {
   newStore: GraphDatabase;
   /** Where writes go (default `oldStore`; typically the DualWriteCoordinator). */
   writes?: GraphDatabase;
+  /**
+   * Where writes go once Engram is promoted (`engram-migrate cutover promote`): the reverse dual writer,
+   * `DualWriteCoordinator({ primary: engram, secondary: neo4j, dlq: <its own queue> })`, so Neo4j stays
+   * current and `cutover demote` loses nothing. Without it a promoted router keeps writing through
+   * `writes` (Neo4j first) and reports it once through `onStateError`.
+   */
+  reverseWrites?: GraphDatabase | null;
   /** Share of reads to the new store when there is no state file (default 0). */
   percent?: number;
   /**
@@ -80,6 +87,7 @@ export class CutoverRouter implements GraphDatabase {
   #state: CutoverState | null = null;
   #unwatch: (() => void) | null = null;
   #stateError: unknown = null;
+  #warnedNoReverse = false;
 
   constructor(options: CutoverRouterOptions) {
     this.#o = options;
@@ -150,8 +158,28 @@ export class CutoverRouter implements GraphDatabase {
     if (changed) this.#o.onChange?.(percent, this.#state);
   }
 
+  /** Phase 5's step from the state: `cutover` (Neo4j primary), `promoted` (Engram primary, reverse dual write), `retired` (Engram only). */
+  get phase(): CutoverPhase {
+    return this.#state?.phase ?? 'cutover';
+  }
+
+  /** Where a write goes in the current phase. */
+  #writer(): GraphDatabase {
+    const forward = this.#o.writes ?? this.#o.oldStore;
+    const phase = this.phase;
+    if (phase === 'retired') return this.#o.newStore;
+    if (phase === 'cutover') return forward;
+    if (this.#o.reverseWrites) return this.#o.reverseWrites;
+    if (!this.#warnedNoReverse) {
+      this.#warnedNoReverse = true;
+      this.#reportStateError(new Error('cutover promoted but the router has no reverseWrites: writes stay on the forward dual writer'));
+    }
+    return forward;
+  }
+
   /** Which store a read goes to. */
   route(routingKey?: string): 'old' | 'new' {
+    if (this.phase !== 'cutover') return 'new'; // promoted or retired: Engram serves every read
     if (this.#percent <= 0) return 'old';
     if (this.#percent >= 100) return 'new';
     if (this.#o.sticky && routingKey !== undefined) return keyBucket(routingKey) < this.#percent * 100 ? 'new' : 'old';
@@ -187,11 +215,11 @@ export class CutoverRouter implements GraphDatabase {
   }
 
   createMemory(memory: LiveMemory, signal?: AbortSignal): Promise<void> {
-    return (this.#o.writes ?? this.#o.oldStore).createMemory(memory, signal);
+    return this.#writer().createMemory(memory, signal);
   }
 
   createEdge(edge: LiveEdge, signal?: AbortSignal): Promise<EdgeWriteResult> {
-    return (this.#o.writes ?? this.#o.oldStore).createEdge(edge, signal);
+    return this.#writer().createEdge(edge, signal);
   }
 
   /** Reads by id follow the same routing as activation (sticky by id when sticky). */

@@ -164,19 +164,36 @@ export async function beginCutoverSchedule(
   if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) throw new ConfigError('maxErrorRate', `must be a fraction from 0 to 1, got ${maxErrorRate}`);
   const status = steps.length === 1 && first.durationMs === 0 ? 'completed' : 'running';
   const schedule: CutoverScheduleState = { steps: [...steps], step: 0, stepStartedAt: new Date(now).toISOString(), status, maxErrorRate, lastCheck: null };
-  return cutoverStore(stateFile).update((s) => ({ ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule }));
+  return cutoverStore(stateFile).update((s) => {
+    if ((s.phase ?? 'cutover') !== 'cutover')
+      throw new ConfigError(
+        'cutover start',
+        `Engram is ${s.phase === 'retired' ? 'the only store (Neo4j retired)' : 'the primary'}: engram-migrate cutover demote first`,
+      );
+    return { ...s, percent: first.percent, source: 'schedule', reason: `schedule step 1/${steps.length}`, schedule };
+  });
 }
 
-/** The operator's lever: sets the share, stopping a running schedule; persisted for the router to pick up. */
+/**
+ * The operator's lever: sets the share, stopping a running schedule; persisted for the router to pick up.
+ * After a promote it is a demote too (Neo4j primary again), so `cutover set 0` stays the rollback; once
+ * Neo4j is retired it is refused (Neo4j missed the writes since: `cutover demote --force`).
+ */
 export async function setCutoverPercent(stateFile: string | CutoverStateStore, percent: number, reason: string | null = null): Promise<CutoverState> {
   checkPercent(percent);
-  return cutoverStore(stateFile).update((s) => ({
-    ...s,
-    percent,
-    source: 'manual',
-    reason: reason ?? `set to ${percent}% by hand`,
-    schedule: s.schedule?.status === 'running' ? { ...s.schedule, status: 'aborted' } : s.schedule,
-  }));
+  return cutoverStore(stateFile).update((s) => {
+    if (s.phase === 'retired')
+      throw new ConfigError('cutover set', 'Neo4j is retired and has none of the writes made since: engram-migrate cutover demote --force to go back anyway');
+    const demoted = s.phase === 'promoted' ? { phase: 'cutover' as const, phaseSince: new Date().toISOString(), gate: null } : {};
+    return {
+      ...s,
+      ...demoted,
+      percent,
+      source: 'manual',
+      reason: reason ?? `set to ${percent}% by hand${s.phase === 'promoted' ? ' (demoted: Neo4j primary again)' : ''}`,
+      schedule: s.schedule?.status === 'running' ? { ...s.schedule, status: 'aborted' } : s.schedule,
+    };
+  });
 }
 
 /** The current state (initial when the file does not exist yet). */

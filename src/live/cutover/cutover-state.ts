@@ -20,6 +20,38 @@ export interface CutoverScheduleState {
   lastCheck: { at: string; requests: number; errors: number; errorRate: number } | null;
 }
 
+/**
+ * Where the migration stands after the reads moved (phase 5, decommission). `cutover` (absent in older
+ * states): Neo4j is the primary, `percent` of reads go to Engram. `promoted`: Engram is the primary for
+ * reads and writes, and the reverse dual writer keeps Neo4j current as the secondary, so demoting is still
+ * a rollback without loss. `retired`: Neo4j gets no more writes (it is archived, then shut down).
+ */
+export type CutoverPhase = 'cutover' | 'promoted' | 'retired';
+export const CUTOVER_PHASES: readonly CutoverPhase[] = ['cutover', 'promoted', 'retired'];
+
+/** The final gate's measured streak, written by each `decommission gate` run (so `--min-hours` counts from the first green). */
+export interface GateRecord {
+  /** When the gate's checks were first all green in the current unbroken streak; null when the last check failed. */
+  greenSince: string | null;
+  lastCheckAt: string;
+  /** The last check's checks were all green (ready), whatever the time held. */
+  lastReady: boolean;
+  /** When the whole gate (green for `minHours`) first passed in this streak; null while it has not. */
+  passedAt: string | null;
+  minHours: number;
+}
+
+/** What `decommission archive` wrote and verified. */
+export interface ArchiveRecord {
+  dir: string;
+  at: string;
+  /** sha256 of the bundle's manifest.json (which holds every file's sha256). */
+  manifestSha256: string;
+  memories: number;
+  edges: number;
+  tombstones: number;
+}
+
 /** The cutover lever: what share of reads the new store gets. Persisted as JSON; every change bumps `revision`. */
 export interface CutoverState {
   version: 1;
@@ -27,9 +59,14 @@ export interface CutoverState {
   revision: number;
   updatedAt: string;
   /** Who set it: an operator, the schedule, or an automatic rollback. */
-  source: 'init' | 'manual' | 'schedule' | 'rollback';
+  source: 'init' | 'manual' | 'schedule' | 'rollback' | 'gate' | 'archive';
   reason: string | null;
   schedule: CutoverScheduleState | null;
+  /** Phase 5's step (default `cutover`), and since when. */
+  phase?: CutoverPhase;
+  phaseSince?: string | null;
+  gate?: GateRecord | null;
+  archive?: ArchiveRecord | null;
 }
 
 /** Checks a percentage (0..100, fractions allowed); throws a ConfigError naming `path`. */
@@ -68,6 +105,8 @@ export function parseCutoverState(text: string, where: string): CutoverState {
         throw new ConfigError(`${where}: schedule.steps[${i}].durationMs`, `must be ≥ 0, got ${JSON.stringify(x.durationMs)}`);
     });
   }
+  if (state.phase !== undefined && !CUTOVER_PHASES.includes(state.phase))
+    throw new ConfigError(`${where}: phase`, `must be one of ${CUTOVER_PHASES.join(', ')}, got ${JSON.stringify(state.phase)}`);
   return { ...state, schedule: s ?? null };
 }
 

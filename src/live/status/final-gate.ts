@@ -21,12 +21,17 @@ export interface FinalGateEvidence {
   counts: SpaceCount[];
   /** Rolling shadow overlap from the service, when known. */
   shadowOverlap?: number | null;
+  /**
+   * When the checks were first all green in the current streak, as recorded by the previous runs
+   * (`recordGateCheck`); null or absent: not green before (the streak starts with this check).
+   */
+  greenSince?: string | null;
   now: number;
 }
 
 export interface FinalGateOptions {
-  /** Hours at 100% before Neo4j may go (default 72). */
-  minHoursAtFull?: number;
+  /** Hours the checks must have stayed green (measured from the streak's first green check) before Neo4j may go (default 72). */
+  minHours?: number;
   /** Lowest rolling shadow overlap accepted when one is given (default 0.95, the article's aim). */
   minOverlap?: number;
 }
@@ -45,21 +50,35 @@ const queueCheck = (name: string, q: DlqStats | null, required: boolean, absent:
     : { name, pass: q.depth === 0 && q.parked === 0 && q.inFlight === 0, required, detail: `depth ${q.depth}, parked ${q.parked}, in flight ${q.inFlight}` };
 
 /**
- * Phase 5's final gate: Neo4j may be archived only when every read has been on Engram long enough,
- * nothing waits in either direction's queue, a reverse dual write kept Neo4j current since the cutover
- * (so rolling back stayed possible), and every space holds the same memories on both sides (Engram's
- * extra ones being exactly Neo4j's tombstones).
+ * Phase 5's final gate: Neo4j may be retired and archived only when Engram is the primary (promoted),
+ * nothing waits in either direction's queue, a reverse dual write kept Neo4j current since (so rolling
+ * back stayed possible), every space holds the same memories on both sides (Engram's extra ones being
+ * exactly Neo4j's tombstones), and all of that has stayed green for `minHours` (measured from the first
+ * green check of an unbroken streak, recorded in the cutover state by each run).
  */
-export function finalGate(e: FinalGateEvidence, options: FinalGateOptions = {}): { pass: boolean; checks: GateCheck[] } {
-  const minHours = options.minHoursAtFull ?? 72;
+export interface FinalGateResult {
+  /** Every check green, the time held included: Neo4j may be retired and archived. */
+  pass: boolean;
+  /** Every check but the time held is green now (what starts or continues the streak). */
+  ready: boolean;
+  checks: GateCheck[];
+}
+
+export function finalGate(e: FinalGateEvidence, options: FinalGateOptions = {}): FinalGateResult {
+  const minHours = options.minHours ?? 72;
   const c = e.cutover;
-  const hoursAtFull = c !== null && c.percent >= 100 ? (e.now - Date.parse(c.updatedAt)) / 3_600_000 : 0;
+  const phase = c?.phase ?? 'cutover';
   const checks: GateCheck[] = [
     {
-      name: 'cutover at 100%',
+      name: 'Engram primary (promoted)',
       required: true,
-      pass: c === null ? null : c.percent >= 100 && c.schedule?.status !== 'running' && hoursAtFull >= minHours,
-      detail: c === null ? 'no cutover state' : `${c.percent}% since ${c.updatedAt} (${hoursAtFull.toFixed(1)} h; at least ${minHours} h)`,
+      pass: c === null ? null : phase !== 'cutover' && c.percent >= 100,
+      detail:
+        c === null
+          ? 'no cutover state'
+          : phase === 'cutover'
+            ? `Neo4j is still the primary (${c.percent}% of reads on Engram): engram-migrate cutover promote`
+            : `${phase} since ${c.phaseSince ?? c.updatedAt}`,
     },
     queueCheck('forward queue drained (writes for Engram)', e.forwardDlq, true, 'no dual-write queue found'),
     queueCheck(
@@ -86,6 +105,15 @@ export function finalGate(e: FinalGateEvidence, options: FinalGateOptions = {}):
     pass: overlap === null ? null : overlap >= minOverlap,
     detail: overlap === null ? 'not given' : `${overlap.toFixed(3)} (at least ${minOverlap})`,
   });
-  const pass = checks.every((x) => x.pass === true || (!x.required && x.pass === null));
-  return { pass, checks };
+  const ok = (x: GateCheck): boolean => x.pass === true || (!x.required && x.pass === null);
+  const ready = checks.every(ok);
+  const since = ready ? (e.greenSince ?? new Date(e.now).toISOString()) : null;
+  const held = since === null ? 0 : (e.now - Date.parse(since)) / 3_600_000;
+  checks.push({
+    name: `green for ${minHours} h`,
+    required: true,
+    pass: ready && held >= minHours,
+    detail: since === null ? 'not green now: the streak starts again at the next green check' : `green since ${since} (${held.toFixed(1)} h of ${minHours} h)`,
+  });
+  return { pass: checks.every(ok), ready, checks };
 }
