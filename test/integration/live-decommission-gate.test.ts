@@ -1,17 +1,20 @@
 /**
- * `engram-migrate decommission gate` end to end (the real CLI, the test Neo4j, the Engram double): it
- * passes when the cutover has held 100% long enough, both queues are drained and Engram's memories are
- * Neo4j's plus exactly the tombstoned ones; without a reverse dual write it fails (exit 7), naming why.
+ * Phase 5 from the CLI, end to end (the real CLI, the test Neo4j, the Engram double): `decommission gate`
+ * passes when Engram is promoted, both queues are drained, Engram's memories are Neo4j's plus exactly the
+ * tombstoned ones, and all that stayed green for --min-hours (the streak is recorded in the cutover state);
+ * without a reverse dual write it fails (exit 7), naming why. `decommission archive` is refused until the
+ * gate passed, then retires Neo4j and writes a verified bundle; `status` shows phase 5 done;
+ * `verify-archive` finds a changed file.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { EngramGraphDatabase } from '../../src/live/adapters/engram-graph-database.js';
 import { Neo4jGraphDatabase } from '../../src/live/adapters/neo4j-graph-database.js';
-import { initialCutoverState } from '../../src/live/cutover/cutover-state.js';
+import { initialCutoverState, type CutoverState } from '../../src/live/cutover/cutover-state.js';
 import { DeadLetterQueue } from '../../src/live/dlq/dead-letter-queue.js';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
 import { testDriver, testNeo4jUri } from '../helpers/neo4j.js';
@@ -19,6 +22,7 @@ import { vector } from '../unit/live/memory-graph-database.js';
 
 const LABEL = 'LiveGateMemory';
 const SPACE = 'live_gate';
+const BAD_SPACE = 'live_gate_bad';
 let driver: Driver;
 let double: EngramDouble;
 let dir: string;
@@ -57,10 +61,25 @@ beforeAll(async () => {
     await engram.createMemory(m);
   }
   await neo.deleteMemory(SPACE, 'g2'); // Engram keeps it: a tombstone says so
+  await neo.createEdge({ source: 'g0', target: 'g1', type: 'RELATES_TO', weight: 0.5 });
+  const session = driver.session();
+  try {
+    // a node no bundle line can hold (no embedding): the archive keeps it whole as a reject, with the reason
+    await session.run(`CREATE (:${LABEL} {id: 'bad1', space: $space, content: 'no embedding'})`, { space: BAD_SPACE });
+  } finally {
+    await session.close();
+  }
   await engram.close();
   for (const q of ['dlq', 'dlq-reverse']) await (await DeadLetterQueue.open(join(dir, q))).close();
-  const long = new Date(Date.now() - 100 * 3_600_000).toISOString();
-  await writeFile(join(dir, 'cutover.json'), JSON.stringify({ ...initialCutoverState(), percent: 100, revision: 5, source: 'schedule', updatedAt: long }));
+  const promoted: CutoverState = {
+    ...initialCutoverState(),
+    percent: 100,
+    revision: 5,
+    source: 'manual',
+    phase: 'promoted',
+    phaseSince: new Date().toISOString(),
+  };
+  await writeFile(join(dir, 'cutover.json'), JSON.stringify(promoted));
 });
 
 afterAll(async () => {
@@ -70,14 +89,18 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-it('passes with both queues drained and counts equal up to the tombstones; fails without a reverse dual write', async () => {
-  const args = [
+const state = async (): Promise<CutoverState> => JSON.parse(await readFile(join(dir, 'cutover.json'), 'utf8')) as CutoverState;
+type GateJson = { pass: boolean; ready: boolean; checks: Array<{ name: string; pass: boolean | null; detail: string }> };
+const failingChecks = (r: GateJson): string[] => r.checks.filter((c) => c.pass !== true && c.name !== 'shadow overlap').map((c) => c.name);
+
+it('measures the gate from its first green check, refuses the archive until it passed, then retires, archives and verifies', async () => {
+  const store = ['--state-file', join(dir, 'cutover.json')];
+  const gateArgs = [
     'decommission',
     'gate',
     '--spaces',
     SPACE,
-    '--state-file',
-    join(dir, 'cutover.json'),
+    ...store,
     '--dlq-dir',
     join(dir, 'dlq'),
     '--neo4j-uri',
@@ -88,14 +111,71 @@ it('passes with both queues drained and counts equal up to the tombstones; fails
     double.url,
     '--json',
   ];
-  const passed = await cli([...args, '--reverse-dlq-dir', join(dir, 'dlq-reverse')]);
+  const first = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--min-hours', '72']);
+  expect(first.code, first.stderr).toBe(7);
+  const firstResult = JSON.parse(first.stdout) as GateJson;
+  expect(firstResult.ready).toBe(true);
+  expect(failingChecks(firstResult)).toEqual(['green for 72 h']);
+  const greenSince = (await state()).gate?.greenSince;
+  expect(greenSince).toBeTruthy();
+  const again = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--min-hours', '72']);
+  expect((await state()).gate?.greenSince).toBe(greenSince); // the streak goes on
+  expect(again.code).toBe(7);
+
+  const red = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'nowhere')]);
+  expect(red.code).toBe(7);
+  expect(failingChecks(JSON.parse(red.stdout) as GateJson)).toEqual(['reverse dual write ran and is drained (writes for Neo4j)', 'green for 72 h']);
+  expect((await state()).gate).toMatchObject({ greenSince: null, lastReady: false });
+
+  const archiveArgs = ['decommission', 'archive', ...store, '--neo4j-uri', testNeo4jUri(), '--neo4j-label', LABEL, '--settle', '0s', '--json'];
+  const refused = await cli([...archiveArgs, '--out', join(dir, 'archive')]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/final gate has not passed \(last check .*: not green\)/);
+  expect((await state()).phase).toBe('promoted');
+
+  const passed = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--min-hours', '0']);
   expect(passed.code, passed.stderr).toBe(0);
-  const result = JSON.parse(passed.stdout) as { pass: boolean; checks: Array<{ name: string; pass: boolean | null; detail: string }> };
-  expect(result.pass).toBe(true);
-  expect(result.checks.find((c) => c.name === `counts ${SPACE}`)?.detail).toBe('Neo4j 2, Engram 3 (1 of them deleted in Neo4j)');
-  const failed = await cli([...args, '--reverse-dlq-dir', join(dir, 'nowhere')]);
-  expect(failed.code).toBe(7);
-  expect((JSON.parse(failed.stdout) as typeof result).checks.filter((c) => c.pass !== true && c.name !== 'shadow overlap').map((c) => c.name)).toEqual([
-    'reverse dual write ran and is drained (writes for Neo4j)',
-  ]);
+  expect((JSON.parse(passed.stdout) as GateJson).checks.find((c) => c.name === `counts ${SPACE}`)?.detail).toBe(
+    'Neo4j 2, Engram 3 (1 of them deleted in Neo4j)',
+  );
+  expect((await state()).gate?.passedAt).toBeTruthy();
+
+  const archived = await cli([...archiveArgs, '--out', join(dir, 'archive')]);
+  expect(archived.code, archived.stderr).toBe(0);
+  expect(JSON.parse(archived.stdout)).toMatchObject({
+    memories: { [SPACE]: 2 },
+    edges: 1,
+    tombstones: 1,
+    rejects: 1,
+    neo4jCounts: { [SPACE]: 2, [BAD_SPACE]: 1 },
+  });
+  const after = await state();
+  expect(after.phase).toBe('retired');
+  expect(after.archive).toMatchObject({ dir: join(dir, 'archive'), memories: 2, edges: 1, tombstones: 1 });
+  const rejects = await readFile(join(dir, 'archive', 'rejects.ndjson'), 'utf8');
+  expect(rejects).toContain('node \\"bad1\\": embedding: must be 768 finite numbers');
+
+  const status = await cli(['status', ...store, '--dlq-dir', join(dir, 'dlq'), '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--json']);
+  expect(status.code, status.stderr).toBe(0);
+  const s = JSON.parse(status.stdout) as { current: number; phases: Array<{ state: string }>; next: string };
+  expect(s.current).toBe(5);
+  expect(s.phases[4]!.state).toBe('done');
+  expect(s.next).toMatch(/stop writing to Neo4j/);
+
+  const verified = await cli(['decommission', 'verify-archive', join(dir, 'archive'), '--json']);
+  expect(verified.code, verified.stderr).toBe(0);
+  expect((JSON.parse(verified.stdout) as { manifestSha256: string }).manifestSha256).toBe(after.archive!.manifestSha256);
+  await appendFile(join(dir, 'archive', 'memories', `${SPACE}.ndjson`), '{}\n');
+  const tampered = await cli(['decommission', 'verify-archive', join(dir, 'archive')]);
+  expect(tampered.code).toBe(4);
+  expect(tampered.stderr).toContain(`memories/${SPACE}.ndjson does not match the manifest`);
+});
+
+it('cutover set and demote are refused once Neo4j is retired (it has none of the writes since)', async () => {
+  const set = await cli(['cutover', 'set', '0', '--state-file', join(dir, 'cutover.json')]);
+  expect(set.code).toBe(2);
+  expect(set.stderr).toContain('Neo4j is retired');
+  const demote = await cli(['cutover', 'demote', '--state-file', join(dir, 'cutover.json'), '--reverse-dlq-dir', join(dir, 'dlq-reverse')]);
+  expect(demote.code).toBe(2);
+  expect(demote.stderr).toMatch(/retired since .*--force/);
 });
