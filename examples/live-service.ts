@@ -11,6 +11,9 @@
  *   npx engram-migrate cutover start --neo4j-uri bolt://127.0.0.1:7687   # 1% → 10% → 50% → 100%, every instance
  *   npx engram-migrate cutover set 0 --neo4j-uri bolt://127.0.0.1:7687   # instant rollback of every instance
  *   npx engram-migrate dlq status --dlq-dir .runs/live/dlq
+ *   npx engram-migrate cutover promote --neo4j-uri ...   # phase 5: Engram primary, Neo4j kept current (reverse dual write)
+ *   npx engram-migrate cutover demote --neo4j-uri ...    # the lever after the cutover: Neo4j primary again
+ *   npx engram-migrate status --neo4j-uri ...            # where the migration stands, what the next gate needs
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -45,13 +48,21 @@ const writes = new DualWriteCoordinator({ primary: neo4j, secondary: engram, dlq
 const replayer = new DlqReplayer({ dlq, secondary: engram, primary: neo4j, metrics }); // every 10 s
 replayer.start();
 
+// Phase 5: once `engram-migrate cutover promote` ran, writes go to Engram first and reach Neo4j through a
+// queue of their own (the reverse dual write), so `cutover demote` (or `cutover set 0`) still rolls back
+// without loss; after `decommission archive` (state `retired`) the router writes to Engram only.
+const reverseDlq = await DeadLetterQueue.open(join(dir, 'dlq-reverse'));
+const reverseWrites = new DualWriteCoordinator({ primary: engram, secondary: neo4j, dlq: reverseDlq, metrics });
+const reverseReplayer = new DlqReplayer({ dlq: reverseDlq, secondary: neo4j, primary: engram, metrics });
+reverseReplayer.start();
+
 // Phase 3: shadow reads on 10% of the reads Neo4j serves.
 const shadow = new ShadowReadCoordinator({ primary: writes, secondary: engram, sampleRate: 0.1, discrepancyLog: join(dir, 'discrepancies.ndjson'), metrics });
 
 // Phase 4: gradual cutover; the share lives in a node of the primary Neo4j that every instance watches and
 // `engram-migrate cutover` changes (CUTOVER_FILE=path keeps it in a local file instead, for one instance).
 const cutoverState = process.env.CUTOVER_FILE ? new FileCutoverStore(process.env.CUTOVER_FILE) : new Neo4jCutoverStore({ driver });
-const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, store: cutoverState, sticky: true, metrics });
+const router = new CutoverRouter({ oldStore: shadow, newStore: engram, writes, reverseWrites, store: cutoverState, sticky: true, metrics });
 await router.start();
 const schedule = new CutoverScheduleRunner({ router, stateFile: cutoverState, metrics });
 schedule.start();
@@ -98,7 +109,16 @@ const server = createServer((req, res) => {
   const route = `${req.method} ${req.url}`;
   const handle = async (): Promise<void> => {
     if (route === 'GET /metrics') return serveMetrics(req, res);
-    if (route === 'GET /status') return send(res, 200, { percent: router.percent, dlq: dlq.stats(), writes: writes.stats, shadow: shadow.report() });
+    if (route === 'GET /status')
+      return send(res, 200, {
+        percent: router.percent,
+        phase: router.phase,
+        dlq: dlq.stats(),
+        reverseDlq: reverseDlq.stats(),
+        writes: writes.stats,
+        reverseWrites: reverseWrites.stats,
+        shadow: shadow.report(),
+      });
     if (route === 'POST /memories') {
       const m = await body(req);
       await router.createMemory({ id: String(m.id), space: String(m.space), content: String(m.content), embedding: m.embedding as number[] });
@@ -131,8 +151,11 @@ async function shutdown(): Promise<void> {
   await router.close();
   await shadow.close();
   await writes.close(); // secondary writes in flight end in Engram or in the queue
+  await reverseWrites.close();
   await replayer.stop();
+  await reverseReplayer.stop();
   await dlq.close();
+  await reverseDlq.close();
   await engram.close();
   await driver.close();
   process.exit(0);
