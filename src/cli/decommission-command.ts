@@ -83,7 +83,7 @@ async function gate(flags: GateFlags): Promise<void> {
   }
 }
 
-type ArchiveFlags = CutoverFlags & { out: string; neo4jLabel: string; force?: boolean; settle: string; pageSize: number };
+type ArchiveFlags = CutoverFlags & { out: string; neo4jLabel: string; force?: boolean; overwrite?: boolean; settle: string; pageSize: number };
 
 function printArchive(a: ArchiveSummary, json: boolean): void {
   if (json) return printJson(a);
@@ -115,7 +115,14 @@ async function archive(flags: ArchiveFlags): Promise<void> {
   const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
   let summary: ArchiveSummary;
   try {
-    summary = await archiveNeo4j({ driver, database: config.source.database, label: flags.neo4jLabel, out: flags.out, pageSize: flags.pageSize });
+    summary = await archiveNeo4j({
+      driver,
+      database: config.source.database,
+      label: flags.neo4jLabel,
+      out: flags.out,
+      pageSize: flags.pageSize,
+      overwrite: flags.overwrite,
+    });
   } finally {
     await driver.close();
   }
@@ -172,6 +179,7 @@ export function registerDecommission(program: Command): void {
       .option('--neo4j-label <label>', "label of the service's memory nodes", 'Memory')
       .option('--settle <duration>', 'wait after retiring, for writes in flight', '10s')
       .option('--page-size <n>', 'nodes read per page', numberArg, 1000)
+      .option('--overwrite', 'empty --out first (an archive a crash left half-written)')
       .option('--force', 'archive even though the final gate has not passed (prints a warning)'),
   ).action(archive);
   decommission

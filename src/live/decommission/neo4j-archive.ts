@@ -19,6 +19,8 @@ export interface ArchiveOptions {
   out: string;
   /** Nodes read per page (default 1,000). */
   pageSize?: number;
+  /** Empty the directory first (an archive left half-written by a crash); default: refuse one that holds memories. */
+  overwrite?: boolean;
 }
 
 /** What an archive holds, from its manifest; `verifyArchive` checks every figure against the files. */
@@ -68,6 +70,89 @@ function memoryLine(p: Record<string, unknown>, label: string): string {
   return JSON.stringify(line);
 }
 
+type Row = { get: (key: string) => unknown };
+type Session = { run: (cypher: string, params?: Record<string, unknown>) => Promise<{ records: Row[] }> };
+
+/** One archive being written: the bundle, the counts per space and the rejects so far. */
+class ArchiveWriter {
+  readonly target: BundleTarget;
+  readonly neo4jCounts: Record<string, number> = {};
+  readonly rejects: string[] = [];
+  edges = 0;
+
+  constructor(
+    readonly label: string,
+    out: string,
+    overwrite: boolean,
+  ) {
+    this.target = new BundleTarget(out, { overwrite });
+  }
+
+  /** Counts a node and returns its properties and space. */
+  #node(raw: unknown): { p: Record<string, unknown>; space: string } {
+    const p = normalizeProperties(raw as Record<string, unknown>) as Record<string, unknown>;
+    const space = typeof p.space === 'string' ? p.space : '';
+    this.neo4jCounts[space] = (this.neo4jCounts[space] ?? 0) + 1;
+    return { p, space };
+  }
+
+  #reject(p: Record<string, unknown>, space: string, reason: string): void {
+    this.rejects.push(stableJson({ id: p.id ?? null, space, reason, properties: p }) ?? '{}');
+  }
+
+  /** Writes one page of nodes as bundle lines (grouped by space), the ones no line can hold as rejects. */
+  async memories(rows: Row[]): Promise<void> {
+    const lines: Array<{ space: string; id: string; text: string }> = [];
+    for (const r of rows) {
+      const { p, space } = this.#node(r.get('p'));
+      const bad = badNode(p);
+      if (bad === null) lines.push({ space, id: p.id as string, text: memoryLine(p, this.label) });
+      else this.#reject(p, space, `node ${JSON.stringify(p.id)}: ${bad}`);
+    }
+    lines.sort((a, b) => (a.space < b.space ? -1 : a.space > b.space ? 1 : 0));
+    const bytes = Buffer.from(lines.map((l) => `${l.text}\n`).join(''));
+    const offsets = new Uint32Array(lines.length + 1);
+    for (let i = 0, at = 0; i < lines.length; i++) offsets[i + 1] = at += Buffer.byteLength(lines[i]!.text) + 1;
+    await this.target.writeMemories({ ids: lines.map((l) => l.id), spaces: lines.map((l) => l.space), bytes, offsets }, noLimit);
+  }
+
+  /** Writes the relationships from a page's nodes to other nodes of the label. */
+  async relationships(session: Session, ids: unknown[]): Promise<void> {
+    const rels = (
+      await session.run(
+        `UNWIND $ids AS id MATCH (a:${q(this.label)} {id: id})-[r]->(b:${q(this.label)})
+         RETURN a.id AS source, a.space AS sourceSpace, type(r) AS type, r.weight AS weight, b.id AS target, b.space AS targetSpace, properties(r) AS p`,
+        { ids },
+      )
+    ).records;
+    if (rels.length === 0) return;
+    const text = rels.map((r) => {
+      const weight = normalizeValue(r.get('weight'));
+      const edge = {
+        source: String(r.get('source')),
+        sourceSpace: String(r.get('sourceSpace') ?? ''),
+        target: String(r.get('target')),
+        targetSpace: String(r.get('targetSpace') ?? ''),
+        type: String(r.get('type')),
+        weight: typeof weight === 'number' ? weight : 1,
+        properties: normalizeProperties(r.get('p') as Record<string, unknown>),
+      };
+      return `${encodeEdge(edge)}\n`;
+    });
+    await this.target.writeEdges(Buffer.from(text.join('')));
+    this.edges += rels.length;
+  }
+
+  /** Nodes the id paging cannot reach (no id, an empty one, or not a string): kept whole as rejects. */
+  async idless(session: Session): Promise<void> {
+    const rows = (await session.run(`MATCH (n:${q(this.label)}) WHERE n.id IS NULL OR n.id = '' OR NOT n.id IS :: STRING RETURN properties(n) AS p`)).records;
+    for (const r of rows) {
+      const { p, space } = this.#node(r.get('p'));
+      this.#reject(p, space, 'id: must be a non-empty string');
+    }
+  }
+}
+
 /**
  * Phase 5's final bundle of Neo4j: every memory node of the service's label (per space, as bundle lines
  * with exact float32 embeddings), the relationships between them, the tombstones and any node that cannot
@@ -77,83 +162,33 @@ function memoryLine(p: Record<string, unknown>, label: string): string {
 export async function archiveNeo4j(o: ArchiveOptions): Promise<ArchiveSummary> {
   const label = o.label ?? 'Memory';
   const database = o.database ?? 'neo4j';
-  const pageSize = o.pageSize ?? 1000;
-  const neo = new Neo4jGraphDatabase({ driver: o.driver, database, label });
-  const target = new BundleTarget(o.out);
-  await target.open(null);
-  const rejectLines: string[] = [];
-  const neo4jCounts: Record<string, number> = {};
-  let edges = 0;
+  const w = new ArchiveWriter(label, o.out, o.overwrite ?? false);
+  await w.target.open(null);
   const session = o.driver.session({ database, defaultAccessMode: neo4j.session.READ });
   try {
     for (let after = ''; ; ) {
-      const rows = (
-        await session.run(`MATCH (n:${q(label)}) WHERE n.id > $after RETURN n.id AS id, properties(n) AS p ORDER BY n.id LIMIT $limit`, {
-          after,
-          limit: neo4j.int(pageSize),
-        })
-      ).records;
+      const cypher = `MATCH (n:${q(label)}) WHERE n.id > $after RETURN n.id AS id, properties(n) AS p ORDER BY n.id LIMIT $limit`;
+      const rows = (await session.run(cypher, { after, limit: neo4j.int(o.pageSize ?? 1000) })).records;
       if (rows.length === 0) break;
       after = String(rows[rows.length - 1]!.get('id'));
-      const lines: Array<{ space: string; id: string; text: string }> = [];
-      for (const r of rows) {
-        const p = normalizeProperties(r.get('p') as Record<string, unknown>) as Record<string, unknown>;
-        const space = typeof p.space === 'string' ? p.space : '';
-        neo4jCounts[space] = (neo4jCounts[space] ?? 0) + 1;
-        const bad = badNode(p);
-        if (bad === null) lines.push({ space, id: p.id as string, text: memoryLine(p, label) });
-        else rejectLines.push(stableJson({ id: p.id ?? null, space, reason: `node ${JSON.stringify(p.id)}: ${bad}`, properties: p }) ?? '{}');
-      }
-      lines.sort((a, b) => (a.space < b.space ? -1 : a.space > b.space ? 1 : 0));
-      const bytes = Buffer.from(lines.map((l) => `${l.text}\n`).join(''));
-      const offsets = new Uint32Array(lines.length + 1);
-      for (let i = 0, at = 0; i < lines.length; i++) offsets[i + 1] = at += Buffer.byteLength(lines[i]!.text) + 1;
-      await target.writeMemories({ ids: lines.map((l) => l.id), spaces: lines.map((l) => l.space), bytes, offsets }, noLimit);
-      const rels = (
-        await session.run(
-          `UNWIND $ids AS id MATCH (a:${q(label)} {id: id})-[r]->(b:${q(label)})
-           RETURN a.id AS source, a.space AS sourceSpace, type(r) AS type, r.weight AS weight, b.id AS target, b.space AS targetSpace, properties(r) AS p`,
-          { ids: rows.map((r) => r.get('id')) },
-        )
-      ).records;
-      if (rels.length > 0) {
-        const text = rels
-          .map((r) => {
-            const weight = normalizeValue(r.get('weight'));
-            const edge = {
-              source: String(r.get('source')),
-              sourceSpace: String(r.get('sourceSpace') ?? ''),
-              target: String(r.get('target')),
-              targetSpace: String(r.get('targetSpace') ?? ''),
-              type: String(r.get('type')),
-              weight: typeof weight === 'number' ? weight : 1,
-              properties: normalizeProperties(r.get('p') as Record<string, unknown>),
-            };
-            return `${encodeEdge(edge)}\n`;
-          })
-          .join('');
-        await target.writeEdges(Buffer.from(text));
-        edges += rels.length;
-      }
+      await w.memories(rows);
+      await w.relationships(
+        session,
+        rows.map((r) => r.get('id')),
+      );
     }
-    // nodes the id paging cannot reach: kept whole as rejects, so nothing is lost
-    const idless = (await session.run(`MATCH (n:${q(label)}) WHERE n.id IS NULL OR n.id = '' OR NOT n.id IS :: STRING RETURN properties(n) AS p`)).records;
-    for (const r of idless) {
-      const p = normalizeProperties(r.get('p') as Record<string, unknown>) as Record<string, unknown>;
-      const space = typeof p.space === 'string' ? p.space : '';
-      neo4jCounts[space] = (neo4jCounts[space] ?? 0) + 1;
-      rejectLines.push(stableJson({ id: p.id ?? null, space, reason: 'id: must be a non-empty string', properties: p }) ?? '{}');
-    }
+    await w.idless(session);
   } finally {
     await session.close();
   }
-  const tombstones = await neo.listTombstones();
+  const tombstones = await new Neo4jGraphDatabase({ driver: o.driver, database, label }).listTombstones();
   await writeFile(join(o.out, TOMBSTONES), tombstones.map((t) => `${JSON.stringify(t)}\n`).join(''));
-  await writeFile(join(o.out, REJECTS), rejectLines.map((l) => `${l}\n`).join(''));
+  await writeFile(join(o.out, REJECTS), w.rejects.map((l) => `${l}\n`).join(''));
   const files: Record<string, BundleFileInfo> = {};
   for (const file of [TOMBSTONES, REJECTS]) files[file] = { file, ...(await digestFile(join(o.out, file))) };
-  await target.finish({ kind: 'neo4j-archive', label, database, archivedAt: new Date().toISOString(), neo4jCounts, edges, files });
-  await target.close();
+  const info = { kind: 'neo4j-archive', label, database, archivedAt: new Date().toISOString(), neo4jCounts: w.neo4jCounts, edges: w.edges, files };
+  await w.target.finish(info);
+  await w.target.close();
   return verifyArchive(o.out);
 }
 
