@@ -40,7 +40,7 @@ export interface MigrationEvidence {
 function cutoverPhase(c: CutoverState | null, error: string | null): PhaseStatus {
   const base = { phase: 4, name: 'cutover' } as const;
   if (error !== null) return { ...base, state: 'unknown', detail: `cannot read the cutover state: ${error}` };
-  if (c === null || (c.percent === 0 && c.schedule === null)) return { ...base, state: 'pending', detail: 'no reads on Engram yet' };
+  if (c === null || (c.percent === 0 && c.schedule === null && !c.phaseSince)) return { ...base, state: 'pending', detail: 'no reads on Engram yet' };
   const s = c.schedule;
   const schedule = s === null ? '' : `; schedule ${s.status}, step ${s.step + 1}/${s.steps.length}`;
   if ((c.phase ?? 'cutover') !== 'cutover')

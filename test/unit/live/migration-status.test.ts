@@ -63,6 +63,8 @@ describe('migration status', () => {
     const archive = { dir: '/archive/neo4j', at: '2026-12-12T02:00:00Z', manifestSha256: 'ab'.repeat(32), memories: 10, edges: 4, tombstones: 1 };
     const archived = migrationStatus({ ...base, cutover: cut(100, { phase: 'retired', archive }) });
     expect(states(archived)).toEqual(['1:active', '2:unknown', '3:done', '4:done', '5:done']);
+    const demoted = migrationStatus({ ...base, cutover: cut(0, { phase: 'cutover', phaseSince: '2026-12-12T01:00:00Z', reason: 'demoted: incident 9' }) });
+    expect(demoted.phases[3]!.detail).toBe('back at 0% (manual: demoted: incident 9)');
     expect(archived.next).toMatch(/stop writing to Neo4j.*without the reverse dual writer.*stop Neo4j/);
   });
 });
