@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { EngramClient } from '../target/engram-client.js';
 import { Neo4jGraphDatabase } from '../live/adapters/neo4j-graph-database.js';
 import { DeadLetterQueue } from '../live/dlq/dead-letter-queue.js';
-import { finalGate, type SpaceCount } from '../live/status/final-gate.js';
+import { finalGate, type FinalGateResult, type SpaceCount } from '../live/status/final-gate.js';
 import { phaseOf, recordArchive, recordGateCheck, retireNeo4j } from '../live/cutover/cutover-phase.js';
 import { parseDuration } from '../live/cutover/cutover-schedule.js';
 import { archiveNeo4j, verifyArchive, type ArchiveSummary } from '../live/decommission/neo4j-archive.js';
@@ -22,6 +22,7 @@ type GateFlags = CutoverFlags & {
   neo4jLabel: string;
   minHours: number;
   maxGap: string;
+  every?: string;
   overlap?: number;
   engramUrl?: string;
   engramApiKey?: string;
@@ -42,41 +43,57 @@ async function queueStats(dir: string): Promise<Awaited<ReturnType<typeof DeadLe
   return existsSync(dir) ? (await DeadLetterQueue.inspect(dir)).stats : null;
 }
 
+/** One run of the gate: counts both stores, reads both queues, records the check in the cutover state. */
+async function checkGate(flags: GateFlags, neo: Neo4jGraphDatabase, client: EngramClient, maxGapMs: number): Promise<FinalGateResult> {
+  const counts: SpaceCount[] = [];
+  for (const space of flags.spaces) {
+    const [n, ids, tombstones] = await Promise.all([neo.countMemories(space), engramIds(client, space), neo.listTombstones(space)]);
+    counts.push({ space, neo4j: n, engram: ids.size, tombstonesInEngram: tombstones.filter((t) => ids.has(t.id)).length });
+  }
+  const [forwardDlq, reverseDlq] = [await queueStats(flags.dlqDir), await queueStats(flags.reverseDlqDir)];
+  return withCutoverStore(flags, async (store) => {
+    const now = Date.now();
+    const evidence = { cutover: await store.read(), forwardDlq, reverseDlq, counts, shadowOverlap: flags.overlap ?? null, now };
+    const first = finalGate(evidence, { minHours: flags.minHours });
+    // the streak lives in the cutover state, so --min-hours counts from the first green check, whoever ran it
+    const recorded = await recordGateCheck(store, first.ready, { minHours: flags.minHours, maxGapMs, now });
+    return finalGate({ ...evidence, cutover: recorded, greenSince: recorded.gate?.greenSince ?? null }, { minHours: flags.minHours });
+  });
+}
+
+function printGate(result: FinalGateResult, json: boolean): void {
+  if (json) return printJson(result);
+  out(
+    formatTable(
+      ['check', 'result', 'detail'],
+      result.checks.map((c) => [c.name, c.pass === null ? (c.required ? 'NOT MEASURED' : '-') : c.pass ? 'pass' : 'FAIL', c.detail]),
+    ),
+  );
+  out(
+    result.pass
+      ? 'final gate passed: engram-migrate decommission archive --out <dir> retires and archives Neo4j'
+      : `final gate NOT passed: keep Neo4j (and the reverse dual write)${result.ready ? '; green now: run the gate again within --max-gap' : ''}`,
+  );
+}
+
 async function gate(flags: GateFlags): Promise<void> {
   if (flags.spaces.length === 0) throw new ConfigError('--spaces', 'name the memory spaces to count');
+  const maxGapMs = parseDuration(flags.maxGap, '--max-gap');
+  const everyMs = flags.every === undefined ? null : parseDuration(flags.every, '--every');
+  if (everyMs !== null && everyMs > maxGapMs)
+    throw new ConfigError('--every', `${flags.every} is longer than --max-gap ${flags.maxGap}: the streak could never grow`);
   const config = configFromFlags(flags);
   const driver = neo4j.driver(config.source.uri, config.source.password ? neo4j.auth.basic(config.source.user, config.source.password) : undefined);
   const client = new EngramClient({ url: config.target.url, apiKey: config.target.apiKey, maxRetries: 2, timeoutMs: 30_000 });
   try {
     const neo = new Neo4jGraphDatabase({ driver, database: config.source.database, label: flags.neo4jLabel });
-    const counts: SpaceCount[] = [];
-    for (const space of flags.spaces) {
-      const [n, ids, tombstones] = await Promise.all([neo.countMemories(space), engramIds(client, space), neo.listTombstones(space)]);
-      counts.push({ space, neo4j: n, engram: ids.size, tombstonesInEngram: tombstones.filter((t) => ids.has(t.id)).length });
+    for (;;) {
+      const result = await checkGate(flags, neo, client, maxGapMs);
+      printGate(result, Boolean(flags.json));
+      process.exitCode = result.pass ? EXIT.OK : EXIT.VALIDATION_FAILED;
+      if (result.pass || everyMs === null) return;
+      await new Promise((r) => setTimeout(r, everyMs));
     }
-    const maxGapMs = parseDuration(flags.maxGap, '--max-gap');
-    const [forwardDlq, reverseDlq] = [await queueStats(flags.dlqDir), await queueStats(flags.reverseDlqDir)];
-    const result = await withCutoverStore(flags, async (store) => {
-      const now = Date.now();
-      const evidence = { cutover: await store.read(), forwardDlq, reverseDlq, counts, shadowOverlap: flags.overlap ?? null, now };
-      const first = finalGate(evidence, { minHours: flags.minHours });
-      // the streak lives in the cutover state, so --min-hours counts from the first green check, whoever ran it
-      const recorded = await recordGateCheck(store, first.ready, { minHours: flags.minHours, maxGapMs, now });
-      return finalGate({ ...evidence, cutover: recorded, greenSince: recorded.gate?.greenSince ?? null }, { minHours: flags.minHours });
-    });
-    process.exitCode = result.pass ? EXIT.OK : EXIT.VALIDATION_FAILED;
-    if (flags.json) return printJson(result);
-    out(
-      formatTable(
-        ['check', 'result', 'detail'],
-        result.checks.map((c) => [c.name, c.pass === null ? (c.required ? 'NOT MEASURED' : '-') : c.pass ? 'pass' : 'FAIL', c.detail]),
-      ),
-    );
-    out(
-      result.pass
-        ? 'final gate passed: engram-migrate decommission archive --out <dir> retires and archives Neo4j'
-        : `final gate NOT passed: keep Neo4j (and the reverse dual write)${result.ready ? '; green now: run the gate again within --max-gap' : ''}`,
-    );
   } finally {
     await client.close();
     await driver.close();
@@ -167,6 +184,7 @@ export function registerDecommission(program: Command): void {
       .option('--neo4j-label <label>', "label of the service's memory nodes", 'Memory')
       .option('--min-hours <n>', 'hours the checks must stay green (from the first green check, recorded in the cutover state)', numberArg, 72)
       .option('--max-gap <duration>', 'a check later than this after the previous one restarts the streak', '1h')
+      .option('--every <duration>', 'check again at this interval until the gate passes (e.g. 15m; at most --max-gap)')
       .option('--overlap <fraction>', "the service's rolling shadow overlap, if known", numberArg)
       .option('--engram-url <url>', 'Engram HTTP URL [env ENGRAM_URL]')
       .option('--engram-api-key <key>', 'Engram API key [env ENGRAM_API_KEY]'),

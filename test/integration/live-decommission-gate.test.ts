@@ -133,11 +133,14 @@ it('measures the gate from its first green check, refuses the archive until it p
   expect(refused.stderr).toMatch(/final gate has not passed \(last check .*: not green\)/);
   expect((await state()).phase).toBe('promoted');
 
-  const passed = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--min-hours', '0']);
+  // --every checks again until the streak has lasted --min-hours (here 1.8 s), then exits 0
+  const passed = await cli([...gateArgs, '--reverse-dlq-dir', join(dir, 'dlq-reverse'), '--min-hours', '0.0005', '--every', '1s']);
   expect(passed.code, passed.stderr).toBe(0);
-  expect((JSON.parse(passed.stdout) as GateJson).checks.find((c) => c.name === `counts ${SPACE}`)?.detail).toBe(
-    'Neo4j 2, Engram 3 (1 of them deleted in Neo4j)',
-  );
+  const runs = passed.stdout.split('{\n  "pass"').length - 1;
+  expect(runs).toBeGreaterThanOrEqual(2); // the first check starts the streak, it cannot pass at 0 h
+  const last = JSON.parse(passed.stdout.slice(passed.stdout.lastIndexOf('{\n  "pass"'))) as GateJson;
+  expect(last.pass).toBe(true);
+  expect(last.checks.find((c) => c.name === `counts ${SPACE}`)?.detail).toBe('Neo4j 2, Engram 3 (1 of them deleted in Neo4j)');
   expect((await state()).gate?.passedAt).toBeTruthy();
 
   const archived = await cli([...archiveArgs, '--out', join(dir, 'archive')]);
