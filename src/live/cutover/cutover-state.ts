@@ -58,8 +58,8 @@ export interface CutoverState {
   percent: number;
   revision: number;
   updatedAt: string;
-  /** Who set it: an operator, the schedule, or an automatic rollback. */
-  source: 'init' | 'manual' | 'schedule' | 'rollback' | 'gate' | 'archive';
+  /** Who set it: an operator, the schedule, an automatic rollback, or `decommission archive`. */
+  source: 'init' | 'manual' | 'schedule' | 'rollback' | 'archive';
   reason: string | null;
   schedule: CutoverScheduleState | null;
   /** Phase 5's step (default `cutover`), and since when. */

@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { demoteCutover, nextGateRecord, promoteCutover, recordGateCheck, retireNeo4j } from '../../../src/live/cutover/cutover-phase.js';
 import { CutoverRouter } from '../../../src/live/cutover/cutover-router.js';
 import { beginCutoverSchedule, setCutoverPercent } from '../../../src/live/cutover/cutover-schedule.js';
+import { initialCutoverState } from '../../../src/live/cutover/cutover-state.js';
 import { FileCutoverStore } from '../../../src/live/cutover/cutover-store.js';
 import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js';
 
@@ -46,6 +47,14 @@ describe('promote, demote, retire', () => {
     // a gate run after retirement leaves the record as it was
     expect((await recordGateCheck(store, false, { minHours: 0, maxGapMs: HOUR })).gate?.lastReady).toBe(true);
     expect((await demoteCutover(store, { force: true })).phase).toBe('cutover');
+  });
+});
+
+describe('a hand-edited phase', () => {
+  it('is refused naming the field, and the lever still overwrites it', async () => {
+    await writeFile(store.path, JSON.stringify({ ...initialCutoverState(100), phase: 'archived' }));
+    await expect(store.read()).rejects.toThrow(/phase: must be one of cutover, promoted, retired, got "archived"/);
+    expect((await setCutoverPercent(store, 0)).phase).toBeUndefined();
   });
 });
 
