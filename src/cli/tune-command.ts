@@ -43,11 +43,10 @@ export function formatTuneReport(report: TuneReport): string[] {
   ]);
   const fill = report.fill ? formatFillReport(report.fill) : [];
   if (report.slices.length === 0 && report.fill) {
-    return [
-      ...fill,
-      `use: --concurrency ${report.fill.bestConcurrency}; shard labels at ${report.fill.shardSize.shardSize} nodes per space (mapping.shards)`,
-      ...report.notes.map((n) => `note: ${n}`),
-    ];
+    // The last layout projected for the counted (or --project-nodes) graph is the recommended one.
+    const layout = report.fill.projections.filter((p) => p.nodes === report.graph.projectedNodes).at(-1);
+    const shards = layout && layout.shards > 1 ? `; spread ${layout.nodes} nodes over ${layout.shards} spaces (mapping.shards)` : '';
+    return [...fill, `use: --concurrency ${report.fill.bestConcurrency}${shards}`, ...report.notes.map((n) => `note: ${n}`)];
   }
   const lines = [
     ...fill,
@@ -93,6 +92,7 @@ export function registerTune(program: Command): void {
     .option('--project-nodes <n>', 'project the backfill for this many nodes (default: the counted graph)', integerArg)
     .option('--scratch-space <prefix>', 'Engram target: prefix of the scratch spaces slices write into (default tune-<random>)')
     .option('--fill-budget <n>', 'Engram target: memories the fill curve writes into its scratch space, 0 = skip (default 5000)', integerArg)
+    .option('--max-spaces <n>', 'Engram target: spaces per server the fill curve may recommend (~3 GB of page cache each; default 128)', integerArg)
     .option('--fill-only', 'Engram target: measure the fill curve (writes/s as a space fills, shard size, projection) without backfill slices')
     .option('--no-warmup', 'skip the unmeasured dry-run slice that warms the Neo4j page cache')
     .option('--max-error-rate <fraction>', 'do not recommend settings with more retries per write (default 0.001)', fraction)
@@ -130,6 +130,7 @@ async function runTuneCommand(flags: Record<string, unknown>): Promise<void> {
         ...(flags.projectNodes !== undefined ? { projectNodes: flags.projectNodes as number } : {}),
         ...(flags.scratchSpace !== undefined ? { scratchPrefix: flags.scratchSpace as string } : {}),
         ...(flags.fillBudget !== undefined ? { fillBudget: flags.fillBudget as number } : {}),
+        ...(flags.maxSpaces !== undefined ? { maxSpaces: flags.maxSpaces as number } : {}),
         fillOnly: Boolean(flags.fillOnly),
         warmup: flags.warmup !== false,
         recommend: {

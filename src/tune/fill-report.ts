@@ -9,6 +9,13 @@ import { formatDuration } from './projection.js';
 /** The article's scenario. */
 export const ARTICLE_NODES = 10_000_000;
 
+/**
+ * Default bound on spaces per server: each space maps ~5 GB of address space and touches ~3 GB of page
+ * cache at creation (measured: server VmHWM 9 GB with one space, 12 GB with two), so the fill curve's
+ * optimum (often thousands of small spaces) is out of reach of a real machine.
+ */
+export const DEFAULT_MAX_SPACES = 128;
+
 export interface FillRunProjection extends FillProjection {
   /** `one space`, `plan minimum` (the shards capacity requires), `recommended`, or `shards of N`. */
   layout: string;
@@ -19,35 +26,44 @@ export interface FillReport extends FillProbeResult {
   halfRateFill: number;
   /** The plan's largest shard: shardFill × capacityPerSpace. */
   maxShardSize: number;
+  /** Spaces per server the recommended layouts stay within. */
+  maxSpaces: number;
   shardSize: ShardSizeAdvice;
   /** Per projected node count: one space (when it fits), the plan's minimum shards, the recommended size. */
   projections: FillRunProjection[];
-  /** The projected graph over a range of shard sizes (the curve's cost as shards grow). */
+  /** The largest projected graph over a range of shard sizes (the curve's cost as shards grow). */
   bySize: FillRunProjection[];
 }
 
 const SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 80_000, 100_000];
 
-function layouts(probe: FillProbeResult, nodes: number, maxShard: number, advice: ShardSizeAdvice): FillRunProjection[] {
+function layouts(probe: FillProbeResult, nodes: number, maxShard: number, maxSpaces: number, advice: ShardSizeAdvice): FillRunProjection[] {
   const c = probe.spaceCostSeconds;
   const rows: FillRunProjection[] = [];
   if (nodes <= maxShard) rows.push({ layout: 'one space', ...projectFill(probe.model, nodes, 1, c) });
   else rows.push({ layout: 'plan minimum', ...projectFill(probe.model, nodes, Math.ceil(nodes / maxShard), c) });
-  const shards = Math.max(1, Math.ceil(nodes / advice.shardSize));
-  if (shards !== rows[0]!.shards) rows.push({ layout: 'recommended', ...projectFill(probe.model, nodes, shards, c) });
+  const size = Math.min(maxShard, Math.max(advice.shardSize, Math.ceil(nodes / maxSpaces)));
+  const shards = Math.max(1, Math.ceil(nodes / size));
+  const capped = size > advice.shardSize ? ` (capped at ${maxSpaces} spaces)` : '';
+  if (shards !== rows[0]!.shards) rows.push({ layout: `recommended${capped}`, ...projectFill(probe.model, nodes, shards, c) });
   return rows;
 }
 
-export function fillReport(probe: FillProbeResult, options: { projectedNodes: number; capacityPerSpace: number; shardFill: number }): FillReport {
+export function fillReport(
+  probe: FillProbeResult,
+  options: { projectedNodes: number; capacityPerSpace: number; shardFill: number; maxSpaces?: number },
+): FillReport {
   const maxShardSize = Math.max(1, Math.floor(options.capacityPerSpace * options.shardFill));
+  const maxSpaces = options.maxSpaces ?? DEFAULT_MAX_SPACES;
   const shardSize = recommendShardSize(probe.model, probe.spaceCostSeconds, maxShardSize);
   const counts = [...new Set([options.projectedNodes, ARTICLE_NODES])];
-  const projections = counts.flatMap((n) => layouts(probe, n, maxShardSize, shardSize));
-  const bySize = SIZES.filter((s) => s <= maxShardSize && s < options.projectedNodes * 2).map((s) => ({
+  const projections = counts.flatMap((n) => layouts(probe, n, maxShardSize, maxSpaces, shardSize));
+  const largest = Math.max(...counts);
+  const bySize = SIZES.filter((s) => s <= maxShardSize && s < largest).map((s) => ({
     layout: `shards of ${s}`,
-    ...projectFill(probe.model, options.projectedNodes, Math.ceil(options.projectedNodes / s), probe.spaceCostSeconds),
+    ...projectFill(probe.model, largest, Math.ceil(largest / s), probe.spaceCostSeconds),
   }));
-  return { ...probe, halfRateFill: halfRateFill(probe.model), maxShardSize, shardSize, projections, bySize };
+  return { ...probe, halfRateFill: halfRateFill(probe.model), maxShardSize, maxSpaces, shardSize, projections, bySize };
 }
 
 /** The report as lines: the curve, the fit, the advice, the projections. */
@@ -60,12 +76,14 @@ export function formatFillReport(r: FillReport): string[] {
     ...r.points.map((p) => `${String(p.fill).padStart(6)} ${p.writesPerSecond.toFixed(1).padStart(10)} ${rateAt(m, p.fill).toFixed(1).padStart(7)}`),
     `fit: 1/rate = ${(m.secondsPerWrite0 * 1000).toFixed(3)} ms + ${(m.secondsPerWritePerMemory * 1e6).toFixed(3)} µs × fill (r² ${m.r2.toFixed(3)}, worst point off by ${(m.maxRelError * 100).toFixed(1)}%); ` +
       `rate halves at ${Number.isFinite(r.halfRateFill) ? Math.round(r.halfRateFill) : '∞'} memories per space`,
-    `recommended shard size ${r.shardSize.shardSize} (${r.shardSize.reason}); connections ${r.bestConcurrency}`,
+    `fastest shard size ${r.shardSize.shardSize} (${r.shardSize.reason}); connections ${r.bestConcurrency}; at most ${r.maxSpaces} spaces per server (--max-spaces: ~3 GB of page cache each)`,
     ...r.projections.map(
       (p) =>
         `projection ${p.nodes} nodes, ${p.layout}: ${p.shards} space${p.shards === 1 ? '' : 's'} of ${p.perShard} → ${formatDuration(p.seconds)} (${p.writesPerSecond.toFixed(1)} writes/s)`,
     ),
-    ...r.bySize.map((p) => `  ${p.layout}: ${p.shards} spaces → ${formatDuration(p.seconds)}`),
+    ...r.bySize.map(
+      (p) => `  ${p.nodes} nodes in ${p.layout}: ${p.shards} spaces → ${formatDuration(p.seconds)}${p.shards > r.maxSpaces ? ' (over --max-spaces)' : ''}`,
+    ),
   ];
   return lines;
 }

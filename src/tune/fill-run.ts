@@ -16,6 +16,8 @@ export interface FillRunOptions {
   prefix: string;
   projectedNodes: number;
   budget: number | undefined;
+  /** Spaces per server the recommended layouts stay within (default 128). */
+  maxSpaces?: number | undefined;
   fillOnly: boolean | undefined;
   signal: AbortSignal | undefined;
   log: (line: string) => void;
@@ -63,7 +65,12 @@ export async function runFillCurve(config: ResolvedConfig, o: FillRunOptions): P
       throw err;
     });
     if (probe === null) return null;
-    return fillReport(probe, { projectedNodes: o.projectedNodes, capacityPerSpace: t.capacityPerSpace, shardFill: t.shardFill });
+    return fillReport(probe, {
+      projectedNodes: o.projectedNodes,
+      capacityPerSpace: t.capacityPerSpace,
+      shardFill: t.shardFill,
+      ...(o.maxSpaces !== undefined ? { maxSpaces: o.maxSpaces } : {}),
+    });
   } finally {
     await client.close();
   }

@@ -33,6 +33,8 @@ export interface TuneOptions {
   scratchPrefix?: string;
   /** Engram target: memories the fill curve writes into its scratch space (`<prefix>-fill`); 0 skips it. Default 5,000. */
   fillBudget?: number;
+  /** Engram target: spaces per server the fill curve's recommended layouts stay within (default 128). */
+  maxSpaces?: number;
   /** Engram target: measure the fill curve only, no backfill slices. */
   fillOnly?: boolean;
   /** A short dry-run slice first, so the first measured slice does not read a cold page cache. Default true. */
@@ -211,7 +213,16 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   const prefix = o.scratchPrefix ?? scratchPrefix();
   const run: TuneRun = { o, grid, limits, graph, projectedNodes, prefix, workDir: o.workDir ?? join(o.config.runDir, 'tune-slices'), results: [] };
   log(`graph: ${graph.totalNodes} nodes (${graph.labels.map((l) => `${l.label} ${l.nodes}`).join(', ')}); projecting for ${projectedNodes}`);
-  const fill = await runFillCurve(o.config, { grid, prefix, projectedNodes, budget: o.dryRun ? 0 : o.fillBudget, fillOnly: o.fillOnly, signal: o.signal, log });
+  const fill = await runFillCurve(o.config, {
+    grid,
+    prefix,
+    projectedNodes,
+    budget: o.dryRun ? 0 : o.fillBudget,
+    maxSpaces: o.maxSpaces,
+    fillOnly: o.fillOnly,
+    signal: o.signal,
+    log,
+  });
   if (o.fillOnly) log('fill only: no backfill slices');
   else if (o.warmup ?? true) {
     log('warm-up: one dry-run slice to fill the Neo4j page cache (not measured)');
