@@ -213,6 +213,7 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   const prefix = o.scratchPrefix ?? scratchPrefix();
   const run: TuneRun = { o, grid, limits, graph, projectedNodes, prefix, workDir: o.workDir ?? join(o.config.runDir, 'tune-slices'), results: [] };
   log(`graph: ${graph.totalNodes} nodes (${graph.labels.map((l) => `${l.label} ${l.nodes}`).join(', ')}); projecting for ${projectedNodes}`);
+  if (o.fillOnly && o.dryRun) throw new ConfigError('tune.fillOnly', '--fill-only writes into an Engram scratch space: it cannot run with --dry-run');
   const fill = await runFillCurve(o.config, {
     grid,
     prefix,

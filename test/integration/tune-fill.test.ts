@@ -115,6 +115,7 @@ describe('tune fill curve against the Engram double', () => {
       runDir: tempDir('tune-fill-cap'),
     });
     await expect(tune({ config, fillOnly: true, fillBudget: 5_000, warmup: false })).rejects.toThrow(/tune\.fillBudget.*capacity 1000, got 5000/);
+    await expect(tune({ config, fillOnly: true, dryRun: true, warmup: false })).rejects.toThrow(/tune\.fillOnly.*cannot run with --dry-run/);
   });
 });
 
