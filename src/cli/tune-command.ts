@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MigrateError, type ErrorCode } from '../errors.js';
+import { formatFillReport } from '../tune/fill-report.js';
 import { formatDuration } from '../tune/projection.js';
 import { settingLabel } from '../tune/recommend.js';
 import { writeTuneArtifacts } from '../tune/tune-artifacts.js';
@@ -40,7 +41,15 @@ export function formatTuneReport(report: TuneReport): string[] {
     formatDuration(r.projection.totalSeconds),
     pick && sameSetting(pick, r.setting) ? '← recommended' : (r.ineligible ?? ''),
   ]);
+  const fill = report.fill ? formatFillReport(report.fill) : [];
+  if (report.slices.length === 0 && report.fill) {
+    // The last layout projected for the counted (or --project-nodes) graph is the recommended one.
+    const layout = report.fill.projections.filter((p) => p.nodes === report.graph.projectedNodes).at(-1);
+    const shards = layout && layout.shards > 1 ? `; spread ${layout.nodes} nodes over ${layout.shards} spaces (mapping.shards)` : '';
+    return [...fill, `use: --concurrency ${report.fill.bestConcurrency}${shards}`, ...report.notes.map((n) => `note: ${n}`)];
+  }
   const lines = [
+    ...fill,
     `tune ${report.target.kind}${report.dryRun ? ' (dry run)' : ''}: ${report.graph.totalNodes} nodes counted, projected for ${report.graph.projectedNodes}; pause ${report.pauseMs} ms per batch; ${report.slices.length} slices in ${formatDuration(report.durationMs / 1000)}`,
     formatTable(['#', 'batch', 'workers×threads', 'conn', 'records/s', 'p99 batch ms', 'peak RSS MB', 'errors %', 'projected', ''], rows),
   ];
@@ -59,7 +68,7 @@ export function formatTuneReport(report: TuneReport): string[] {
 
 function exitCodeForTune(report: TuneReport): number {
   if (report.interrupted) return EXIT.INTERRUPTED;
-  if (report.recommendation) return EXIT.OK;
+  if (report.recommendation || (report.fill && report.slices.length === 0)) return EXIT.OK;
   const code = report.slices.map((r) => r.outcome.error?.match(/^([A-Z_]+):/)?.[1]).find((c) => c !== undefined);
   return code ? exitCodeFor(new MigrateError(code as ErrorCode, '')) : EXIT.INTERNAL;
 }
@@ -82,6 +91,9 @@ export function registerTune(program: Command): void {
     .option('--slice-nodes <n>', 'stop a slice after this many nodes, once four batches are in (default 150000)', integerArg)
     .option('--project-nodes <n>', 'project the backfill for this many nodes (default: the counted graph)', integerArg)
     .option('--scratch-space <prefix>', 'Engram target: prefix of the scratch spaces slices write into (default tune-<random>)')
+    .option('--fill-budget <n>', 'Engram target: memories the fill curve writes into its scratch space, 0 = skip (default 5000)', integerArg)
+    .option('--max-spaces <n>', 'Engram target: spaces per server the fill curve may recommend (~3 GB of page cache each; default 128)', integerArg)
+    .option('--fill-only', 'Engram target: measure the fill curve (writes/s as a space fills, shard size, projection) without backfill slices')
     .option('--no-warmup', 'skip the unmeasured dry-run slice that warms the Neo4j page cache')
     .option('--max-error-rate <fraction>', 'do not recommend settings with more retries per write (default 0.001)', fraction)
     .option('--max-rss-mb <mb>', 'do not recommend settings whose peak RSS exceeds this', integerArg)
@@ -90,7 +102,10 @@ export function registerTune(program: Command): void {
     .option('--pause-ms <ms>', 'pause between batches, as the backfill will use it (default 100)', integerArg)
     .option('--rate <n>', 'records per second the backfill will be limited to, 0 = unlimited (default 0)', numberArg);
   addConnectionOptions(cmd);
-  cmd.addHelpText('after', `\nWith --target engram, slices write into scratch spaces (--scratch-space); Engram cannot delete them.\n\n${EXIT_HELP}`);
+  cmd.addHelpText(
+    'after',
+    `\nWith --target engram, slices write into scratch spaces (--scratch-space) and the fill curve into <prefix>-fill; Engram cannot delete them.\n\n${EXIT_HELP}`,
+  );
   cmd.action(async (flags: Record<string, unknown>) => runTuneCommand(flags));
 }
 
@@ -114,6 +129,9 @@ async function runTuneCommand(flags: Record<string, unknown>): Promise<void> {
         ...(flags.sliceNodes !== undefined ? { sliceNodes: flags.sliceNodes as number } : {}),
         ...(flags.projectNodes !== undefined ? { projectNodes: flags.projectNodes as number } : {}),
         ...(flags.scratchSpace !== undefined ? { scratchPrefix: flags.scratchSpace as string } : {}),
+        ...(flags.fillBudget !== undefined ? { fillBudget: flags.fillBudget as number } : {}),
+        ...(flags.maxSpaces !== undefined ? { maxSpaces: flags.maxSpaces as number } : {}),
+        fillOnly: Boolean(flags.fillOnly),
         warmup: flags.warmup !== false,
         recommend: {
           ...(flags.maxErrorRate !== undefined ? { maxErrorRate: flags.maxErrorRate as number } : {}),

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { RejectRecord } from '../mapping/types.js';
+import type { MemoryWriteResult } from '../target/target.js';
 import { readLineChunks, readManifest } from '../target/bundle-reader.js';
 import { encodeBundleLines, shardLayoutsOf } from './bundle-batch.js';
 import { createEngramTarget } from '../target/create-target.js';
@@ -69,26 +70,46 @@ async function loadLocked(options: LoadOptions): Promise<LoadSummary> {
   try {
     await target.open();
     const layouts = shardLayoutsOf(manifest.info);
+    // Batch k+1 is read and encoded while batch k is in flight, and batch k's rejects and checkpoint are
+    // saved while batch k+1 is: the server is never idle waiting for the tool (bench/engram-real).
+    // The checkpoint still records only acknowledged batches, in order.
+    type InFlight = { write: Promise<MemoryWriteResult>; space: string; file: string; endOffset: number };
+    let inflight = null as InFlight | null; // assigned in settle(): `as` keeps TypeScript from narrowing it to null
+    const record = async (done: InFlight, outcome: MemoryWriteResult): Promise<void> => {
+      const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: done.space }));
+      await rejects.add(failed);
+      cp.loaded += outcome.written;
+      cp.rejected += failed.length;
+      spaces[done.space]!.loaded += outcome.written;
+      spaces[done.space]!.rejected += failed.length;
+      cp.offsets[done.file] = done.endOffset;
+      cp.rejectLogLength = await rejects.sync();
+      await saveLoadCheckpoint(config.runDir, cp);
+      options.onProgress?.(cp.loaded + cp.rejected, total);
+    };
+    const settle = async (next: InFlight | null): Promise<void> => {
+      const done = inflight;
+      const outcome = done ? await done.write : null;
+      inflight = next;
+      next?.write.catch(() => undefined); // awaited on the next turn; an early failure must not go unhandled meanwhile
+      if (done && outcome) await record(done, outcome);
+    };
     for (const [space, info] of Object.entries(manifest.spaces)) {
       let chunkStart = cp.offsets[info.file] ?? 0;
       for await (const chunk of readLineChunks(join(options.bundleDir, info.file), chunkStart, config.engine.batchSize)) {
         if (options.signal?.aborted) break;
         const batch = encodeBundleLines(chunk.lines, `${info.file} (batch from byte ${chunkStart})`, space, layouts.get(space));
         chunkStart = chunk.endOffset;
-        const outcome = await target.writeMemories(batch, limiter, options.signal);
-        const failed: RejectRecord[] = outcome.rejects.map((r) => ({ ...r, label: space }));
-        await rejects.add(failed);
-        cp.loaded += outcome.written;
-        cp.rejected += failed.length;
-        spaces[space]!.loaded += outcome.written;
-        spaces[space]!.rejected += failed.length;
-        cp.offsets[info.file] = chunk.endOffset;
-        cp.rejectLogLength = await rejects.sync();
-        await saveLoadCheckpoint(config.runDir, cp);
-        options.onProgress?.(cp.loaded + cp.rejected, total);
-        if (config.engine.pauseMs > 0) await sleep(config.engine.pauseMs, options.signal).catch(() => undefined);
+        if (inflight) await inflight.write; // one batch in flight at a time: at most `concurrency` requests
+        const write = target.writeMemories(batch, limiter, options.signal);
+        await settle({ write, space, file: info.file, endOffset: chunk.endOffset });
+        if (config.engine.pauseMs > 0) {
+          await settle(null);
+          await sleep(config.engine.pauseMs, options.signal).catch(() => undefined);
+        }
       }
     }
+    await settle(null);
   } catch (err) {
     // Cut short by the interrupt: an abort (resumable from the checkpoint), not a failure.
     error = isAbortFrom(err, options.signal) ? null : err;

@@ -12,7 +12,7 @@ export function scratchPrefix(): string {
 }
 
 /** The scratch space of slice `index`; the name must be a valid Engram space id. */
-export function scratchSpace(prefix: string, index: number): string {
+export function scratchSpace(prefix: string, index: number | string): string {
   const space = `${prefix}-${index}`;
   if (!SPACE_ID.test(space)) throw new ConfigError('tune.scratchSpace', `scratch space ${JSON.stringify(space)} is not 3-64 characters of a-z, 0-9, _ and -`);
   return space;

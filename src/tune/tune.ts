@@ -6,6 +6,8 @@ import { choosePoolSizing } from '../engine/worker-pool.js';
 import { ConfigError } from '../errors.js';
 import { redactUrl } from '../shared/redact.js';
 import { countGraph, type GraphCount } from './count-graph.js';
+import { DEFAULT_FILL_BUDGET, runFillCurve } from './fill-run.js';
+import type { FillReport } from './fill-report.js';
 import { describeProjection, projectBackfill } from './projection.js';
 import { DEFAULT_RECOMMEND_OPTIONS, ineligibility, recommend } from './recommend.js';
 import { runSliceProcess } from './run-slice-process.js';
@@ -29,6 +31,12 @@ export interface TuneOptions {
   projectNodes?: number;
   /** Engram target: prefix of the scratch spaces (one per slice); default `tune-<random>`. */
   scratchPrefix?: string;
+  /** Engram target: memories the fill curve writes into its scratch space (`<prefix>-fill`); 0 skips it. Default 5,000. */
+  fillBudget?: number;
+  /** Engram target: spaces per server the fill curve's recommended layouts stay within (default 128). */
+  maxSpaces?: number;
+  /** Engram target: measure the fill curve only, no backfill slices. */
+  fillOnly?: boolean;
   /** A short dry-run slice first, so the first measured slice does not read a cold page cache. Default true. */
   warmup?: boolean;
   recommend?: Partial<RecommendOptions>;
@@ -58,6 +66,8 @@ export interface TuneReport {
   rate: number;
   slices: TuneRow[];
   recommendation: (Recommendation & { projection: string }) | null;
+  /** Engram target: writes/s as a scratch space fills, the fitted model, shard advice and projections. */
+  fill: FillReport | null;
   interrupted: boolean;
   notes: string[];
   durationMs: number;
@@ -105,12 +115,15 @@ function startSetting(o: TuneOptions, grid: TuneGridOptions): TuneSetting {
 
 function notesFor(o: TuneOptions, prefix: string, slices: number): string[] {
   const notes = ['slices migrate nodes only; relationships are neither measured nor projected'];
-  if (o.config.target.kind === 'engram' && !o.dryRun) {
+  if (o.config.target.kind === 'engram' && !o.dryRun && slices > 0) {
     notes.push(
       `slices wrote into Engram scratch spaces ${prefix}-1 … ${prefix}-${slices} (mapping.spaces / defaultSpace redirected); Engram cannot delete memories, so they remain there`,
     );
   }
   if (o.config.target.kind === 'bundle' && !o.dryRun) notes.push('slices wrote into scratch bundles under the work directory, removed after each slice');
+  if (o.config.target.kind === 'engram' && !o.dryRun && (o.fillBudget ?? DEFAULT_FILL_BUDGET) > 0) {
+    notes.push(`the fill curve wrote synthetic memories (random 768-d vectors) into ${prefix}-fill; they remain there too`);
+  }
   if (o.dryRun) notes.push('dry run: reads and maps only (no inference, no writes); the pause per batch is added arithmetically');
   if (o.config.engine.rate > 0) notes.push(`the configured write rate (${o.config.engine.rate}/s) applied to every slice`);
   return notes;
@@ -200,12 +213,24 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
   const prefix = o.scratchPrefix ?? scratchPrefix();
   const run: TuneRun = { o, grid, limits, graph, projectedNodes, prefix, workDir: o.workDir ?? join(o.config.runDir, 'tune-slices'), results: [] };
   log(`graph: ${graph.totalNodes} nodes (${graph.labels.map((l) => `${l.label} ${l.nodes}`).join(', ')}); projecting for ${projectedNodes}`);
-  if (o.warmup ?? true) {
+  if (o.fillOnly && o.dryRun) throw new ConfigError('tune.fillOnly', '--fill-only writes into an Engram scratch space: it cannot run with --dry-run');
+  const fill = await runFillCurve(o.config, {
+    grid,
+    prefix,
+    projectedNodes,
+    budget: o.dryRun ? 0 : o.fillBudget,
+    maxSpaces: o.maxSpaces,
+    fillOnly: o.fillOnly,
+    signal: o.signal,
+    log,
+  });
+  if (o.fillOnly) log('fill only: no backfill slices');
+  else if (o.warmup ?? true) {
     log('warm-up: one dry-run slice to fill the Neo4j page cache (not measured)');
     const warm = { ...startSetting(o, grid), batchSize: Math.max(...grid.batchSizes) };
     await runOne(run, warm, 0, true, { ...limits, minBatches: 1, sliceMs: limits.sliceMs / 2 });
   }
-  await runStages(run);
+  if (!o.fillOnly) await runStages(run);
   const options = { ...DEFAULT_RECOMMEND_OPTIONS, ...o.recommend };
   const pick = recommend(run.results, options);
   await rm(run.workDir, { recursive: true, force: true });
@@ -225,6 +250,7 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
     rate: o.config.engine.rate,
     slices: run.results.map((r) => ({ ...r, ineligible: ineligibility(r, options) })),
     recommendation: pick ? { ...pick, projection: describeProjection(pick.result.projection, pick.setting.batchSize) } : null,
+    fill,
     interrupted: o.signal?.aborted ?? false,
     notes: notesFor(o, prefix, run.results.length),
     durationMs: Date.now() - started,

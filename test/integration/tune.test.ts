@@ -140,6 +140,7 @@ describe('tune with the Engram double', () => {
       sliceNodes: 1_500,
       warmup: false,
       scratchPrefix: prefix,
+      fillBudget: 0, // the fill curve has its own tests (tune-fill.test.ts)
       recommend: { maxErrorRate: 0.1 },
     };
   }

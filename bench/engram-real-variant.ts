@@ -1,0 +1,153 @@
+/**
+ * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|load> '<json options>'
+ * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import type { ResolvedConfig } from '../src/config/config-schema.js';
+import { resolveConfig } from '../src/config/resolve-config.js';
+import { backfill } from '../src/engine/backfill.js';
+import { encodeBundleLines, shardLayoutsOf } from '../src/engine/bundle-batch.js';
+import { loadBundle } from '../src/engine/load-bundle.js';
+import { readLineChunks, readManifest } from '../src/target/bundle-reader.js';
+import type { DoneEvent } from '../src/tune/fill-model.js';
+
+export interface VariantOptions {
+  uri: string;
+  label: string;
+  space: string;
+  shards: number;
+  batchSize: number;
+  concurrency: number;
+  bundle: string;
+  engramUrl?: string;
+  /** probe: connection counts to compare and writes per count. */
+  candidates?: number[];
+  probeWrites?: number;
+}
+
+export interface VariantOutcome {
+  variant: string;
+  writes: number;
+  failed: number;
+  seconds: number;
+  events: DoneEvent[];
+  peakRssMb: number;
+  /** probe only: writes/s per connection count. */
+  rates?: Array<{ concurrency: number; writesPerSecond: number }>;
+  error: string | null;
+}
+
+const [variant, json] = process.argv.slice(2) as [string, string];
+const o = JSON.parse(json) as VariantOptions;
+
+function config(): ResolvedConfig {
+  return resolveConfig({
+    source: { uri: o.uri, labels: [o.label] },
+    target: o.engramUrl ? { kind: 'engram', url: o.engramUrl, concurrency: o.concurrency } : { kind: 'bundle', path: o.bundle },
+    mapping: { keys: { [o.label]: 'id' }, spaces: { [o.label]: o.space }, ...(o.shards > 1 ? { shards: { [o.label]: o.shards } } : {}) },
+    engine: { batchSize: o.batchSize, pauseMs: 0, edges: false },
+    model: { path: './models/tiny' },
+    runDir: mkdtempSync(join(tmpdir(), 'engram-real-run-')),
+  });
+}
+
+/** Every memory of the bundle as the tool sends it (same bytes), shards interleaved as a backfill spreads them. */
+async function bundleRequests(): Promise<Array<{ space: string; body: Uint8Array }>> {
+  const manifest = await readManifest(o.bundle);
+  const layouts = shardLayoutsOf(manifest.info);
+  const perSpace: Array<Array<{ space: string; body: Uint8Array }>> = [];
+  for (const [space, info] of Object.entries(manifest.spaces)) {
+    const list: Array<{ space: string; body: Uint8Array }> = [];
+    for await (const chunk of readLineChunks(join(o.bundle, info.file), 0, 10_000)) {
+      const batch = encodeBundleLines(chunk.lines, info.file, space, layouts.get(space));
+      for (let i = 0; i < batch.ids.length; i++) list.push({ space: batch.spaces[i]!, body: batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1]) });
+    }
+    perSpace.push(list);
+  }
+  const out: Array<{ space: string; body: Uint8Array }> = [];
+  for (let i = 0; out.length < perSpace.reduce((s, l) => s + l.length, 0); i++) for (const l of perSpace) if (l[i]) out.push(l[i]!);
+  return out;
+}
+
+/** The minimal writer: pre-serialised bodies, one undici pool, `concurrency` loops, no retries. */
+async function post(pool: Pool, requests: ReadonlyArray<{ space: string; body: Uint8Array }>, concurrency: number, t0: number, events?: DoneEvent[]) {
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  const loop = async (): Promise<void> => {
+    while (next < requests.length) {
+      const r = requests[next++]!;
+      const res = await pool.request({
+        method: 'POST',
+        path: '/api/v1/memories/remember',
+        headers: { 'content-type': 'application/json', 'x-memory-space': r.space },
+        body: r.body,
+      });
+      await res.body.text();
+      if (res.statusCode >= 200 && res.statusCode < 300) done++;
+      else failed++;
+      events?.push({ atMs: performance.now() - t0, done });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  return { done, failed };
+}
+
+async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb'>> {
+  const t0 = performance.now();
+  const events: DoneEvent[] = [];
+  const elapsed = (): number => (performance.now() - t0) / 1000;
+  if (variant === 'bundle' || variant === 'backfill') {
+    const s = await backfill({
+      config: config(),
+      overwrite: true,
+      onProgress: (e) => void (e.phase === 'nodes' && events.push({ atMs: performance.now() - t0, done: e.counters.memoriesWritten })),
+    });
+    return {
+      writes: s.counters.memoriesWritten,
+      failed: s.counters.nodesRead - s.counters.memoriesWritten,
+      seconds: elapsed(),
+      events,
+      error: s.error?.message ?? null,
+    };
+  }
+  if (variant === 'load') {
+    const s = await loadBundle({ bundleDir: o.bundle, config: config(), onProgress: (done) => events.push({ atMs: performance.now() - t0, done }) });
+    return { writes: s.loaded, failed: s.rejected, seconds: elapsed(), events, error: s.error?.message ?? null };
+  }
+  const requests = await bundleRequests();
+  const connections = Math.max(o.concurrency, ...(o.candidates ?? []));
+  const pool = new Pool(o.engramUrl!, { connections, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  try {
+    if (variant === 'probe') {
+      // Side by side in rounds, so the space's growth during the probe weighs on every count alike.
+      const per = Math.max(1, Math.floor((o.probeWrites ?? 300) / 3));
+      const ms = new Map<number, number>();
+      let at = 0;
+      let failed = 0;
+      for (let round = 0; round < 3; round++)
+        for (const c of o.candidates ?? [o.concurrency]) {
+          const start = performance.now();
+          failed += (await post(pool, requests.slice(at, at + per), c, start)).failed;
+          ms.set(c, (ms.get(c) ?? 0) + performance.now() - start);
+          at += per;
+        }
+      const rates = [...ms].map(([concurrency, t]) => ({ concurrency, writesPerSecond: (3 * per) / (t / 1000) }));
+      return { writes: at - failed, failed, seconds: elapsed(), events, rates, error: null };
+    }
+    const tStart = performance.now();
+    const { done, failed } = await post(pool, requests, o.concurrency, tStart, events);
+    return { writes: done, failed, seconds: (performance.now() - tStart) / 1000, events, error: failed > 0 ? `${failed} writes failed` : null };
+  } finally {
+    await pool.close();
+  }
+}
+
+const result = await run().catch((err: unknown) => ({ writes: 0, failed: 0, seconds: 0, events: [], error: (err as Error).message }));
+const outcome: VariantOutcome = { variant, ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+process.stdout.write(`${JSON.stringify(outcome)}\n`);
+process.exit(0);
