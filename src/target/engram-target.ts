@@ -167,22 +167,29 @@ export class EngramTarget implements Target {
    * Rewrites memories through the live Engram adapter's update path (GET, POST at a confidence strictly
    * above the stored one, GET): a version the server already holds is not sent again, and an update
    * that the server dropped (a near-duplicate of the old version at the same confidence) is retried.
+   * Over the target's `concurrency` lanes, outside the run's rate limit (raced nodes are few).
    */
   async rewriteMemories(batch: EncodedMemoryBatch, signal?: AbortSignal): Promise<MemoryWriteResult & { retry: Map<string, string> }> {
     const rejects: RejectRecord[] = [];
     const retry = new Map<string, string>();
     let written = 0;
-    for (let i = 0; i < batch.ids.length; i++) {
-      const id = batch.ids[i]!;
-      try {
-        await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
-        written++;
-      } catch (err) {
-        if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
-        if (err.retriable) retry.set(id, err.message);
-        else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < batch.ids.length) {
+        const i = next++;
+        const id = batch.ids[i]!;
+        try {
+          await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
+          written++;
+        } catch (err) {
+          if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
+          if (err.retriable) retry.set(id, err.message);
+          else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+        }
       }
-    }
+    };
+    // ids are distinct within a batch, so lanes never write one id at once
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, batch.ids.length) }, lane));
     return { written, rejects, retry };
   }
 
