@@ -17,6 +17,15 @@ import type { RunContext } from './run-context.js';
  * differ. A node deleted meanwhile is left to its tombstone (Engram cannot delete).
  */
 
+/**
+ * The read stamp of a stamped node in the first batch of each range of a resumed run. That batch may have
+ * been written before the crash and never checked, and its stale write may still be in Engram, while the
+ * resume reads the node unchanged and its plain write may be dropped as a near-duplicate of the stale
+ * one: so the check treats it as raced and rewrites it through the update path (a GET, and nothing more
+ * when Engram holds that version). Never equal to a {@link stampKey}.
+ */
+export const UNCHECKED_STAMP = '(maybe written before the crash, unchecked)';
+
 /** A stamp as a comparable string; null when the node has none (never written live). */
 export function stampKey(value: PropertyValue | undefined): string | null {
   if (value === undefined || value === null) return null;

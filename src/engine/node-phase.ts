@@ -4,7 +4,7 @@ import { EMBEDDING_DIM, type RejectRecord } from '../mapping/types.js';
 import { sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
 import { buildNodeBatch, type NodeBatchBuffers } from './node-batch.js';
-import { liveStampProperty, settleLiveRaces, stampKey, type RaceOutcome, type WrittenNode } from './live-race.js';
+import { liveStampProperty, settleLiveRaces, stampKey, UNCHECKED_STAMP, type RaceOutcome, type WrittenNode } from './live-race.js';
 import { pipelined } from './pipeline.js';
 import type { LabelPlan } from './plan.js';
 import type { RangeProgress } from './checkpoint-store.js';
@@ -102,6 +102,8 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         );
       };
       ranges.forEach((r, i) => (r.done || r.after >= r.upper ? undefined : request(i)));
+      /** Ranges whose next batch is the first after a resume (see UNCHECKED_STAMP). */
+      const unchecked = new Set(ctx.resumed ? ranges.keys() : []);
       while (inFlight.size > 0 && !stopped()) {
         const { index, page } = await Promise.race(inFlight.values());
         inFlight.delete(index);
@@ -117,7 +119,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
           count: nodes.length,
           elementIds: nodes.map((n) => n.elementId),
           embeddings: page.buffers.embeddings,
-          stamps: stampProperty === null ? null : nodes.map((n) => stampKey(n.properties[stampProperty])),
+          stamps: stampProperty === null ? null : readStamps(nodes, stampProperty, unchecked.delete(index)),
           result,
         };
       }
@@ -238,6 +240,14 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   });
   emitProgress(ctx, 'nodes', label);
   if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
+}
+
+/** The live stamps of a page as read; stamped nodes of a first batch after a resume as {@link UNCHECKED_STAMP}. */
+function readStamps(nodes: NodeBatchBuffers['nodes'], property: string, afterResume: boolean): Array<string | null> {
+  return nodes.map((n) => {
+    const stamp = stampKey(n.properties[property]);
+    return afterResume && stamp !== null ? UNCHECKED_STAMP : stamp;
+  });
 }
 
 /** After a written batch: the race-safe backfill's check and rewrites (see live-race.ts); nothing when it is off. */

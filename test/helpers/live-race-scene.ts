@@ -19,9 +19,9 @@ import type { EncodedMemoryBatch, WriteGate } from '../../src/target/target.js';
 import { vector } from '../unit/live/memory-graph-database.js';
 import { testConfig } from './backfill-fixture.js';
 
-export type RaceHook = (ids: readonly string[], phase: 'write' | 'rewrite') => Promise<void>;
+export type RaceHook = (ids: readonly string[], phase: 'write' | 'written' | 'rewrite') => Promise<void>;
 
-/** Engram, with `hook` run after the backfill read each batch and before it writes (or rewrites) it. */
+/** Engram, with `hook` run after the backfill read each batch and before it writes (or rewrites) it, and after the write (`written`). */
 export class RacingTarget extends EngramTarget {
   constructor(
     config: ResolvedConfig,
@@ -31,7 +31,9 @@ export class RacingTarget extends EngramTarget {
   }
   override async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal) {
     await this.hook(batch.ids, 'write');
-    return super.writeMemories(batch, gate, signal);
+    const result = await super.writeMemories(batch, gate, signal);
+    await this.hook(batch.ids, 'written');
+    return result;
   }
   override async rewriteMemories(batch: EncodedMemoryBatch, signal?: AbortSignal) {
     await this.hook(batch.ids, 'rewrite');
@@ -45,8 +47,12 @@ const numberOf = (id: string): number => Number(/\d+$/.exec(id)![0]);
 export const evenOf = (ids: readonly string[]): string[] => ids.filter((id) => numberOf(id) % 2 === 0);
 
 export interface RaceScene {
-  /** The service's update of each key (new content, new embedding): Neo4j (stamped), then Engram, settled. */
-  liveUpdate(ids: readonly string[]): Promise<void>;
+  /**
+   * The service's update of each key (new content, new embedding): Neo4j (stamped), then Engram, settled.
+   * `smallEdit`: the new embedding is a near-duplicate (cosine ≈ 0.98) of the key's first one; `strength`:
+   * the service's confidence (default 1, which the adapter caps at 0.9).
+   */
+  liveUpdate(ids: readonly string[], how?: { smallEdit?: boolean; strength?: number }): Promise<void>;
   /** The backfill's config for the label (Engram target, content = the content property). */
   config(engine?: Partial<ResolvedConfig['engine']>): ResolvedConfig;
   /** Keys whose content in Engram (read back over HTTP) is not Neo4j's latest. */
@@ -94,13 +100,22 @@ export async function startRaceScene(o: {
   const dual = new DualWriteCoordinator({ primary: neo, secondary: live, dlq, breaker: false, secondaryTimeoutMs: 60_000 });
   const versions = new Map<string, number>();
   return {
-    async liveUpdate(ids) {
+    async liveUpdate(ids, how = {}) {
       await Promise.all(
         ids.map((id) => {
           const v = (versions.get(id) ?? 0) + 1;
           versions.set(id, v);
           const seed = numberOf(id) * 100 + v;
-          return dual.createMemory({ id, space: o.space, content: `${id} version ${v}`, embedding: vector(base + seed), timestamp: at(seed) });
+          const noise = vector(base + seed + 7_777_777);
+          const embedding = how.smallEdit ? vector(base + numberOf(id) * 100).map((x, i) => x + 0.2 * noise[i]!) : vector(base + seed);
+          return dual.createMemory({
+            id,
+            space: o.space,
+            content: `${id} version ${v}`,
+            embedding,
+            timestamp: at(seed),
+            ...(how.strength === undefined ? {} : { strength: how.strength }),
+          });
         }),
       );
       await dual.settle();

@@ -60,6 +60,7 @@ describe('race-safe backfill against live updates', () => {
     const rewrittenOnce = new Set<string>();
     const hook: RaceHook = async (ids, phase) => {
       if (phase === 'write') return scene.liveUpdate(evenOf(ids));
+      if (phase !== 'rewrite') return;
       // during a rewrite: the restless keys are written live every time, the others once
       const now = ids.filter((id) => restless.has(id) || !rewrittenOnce.has(id));
       for (const id of ids) rewrittenOnce.add(id);
@@ -77,5 +78,31 @@ describe('race-safe backfill against live updates', () => {
     expect(summary.rejectSample[0]).toMatchObject({ label: 'LiveRaceMemory', field: '_live_written_at', code: 'LIVE_RACE_UNSETTLED' });
     expect(summary.rejectSample[0]!.reason).toMatch(/written again by the live side .* during each of 3 rewrites/);
     expect(await scene.mismatches()).toEqual([...restless].sort());
+  });
+
+  it('on resume, checks again the batch a crash cut off between its write and its check', async () => {
+    // The service writes at confidence 0.5 and a small edit; the backfill's stale version (0.9) replaces it
+    // in Engram, and the run stops before its check. The resumed run reads the batch again unchanged; its
+    // plain write at 0.9 over the stale 0.9 is dropped as a near-duplicate: only the check can settle it.
+    const stop = new AbortController();
+    let firstBatch: string[] = [];
+    const hook: RaceHook = async (ids, phase) => {
+      if (firstBatch.length > 0 && !stop.signal.aborted && phase === 'written') stop.abort();
+      if (firstBatch.length > 0 || phase !== 'write') return;
+      firstBatch = [...ids];
+      await scene.liveUpdate(evenOf(ids), { smallEdit: true, strength: 0.5 });
+    };
+    const config = scene.config();
+    const cut = await backfill({ config, target: new RacingTarget(config, hook), signal: stop.signal });
+    expect(cut.status).toBe('aborted');
+    const staleBeforeResume = (await scene.mismatches()).filter((id) => firstBatch.includes(id));
+    expect(staleBeforeResume).toEqual(evenOf(firstBatch).sort());
+
+    const resumed = await backfill({ config, resume: true });
+    expect(resumed.error).toBeNull();
+    expect(resumed.status).toBe('completed');
+    expect(await scene.mismatches()).toEqual([]);
+    expect(resumed.counters.liveRaced).toBe(evenOf(firstBatch).length);
+    expect(resumed.counters.memoriesWritten).toBe(NODES);
   });
 });
