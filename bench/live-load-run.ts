@@ -8,14 +8,14 @@
  * every key must be in both stores with Engram holding Neo4j's latest version, and the primary's P99
  * during the outage must stay within 20% of its P99 before.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import neo4j from 'neo4j-driver';
 import { Neo4jGraphDatabase } from '../src/live/adapters/neo4j-graph-database.js';
-import { LatencyHistogram, type LatencySummary } from '../src/live/shadow/latency-histogram.js';
-import { EngramClient } from '../src/target/engram-client.js';
+import type { LatencySummary } from '../src/live/shadow/latency-histogram.js';
 import { cpus, loadavg } from 'node:os';
 import { cpuSecondsOf, spawnDoubleProcess, spawnService, type DoubleProcess } from './live-load-procs.js';
+import { compareStores, engramIds, neo4jContents, readLog, window } from './live-load-stores.js';
 
 export interface LiveLoadOptions {
   neo4jUri: string;
@@ -94,61 +94,6 @@ export interface LiveLoadResult {
 }
 
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
-
-/** Key → content of every memory node in Neo4j. */
-async function neo4jContents(uri: string, label: string): Promise<Map<string, string>> {
-  const driver = neo4j.driver(uri);
-  try {
-    const result = await driver.executeQuery(`MATCH (n:\`${label}\`) RETURN n.id AS id, n.content AS content`);
-    return new Map(result.records.map((r) => [String(r.get('id')), String(r.get('content'))]));
-  } finally {
-    await driver.close();
-  }
-}
-
-async function engramIds(url: string, space: string): Promise<Map<string, string>> {
-  const client = new EngramClient({ url });
-  const out = new Map<string, string>();
-  try {
-    for (let offset = 0; ; offset += 1000) {
-      const page = await client.listMemories(space, offset, 1000, false);
-      for (const m of page.memories) out.set(m.id, m.content);
-      if (page.memories.length < 1000) return out;
-    }
-  } finally {
-    await client.close();
-  }
-}
-
-interface Logged {
-  id: string;
-  startedAt: number;
-  latency: number;
-  version: number;
-}
-
-/** The version a content names (`live load write <id>` is 0, `... v<n>` is n). */
-export function versionOf(content: string): number {
-  const m = / v(\d+)$/.exec(content);
-  return m === null ? 0 : Number(m[1]);
-}
-
-async function readLog(path: string): Promise<Logged[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [id, at, lat, version] = line.split(' ');
-      return { id: id!, startedAt: Number(at), latency: Number(lat), version: Number(version ?? 0) };
-    });
-}
-
-function window(rows: Logged[], from: number, to: number, skip: [number, number] | null = null): LatencySummary {
-  const h = new LatencyHistogram();
-  for (const r of rows) if (r.startedAt >= from && r.startedAt < to && !(skip && r.startedAt >= skip[0] && r.startedAt < skip[1])) h.record(r.latency);
-  return h.summary();
-}
 
 async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
   await rm(o.workDir, { recursive: true, force: true });
@@ -311,16 +256,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       outageWithRestart: window(rows, tl.t0 + o.outageAtMs, outageEnd),
       after: window(rows, outageEnd, tl.t0 + o.durationMs + 1),
     };
-    const acked = new Map<string, number>();
-    for (const r of rows) acked.set(r.id, Math.max(acked.get(r.id) ?? 0, r.version));
-    const updated = [...inNeo].filter(([, content]) => versionOf(content) > 0);
-    const missing = {
-      inNeo4j: [...acked.keys()].filter((id) => !inNeo.has(id)).length,
-      inEngram: [...inNeo.keys()].filter((id) => !inEngram.has(id)).length,
-      phantomsInEngram: [...inEngram.keys()].filter((id) => !inNeo.has(id)).length,
-      contentMismatches: [...inNeo].filter(([id, content]) => inEngram.has(id) && inEngram.get(id) !== content).length,
-      olderThanAcked: [...acked].filter(([id, version]) => inNeo.has(id) && versionOf(inNeo.get(id)!) < version).length,
-    };
+    const { missing, updatedKeys } = compareStores(rows, inNeo, inEngram);
     // one of the services was down between the kill and the restart: its share of the rate was not written
     const runningMs = o.durationMs - (tl.restartedAt - tl.killedAt) / o.instances;
     const p99Ratio = latencyMs.before.p99 === 0 ? Number.POSITIVE_INFINITY : latencyMs.outage.p99 / latencyMs.before.p99;
@@ -359,7 +295,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       instances: o.instances,
       writes,
       missing,
-      updatedKeys: { keys: updated.length, atLatest: updated.filter(([id, content]) => inEngram.get(id) === content).length },
+      updatedKeys,
       restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered },
       drainMs: Number(tl.summary.drainMs ?? 0),
       latencyMs,

@@ -12,8 +12,9 @@
  * appended to --log as `<id> <start epoch ms> <latency ms> <version>` (flushed to the kernel every 100
  * ms, so a kill -9 loses at most the last 100 ms of log lines, never a write). With --update-fraction f,
  * that share of the writes are updates (new content `live load write <id> v<n>` and a new embedding) of
- * a key this process wrote before and has no write of in flight (one process owns its keys, as a
- * service routed by key does: two processes writing one key at once are not ordered by the library).
+ * a key this process wrote before, sent once the key's previous write is acknowledged (one process owns
+ * its keys, as a service routed by key does: two processes writing one key at once, or one process two
+ * writes of a key at once, are not ordered by the library).
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -81,9 +82,10 @@ let issued = 0;
 let acked = 0;
 let outstanding = 0;
 let updates = 0;
-/** Keys acknowledged and without a write in flight (candidates for an update), and each key's version. */
-const idle: string[] = [];
+/** Keys this process wrote, each key's latest version, and its write in flight (an update waits for it). */
+const keys: string[] = [];
 const version = new Map<string, number>();
+const tail = new Map<string, Promise<void>>();
 const flushLog = (): void => {
   if (lines.length === 0) return;
   appendFileSync(logPath, lines.join(''));
@@ -97,40 +99,41 @@ function embedding(): Float32Array {
   return e;
 }
 
-/** A new key, or (`--update-fraction` of the time) the next version of an idle key of this process. */
+/** A new key, or (`--update-fraction` of the time) the next version of a key this process wrote before. */
 function issue(n: number): void {
   let id = `${prefix}-${n}`;
-  if (idle.length > 0 && Math.random() < updateFraction) {
-    const at = Math.floor(Math.random() * idle.length);
-    id = idle[at]!;
-    idle[at] = idle[idle.length - 1]!;
-    idle.pop();
+  if (keys.length > 0 && Math.random() < updateFraction) {
+    id = keys[Math.floor(Math.random() * keys.length)]!;
     updates++;
-  }
+  } else keys.push(id);
   const v = version.has(id) ? version.get(id)! + 1 : 0;
   version.set(id, v);
-  const startedAt = Date.now();
-  const t0 = performance.now();
   outstanding++;
-  dual
-    .createMemory({
-      id,
-      space,
-      content: v === 0 ? `live load write ${id}` : `live load write ${id} v${v}`,
-      embedding: embedding(),
-      timestamp: new Date(startedAt).toISOString(),
-    })
-    .then(
-      () => {
-        acked++;
-        lines.push(`${id} ${startedAt} ${(performance.now() - t0).toFixed(3)} ${v}\n`);
-      },
-      () => errors++,
-    )
-    .finally(() => {
-      outstanding--;
-      idle.push(id);
-    });
+  // a key's writes go one after the other (as a service that locks the record does); its latency runs from its own start
+  const write = (tail.get(id) ?? Promise.resolve()).then(() => {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    return dual
+      .createMemory({
+        id,
+        space,
+        content: v === 0 ? `live load write ${id}` : `live load write ${id} v${v}`,
+        embedding: embedding(),
+        timestamp: new Date(startedAt).toISOString(),
+      })
+      .then(
+        () => {
+          acked++;
+          lines.push(`${id} ${startedAt} ${(performance.now() - t0).toFixed(3)} ${v}\n`);
+        },
+        () => void errors++,
+      );
+  });
+  tail.set(id, write);
+  void write.finally(() => {
+    outstanding--;
+    if (tail.get(id) === write) tail.delete(id);
+  });
 }
 
 process.stdout.write(`READY ${JSON.stringify(recovered)}\n`);

