@@ -1,18 +1,21 @@
 /**
- * The live-migration load test of issue 5, as a function (bench/live-load.ts runs it full length; an
- * integration test runs it shortened): after a lead-in at the same rate (`leadInMs`, warming the service
- * and Neo4j), dual writes at `rate`/s for `durationMs` against the real Neo4j and the Engram double, a secondary outage of `outageMs` from `outageAtMs`, a kill -9 of the service at
- * `killAtMs` and an immediate restart on the same dead-letter queue; then every write must be in both
- * stores, and the primary's P99 during the outage must stay within 20% of its P99 before.
+ * The live-migration load test of issues 5 and 13, as a function (bench/live-load.ts runs it full
+ * length; an integration test runs it shortened): after a lead-in at the same rate (`leadInMs`, warming
+ * the services and Neo4j), dual writes at `rate`/s in all from `instances` service processes (each with
+ * its own dead-letter queue; `updateFraction` of the writes update a key written before) for
+ * `durationMs` against the real Neo4j and the Engram double, a secondary outage of `outageMs` from
+ * `outageAtMs`, a kill -9 of the first service at `killAtMs` and an immediate restart on its queue; then
+ * every key must be in both stores with Engram holding Neo4j's latest version, and the primary's P99
+ * during the outage must stay within 20% of its P99 before.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import neo4j from 'neo4j-driver';
 import { Neo4jGraphDatabase } from '../src/live/adapters/neo4j-graph-database.js';
-import { LatencyHistogram, type LatencySummary } from '../src/live/shadow/latency-histogram.js';
-import { EngramClient } from '../src/target/engram-client.js';
+import type { LatencySummary } from '../src/live/shadow/latency-histogram.js';
 import { cpus, loadavg } from 'node:os';
 import { cpuSecondsOf, spawnDoubleProcess, spawnService, type DoubleProcess } from './live-load-procs.js';
+import { compareStores, engramIds, neo4jContents, readLog, window } from './live-load-stores.js';
 
 export interface LiveLoadOptions {
   neo4jUri: string;
@@ -41,16 +44,38 @@ export interface LiveLoadOptions {
   warmupMs?: number;
   label?: string;
   space?: string;
+  /** Service processes writing at once, each at rate / instances with its own dead-letter queue (default 3); the first is killed. */
+  instances?: number;
+  /** Share of the writes that update a key the same process wrote before (default 0.2). */
+  updateFraction?: number;
   /** The Neo4j server's pid, when this machine runs it: its CPU time goes into the result. */
   neo4jPid?: number | null;
   log?: (line: string) => void;
 }
 
 export interface LiveLoadResult {
-  target: { rate: number; durationMs: number; outageMs: number; leadInMs: number; outageMode: 'refuse' | 'none' };
+  target: { rate: number; durationMs: number; outageMs: number; leadInMs: number; outageMode: 'refuse' | 'none'; updateFraction: number };
   /** `neo4j`/`engram`: every write in the store, lead-in included; `measured`: those of the measured window. */
-  writes: { loggedAcked: number; leadIn: number; measured: number; neo4j: number; engram: number; errors: number; achievedRate: number; runningRate: number };
-  missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number };
+  /** `neo4j`/`engram`: keys in the store; `updates`: writes that were updates of a key (in `loggedAcked`). */
+  writes: {
+    loggedAcked: number;
+    updates: number;
+    leadIn: number;
+    measured: number;
+    neo4j: number;
+    engram: number;
+    errors: number;
+    achievedRate: number;
+    runningRate: number;
+  };
+  /**
+   * `contentMismatches`: keys whose content in Engram is not Neo4j's (an older version included);
+   * `olderThanAcked`: keys whose version in Neo4j is older than a version a service acknowledged.
+   */
+  missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number; olderThanAcked: number };
+  /** Keys updated at least once, and how many of them Engram holds at Neo4j's latest version. */
+  updatedKeys: { keys: number; atLatest: number };
+  instances: number;
   restart: { downMs: number; recovered: Record<string, number> };
   drainMs: number;
   latencyMs: { before: LatencySummary; outage: LatencySummary; outageWithRestart: LatencySummary; after: LatencySummary };
@@ -69,53 +94,6 @@ export interface LiveLoadResult {
 }
 
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
-
-async function neo4jIds(uri: string, label: string): Promise<Set<string>> {
-  const driver = neo4j.driver(uri);
-  try {
-    const result = await driver.executeQuery(`MATCH (n:\`${label}\`) RETURN n.id AS id`);
-    return new Set(result.records.map((r) => String(r.get('id'))));
-  } finally {
-    await driver.close();
-  }
-}
-
-async function engramIds(url: string, space: string): Promise<Map<string, string>> {
-  const client = new EngramClient({ url });
-  const out = new Map<string, string>();
-  try {
-    for (let offset = 0; ; offset += 1000) {
-      const page = await client.listMemories(space, offset, 1000, false);
-      for (const m of page.memories) out.set(m.id, m.content);
-      if (page.memories.length < 1000) return out;
-    }
-  } finally {
-    await client.close();
-  }
-}
-
-interface Logged {
-  id: string;
-  startedAt: number;
-  latency: number;
-}
-
-async function readLog(path: string): Promise<Logged[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [id, at, lat] = line.split(' ');
-      return { id: id!, startedAt: Number(at), latency: Number(lat) };
-    });
-}
-
-function window(rows: Logged[], from: number, to: number, skip: [number, number] | null = null): LatencySummary {
-  const h = new LatencyHistogram();
-  for (const r of rows) if (r.startedAt >= from && r.startedAt < to && !(skip && r.startedAt >= skip[0] && r.startedAt < skip[1])) h.record(r.latency);
-  return h.summary();
-}
 
 async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
   await rm(o.workDir, { recursive: true, force: true });
@@ -147,9 +125,13 @@ interface Timeline {
   neo4jSeconds: number | null;
 }
 
-/** Service 1 from t0, the outage, kill -9 of service 1, service 2 on the same queue until the end and its drain. */
+/**
+ * `instances` services from the lead-in, each at rate / instances on its own queue; the outage; kill -9
+ * of the first at `killAtMs` and its successor on the same queue (new keys under another prefix) until
+ * the end; every service's drain.
+ */
 async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promise<Timeline> {
-  const flags = (prefix: string, log: string, durationMs: number): string[] => [
+  const flags = (name: string, dlq: string, durationMs: number): string[] => [
     '--neo4j-uri',
     o.neo4jUri,
     '--engram-url',
@@ -159,26 +141,31 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     '--space',
     o.space,
     '--dlq-dir',
-    join(o.workDir, 'dlq'),
+    join(o.workDir, `dlq-${dlq}`),
     '--rate',
-    String(o.rate),
+    String(o.rate / o.instances),
     '--duration-ms',
     String(Math.round(durationMs)),
     '--id-prefix',
-    prefix,
+    name,
     '--log',
-    log,
+    logs[logs.push(join(o.workDir, `writes-${name}.log`)) - 1]!,
     '--replay-interval-ms',
     String(o.replayIntervalMs),
     '--replay-rate',
     String(o.replayRate),
+    '--update-fraction',
+    String(o.updateFraction),
   ];
   const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
   const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
-  const first = spawnService(flags('a', logs[0]!, o.leadInMs + o.durationMs));
-  await first.ready;
+  const names = Array.from({ length: o.instances }, (_, i) => String.fromCharCode(97 + i));
+  const services = names.map((n) => spawnService(flags(n, n, o.leadInMs + o.durationMs)));
+  await Promise.all(services.map((s) => s.ready));
   const leadInAt = Date.now();
-  o.log(`service 1 (pid ${first.pid}) writing ${o.rate}/s, lead-in of ${o.leadInMs / 1000} s`);
+  o.log(
+    `${o.instances} services (pids ${services.map((s) => s.pid).join(', ')}) writing ${o.rate}/s in all, ${o.updateFraction * 100}% updates, lead-in of ${o.leadInMs / 1000} s`,
+  );
   await sleepUntil(leadInAt + o.leadInMs);
   const t0 = Date.now();
   o.log('measured window begins');
@@ -188,16 +175,20 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     o.log(`Engram outage for ${o.outageMs / 1000} s`);
   } else o.log(`control run: no outage (the window of ${o.outageMs / 1000} s is measured all the same)`);
   await sleepUntil(t0 + o.killAtMs);
+  const first = services[0]!;
   const firstCpu = cpuSecondsOf(first.pid) ?? first.cpuSeconds();
   await first.kill9();
   const killedAt = Date.now();
-  o.log(`kill -9 of service 1 at ${((killedAt - t0) / 1000).toFixed(1)} s`);
-  const second = spawnService(flags('b', logs[1]!, t0 + o.durationMs - Date.now()));
-  const recovered = await second.ready;
+  o.log(`kill -9 of service a at ${((killedAt - t0) / 1000).toFixed(1)} s`);
+  const successor = spawnService(flags(`${names[0]}2`, names[0]!, t0 + o.durationMs - Date.now()));
+  const recovered = await successor.ready;
   const restartedAt = Date.now();
-  o.log(`service 2 up after ${restartedAt - killedAt} ms, recovered queue ${JSON.stringify(recovered)}`);
-  const summary = await second.done;
-  o.log(`service 2 done: ${JSON.stringify(summary)}`);
+  o.log(`service a2 up after ${restartedAt - killedAt} ms on a's queue, recovered ${JSON.stringify(recovered)}`);
+  const summaries = await Promise.all([successor, ...services.slice(1)].map((s) => s.done));
+  o.log(
+    `services done: ${JSON.stringify(summaries.map((x) => ({ acked: x.acked, updates: x.updates, errors: x.errors, remaining: x.remaining, drainMs: x.drainMs })))}`,
+  );
+  const sum = (key: string): number => summaries.reduce((n, x) => n + Number(x[key] ?? 0), 0);
   const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
   return {
     leadInAt,
@@ -205,8 +196,8 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     killedAt,
     restartedAt,
     recovered,
-    summary,
-    serviceSeconds: firstCpu + Number(summary.cpuSeconds ?? 0),
+    summary: { errors: sum('errors'), remaining: sum('remaining'), drainMs: Math.max(...summaries.map((x) => Number(x.drainMs ?? 0))) },
+    serviceSeconds: firstCpu + sum('cpuSeconds'),
     doubleSeconds: double1 - double0,
     neo4jSeconds: neo0 !== null && neo1 !== null ? neo1 - neo0 : null,
   };
@@ -244,18 +235,20 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     replayRate: 0,
     label: 'LiveLoadMemory',
     space: 'live_load',
+    instances: 3,
+    updateFraction: 0.2,
     neo4jPid: null,
     log: () => undefined,
     ...options,
   };
   await prepare(o);
   const double = await spawnDoubleProcess();
-  const logs = [join(o.workDir, 'writes-a.log'), join(o.workDir, 'writes-b.log')];
+  const logs: string[] = [];
   try {
     const load0 = loadavg()[0]!;
     const tl = await drive(o, double, logs);
-    const rows = [...(await readLog(logs[0]!)), ...(await readLog(logs[1]!))];
-    const [inNeo, inEngram] = await Promise.all([neo4jIds(o.neo4jUri, o.label), engramIds(double.url, o.space)]);
+    const rows = (await Promise.all(logs.map(readLog))).flat();
+    const [inNeo, inEngram] = await Promise.all([neo4jContents(o.neo4jUri, o.label), engramIds(double.url, o.space)]);
     const outageEnd = tl.t0 + o.outageAtMs + o.outageMs;
     const latencyMs = {
       before: window(rows, tl.t0, tl.t0 + o.outageAtMs),
@@ -263,19 +256,18 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       outageWithRestart: window(rows, tl.t0 + o.outageAtMs, outageEnd),
       after: window(rows, outageEnd, tl.t0 + o.durationMs + 1),
     };
-    const missing = {
-      inNeo4j: rows.filter((r) => !inNeo.has(r.id)).length,
-      inEngram: [...inNeo].filter((id) => !inEngram.has(id)).length,
-      phantomsInEngram: [...inEngram.keys()].filter((id) => !inNeo.has(id)).length,
-      contentMismatches: [...inEngram].filter(([id, content]) => content !== `live load write ${id}`).length,
-    };
-    const runningMs = o.durationMs - (tl.restartedAt - tl.killedAt);
+    const { missing, updatedKeys } = compareStores(rows, inNeo, inEngram);
+    // one of the services was down between the kill and the restart: its share of the rate was not written
+    const runningMs = o.durationMs - (tl.restartedAt - tl.killedAt) / o.instances;
     const p99Ratio = latencyMs.before.p99 === 0 ? Number.POSITIVE_INFINITY : latencyMs.outage.p99 / latencyMs.before.p99;
     // lead-in writes: those started before t0 (all logged: the log is flushed every 100 ms, the kill comes later)
     const leadIn = rows.filter((r) => r.startedAt < tl.t0).length;
-    const measured = inNeo.size - leadIn;
+    const updates = rows.filter((r) => r.version > 0).length;
+    // writes (new keys and updates) of the measured window; a killed service's last unlogged writes are in neither
+    const measured = rows.length - leadIn;
     const writes = {
       loggedAcked: rows.length,
+      updates,
       leadIn,
       measured,
       neo4j: inNeo.size,
@@ -292,9 +284,18 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     return {
       cpu: cpuReport(o, tl, inNeo.size),
       machine: { cores: cpus().length, loadAverageStart: load0, loadAverageEnd: loadavg()[0]! },
-      target: { rate: o.rate, durationMs: o.durationMs, outageMs: o.outageMs, leadInMs: o.leadInMs, outageMode: o.outageMode },
+      target: {
+        rate: o.rate,
+        durationMs: o.durationMs,
+        outageMs: o.outageMs,
+        leadInMs: o.leadInMs,
+        outageMode: o.outageMode,
+        updateFraction: o.updateFraction,
+      },
+      instances: o.instances,
       writes,
       missing,
+      updatedKeys,
       restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered },
       drainMs: Number(tl.summary.drainMs ?? 0),
       latencyMs,

@@ -6,10 +6,15 @@
  *   node dist/bench/live-load-service.js --neo4j-uri bolt://127.0.0.1:7687 --engram-url http://127.0.0.1:7432 \
  *     --label LiveLoadMemory --space live_load --dlq-dir .runs/live-load/dlq --rate 1000 --duration-ms 60000 \
  *     --id-prefix a --log .runs/live-load/writes-a.log [--replay-interval-ms 10000] [--replay-rate 0] [--drain-timeout-ms 120000]
+ *     [--update-fraction 0]
  *
  * Prints `READY {recovered queue stats}` and at the end `DONE {json}`. Every acknowledged write is
- * appended to --log as `<id> <start epoch ms> <latency ms>` (flushed to the kernel every 100 ms, so a
- * kill -9 loses at most the last 100 ms of log lines, never a write).
+ * appended to --log as `<id> <start epoch ms> <latency ms> <version>` (flushed to the kernel every 100
+ * ms, so a kill -9 loses at most the last 100 ms of log lines, never a write). With --update-fraction f,
+ * that share of the writes are updates (new content `live load write <id> v<n>` and a new embedding) of
+ * a key this process wrote before, sent once the key's previous write is acknowledged (one process owns
+ * its keys, as a service routed by key does: two processes writing one key at once, or one process two
+ * writes of a key at once, are not ordered by the library).
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -35,6 +40,7 @@ const { values: v } = parseArgs({
     'replay-rate': { type: 'string', default: '0' },
     'drain-timeout-ms': { type: 'string', default: '120000' },
     'max-outstanding': { type: 'string', default: '5000' },
+    'update-fraction': { type: 'string', default: '0' },
   },
 });
 const need = (name: keyof typeof v): string => {
@@ -49,6 +55,8 @@ const maxOutstanding = Number(v['max-outstanding']);
 const space = need('space');
 const prefix = need('id-prefix');
 const logPath = need('log');
+const updateFraction = Number(v['update-fraction']);
+if (!(updateFraction >= 0 && updateFraction < 1)) throw new Error(`--update-fraction must be in [0, 1), got ${v['update-fraction']}`);
 
 const driver = createLiveNeo4jDriver(need('neo4j-uri'), undefined, { maxConnectionPoolSize: 8 });
 const neo = new Neo4jGraphDatabase({ driver, label: need('label'), maxBatch: 250, maxWriteTransactions: 2 });
@@ -73,6 +81,11 @@ let errors = 0;
 let issued = 0;
 let acked = 0;
 let outstanding = 0;
+let updates = 0;
+/** Keys this process wrote, each key's latest version, and its write in flight (an update waits for it). */
+const keys: string[] = [];
+const version = new Map<string, number>();
+const tail = new Map<string, Promise<void>>();
 const flushLog = (): void => {
   if (lines.length === 0) return;
   appendFileSync(logPath, lines.join(''));
@@ -86,21 +99,41 @@ function embedding(): Float32Array {
   return e;
 }
 
+/** A new key, or (`--update-fraction` of the time) the next version of a key this process wrote before. */
 function issue(n: number): void {
-  const id = `${prefix}-${n}`;
-  const startedAt = Date.now();
-  const t0 = performance.now();
+  let id = `${prefix}-${n}`;
+  if (keys.length > 0 && Math.random() < updateFraction) {
+    id = keys[Math.floor(Math.random() * keys.length)]!;
+    updates++;
+  } else keys.push(id);
+  const v = version.has(id) ? version.get(id)! + 1 : 0;
+  version.set(id, v);
   outstanding++;
-  dual
-    .createMemory({ id, space, content: `live load write ${id}`, embedding: embedding(), timestamp: new Date(startedAt).toISOString() })
-    .then(
-      () => {
-        acked++;
-        lines.push(`${id} ${startedAt} ${(performance.now() - t0).toFixed(3)}\n`);
-      },
-      () => errors++,
-    )
-    .finally(() => outstanding--);
+  // a key's writes go one after the other (as a service that locks the record does); its latency runs from its own start
+  const write = (tail.get(id) ?? Promise.resolve()).then(() => {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    return dual
+      .createMemory({
+        id,
+        space,
+        content: v === 0 ? `live load write ${id}` : `live load write ${id} v${v}`,
+        embedding: embedding(),
+        timestamp: new Date(startedAt).toISOString(),
+      })
+      .then(
+        () => {
+          acked++;
+          lines.push(`${id} ${startedAt} ${(performance.now() - t0).toFixed(3)} ${v}\n`);
+        },
+        () => void errors++,
+      );
+  });
+  tail.set(id, write);
+  void write.finally(() => {
+    outstanding--;
+    if (tail.get(id) === write) tail.delete(id);
+  });
 }
 
 process.stdout.write(`READY ${JSON.stringify(recovered)}\n`);
@@ -128,6 +161,7 @@ flushLog();
 const cpu = process.cpuUsage();
 const summary = {
   issued,
+  updates,
   acked,
   errors,
   generatedMs,

@@ -1,10 +1,14 @@
 /**
- * Issue 5's load test, full length: ≥ 1,000 dual writes/s for 60 s against the real Neo4j and the Engram
- * double, a 20 s Engram outage, a kill -9 of the service in the middle, restart, dead-letter drain; then
- * every write must be in both stores and the primary's P99 during the outage within 20% of before.
+ * Issues 5 and 13's load test, full length: ≥ 1,000 dual writes/s in all for 60 s from three service
+ * processes (each its own queue), 20% of the writes updates of existing keys, against the real Neo4j and
+ * the Engram double; a 20 s Engram outage, a kill -9 of one service in the middle, its restart on the same
+ * queue, dead-letter drains; then every key must be in both stores with Engram at Neo4j's latest version
+ * (read back and compared), none older in Neo4j than a version a service acknowledged, and the primary's
+ * P99 during the outage within 20% of before.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/live-load.js [--rate 1000] [--duration 60] [--outage-at 15]
  *     [--outage 20] [--kill-at 25] [--replay-interval 10] [--lead-in 20] [--control] [--replay-rate 0]
+ *     [--instances 3] [--update-fraction 0.2]
  *
  * The service first writes at the same rate for --lead-in seconds (a warm service and a warm Neo4j, as in
  * production); the 60 s, the outage and the kill are timed from the end of the lead-in. Lead-in writes are
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     'replay-rate': { type: 'string', default: '0' },
     control: { type: 'boolean', default: false },
     port: { type: 'string', default: '7730' },
+    instances: { type: 'string', default: '3' },
+    'update-fraction': { type: 'string', default: '0.2' },
   },
 });
 const seconds = (name: keyof typeof values): number => {
@@ -62,11 +68,20 @@ try {
     replayIntervalMs: seconds('replay-interval'),
     leadInMs: seconds('lead-in'),
     replayRate: Number(values['replay-rate']),
+    instances: Number(values.instances),
+    updateFraction: Number(values['update-fraction']),
     outageMode: values.control ? 'none' : 'refuse',
     neo4jPid: neo?.pid ?? null,
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
   });
   console.log(JSON.stringify(result, null, 2));
+  const w = result.writes;
+  console.error(
+    `live-load: ${result.instances} services, ${w.achievedRate} writes/s (running ${w.runningRate}/s; ${w.updates} of ${w.loggedAcked} writes were updates), P99 ratio ${result.p99Ratio} ` +
+      `(before ${result.latencyMs.before.p99} ms, outage ${result.latencyMs.outage.p99} ms), keys ${w.neo4j} in Neo4j / ${w.engram} in Engram, ` +
+      `updated keys at Neo4j's latest in Engram ${result.updatedKeys.atLatest}/${result.updatedKeys.keys}, missing ${JSON.stringify(result.missing)}, ` +
+      `load average ${result.machine.loadAverageStart.toFixed(2)} → ${result.machine.loadAverageEnd.toFixed(2)} on ${result.machine.cores} cores`,
+  );
   console.error(
     result.ok
       ? 'PASS'

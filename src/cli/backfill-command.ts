@@ -49,6 +49,10 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
   write(
     `embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}${c.embeddingsRegeneratedWrongWidth ? ` (${c.embeddingsRegeneratedWrongWidth} replacing a stored embedding of another width)` : ''}`,
   );
+  if (c.liveRaced)
+    write(
+      `live races: ${c.liveRaced} nodes were written by the live side after the backfill read them; ${c.liveRewritten ?? 0} rewrites at their current version landed`,
+    );
   if (s.plan.labels.length > 0) {
     write(
       formatTable(
@@ -92,7 +96,11 @@ export function registerBackfill(program: Command): void {
     .option('--resume', 'continue the run recorded in --run-dir after a crash or Ctrl-C')
     .option('--overwrite', 'start over even if --run-dir or the bundle holds a run (the bundle is emptied)')
     .option('--append', 'add these labels to a bundle that already holds others (the manifest covers all)')
-    .option('--validate-every <n>', 'validate a sample after every n memories written (see "validate")', integerArg);
+    .option('--validate-every <n>', 'validate a sample after every n memories written (see "validate")', integerArg)
+    .option(
+      '--live-stamp-property <name>',
+      'property the live dual writer stamps on each node it writes; nodes written live after the backfill read them are rewritten at their current version (Engram target); none = no check (default _live_written_at)',
+    );
   addWriteOptions(addConnectionOptions(cmd));
   cmd.addHelpText(
     'after',

@@ -140,6 +140,7 @@ export function optionsFromFlags(f: Flags): PartialOptions {
       workers: f.workers,
       inferenceThreads: f.inferenceThreads,
       edges: f.edges === false ? false : undefined,
+      liveStampProperty: f.liveStampProperty === 'none' ? null : f.liveStampProperty,
     }) as never,
     mapping: defined({ key: f.key, keys: f.keys }) as never,
     model: defined({ path: f.model }) as never,

@@ -169,6 +169,15 @@ export const engineSchema = z
     edgeBatchSize: intIn(1, 100_000).default(5_000),
     /** Migrate relationships after the nodes; off = nodes only. */
     edges: z.boolean().default(true),
+    /**
+     * The property the live dual writer stamps on every node it writes (`Neo4jGraphDatabase`'s
+     * `writtenAtProperty`). With a target that can rewrite (Engram), each written batch's stamps are
+     * read again, and nodes the live side wrote after the backfill read them are rewritten at their
+     * current version (README: race-safe backfill). null: no check.
+     */
+    liveStampProperty: z.string().min(1).nullable().default('_live_written_at'),
+    /** Rewrite rounds per batch before a node still written live meanwhile is rejected as LIVE_RACE_UNSETTLED. */
+    liveRaceRounds: intIn(1, 100).default(5),
   })
   .strict()
   .prefault({});

@@ -152,6 +152,10 @@ export function resolveConfig(options: PartialOptions = {}): ResolvedConfig {
     });
   }
   checkTlsFiles(result.data);
+  // The live writer's stamp is bookkeeping, not data: never part of a memory's content.
+  const { engine, mapping } = result.data;
+  if (engine.liveStampProperty !== null && !mapping.excludeProperties.includes(engine.liveStampProperty))
+    mapping.excludeProperties.push(engine.liveStampProperty);
   return deepFreeze(result.data);
 }
 

@@ -210,6 +210,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       onProgress: options.onProgress ?? (() => undefined),
       onBatchCommitted: options.onBatchCommitted,
       embeddingsToGenerate: 0,
+      resumed,
     };
     await saveCheckpoint(ctx);
     emitProgress(ctx, 'plan', null);

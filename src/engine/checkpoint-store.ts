@@ -39,6 +39,10 @@ export interface RunCounters {
   relationshipsRejected: number;
   /** Nodes without a timestamp property that got the run's start time. */
   timestampsDefaulted: number;
+  /** Nodes the live dual writer wrote between the backfill's read and its check after the write (engine.liveStampProperty). */
+  liveRaced?: number;
+  /** Rewrites of raced nodes at their current version that landed (a node may be rewritten in several rounds). */
+  liveRewritten?: number;
 }
 
 /** Everything needed to resume a backfill exactly where its last acknowledged batch ended. */
@@ -77,6 +81,8 @@ export function emptyCounters(): RunCounters {
     edgesWritten: 0,
     relationshipsRejected: 0,
     timestampsDefaulted: 0,
+    liveRaced: 0,
+    liveRewritten: 0,
   };
 }
 

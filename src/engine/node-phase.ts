@@ -4,6 +4,7 @@ import { EMBEDDING_DIM, type RejectRecord } from '../mapping/types.js';
 import { sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
 import { buildNodeBatch, type NodeBatchBuffers } from './node-batch.js';
+import { liveStampProperty, settleLiveRaces, stampKey, UNCHECKED_STAMP, type RaceOutcome, type WrittenNode } from './live-race.js';
 import { pipelined } from './pipeline.js';
 import type { LabelPlan } from './plan.js';
 import type { RangeProgress } from './checkpoint-store.js';
@@ -16,6 +17,8 @@ interface PendingBatch {
   count: number;
   elementIds: string[];
   embeddings: Float32Array;
+  /** Per page row, the live stamp when read (race-safe backfill); null when the check is off. */
+  stamps: Array<string | null> | null;
   /** null: an empty page (nothing to map or write). */
   result: Promise<NodeTaskResult> | null;
 }
@@ -81,6 +84,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
   if (progress.nodesDone) return;
   const ranges = await labelRanges(ctx, label);
   const limit = ctx.config.engine.batchSize;
+  const stampProperty = liveStampProperty(ctx);
   const completed = await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
@@ -98,6 +102,8 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         );
       };
       ranges.forEach((r, i) => (r.done || r.after >= r.upper ? undefined : request(i)));
+      /** Ranges whose next batch is the first after a resume (see UNCHECKED_STAMP). */
+      const unchecked = new Set(ctx.resumed ? ranges.keys() : []);
       while (inFlight.size > 0 && !stopped()) {
         const { index, page } = await Promise.race(inFlight.values());
         inFlight.delete(index);
@@ -113,6 +119,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
           count: nodes.length,
           elementIds: nodes.map((n) => n.elementId),
           embeddings: page.buffers.embeddings,
+          stamps: stampProperty === null ? null : readStamps(nodes, stampProperty, unchecked.delete(index)),
           result,
         };
       }
@@ -207,6 +214,9 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
       elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
     }));
   }
+  const race = await checkLiveRaces(ctx, label, batch, result, targetRejects);
+  written -= race.rejects.length;
+  targetRejects.push(...race.rejects);
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
   counters.memoriesWritten += written;
@@ -216,6 +226,8 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   // Absent in checkpoints written before mapping.onWrongWidth existed.
   counters.embeddingsRegeneratedWrongWidth = (counters.embeddingsRegeneratedWrongWidth ?? 0) + result.regeneratedWrongWidth;
   counters.timestampsDefaulted += result.timestampsDefaulted;
+  counters.liveRaced = (counters.liveRaced ?? 0) + race.raced;
+  counters.liveRewritten = (counters.liveRewritten ?? 0) + race.rewritten;
   ctx.embeddingsToGenerate += result.toGenerate;
   await saveCheckpoint(ctx);
   await ctx.onBatchCommitted?.({
@@ -228,6 +240,33 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   });
   emitProgress(ctx, 'nodes', label);
   if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
+}
+
+/** The live stamps of a page as read; stamped nodes of a first batch after a resume as {@link UNCHECKED_STAMP}. */
+function readStamps(nodes: NodeBatchBuffers['nodes'], property: string, afterResume: boolean): Array<string | null> {
+  return nodes.map((n) => {
+    const stamp = stampKey(n.properties[property]);
+    return afterResume && stamp !== null ? UNCHECKED_STAMP : stamp;
+  });
+}
+
+/** After a written batch: the race-safe backfill's check and rewrites (see live-race.ts); nothing when it is off. */
+async function checkLiveRaces(
+  ctx: RunContext,
+  label: LabelPlan,
+  batch: PendingBatch,
+  result: NodeTaskResult,
+  targetRejects: readonly RejectRecord[],
+): Promise<RaceOutcome> {
+  const property = liveStampProperty(ctx);
+  if (property === null || batch.stamps === null) return { raced: 0, rewritten: 0, rejects: [] };
+  const refused = new Set(targetRejects.map((r) => r.id));
+  const written = new Map<string, WrittenNode>();
+  result.ids.forEach((id, i) => {
+    if (!refused.has(id)) written.set(batch.elementIds[result.rows[i]!]!, { id, stamp: batch.stamps![result.rows[i]!] ?? null });
+  });
+  if (written.size === 0) return { raced: 0, rewritten: 0, rejects: [] };
+  return settleLiveRaces(ctx, label, property, written, (buffers) => dispatchNodePage(ctx, label, buffers));
 }
 
 /** Joins the results of one page's slices into one, in row order; rows become page rows. */

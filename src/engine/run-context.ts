@@ -44,6 +44,8 @@ export interface RunContext {
   onProgress: (event: ProgressEvent) => void;
   onBatchCommitted: ((batch: CommittedBatch) => Promise<void> | void) | undefined;
   embeddingsToGenerate: number;
+  /** The run continues a checkpoint: the first batch of each range may have been written before the crash, unchecked. */
+  resumed: boolean;
 }
 
 export function labelProgress(ctx: RunContext, label: string): LabelProgress {

@@ -24,7 +24,8 @@ export type RejectCode =
   | 'MISSING_ENDPOINT'
   | 'INVALID_WEIGHT'
   | 'ENDPOINT_REJECTED'
-  | 'TARGET_REJECTED';
+  | 'TARGET_REJECTED'
+  | 'LIVE_RACE_UNSETTLED';
 
 /** One line of the reject log: names the record and the field, says why. */
 export interface RejectRecord {

@@ -2,7 +2,7 @@ import neo4j, { type Driver, type Session } from 'neo4j-driver';
 import { boltTlsConfig } from '../config/tls-options.js';
 import { SourceError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import type { RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
+import type { PropertyValue, RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
 import { normalizeProperties, normalizeValue, quoteIdentifier as q } from './neo4j-values.js';
 
 type SourceOptions = ResolvedConfig['source'];
@@ -63,6 +63,13 @@ export function nodePageCypher(scope: LabelScope, key: readonly string[], embedd
   const e = q(embeddingProperty);
   return `MATCH (n) WHERE id(n) IN range($lo, $hi) AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
        WITH n ORDER BY id(n) LIMIT $limit
+       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
+}
+
+/** The same columns as {@link nodePageCypher}, for the nodes with these element ids (parameter `ids`). */
+export function nodesByElementIdCypher(scope: LabelScope, key: readonly string[], embeddingProperty: string): string {
+  const e = q(embeddingProperty);
+  return `MATCH (n) WHERE elementId(n) IN $ids AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
        RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
 }
 
@@ -256,6 +263,23 @@ export class Neo4jSource {
       nodes.push(node);
     }
     return { nodes, lastCovered: nodes.length === limit ? ids[ids.length - 1]! : hi };
+  }
+
+  /** The label's nodes with these element ids, as {@link nodePage} reads them (deleted ones are absent). */
+  async nodesByElementId(scope: LabelScope, key: readonly string[], elementIds: readonly string[]): Promise<SourceNode[]> {
+    const nodes: SourceNode[] = [];
+    const cypher = nodesByElementIdCypher(scope, key, this.#embeddingProperty);
+    for await (const node of this.#stream(cypher, { ids: elementIds }, (r) => this.#toSourceNode(scope.label, r))) nodes.push(node);
+    return nodes;
+  }
+
+  /** Element id → the value of `property` (normalized as node properties are) of these nodes; deleted ones are absent. */
+  async propertyOf(elementIds: readonly string[], property: string): Promise<Map<string, PropertyValue>> {
+    const out = new Map<string, PropertyValue>();
+    const cypher = 'UNWIND $ids AS id MATCH (n) WHERE elementId(n) = id RETURN id, n[$property]';
+    for await (const [id, value] of this.#stream(cypher, { ids: elementIds, property }, (r) => [r.get(0) as string, normalizeValue(r.get(1))] as const))
+      out.set(id, value);
+    return out;
   }
 
   /**

@@ -2,6 +2,8 @@ import { setMaxListeners } from 'node:events';
 import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
+import { EngramGraphDatabase } from '../live/adapters/engram-graph-database.js';
+import type { LiveMemory } from '../live/graph-database.js';
 import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
 
 /**
@@ -15,6 +17,28 @@ const RECORD_STATUSES = new Set([400, 409, 413, 422]);
 /** Consecutive identical unexplained 4xx answers after which a run stops instead of rejecting everything. */
 export const DEFAULT_REJECT_STREAK_LIMIT = 20;
 
+/** A memory as the live adapter takes it, from the remember request a worker encoded for it. */
+export function liveMemoryOf(body: Uint8Array): LiveMemory {
+  const r = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as {
+    id: string;
+    memory_space_id: string;
+    content: string;
+    embedding: number[];
+    confidence: number;
+    timestamp: string;
+    memory_type: string;
+  };
+  return {
+    id: r.id,
+    space: r.memory_space_id,
+    content: r.content,
+    embedding: Float32Array.from(r.embedding),
+    timestamp: r.timestamp,
+    memoryType: r.memory_type,
+    strength: r.confidence,
+  };
+}
+
 export class EngramTarget implements Target {
   readonly kind = 'engram' as const;
   readonly encoding = 'engram-json' as const;
@@ -24,6 +48,8 @@ export class EngramTarget implements Target {
   readonly #concurrency: number;
   readonly #chunkMax: number;
   readonly #streakLimit: number;
+  /** The live adapter over the same client, for rewrites that must land (not owned: closing it leaves the client open). */
+  readonly #updater: EngramGraphDatabase;
   /** The run of identical unexplained 4xx answers (status and error code) that ended the latest writes. */
   #streak = { key: '', count: 0 };
 
@@ -33,6 +59,7 @@ export class EngramTarget implements Target {
     this.#chunkMax = options.chunkMax ?? 64;
     this.#streakLimit = options.rejectStreakLimit ?? DEFAULT_REJECT_STREAK_LIMIT;
     this.location = this.client.displayUrl;
+    this.#updater = new EngramGraphDatabase({ client: this.client, name: 'engram-rewrite' });
     this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
   }
 
@@ -134,6 +161,36 @@ export class EngramTarget implements Target {
         },
       );
     }
+  }
+
+  /**
+   * Rewrites memories through the live Engram adapter's update path (GET, POST at a confidence strictly
+   * above the stored one, GET): a version the server already holds is not sent again, and an update
+   * that the server dropped (a near-duplicate of the old version at the same confidence) is retried.
+   * Over the target's `concurrency` lanes, outside the run's rate limit (raced nodes are few).
+   */
+  async rewriteMemories(batch: EncodedMemoryBatch, signal?: AbortSignal): Promise<MemoryWriteResult & { retry: Map<string, string> }> {
+    const rejects: RejectRecord[] = [];
+    const retry = new Map<string, string>();
+    let written = 0;
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < batch.ids.length) {
+        const i = next++;
+        const id = batch.ids[i]!;
+        try {
+          await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
+          written++;
+        } catch (err) {
+          if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
+          if (err.retriable) retry.set(id, err.message);
+          else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+        }
+      }
+    };
+    // ids are distinct within a batch, so lanes never write one id at once
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, batch.ids.length) }, lane));
+    return { written, rejects, retry };
   }
 
   async writeEdges(): Promise<void> {

@@ -49,6 +49,13 @@ export interface Target {
   /** Opens for writing; with a state from a checkpoint, rewinds to it so nothing is written twice. */
   open(state: TargetState | null): Promise<void>;
   writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult>;
+  /**
+   * Writes each memory as an update that must land over whatever the target holds under its id, proved
+   * by reading it back (Engram: the confidence ladder of the live adapter). Targets without it cannot
+   * take the race-safe backfill's rewrites. Rejects carry the reason; `retry` lists the ids whose
+   * update did not land this time but may on another attempt.
+   */
+  rewriteMemories?(batch: EncodedMemoryBatch, signal?: AbortSignal): Promise<MemoryWriteResult & { retry: Map<string, string> }>;
   /** Only when `capabilities.edges`; lines are NDJSON, each ending in a newline. */
   writeEdges(lines: Uint8Array, count: number): Promise<void>;
   /** Makes everything written so far durable and returns the state to checkpoint. */

@@ -1,8 +1,9 @@
 /**
- * The issue's load test, shortened (18 s at 200 writes/s, an 8 s Engram outage, kill -9 of the service
- * in the middle of it, restart on the same dead-letter queue): afterwards every write is in both stores
- * exactly as written, and the primary's P99 during the outage stays near its P99 before (the issue's 20%
- * bound is checked by the full-length bench, see the note at the assertion).
+ * The issues' load test, shortened (18 s at 200 writes/s in all from three service processes, 20% of the
+ * writes updates of existing keys, an 8 s Engram outage, kill -9 of one service in the middle of it,
+ * restart on its dead-letter queue): afterwards every key is in both stores, Engram holding Neo4j's
+ * latest version of each (read back and compared), and the primary's P99 during the outage stays near
+ * its P99 before (the issue's 20% bound is checked by the full-length bench, see the note at the assertion).
  * The full-length run is `node dist/bench/live-load.js`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +29,7 @@ afterAll(async () => {
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
-it('keeps every dual write through an Engram outage and a kill -9 of the service, primary P99 near its level before', async () => {
+it('keeps every dual write and update of three services through an Engram outage and a kill -9 of one: Engram at Neo4j latest for every key, the primary not waiting for Engram', async () => {
   workDir = await mkdtemp(join(tmpdir(), 'live-load-'));
   const result = await runLiveLoad({
     neo4jUri: testNeo4jUri(),
@@ -45,12 +46,17 @@ it('keeps every dual write through an Engram outage and a kill -9 of the service
     leadInMs: 3_000,
   });
   console.log(
-    `live-load (shortened): ${JSON.stringify({ writes: result.writes, restart: result.restart, p99Ratio: result.p99Ratio, latencyMs: result.latencyMs })}`,
+    `live-load (shortened): ${JSON.stringify({ writes: result.writes, updatedKeys: result.updatedKeys, restart: result.restart, p99Ratio: result.p99Ratio, latencyMs: result.latencyMs, machine: result.machine })}`,
   );
-  // the kill found writes queued for Engram (the outage) and writes whose primary outcome it cut off
-  expect(result.restart.recovered.depth).toBeGreaterThan(100);
-  expect(result.missing).toEqual({ inNeo4j: 0, inEngram: 0, phantomsInEngram: 0, contentMismatches: 0 });
+  // the kill found writes queued for Engram (2 s of the outage at a third of the rate) and writes whose primary outcome it cut off
+  expect(result.restart.recovered.depth).toBeGreaterThan(30);
+  expect(result.instances).toBe(3);
+  expect(result.missing).toEqual({ inNeo4j: 0, inEngram: 0, phantomsInEngram: 0, contentMismatches: 0, olderThanAcked: 0 });
   expect(result.writes.engram).toBe(result.writes.neo4j);
+  // updates were in the mix, and every updated key is at Neo4j's latest version in Engram
+  expect(result.writes.updates).toBeGreaterThan(0.1 * result.writes.loggedAcked);
+  expect(result.updatedKeys.keys).toBeGreaterThan(100);
+  expect(result.updatedKeys.atLatest).toBe(result.updatedKeys.keys);
   // Rates are the bench's (≥ 98% of the target there); here, under whatever else the machine runs, only
   // that the service kept writing through the outage, far above what a blocked primary would manage.
   expect(result.writes.loggedAcked).toBeGreaterThan(0.5 * 200 * 16);
@@ -59,10 +65,11 @@ it('keeps every dual write through an Engram outage and a kill -9 of the service
   // The issue's bound (P99 within 20% of before) is a speed target: it lives in the full-length bench
   // (bench/live-load.ts). Windows of ~800 writes on a shared 2-core machine move their P99 ratio between
   // 0.35 and 3.6 from run to run, with the primary never waiting (fresh-clone CI runs: 3.41 and 3.63, outage
-  // P99 95 ms and 456 ms). What this test can assert without timing noise: writes did not come near the Engram
-  // client's 2 s timeout, which a primary that waited for Engram during an 8 s outage would hit. That the
-  // primary never waits for the secondary is asserted exactly in test/unit/live/dual-write.test.ts.
-  // P99, not max: one scheduling stall of a loaded machine may pass 2 s; a primary that waited for Engram
-  // would have most of its outage writes there.
-  expect(result.latencyMs.outage.p99).toBeLessThan(2_000);
+  // P99 95 ms and 456 ms). What this test can assert without timing noise: the primary did not wait for
+  // Engram's 2 s client timeout during the outage, which would add 2 s to most outage writes, so to their
+  // median. Relative to the median before, since three services on a shared 2-core machine at load 13-19
+  // had a median of 1.7 s and a P99 of 4.4 s before the outage (outage: 0.35 s and 2.3 s), so a fixed 2 s
+  // bound on the P99 measured the machine, not the primary. That the primary never waits for the
+  // secondary is asserted exactly in test/unit/live/dual-write.test.ts.
+  expect(result.latencyMs.outage.p50).toBeLessThan(result.latencyMs.before.p50 + 2_000);
 });
