@@ -61,7 +61,9 @@ it('keeps every dual write and update of three services through an Engram outage
   // that the service kept writing through the outage, far above what a blocked primary would manage.
   expect(result.writes.loggedAcked).toBeGreaterThan(0.5 * 200 * 16);
   expect(result.writes.errors).toBe(0);
-  expect(result.latencyMs.outage.count).toBeGreaterThan(200);
+  // All writes begun in the outage, the restart's too: the window without the restart (`outage`) can be
+  // empty when a loaded machine delays the kill and the restart (a fresh-clone CI run at load 20 had 0).
+  expect(result.latencyMs.outageWithRestart.count).toBeGreaterThan(200);
   // The issue's bound (P99 within 20% of before) is a speed target: it lives in the full-length bench
   // (bench/live-load.ts). Windows of ~800 writes on a shared 2-core machine move their P99 ratio between
   // 0.35 and 3.6 from run to run, with the primary never waiting (fresh-clone CI runs: 3.41 and 3.63, outage
@@ -71,5 +73,6 @@ it('keeps every dual write and update of three services through an Engram outage
   // had a median of 1.7 s and a P99 of 4.4 s before the outage (outage: 0.35 s and 2.3 s), so a fixed 2 s
   // bound on the P99 measured the machine, not the primary. That the primary never waits for the
   // secondary is asserted exactly in test/unit/live/dual-write.test.ts.
-  expect(result.latencyMs.outage.p50).toBeLessThan(result.latencyMs.before.p50 + 2_000);
+  // The restarted process's cold writes are at most a sixth of the window's: they cannot move its median.
+  expect(result.latencyMs.outageWithRestart.p50).toBeLessThan(result.latencyMs.before.p50 + 2_000);
 });
