@@ -49,6 +49,10 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
   write(
     `embeddings: ${c.embeddingsCopied} copied, ${s.status === 'dry-run' ? `${s.embeddingsToGenerate} to generate` : `${c.embeddingsGenerated} generated`}${c.embeddingsRegeneratedWrongWidth ? ` (${c.embeddingsRegeneratedWrongWidth} replacing a stored embedding of another width)` : ''}`,
   );
+  if (s.pool?.busyShare != null)
+    write(
+      `worker pool: ${s.pool.workers} threads busy ${(s.pool.busyShare * 100).toFixed(0)}% of the ${s.pool.activeSeconds.toFixed(1)} s it had tasks queued or running`,
+    );
   if (s.plan.labels.length > 0) {
     write(
       formatTable(
