@@ -100,17 +100,14 @@ export class WorkerPool {
     });
   }
 
-  /** Piscina's own figure: run time over threads × the pool's whole life, idle phases included. */
-  get utilization(): number {
-    return this.#pool.utilization;
-  }
-
   /** See {@link PoolBusy}; read it before `close()`. */
   busy(): PoolBusy {
     const now = performance.now();
     const activeMs = this.#activeMs + (this.#outstanding > 0 ? now - this.#activeSince : 0);
-    // piscina exposes the run-time total only through utilization = total / (duration × maxThreads).
-    const busyMs = this.#pool.utilization * this.#pool.duration * this.sizing.workers;
+    // piscina's run-time histogram (mean ms per task) × the tasks its workers completed. Not piscina's `utilization`: in
+    // piscina 5.x it divides a mean in seconds by a capacity in ms, so it reads 1000× too low.
+    const ran = this.#pool.completed;
+    const busyMs = ran > 0 ? this.#pool.histogram.runTime.mean * ran : 0;
     const share = activeMs > 0 && this.#tasks > 0 ? Math.min(1, busyMs / (this.sizing.workers * activeMs)) : null;
     return {
       workers: this.sizing.workers,

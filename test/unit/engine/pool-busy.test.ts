@@ -27,7 +27,9 @@ describe('worker pool busy share', () => {
       expect(b.activeSeconds).toBeLessThanOrEqual(wallSeconds - idleMs / 1000 + 0.01);
       expect(b.busySeconds).toBeGreaterThan(0);
       expect(b.busySeconds).toBeLessThanOrEqual(2 * b.activeSeconds + 0.01);
-      expect(b.busyShare).toBeGreaterThan(0);
+      // Six tasks queued per burst for two threads: they are busy for most of it (piscina's own
+      // utilization figure read 1000× too low; this bound catches such a unit slip).
+      expect(b.busyShare).toBeGreaterThan(0.1);
       expect(b.busyShare).toBeLessThanOrEqual(1);
     } finally {
       await pool.close();
