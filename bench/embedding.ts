@@ -12,7 +12,8 @@
  *
  *   node dist/bench/embedding.js --padding [--texts 128] [--batch 16] [--tokens-per-batch 1024] [--threads 2]
  * instead measures padding waste (embedding-padding.ts): one page of mixed-length texts in row order
- * against grouped by length, with the load average beside each figure; writes bench/results/embedding-padding.json.
+ * against grouped by length, and the pool against ONNX Runtime alone fed the same grouped batches, with the
+ * load average beside each figure; writes bench/results/embedding-padding.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
