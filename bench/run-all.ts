@@ -80,6 +80,7 @@ interface BackfillRow {
   target: string;
   nodesPerSecond: number;
   peakRssMb: number;
+  busyShare?: number | null;
 }
 
 function figure(
@@ -124,6 +125,21 @@ function backfillFigures(result: Record<string, unknown>): Figure[] {
       );
       out.push(figure('backfill', `${name} peak RSS`, engine.peakRssMb, 'MB', `seed script → ${target} peak RSS`, seed?.peakRssMb ?? null));
     }
+    const local = find(label, 'engine', 'bundle');
+    const remote = find(label, 'engine-openai', 'bundle');
+    if (local?.busyShare != null)
+      out.push(figure('backfill', `${label} engine → bundle pool busy share`, local.busyShare, 'share', 'every thread busy', 1, 0.9));
+    if (remote)
+      out.push(
+        figure(
+          'backfill',
+          `${label} engine (openai double) → bundle nodes/s`,
+          remote.nodesPerSecond,
+          'nodes/s',
+          'the same engine generating locally',
+          local?.nodesPerSecond ?? null,
+        ),
+      );
   }
   return out;
 }

@@ -53,6 +53,10 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
     write(
       `live races: ${c.liveRaced} nodes were written by the live side after the backfill read them; ${c.liveRewritten ?? 0} rewrites at their current version landed`,
     );
+  if (s.pool?.busyShare != null)
+    write(
+      `worker pool: ${s.pool.workers} threads busy ${(s.pool.busyShare * 100).toFixed(0)}% of the ${s.pool.activeSeconds.toFixed(1)} s it had tasks queued or running`,
+    );
   if (s.plan.labels.length > 0) {
     write(
       formatTable(

@@ -61,8 +61,22 @@ export function formatTuneReport(report: TuneReport): string[] {
       `use: --batch-size ${s.batchSize} --workers ${s.workers} --inference-threads ${s.inferenceThreads}${s.concurrency === null ? '' : ` --concurrency ${s.concurrency}`}`,
     );
   } else lines.push('no setting qualified (see the last column)');
+  lines.push(...formatEmbeddingProbe(report.embedding));
   for (const note of report.notes) lines.push(`note: ${note}`);
   if (report.interrupted) lines.push('interrupted: the report covers the slices that finished');
+  return lines;
+}
+
+/** The embedding probe's lines: texts/s per option, the fp32/q8 cosine, the pick. */
+export function formatEmbeddingProbe(e: TuneReport['embedding']): string[] {
+  if (e === null) return [];
+  const rows = e.options.map((o) => [o.dtype ?? '-', o.concurrency ?? '-', o.error ? 'failed' : o.textsPerSecond, o.error ?? '']);
+  const lines = [
+    `embedding generation (${e.provider}): ${e.missing} nodes without an embedding; ${e.texts} of their texts timed per option`,
+    formatTable(['dtype', 'concurrency', 'texts/s', ''], rows),
+  ];
+  if (e.fidelity) lines.push(`q8 against fp32 on the same ${e.fidelity.texts} texts: mean cosine ${e.fidelity.meanCosine}, least ${e.fidelity.minCosine}`);
+  if (e.recommendation) lines.push(`embedding: ${e.recommendation.reason}`);
   return lines;
 }
 
@@ -100,7 +114,17 @@ export function registerTune(program: Command): void {
     .option('--tolerance <fraction>', 'settings this close to the fastest count as equally fast; the lightest wins (default 0.1)', fraction)
     .option('--out <dir>', 'where tune-report.json, tune-chart.svg and tune-chart.png go (default .runs/tune)')
     .option('--pause-ms <ms>', 'pause between batches, as the backfill will use it (default 100)', integerArg)
-    .option('--rate <n>', 'records per second the backfill will be limited to, 0 = unlimited (default 0)', numberArg);
+    .option('--rate <n>', 'records per second the backfill will be limited to, 0 = unlimited (default 0)', numberArg)
+    .option(
+      '--embedding-texts <n>',
+      'texts of nodes without an embedding to time fp32/q8 (or, with model.provider openai, concurrencies) on; 0 skips (default 64)',
+      integerArg,
+    )
+    .option(
+      '--embedding-concurrency <list>',
+      'model.provider openai: requests in flight per worker to try (default 1, configured, 4 × configured)',
+      positiveList,
+    );
   addConnectionOptions(cmd);
   cmd.addHelpText(
     'after',
@@ -133,6 +157,8 @@ async function runTuneCommand(flags: Record<string, unknown>): Promise<void> {
         ...(flags.maxSpaces !== undefined ? { maxSpaces: flags.maxSpaces as number } : {}),
         fillOnly: Boolean(flags.fillOnly),
         warmup: flags.warmup !== false,
+        ...(flags.embeddingTexts !== undefined ? { embeddingTexts: flags.embeddingTexts as number } : {}),
+        ...(flags.embeddingConcurrency ? { embeddingConcurrency: flags.embeddingConcurrency as number[] } : {}),
         recommend: {
           ...(flags.maxErrorRate !== undefined ? { maxErrorRate: flags.maxErrorRate as number } : {}),
           ...(flags.maxRssMb !== undefined ? { maxRssMb: flags.maxRssMb as number } : {}),

@@ -1,6 +1,7 @@
 import type { RejectCode, RejectRecord } from '../mapping/types.js';
 import type { BackfillPlan } from './plan.js';
 import type { RunCounters } from './checkpoint-store.js';
+import type { PoolBusy } from './worker-pool.js';
 
 export type BackfillPhase = 'plan' | 'nodes' | 'edges' | 'finish' | 'done';
 
@@ -33,6 +34,8 @@ export interface BackfillSummary {
   accounted: boolean;
   durationMs: number;
   nodesPerSecond: number;
+  /** The worker pool's busy share while it had work (mapping, generation, encoding); null when it never ran. */
+  pool: PoolBusy | null;
   warnings: string[];
   error: { code: string; message: string } | null;
   files: { checkpoint: string; rejects: string; edges: string | null };

@@ -19,7 +19,7 @@ import { shardSpaces } from '../mapping/shard.js';
 import { RejectLog } from './reject-log.js';
 import { acquireRunLocks, releaseRunLocks } from './run-lock.js';
 import { emitProgress, saveCheckpoint, type CommittedBatch, type RunContext } from './run-context.js';
-import { choosePoolSizing, WorkerPool } from './worker-pool.js';
+import { choosePoolSizing, type PoolBusy, WorkerPool } from './worker-pool.js';
 import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
@@ -157,6 +157,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   let readers: ReaderPool | null = null;
   let ctx: RunContext | null = null;
   let error: unknown = null;
+  let poolBusy: PoolBusy | null = null;
   try {
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
@@ -241,6 +242,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   } catch (err) {
     error = err;
   } finally {
+    poolBusy = pool?.busy() ?? null;
     await pool?.close();
     await readers?.close();
     await ctx?.rejects.close();
@@ -252,12 +254,21 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   // An error caused by the interrupt itself (an Engram request or a worker task cut short) is the
   // abort, not a failure: the checkpoint holds the last acknowledged batch and --resume continues.
   if (isAbortFrom(error, signal)) error = null;
-  return summarize(ctx, { config, target, resumed, dryRun, started, error, aborted: signal.aborted });
+  return summarize(ctx, { config, target, resumed, dryRun, started, error, aborted: signal.aborted, poolBusy });
 }
 
 function summarize(
   ctx: RunContext | null,
-  run: { config: ResolvedConfig; target: Target; resumed: boolean; dryRun: boolean; started: number; error: unknown; aborted: boolean },
+  run: {
+    config: ResolvedConfig;
+    target: Target;
+    resumed: boolean;
+    dryRun: boolean;
+    started: number;
+    error: unknown;
+    aborted: boolean;
+    poolBusy: PoolBusy | null;
+  },
 ): BackfillSummary {
   const counters = ctx?.checkpoint.counters ?? emptyCounters();
   const durationMs = Date.now() - run.started;
@@ -294,6 +305,7 @@ function summarize(
         counters.relationshipsRead === counters.edgesWritten + counters.relationshipsRejected),
     durationMs,
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
+    pool: run.poolBusy?.tasks ? run.poolBusy : null,
     warnings,
     error: run.error ? { code, message: redactSecrets(errorMessage(run.error)) } : null,
     files: {

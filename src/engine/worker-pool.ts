@@ -12,6 +12,19 @@ export interface PoolSizing {
 }
 
 /**
+ * How busy the pool's threads were while it had work: `busyShare` = task run time summed over the threads
+ * (piscina's run-time histogram) / (threads × the wall time during which at least one task was queued or
+ * running). Null before any task ran.
+ */
+export interface PoolBusy {
+  workers: number;
+  tasks: number;
+  activeSeconds: number;
+  busySeconds: number;
+  busyShare: number | null;
+}
+
+/**
  * Worker count and ONNX threads per worker so that workers × threads never exceeds the cores
  * (oversubscribing lost 10-25% here). 0 means "choose".
  */
@@ -41,6 +54,11 @@ export class WorkerPool {
   #failure: MigrateError | null = null;
   /** Rejecters of the runs in flight, so a broken pool fails them instead of leaving them queued. */
   readonly #waiting = new Set<(err: unknown) => void>();
+  /** Tasks submitted and not yet settled, and since when that count has been above zero. */
+  #outstanding = 0;
+  #activeSince = 0;
+  #activeMs = 0;
+  #tasks = 0;
 
   /** `options.filename`: another thread entry (tests). */
   constructor(sizing: PoolSizing, model: Omit<WorkerModelOptions, 'threads'> | null, options: { filename?: string } = {}) {
@@ -71,14 +89,33 @@ export class WorkerPool {
 
   run<R>(task: WorkerTask, signal?: AbortSignal): Promise<R> {
     if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#outstanding++ === 0) this.#activeSince = performance.now();
+    this.#tasks++;
     return new Promise<R>((resolve, reject) => {
       this.#waiting.add(reject);
-      (this.#pool.run(task, signal ? { signal } : {}) as Promise<R>).then(resolve, reject).finally(() => this.#waiting.delete(reject));
+      (this.#pool.run(task, signal ? { signal } : {}) as Promise<R>).then(resolve, reject).finally(() => {
+        this.#waiting.delete(reject);
+        if (--this.#outstanding === 0) this.#activeMs += performance.now() - this.#activeSince;
+      });
     });
   }
 
-  get utilization(): number {
-    return this.#pool.utilization;
+  /** See {@link PoolBusy}; read it before `close()`. */
+  busy(): PoolBusy {
+    const now = performance.now();
+    const activeMs = this.#activeMs + (this.#outstanding > 0 ? now - this.#activeSince : 0);
+    // piscina's run-time histogram (mean ms per task) × the tasks its workers completed. Not piscina's `utilization`: in
+    // piscina 5.x it divides a mean in seconds by a capacity in ms, so it reads 1000× too low.
+    const ran = this.#pool.completed;
+    const busyMs = ran > 0 ? this.#pool.histogram.runTime.mean * ran : 0;
+    const share = activeMs > 0 && this.#tasks > 0 ? Math.min(1, busyMs / (this.sizing.workers * activeMs)) : null;
+    return {
+      workers: this.sizing.workers,
+      tasks: this.#tasks,
+      activeSeconds: Number((activeMs / 1000).toFixed(3)),
+      busySeconds: Number((busyMs / 1000).toFixed(3)),
+      busyShare: share === null ? null : Number(share.toFixed(3)),
+    };
   }
 
   async close(): Promise<void> {

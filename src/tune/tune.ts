@@ -3,11 +3,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import { choosePoolSizing } from '../engine/worker-pool.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import { redactUrl } from '../shared/redact.js';
 import { countGraph, type GraphCount } from './count-graph.js';
 import { DEFAULT_FILL_BUDGET, runFillCurve } from './fill-run.js';
 import type { FillReport } from './fill-report.js';
+import { type EmbeddingProbeReport, probeEmbeddings } from './embedding-probe.js';
 import { describeProjection, projectBackfill } from './projection.js';
 import { DEFAULT_RECOMMEND_OPTIONS, ineligibility, recommend } from './recommend.js';
 import { runSliceProcess } from './run-slice-process.js';
@@ -46,6 +47,10 @@ export interface TuneOptions {
   signal?: AbortSignal;
   onLog?: (line: string) => void;
   onSlice?: (result: SliceResult, index: number) => void;
+  /** Texts of nodes without an embedding to time the generation options on (default 64; 0 skips the probe). */
+  embeddingTexts?: number;
+  /** provider openai: per-worker request concurrencies the probe tries (default 1, configured, 4 × configured). */
+  embeddingConcurrency?: number[];
 }
 
 export interface TuneRow extends SliceResult {
@@ -68,6 +73,8 @@ export interface TuneReport {
   recommendation: (Recommendation & { projection: string }) | null;
   /** Engram target: writes/s as a scratch space fills, the fitted model, shard advice and projections. */
   fill: FillReport | null;
+  /** Generation options timed on texts of nodes without an embedding; null when none lack one, dry runs, fill-only, or skipped. */
+  embedding: EmbeddingProbeReport | null;
   interrupted: boolean;
   notes: string[];
   durationMs: number;
@@ -231,6 +238,20 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
     await runOne(run, warm, 0, true, { ...limits, minBatches: 1, sliceMs: limits.sliceMs / 2 });
   }
   if (!o.fillOnly) await runStages(run);
+  const notes = notesFor(o, prefix, run.results.length);
+  let embedding: EmbeddingProbeReport | null = null;
+  if (!o.dryRun && !o.fillOnly && (o.embeddingTexts ?? 64) > 0 && !o.signal?.aborted) {
+    log('embedding generation: timing the options on texts of nodes without an embedding');
+    try {
+      embedding = await probeEmbeddings(o.config, {
+        texts: o.embeddingTexts ?? 64,
+        ...(o.embeddingConcurrency ? { concurrency: o.embeddingConcurrency } : {}),
+        ...(o.cores ? { cores: o.cores } : {}),
+      });
+    } catch (err) {
+      notes.push(`the embedding probe failed: ${errorMessage(err)}`);
+    }
+  }
   const options = { ...DEFAULT_RECOMMEND_OPTIONS, ...o.recommend };
   const pick = recommend(run.results, options);
   await rm(run.workDir, { recursive: true, force: true });
@@ -251,8 +272,9 @@ export async function tune(o: TuneOptions): Promise<TuneReport> {
     slices: run.results.map((r) => ({ ...r, ineligible: ineligibility(r, options) })),
     recommendation: pick ? { ...pick, projection: describeProjection(pick.result.projection, pick.setting.batchSize) } : null,
     fill,
+    embedding,
     interrupted: o.signal?.aborted ?? false,
-    notes: notesFor(o, prefix, run.results.length),
+    notes,
     durationMs: Date.now() - started,
   };
 }

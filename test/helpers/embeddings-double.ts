@@ -24,7 +24,10 @@ export function fakeVector(text: string, dim = 768): number[] {
   return Array.from({ length: dim }, (_, i) => Math.sin(h + i * 0.37) * 3);
 }
 
-function answer(body: { input: string[] }, fault: EmbeddingFault | undefined): TinyAnswer {
+/** Computes the vectors of a request's texts (a real model, for benchmarks); default {@link fakeVector}. */
+export type DoubleVectors = (texts: string[]) => Promise<ArrayLike<number>[]>;
+
+async function answer(body: { input: string[] }, fault: EmbeddingFault | undefined, vectors: DoubleVectors | undefined): Promise<TinyAnswer> {
   if (fault && 'status' in fault) {
     const headers: Record<string, string> = fault.status === 429 && fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
     return { status: fault.status, body: { error: { message: `fault ${fault.status}` } }, headers };
@@ -36,16 +39,18 @@ function answer(body: { input: string[] }, fault: EmbeddingFault | undefined): T
     return { status: 200, body: { data: body.input.slice(1).map((t, index) => ({ index, embedding: fakeVector(t) })) } };
   }
   const width = fault && 'width' in fault ? fault.width : 768;
+  const computed = vectors && width === 768 ? (await vectors(body.input)).map((v) => Array.from(v)) : null;
   // Reversed on purpose: clients must place vectors by `index`, not by position.
-  const data = body.input.map((t, index) => ({ object: 'embedding', index, embedding: fakeVector(t, width) })).reverse();
+  const data = body.input.map((t, index) => ({ object: 'embedding', index, embedding: computed?.[index] ?? fakeVector(t, width) })).reverse();
   return { status: 200, body: { object: 'list', data, model: 'double', usage: { prompt_tokens: 0, total_tokens: 0 } } };
 }
 
 /**
  * A small double of the OpenAI-compatible `POST /v1/embeddings` API (what text-embeddings-inference,
- * vLLM, Ollama and OpenAI serve) on a free port, with faults on demand.
+ * vLLM, Ollama and OpenAI serve) on a free port, with faults on demand. `options.vectors` answers with
+ * real vectors (bench/embeddings-server.ts runs the project's model behind it) instead of fake ones.
  */
-export async function startEmbeddingsDouble(): Promise<EmbeddingsDouble> {
+export async function startEmbeddingsDouble(options: { vectors?: DoubleVectors } = {}): Promise<EmbeddingsDouble> {
   const faults: EmbeddingFault[] = [];
   let inFlight = 0;
   const state = { maxInFlight: 0 };
@@ -56,7 +61,7 @@ export async function startEmbeddingsDouble(): Promise<EmbeddingsDouble> {
     await new Promise((r) => setImmediate(r));
     inFlight--;
     if (req.method !== 'POST' || req.url !== '/v1/embeddings') return { status: 404, body: { error: { message: 'not found' } } };
-    return answer(JSON.parse(req.body) as { input: string[] }, faults.shift());
+    return answer(JSON.parse(req.body) as { input: string[] }, faults.shift(), options.vectors);
   });
   return {
     url: server.url,

@@ -84,6 +84,13 @@ describe('tune with the bundle target', () => {
     expect(small.measurement.recordsPerSecond).toBeLessThan(1_000);
     expect(report.recommendation).not.toBeNull();
     expect(report.recommendation!.projection).toContain(`${NODES} / ${report.recommendation!.setting.batchSize} = `);
+    // 10% of the nodes lack an embedding: the report times fp32 and q8 on their texts and compares the vectors.
+    expect(report.embedding?.options.map((o) => [o.dtype, o.error])).toEqual([
+      ['fp32', null],
+      ['q8', null],
+    ]);
+    expect(report.embedding!.fidelity!.meanCosine).toBeGreaterThan(0.9);
+    expect(report.embedding!.fidelity!.meanCosine).toBeLessThanOrEqual(1.00001);
     expect(JSON.parse(readFileSync(report.files.json, 'utf8'))).toMatchObject({ graph: { totalNodes: NODES } });
     expect(readFileSync(report.files.svg, 'utf8')).toContain('<svg');
     expect(readFileSync(report.files.png).subarray(1, 4).toString()).toBe('PNG');
@@ -142,6 +149,7 @@ describe('tune with the Engram double', () => {
       scratchPrefix: prefix,
       fillBudget: 0, // the fill curve has its own tests (tune-fill.test.ts)
       recommend: { maxErrorRate: 0.1 },
+      embeddingTexts: 0, // the embedding probe has its own test (tune-embedding-probe.test.ts)
     };
   }
 

@@ -22,6 +22,12 @@ describe('mapping.onWrongWidth: regenerate', () => {
     expect(summary.status).toBe('completed');
     expect(summary.counters.embeddingsRegeneratedWrongWidth).toBe(2);
     expect(summary.rejectsByCode.EMBEDDING_WIDTH).toBeUndefined();
+    // The pool's busy share while it had work: a share of its threads' time, reported with its inputs.
+    const pool = summary.pool!;
+    expect(pool.tasks).toBeGreaterThan(0);
+    expect(pool.busyShare).toBeGreaterThan(0);
+    expect(pool.busyShare).toBeLessThanOrEqual(1);
+    expect(pool.busySeconds).toBeLessThanOrEqual(pool.workers * pool.activeSeconds + 0.01);
     const memories = readBundleMemories(config.target.path).filter((m) => WRONG_WIDTH.includes(m.id));
     expect(memories.map((m) => [m.id, m.vector.length, m.embedding_source]).sort()).toEqual([
       ['minilm-384', 768, 'generated'],
