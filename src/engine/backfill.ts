@@ -24,6 +24,8 @@ import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
+import { DedupGuard } from '../dedup/dedup-guard.js';
+import { dedupMapPath } from '../dedup/dedup-map.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -31,6 +33,12 @@ export interface BackfillOptions {
   resume?: boolean;
   /** Read and map everything, write nothing, report what would happen. */
   dryRun?: boolean;
+  /**
+   * Predict the target's near-duplicate drops (src/dedup) over the whole plan before writing: a dry pass
+   * first (every missing embedding generated), then, unless `target.onDedup` is `refuse` and drops are
+   * predicted, the run. Default: on in a dry run (which then is the pass), off otherwise.
+   */
+  preflight?: boolean;
   /** Start over even if the run directory or bundle holds an unfinished run (the bundle is emptied). */
   overwrite?: boolean;
   /** Add this run's labels to a bundle that already holds others (the manifest then covers all of them). */
@@ -137,7 +145,22 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
   const locks = await acquireRunLocks(lockDirs, 'backfill');
   try {
-    return await backfillLocked(options);
+    const onDedup = config.target.onDedup;
+    const pre = options.preflight && !options.dryRun && onDedup !== 'off' ? await backfillLocked({ ...options, dryRun: true, resume: false }) : null;
+    if (pre && pre.status !== 'dry-run') return pre;
+    const refuse = (s: BackfillSummary): BackfillSummary => {
+      const d = (s.status === 'dry-run' ? s.dedup : null) ?? { dropped: 0, examples: [] };
+      if (onDedup !== 'refuse' || d.dropped === 0) return s;
+      const e = d.examples[0]!;
+      const message = `the preflight predicts that the target drops ${d.dropped} memories as near-duplicates (cosine ≥ 0.95), e.g. ${e.id} in space ${e.space} for ${e.survivor} (cosine ${e.cosine.toFixed(4)}); nothing was written. Make the embeddings distinct (mapping.textProperties) or run with --on-dedup record`;
+      return { ...s, status: 'failed', error: { code: 'DEDUP_PREDICTED', message } };
+    };
+    if (pre) {
+      const refused = refuse(pre);
+      if (refused !== pre) return { ...refused, preflight: pre.dedup };
+    }
+    const run = await backfillLocked(options);
+    return options.dryRun ? refuse(run) : { ...run, preflight: pre?.dedup ?? null };
   } finally {
     await releaseRunLocks(locks);
   }
@@ -187,6 +210,18 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await mkdir(config.runDir, { recursive: true });
       await target.open(previous ? previous.targetState : null);
     }
+    const preflight = options.preflight ?? dryRun;
+    const onDedup = config.target.onDedup;
+    const dedup =
+      onDedup === 'off' || (dryRun && !preflight)
+        ? null
+        : new DedupGuard({
+            // A dry run is the preflight: it goes through every batch; refusing is decided on its summary.
+            mode: dryRun ? 'record' : onDedup,
+            confidence: config.mapping.strength,
+            map: dryRun ? null : await NdjsonAppender.open(dedupMapPath(config.runDir), previous?.dedupMapLength ?? 0),
+            resumed,
+          });
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
     const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
@@ -205,6 +240,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       rejects: await RejectLog.open(dryRun ? null : join(config.runDir, 'rejects.ndjson'), previous?.rejectLogLength ?? 0),
       edgeSidecar:
         dryRun || target.capabilities.edges ? null : await NdjsonAppender.open(join(config.runDir, 'edges.ndjson'), previous?.edgeSidecarLength ?? 0),
+      dedup,
       dryRun,
       signal,
       onProgress: options.onProgress ?? (() => undefined),
@@ -213,9 +249,12 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     };
     await saveCheckpoint(ctx);
     emitProgress(ctx, 'plan', null);
-    for (const label of plan.labels) {
+    for (const [i, label] of plan.labels.entries()) {
       if (signal.aborted) break;
       await migrateNodes(ctx, label);
+      // A space's index is needed only while some label still writes to it.
+      const later = new Set(plan.labels.slice(i + 1).flatMap((l) => shardSpaces(l)));
+      dedup?.release(shardSpaces(label).filter((s) => !later.has(s)));
     }
     if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
@@ -244,6 +283,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await readers?.close();
     await ctx?.rejects.close();
     await ctx?.edgeSidecar?.close();
+    await ctx?.dedup?.close();
     await limiter.stop();
     await source.close();
     await target.close().catch(() => undefined);
@@ -295,10 +335,13 @@ function summarize(
     nodesPerSecond: durationMs > 0 ? Math.round((counters.nodesRead * 1000) / durationMs) : 0,
     warnings,
     error: run.error ? { code, message: redactSecrets(errorMessage(run.error)) } : null,
+    dedup: ctx?.dedup?.summary() ?? null,
+    preflight: null,
     files: {
       checkpoint: join(run.config.runDir, 'checkpoint.json'),
       rejects: join(run.config.runDir, 'rejects.ndjson'),
       edges: run.target.capabilities.edges ? null : join(run.config.runDir, 'edges.ndjson'),
+      dedupMap: ctx?.dedup?.summary().mapFile ?? null,
     },
   };
 }

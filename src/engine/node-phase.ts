@@ -158,6 +158,7 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchB
           ? slice.flatMap((n, row) => (duplicates.has(n.elementId) ? [[row, duplicates.get(n.elementId)!] as [number, string]] : []))
           : [],
       dryRun: ctx.dryRun,
+      generateInDryRun: ctx.dedup !== null,
     };
     starts.push(start);
     parts.push(ctx.pool.run<NodeTaskResult>(task));
@@ -197,6 +198,8 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
+  // Before anything of the batch is written: refuse stops here, record appends to the dedup map.
+  await ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
   if (!ctx.dryRun) {
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
