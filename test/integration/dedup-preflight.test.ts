@@ -12,6 +12,7 @@ import { EXIT } from '../../src/cli/exit-codes.js';
 import { DedupMap, dedupMapPath } from '../../src/dedup/dedup-map.js';
 import { spaceOf } from '../../src/mapping/shard.js';
 import { validate } from '../../src/validate/validate.js';
+import { EngramGraphDatabase } from '../../src/live/adapters/engram-graph-database.js';
 import { startEngramDouble, type EngramDouble } from '../helpers/engram-double/index.js';
 import { clearDatabase } from '../helpers/keyed-graph.js';
 import { driverFor, testConfig } from '../helpers/backfill-fixture.js';
@@ -123,5 +124,19 @@ describe('dedup preflight (test double)', () => {
     expect(report.counters.missing + report.counters.lostToDedup).toBe(0);
     expect(report.checks.find((c) => c.name === 'space-counts')?.status).toBe('pass');
     expect(report.expectedDrops?.[0]?.detail).toMatch(/dropped as near-duplicate of d\d+/);
+    // The live adapter, given the map, answers a read of a dropped id with its survivor, and says so.
+    const dropped = missing[0]!;
+    const survivor = map.lookup(spaceOf(dropped, { space: 'doc', shards: 2 }), dropped)!.survivor;
+    const withMap = new EngramGraphDatabase({ client: { url: engram.url, maxRetries: 0 }, shards: { doc: 2 }, dedupMap: map });
+    const plain = new EngramGraphDatabase({ client: { url: engram.url, maxRetries: 0 }, shards: { doc: 2 } });
+    try {
+      const read = await withMap.getMemory('doc', dropped);
+      expect(read).toMatchObject({ id: dropped, space: 'doc', servedBy: { id: survivor, reason: 'near-duplicate' } });
+      expect(read!.content).toBe((await plain.getMemory('doc', survivor))!.content);
+      expect(await plain.getMemory('doc', dropped)).toBeNull();
+    } finally {
+      await withMap.close();
+      await plain.close();
+    }
   });
 });
