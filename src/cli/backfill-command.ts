@@ -105,7 +105,7 @@ export function registerBackfill(program: Command): void {
     .addOption(
       new Option(
         '--on-dedup <mode>',
-        'writes the target would drop as near-duplicates: record them in <run-dir>/dedup-map.jsonl, refuse (exit 9), or off (default record)',
+        'writes the target would drop as near-duplicates: record them in <run-dir>/dedup-map.jsonl, refuse (exit 9), or off (default: record for --target engram, off for a bundle)',
       ).choices(['record', 'refuse', 'off']),
     );
   addWriteOptions(addConnectionOptions(cmd));

@@ -13,6 +13,11 @@ import { DedupPredictor, type PredictorIndexOptions } from './dedup-predictor.js
 /** What a run does about predicted near-duplicate drops. */
 export type OnDedup = 'off' | 'record' | 'refuse';
 
+/** The run's mode: `target.onDedup`, else `record` for an Engram target and `off` for a bundle. */
+export function dedupMode(target: { kind: string; onDedup?: OnDedup | undefined }): OnDedup {
+  return target.onDedup ?? (target.kind === 'engram' ? 'record' : 'off');
+}
+
 /** Examples kept for the report. */
 const EXAMPLES = 10;
 

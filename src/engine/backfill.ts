@@ -24,7 +24,7 @@ import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
-import { DedupGuard } from '../dedup/dedup-guard.js';
+import { DedupGuard, dedupMode } from '../dedup/dedup-guard.js';
 import { dedupMapPath } from '../dedup/dedup-map.js';
 
 export interface BackfillOptions {
@@ -145,7 +145,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
   const locks = await acquireRunLocks(lockDirs, 'backfill');
   try {
-    const onDedup = config.target.onDedup;
+    const onDedup = dedupMode(config.target);
     const pre = options.preflight && !options.dryRun && onDedup !== 'off' ? await backfillLocked({ ...options, dryRun: true, resume: false }) : null;
     if (pre && pre.status !== 'dry-run') return pre;
     const refuse = (s: BackfillSummary): BackfillSummary => {
@@ -211,7 +211,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await target.open(previous ? previous.targetState : null);
     }
     const preflight = options.preflight ?? dryRun;
-    const onDedup = config.target.onDedup;
+    const onDedup = dedupMode(config.target);
     const dedup =
       onDedup === 'off' || (dryRun && !preflight)
         ? null
