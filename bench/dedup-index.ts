@@ -9,6 +9,7 @@
  * on a sample of writes predicted "stored": a held vector at cosine >= 0.95 to another held one.
  *
  *   npm run build && node dist/bench/dedup-index.js [--n 100000] [--planted 0.05] [--sample 1000] [--json out.json]
+ *     [--connectivity 16] [--expansion-add 64] [--expansion-search 64]
  */
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -24,6 +25,9 @@ const { values } = parseArgs({
     planted: { type: 'string', default: '0.05' },
     sample: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '42' },
+    connectivity: { type: 'string', default: '16' },
+    'expansion-add': { type: 'string', default: '64' },
+    'expansion-search': { type: 'string', default: '64' },
     json: { type: 'string' },
   },
 });
@@ -74,7 +78,12 @@ for (let i = 0; i < N; i++) {
 
 const load0 = loadavg();
 const rss0 = process.memoryUsage().rss;
-const predictor = new SpacePredictor('bench');
+const indexOptions = {
+  connectivity: Number(values.connectivity),
+  expansionAdd: Number(values['expansion-add']),
+  expansionSearch: Number(values['expansion-search']),
+};
+const predictor = new SpacePredictor('bench', indexOptions);
 const stored = new Uint8Array(N);
 let planted = 0;
 let plantedCaught = 0;
@@ -126,7 +135,7 @@ for (let q = 0; q < sampleIdx.length; q++) {
 
 const result = {
   bench: 'dedup-index',
-  index: 'usearch HNSW f32, connectivity 16, expansion add 64 / search 64, 4 neighbours per write',
+  index: `usearch HNSW f32, connectivity ${indexOptions.connectivity}, expansion add ${indexOptions.expansionAdd} / search ${indexOptions.expansionSearch}, 4 neighbours per write`,
   writes: N,
   held: predictor.size,
   predictedDropped: dropped,
