@@ -5,10 +5,9 @@
  * before the batch is written (with `--preflight`, before anything is written).
  */
 import { MigrateError } from '../errors.js';
-import { EMBEDDING_DIM } from '../mapping/types.js';
 import type { NdjsonAppender } from '../shared/ndjson-appender.js';
 import { dedupMapLine, type DedupMapEntry } from './dedup-map.js';
-import { DedupPredictor, type PredictorIndexOptions } from './dedup-predictor.js';
+import { LocalDedupBackend, type DedupBackend } from './dedup-backend.js';
 
 /** What a run does about predicted near-duplicate drops. */
 export type OnDedup = 'off' | 'record' | 'refuse';
@@ -48,14 +47,15 @@ export interface DedupGuardOptions {
   confidence: number;
   /** Where the map goes; null in a dry run. */
   map: NdjsonAppender | null;
-  index?: PredictorIndexOptions;
+  /** Where predictions run (default: on the calling thread); the guard closes it. */
+  backend?: DedupBackend;
   /** A resumed run: memories written before it are not in the index. */
   resumed?: boolean;
 }
 
 export class DedupGuard {
   readonly #options: DedupGuardOptions;
-  readonly #predictor: DedupPredictor;
+  readonly #backend: DedupBackend;
   readonly #bySpace = new Map<string, DedupSpaceSummary>();
   readonly #examples: DedupMapEntry[] = [];
   #checked = 0;
@@ -63,7 +63,7 @@ export class DedupGuard {
 
   constructor(options: DedupGuardOptions) {
     this.#options = options;
-    this.#predictor = new DedupPredictor(options.index);
+    this.#backend = options.backend ?? new LocalDedupBackend();
   }
 
   /**
@@ -72,12 +72,10 @@ export class DedupGuard {
    */
   async check(label: string, ids: readonly string[], spaces: readonly string[], rows: Uint32Array, embeddings: Float32Array): Promise<DedupMapEntry[]> {
     const found: DedupMapEntry[] = [];
-    const vector = new Float32Array(EMBEDDING_DIM);
+    const outcomes = await this.#backend.predict({ ids, spaces, rows, embeddings, confidence: this.#options.confidence });
     for (let i = 0; i < ids.length; i++) {
       const space = spaces[i]!;
-      const row = rows[i]!;
-      vector.set(embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM));
-      const outcome = this.#predictor.write(space, ids[i]!, vector, this.#options.confidence);
+      const outcome = outcomes[i]!;
       const stats = this.#space(space);
       stats.checked++;
       this.#checked++;
@@ -103,7 +101,12 @@ export class DedupGuard {
 
   /** Frees the indexes of spaces no later label writes to. */
   release(spaces: Iterable<string>): void {
-    this.#predictor.release(spaces);
+    this.#backend.release(spaces);
+  }
+
+  /** Must a batch wait for its prediction before it is written? */
+  get refuses(): boolean {
+    return this.#options.mode === 'refuse';
   }
 
   /** Makes the map durable; its length goes into the checkpoint. */
@@ -112,6 +115,7 @@ export class DedupGuard {
   }
 
   async close(): Promise<void> {
+    await this.#backend.close();
     await this.#options.map?.close();
   }
 

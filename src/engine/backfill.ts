@@ -26,6 +26,7 @@ import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
 import { DedupGuard, dedupMode } from '../dedup/dedup-guard.js';
 import { dedupMapPath } from '../dedup/dedup-map.js';
+import { DedupThread } from '../dedup/dedup-backend.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -178,6 +179,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   const signal = options.signal ?? new AbortController().signal;
   let pool: WorkerPool | null = null;
   let readers: ReaderPool | null = null;
+  let dedup: DedupGuard | null = null;
   let ctx: RunContext | null = null;
   let error: unknown = null;
   try {
@@ -212,7 +214,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     }
     const preflight = options.preflight ?? dryRun;
     const onDedup = dedupMode(config.target);
-    const dedup =
+    dedup =
       onDedup === 'off' || (dryRun && !preflight)
         ? null
         : new DedupGuard({
@@ -220,6 +222,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
             mode: dryRun ? 'record' : onDedup,
             confidence: config.mapping.strength,
             map: dryRun ? null : await NdjsonAppender.open(dedupMapPath(config.runDir), previous?.dedupMapLength ?? 0),
+            backend: new DedupThread(),
             resumed,
           });
     const sizing = choosePoolSizing(config.engine);
@@ -283,7 +286,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await readers?.close();
     await ctx?.rejects.close();
     await ctx?.edgeSidecar?.close();
-    await ctx?.dedup?.close();
+    await dedup?.close();
     await limiter.stop();
     await source.close();
     await target.close().catch(() => undefined);

@@ -198,8 +198,11 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
-  // Before anything of the batch is written: refuse stops here, record appends to the dedup map.
-  await ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
+  // The batch's predicted near-duplicate drops (src/dedup), in write order: refuse waits for them before
+  // anything of the batch is written; record lets the writes go on beside the prediction.
+  const predicted = ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
+  predicted?.catch(() => undefined); // awaited below
+  if (ctx.dedup?.refuses) await predicted;
   if (!ctx.dryRun) {
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
@@ -210,6 +213,7 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
       elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
     }));
   }
+  await predicted; // its map lines are made durable with this batch's checkpoint
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
   counters.memoriesWritten += written;

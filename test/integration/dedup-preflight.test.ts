@@ -104,6 +104,17 @@ describe('dedup preflight (test double)', () => {
     expect(engram.stats.writes.stored).toBe(0);
   });
 
+  it('--on-dedup refuse without a preflight stops before the first batch holding a drop', async () => {
+    const config = docConfig(engram.url, 'refuse');
+    const summary = await backfill({ config });
+    expect(summary.status).toBe('failed');
+    expect(summary.error?.code).toBe('DEDUP_PREDICTED');
+    expect(summary.error?.message).toMatch(/label Doc .*nothing of this batch was written/);
+    // The first batch of 50 already holds identical vectors (d3 and d27), so nothing was written at all.
+    expect(summary.counters.memoriesWritten).toBe(0);
+    expect(engram.stats.writes.stored).toBe(0);
+  });
+
   it('record: the dedup map names exactly the memories the double dropped, and validation expects them', async () => {
     const config = docConfig(engram.url, 'record');
     const summary = await backfill({ config, preflight: true });
