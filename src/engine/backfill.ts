@@ -147,7 +147,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const locks = await acquireRunLocks(lockDirs, 'backfill');
   try {
     const onDedup = dedupMode(config.target);
-    const pre = options.preflight && !options.dryRun && onDedup !== 'off' ? await backfillLocked({ ...options, dryRun: true, resume: false }) : null;
+    // The pass stops its limiter and closes its target when it ends: it gets its own, and no batch callback.
+    const pass = { ...options, dryRun: true, resume: false, limiter: undefined, target: undefined, onBatchCommitted: undefined };
+    const pre = options.preflight && !options.dryRun && onDedup !== 'off' ? await backfillLocked(pass) : null;
     if (pre && pre.status !== 'dry-run') return pre;
     const refuse = (s: BackfillSummary): BackfillSummary => {
       const d = (s.status === 'dry-run' ? s.dedup : null) ?? { dropped: 0, examples: [] };

@@ -81,6 +81,9 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
   if (progress.nodesDone) return;
   const ranges = await labelRanges(ctx, label);
   const limit = ctx.config.engine.batchSize;
+  // Pages handed to the pool and not settled yet: a failed run waits for them before the pool is closed,
+  // since a worker terminated in the middle of ONNX inference can abort the whole process.
+  const dispatched = new Set<Promise<NodeTaskResult>>();
   const completed = await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
@@ -107,6 +110,10 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         c.span = nextSpan(c.span, nodes.length, limit);
         if (c.after < ranges[index]!.upper) request(index);
         const result = nodes.length === 0 ? null : dispatchNodePage(ctx, label, page.buffers);
+        if (result) {
+          dispatched.add(result);
+          void result.catch(() => undefined).finally(() => dispatched.delete(result));
+        }
         yield {
           range: index,
           lastCovered: page.lastCovered,
@@ -119,7 +126,10 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
       await Promise.allSettled(inFlight.values());
     },
     (batch) => commitNodeBatch(ctx, label, batch),
-  );
+  ).catch(async (err: unknown) => {
+    await Promise.allSettled(dispatched);
+    throw err;
+  });
   if (completed && ranges.every((r) => r.done)) {
     progress.nodesDone = true;
     await saveCheckpoint(ctx);

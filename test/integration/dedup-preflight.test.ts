@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from 'neo4j-driver';
 import { backfill } from '../../src/engine/backfill.js';
+import { WriteLimiter } from '../../src/engine/write-limiter.js';
 import { exitCodeForSummary } from '../../src/cli/backfill-command.js';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { DedupMap, dedupMapPath } from '../../src/dedup/dedup-map.js';
@@ -117,7 +118,8 @@ describe('dedup preflight (test double)', () => {
 
   it('record: the dedup map names exactly the memories the double dropped, and validation expects them', async () => {
     const config = docConfig(engram.url, 'record');
-    const summary = await backfill({ config, preflight: true });
+    // As the CLI does it: one limiter for the run (the preflight pass must not stop it).
+    const summary = await backfill({ config, preflight: true, limiter: new WriteLimiter({ rate: 0, concurrency: 0 }) });
     expect(summary.error).toBeNull();
     expect(summary.status).toBe('completed');
     expect(summary.preflight!.dropped).toBe(summary.dedup!.dropped);
