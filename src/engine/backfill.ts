@@ -24,9 +24,8 @@ import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
-import { DedupGuard, dedupMode } from '../dedup/dedup-guard.js';
-import { dedupMapPath } from '../dedup/dedup-map.js';
-import { DedupThread } from '../dedup/dedup-backend.js';
+import type { DedupGuard } from '../dedup/dedup-guard.js';
+import { createDedupGuard, withPreflight } from '../dedup/preflight.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -146,24 +145,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
   const locks = await acquireRunLocks(lockDirs, 'backfill');
   try {
-    const onDedup = dedupMode(config.target);
-    // The pass stops its limiter and closes its target when it ends: it gets its own, and no batch callback.
-    const pass = { ...options, dryRun: true, resume: false, limiter: undefined, target: undefined, onBatchCommitted: undefined };
-    const pre = options.preflight && !options.dryRun && onDedup !== 'off' ? await backfillLocked(pass) : null;
-    if (pre && pre.status !== 'dry-run') return pre;
-    const refuse = (s: BackfillSummary): BackfillSummary => {
-      const d = (s.status === 'dry-run' ? s.dedup : null) ?? { dropped: 0, examples: [] };
-      if (onDedup !== 'refuse' || d.dropped === 0) return s;
-      const e = d.examples[0]!;
-      const message = `the preflight predicts that the target drops ${d.dropped} memories as near-duplicates (cosine ≥ 0.95), e.g. ${e.id} in space ${e.space} for ${e.survivor} (cosine ${e.cosine.toFixed(4)}); nothing was written. Make the embeddings distinct (mapping.textProperties) or run with --on-dedup record`;
-      return { ...s, status: 'failed', error: { code: 'DEDUP_PREDICTED', message } };
-    };
-    if (pre) {
-      const refused = refuse(pre);
-      if (refused !== pre) return { ...refused, preflight: pre.dedup };
-    }
-    const run = await backfillLocked(options);
-    return options.dryRun ? refuse(run) : { ...run, preflight: pre?.dedup ?? null };
+    return await withPreflight(options, backfillLocked);
   } finally {
     await releaseRunLocks(locks);
   }
@@ -214,19 +196,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await mkdir(config.runDir, { recursive: true });
       await target.open(previous ? previous.targetState : null);
     }
-    const preflight = options.preflight ?? dryRun;
-    const onDedup = dedupMode(config.target);
-    dedup =
-      onDedup === 'off' || (dryRun && !preflight)
-        ? null
-        : new DedupGuard({
-            // A dry run is the preflight: it goes through every batch; refusing is decided on its summary.
-            mode: dryRun ? 'record' : onDedup,
-            confidence: config.mapping.strength,
-            map: dryRun ? null : await NdjsonAppender.open(dedupMapPath(config.runDir), previous?.dedupMapLength ?? 0),
-            backend: new DedupThread(),
-            resumed,
-          });
+    dedup = await createDedupGuard(config, { dryRun, preflight: options.preflight ?? dryRun, resumed, mapLength: previous?.dedupMapLength ?? 0 });
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
     const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
