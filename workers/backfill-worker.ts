@@ -133,6 +133,7 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
   const regeneratedWrongWidth = mapped.reduce((n, m) => n + (m.node.wrongWidthRegenerated ? 1 : 0), 0);
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };
   if (task.dryRun) {
+    const inferenceMs = task.generateInDryRun ? await generate(task, pending) : 0;
     return {
       ids: mapped.map((m) => m.node.id),
       spaces: mapped.map((m) => m.node.space),
@@ -144,7 +145,7 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
       toGenerate: pending.length,
       regeneratedWrongWidth,
       timestampsDefaulted,
-      inferenceMs: 0,
+      inferenceMs,
     };
   }
   const inferenceMs = await generate(task, pending);

@@ -70,6 +70,8 @@ export interface NodeTask {
   duplicates: Array<[row: number, reason: string]>;
   /** Map and count, but skip inference and encoding (dry run). */
   dryRun: boolean;
+  /** Dry run only: generate missing embeddings all the same (the dedup preflight needs every vector). */
+  generateInDryRun?: boolean;
 }
 
 export interface NodeTaskResult {

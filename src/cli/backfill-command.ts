@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { backfill } from '../engine/backfill.js';
 import type { BackfillSummary } from '../engine/backfill-types.js';
 import { watchControl } from '../engine/control-file.js';
@@ -10,6 +10,7 @@ import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { formatTable, printJson, withInterrupt } from './output.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { createBackfillValidator } from '../validate/backfill-validator.js';
+import { formatDedupSummary } from '../dedup/dedup-report.js';
 
 export function exitCodeForSummary(summary: BackfillSummary): number {
   if (summary.status === 'aborted') return EXIT.INTERRUPTED;
@@ -26,6 +27,7 @@ export function exitCodeForSummary(summary: BackfillSummary): number {
             CHECKPOINT_INVALID: EXIT.CHECKPOINT,
             BUNDLE_NOT_EMPTY: EXIT.CHECKPOINT,
             RUN_LOCKED: EXIT.CHECKPOINT,
+            DEDUP_PREDICTED: EXIT.DEDUP,
           } as Record<string, number>
         )[code] ?? EXIT.TARGET);
   }
@@ -86,6 +88,8 @@ export function printBackfillSummary(s: BackfillSummary, write: (line: string) =
   for (const [code, n] of Object.entries(s.rejectsByCode)) write(`rejected ${n} × ${code}`);
   for (const r of s.rejectSample.slice(0, 5)) write(`  e.g. ${r.kind} ${r.id ?? r.elementId} (${r.label ?? ''}) field ${r.field ?? '-'}: ${r.reason}`);
   if (s.status !== 'dry-run' && (c.nodesRejected > 0 || c.relationshipsRejected > 0)) write(`reject log: ${s.files.rejects}`);
+  if (s.preflight) for (const line of formatDedupSummary('dedup preflight', s.preflight)) write(line);
+  if (s.dedup) for (const line of formatDedupSummary(s.status === 'dry-run' ? 'dedup preflight' : 'dedup', s.dedup)) write(line);
   for (const w of s.warnings) write(`warning: ${w}`);
   if (!s.accounted) write('ERROR: records read ≠ written + rejected: something is unaccounted for');
   if (s.error) write(`error ${s.error.code}: ${s.error.message}`);
@@ -104,6 +108,17 @@ export function registerBackfill(program: Command): void {
     .option(
       '--live-stamp-property <name>',
       'property the live dual writer stamps on each node it writes; nodes written live after the backfill read them are rewritten at their current version (Engram target); none = no check (default _live_written_at)',
+    )
+    .option(
+      '--preflight',
+      'before writing, read every embedding once and report the memories the target would drop as near-duplicates (on by default with --dry-run)',
+    )
+    .option('--no-preflight', 'no dedup preflight in a dry run')
+    .addOption(
+      new Option(
+        '--on-dedup <mode>',
+        'writes the target would drop as near-duplicates: record them in <run-dir>/dedup-map.jsonl, refuse (exit 9), or off (default: record for --target engram, off for a bundle)',
+      ).choices(['record', 'refuse', 'off']),
     );
   addWriteOptions(addConnectionOptions(cmd));
   cmd.addHelpText(
@@ -128,6 +143,7 @@ export function registerBackfill(program: Command): void {
             signal,
             resume: Boolean(flags.resume),
             dryRun: Boolean(flags.dryRun),
+            ...(flags.preflight !== undefined ? { preflight: Boolean(flags.preflight) } : {}),
             overwrite: Boolean(flags.overwrite),
             append: Boolean(flags.append),
             ...(validator ? { onBatchCommitted: (batch) => validator.onBatch(batch) } : {}),

@@ -132,6 +132,7 @@ export function optionsFromFlags(f: Flags): PartialOptions {
       apiKey: secretFlag(f, 'engramApiKey', 'engram-api-key'),
       concurrency: f.concurrency,
       onOverflow: f.onOverflow,
+      onDedup: f.onDedup,
     }) as never,
     engine: defined({
       batchSize: f.batchSize,

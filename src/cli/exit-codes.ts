@@ -11,6 +11,7 @@ export const EXIT = {
   REJECTS: 6,
   VALIDATION_FAILED: 7,
   CHECKPOINT: 8,
+  DEDUP: 9,
   INTERRUPTED: 130,
 } as const;
 
@@ -26,6 +27,7 @@ export const EXIT_HELP = `Exit codes:
   8    checkpoint conflict (unfinished run: --resume or --overwrite), a bundle that already
        holds memories (--append or --overwrite), or another process holds the run
        directory or bundle (the message names it)
+  9    refused: the target would drop memories as near-duplicates (--on-dedup refuse)
   130  interrupted (Ctrl-C); resume with --resume`;
 
 /** The exit code for an error from the library. */
@@ -45,6 +47,8 @@ export function exitCodeFor(err: unknown): number {
       return EXIT.TARGET;
     case 'CAPACITY_EXCEEDED':
       return EXIT.CAPACITY;
+    case 'DEDUP_PREDICTED':
+      return EXIT.DEDUP;
     case 'CHECKPOINT_INVALID':
     case 'BUNDLE_NOT_EMPTY':
     case 'RUN_LOCKED':

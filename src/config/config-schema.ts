@@ -136,6 +136,13 @@ export const targetSchema = z
     shardFill: z.number().gt(0, { message: 'must be greater than 0' }).max(1, atMost(1)).default(0.8),
     /** What to do when the plan would overflow a space: refuse to start, or warn and go on. */
     onOverflow: z.enum(['refuse', 'warn']).default('refuse'),
+    /**
+     * Writes the target would drop as near-duplicates (cosine ≥ 0.95 within a space, src/dedup): `record` them
+     * in the run's dedup map and go on, `refuse` (stop before the batch, or with --preflight before any
+     * write), or `off` (do not predict them). Default: `record` for an Engram target, `off` for a bundle
+     * (a bundle keeps every memory; the predictor costs ~3 ms of CPU per memory, see bench/dedup-index.ts).
+     */
+    onDedup: z.enum(['record', 'refuse', 'off']).optional(),
     /** PEM file of the CA(s) that signed Engram's certificate, for an https URL with a private CA. */
     ca: z.string().min(1).optional(),
     /** PEM client certificate and its key, for an Engram behind mutual TLS (give both). */

@@ -1,4 +1,5 @@
 import type { RejectCode, RejectRecord } from '../mapping/types.js';
+import type { DedupSummary } from '../dedup/dedup-guard.js';
 import type { BackfillPlan } from './plan.js';
 import type { RunCounters } from './checkpoint-store.js';
 import type { PoolBusy } from './worker-pool.js';
@@ -38,5 +39,9 @@ export interface BackfillSummary {
   pool: PoolBusy | null;
   warnings: string[];
   error: { code: string; message: string } | null;
-  files: { checkpoint: string; rejects: string; edges: string | null };
+  /** Near-duplicate drops the run predicted before each batch (null: --on-dedup off, or a dry run without preflight). */
+  dedup: DedupSummary | null;
+  /** The --preflight pass before a run (null: none). */
+  preflight: DedupSummary | null;
+  files: { checkpoint: string; rejects: string; edges: string | null; dedupMap: string | null };
 }

@@ -24,6 +24,8 @@ import { ReaderPool } from './reader-pool.js';
 import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
+import type { DedupGuard } from '../dedup/dedup-guard.js';
+import { createDedupGuard, withPreflight } from '../dedup/preflight.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -31,6 +33,12 @@ export interface BackfillOptions {
   resume?: boolean;
   /** Read and map everything, write nothing, report what would happen. */
   dryRun?: boolean;
+  /**
+   * Predict the target's near-duplicate drops (src/dedup) over the whole plan before writing: a dry pass
+   * first (every missing embedding generated), then, unless `target.onDedup` is `refuse` and drops are
+   * predicted, the run. Default: on in a dry run (which then is the pass), off otherwise.
+   */
+  preflight?: boolean;
   /** Start over even if the run directory or bundle holds an unfinished run (the bundle is emptied). */
   overwrite?: boolean;
   /** Add this run's labels to a bundle that already holds others (the manifest then covers all of them). */
@@ -137,7 +145,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillSummar
   const lockDirs = options.dryRun ? [] : [config.runDir, ...(!options.target && config.target.kind === 'bundle' ? [config.target.path] : [])];
   const locks = await acquireRunLocks(lockDirs, 'backfill');
   try {
-    return await backfillLocked(options);
+    return await withPreflight(options, backfillLocked);
   } finally {
     await releaseRunLocks(locks);
   }
@@ -155,6 +163,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   const signal = options.signal ?? new AbortController().signal;
   let pool: WorkerPool | null = null;
   let readers: ReaderPool | null = null;
+  let dedup: DedupGuard | null = null;
   let ctx: RunContext | null = null;
   let error: unknown = null;
   let poolBusy: PoolBusy | null = null;
@@ -188,6 +197,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await mkdir(config.runDir, { recursive: true });
       await target.open(previous ? previous.targetState : null);
     }
+    dedup = await createDedupGuard(config, { dryRun, preflight: options.preflight ?? dryRun, resumed, mapLength: previous?.dedupMapLength ?? 0 });
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
     const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
@@ -206,6 +216,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       rejects: await RejectLog.open(dryRun ? null : join(config.runDir, 'rejects.ndjson'), previous?.rejectLogLength ?? 0),
       edgeSidecar:
         dryRun || target.capabilities.edges ? null : await NdjsonAppender.open(join(config.runDir, 'edges.ndjson'), previous?.edgeSidecarLength ?? 0),
+      dedup,
       dryRun,
       signal,
       onProgress: options.onProgress ?? (() => undefined),
@@ -215,9 +226,12 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     };
     await saveCheckpoint(ctx);
     emitProgress(ctx, 'plan', null);
-    for (const label of plan.labels) {
+    for (const [i, label] of plan.labels.entries()) {
       if (signal.aborted) break;
       await migrateNodes(ctx, label);
+      // A space's index is needed only while some label still writes to it.
+      const later = new Set(plan.labels.slice(i + 1).flatMap((l) => shardSpaces(l)));
+      dedup?.release(shardSpaces(label).filter((s) => !later.has(s)));
     }
     if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
@@ -247,6 +261,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await readers?.close();
     await ctx?.rejects.close();
     await ctx?.edgeSidecar?.close();
+    await dedup?.close();
     await limiter.stop();
     await source.close();
     await target.close().catch(() => undefined);
@@ -308,10 +323,13 @@ function summarize(
     pool: run.poolBusy?.tasks ? run.poolBusy : null,
     warnings,
     error: run.error ? { code, message: redactSecrets(errorMessage(run.error)) } : null,
+    dedup: ctx?.dedup?.summary() ?? null,
+    preflight: null,
     files: {
       checkpoint: join(run.config.runDir, 'checkpoint.json'),
       rejects: join(run.config.runDir, 'rejects.ndjson'),
       edges: run.target.capabilities.edges ? null : join(run.config.runDir, 'edges.ndjson'),
+      dedupMap: ctx?.dedup?.summary().mapFile ?? null,
     },
   };
 }

@@ -66,6 +66,8 @@ export interface Checkpoint {
   targetState: TargetState;
   rejectLogLength: number;
   edgeSidecarLength: number;
+  /** Durable length of the run's dedup map (src/dedup/dedup-map.ts); absent before it existed. */
+  dedupMapLength?: number;
   done: boolean;
 }
 

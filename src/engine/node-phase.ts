@@ -85,6 +85,9 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
   const ranges = await labelRanges(ctx, label);
   const limit = ctx.config.engine.batchSize;
   const stampProperty = liveStampProperty(ctx);
+  // Pages handed to the pool and not settled yet: a failed run waits for them before the pool is closed,
+  // since a worker terminated in the middle of ONNX inference can abort the whole process.
+  const dispatched = new Set<Promise<NodeTaskResult>>();
   const completed = await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
@@ -113,6 +116,10 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         c.span = nextSpan(c.span, nodes.length, limit);
         if (c.after < ranges[index]!.upper) request(index);
         const result = nodes.length === 0 ? null : dispatchNodePage(ctx, label, page.buffers);
+        if (result) {
+          dispatched.add(result);
+          void result.catch(() => undefined).finally(() => dispatched.delete(result));
+        }
         yield {
           range: index,
           lastCovered: page.lastCovered,
@@ -126,7 +133,10 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
       await Promise.allSettled(inFlight.values());
     },
     (batch) => commitNodeBatch(ctx, label, batch),
-  );
+  ).catch(async (err: unknown) => {
+    await Promise.allSettled(dispatched);
+    throw err;
+  });
   if (completed && ranges.every((r) => r.done)) {
     progress.nodesDone = true;
     await saveCheckpoint(ctx);
@@ -165,6 +175,7 @@ function dispatchNodePage(ctx: RunContext, label: LabelPlan, buffers: NodeBatchB
           ? slice.flatMap((n, row) => (duplicates.has(n.elementId) ? [[row, duplicates.get(n.elementId)!] as [number, string]] : []))
           : [],
       dryRun: ctx.dryRun,
+      generateInDryRun: ctx.dedup !== null,
     };
     starts.push(start);
     parts.push(ctx.pool.run<NodeTaskResult>(task));
@@ -204,6 +215,11 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
+  // The batch's predicted near-duplicate drops (src/dedup), in write order: refuse waits for them before
+  // anything of the batch is written; record lets the writes go on beside the prediction.
+  const predicted = ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
+  predicted?.catch(() => undefined); // awaited below
+  if (ctx.dedup?.refuses) await predicted;
   if (!ctx.dryRun) {
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
     written = outcome.written;
@@ -217,6 +233,7 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
   const race = await checkLiveRaces(ctx, label, batch, result, targetRejects);
   written -= race.rejects.length;
   targetRejects.push(...race.rejects);
+  await predicted; // its map lines are made durable with this batch's checkpoint
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
   counters.memoriesWritten += written;

@@ -10,6 +10,7 @@ import type { RejectLog } from './reject-log.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { ReaderPool } from './reader-pool.js';
 import type { WriteLimiter } from './write-limiter.js';
+import type { DedupGuard } from '../dedup/dedup-guard.js';
 
 /** A batch of memories the target acknowledged; for validation during a backfill. */
 export interface CommittedBatch {
@@ -39,6 +40,8 @@ export interface RunContext {
   rejects: RejectLog;
   /** Edges go here when the target cannot hold them. */
   edgeSidecar: NdjsonAppender | null;
+  /** Predicts the target's near-duplicate drops before each batch is written; null: --on-dedup off. */
+  dedup: DedupGuard | null;
   dryRun: boolean;
   signal: AbortSignal;
   onProgress: (event: ProgressEvent) => void;
@@ -60,6 +63,7 @@ export async function saveCheckpoint(ctx: RunContext): Promise<void> {
   ctx.checkpoint.targetState = await ctx.target.state();
   ctx.checkpoint.rejectLogLength = await ctx.rejects.sync();
   ctx.checkpoint.edgeSidecarLength = ctx.edgeSidecar ? await ctx.edgeSidecar.sync() : 0;
+  ctx.checkpoint.dedupMapLength = ctx.dedup ? await ctx.dedup.sync() : 0;
   await ctx.store.save(ctx.checkpoint);
 }
 

@@ -72,6 +72,11 @@ export interface StoredLiveMemory {
   content: string;
   timestamp: string | null;
   embedding: Float32Array | null;
+  /**
+   * Set when the store does not hold `id` itself but a near-duplicate that the backfill's dedup map names
+   * as its survivor (Engram dropped the write): `content` and `timestamp` are the survivor's.
+   */
+  servedBy?: { id: string; reason: 'near-duplicate'; cosine: number };
 }
 
 export interface StoreCapabilities {

@@ -46,6 +46,11 @@ export function formatReport(r: ValidationReport, table: Table, maxFaults = 20):
     const total = Object.values(r.faultsByKind).reduce((a, b) => a + (b ?? 0), 0);
     if (total > shown.length) lines.push(`… ${total - shown.length} more faults (see the JSON report)`);
   }
+  const drops = r.expectedDrops ?? [];
+  if (drops.length > 0) {
+    lines.push(`dropped as near-duplicates, as the run's dedup map predicted (expected): ${c.droppedAsPredicted ?? drops.length}`);
+    for (const d of drops.slice(0, 5)) lines.push(`  ${d.space} ${d.id}: ${d.detail}`);
+  }
   for (const [code, n] of Object.entries(r.rejectedByMappingByCode)) lines.push(`rejected by mapping: ${n} × ${code}`);
   for (const note of r.notes) lines.push(`note: ${note}`);
   return lines;

@@ -13,6 +13,8 @@ import type { PreparedChunk } from './source-sample-reader.js';
 import { ABSENT, PRESENT, type SampleTargetReader, type TargetSample } from './target-sample.js';
 import { DEDUP_COSINE, emptyCounters, type FaultKind, type ValidationFault, type ValidationThresholds } from './validation-report.js';
 import type { ValidationLabel } from './validation-plan.js';
+import type { DedupMap } from '../dedup/dedup-map.js';
+import type { ExpectedDrop } from './validation-report.js';
 
 const D = EMBEDDING_DIM;
 
@@ -32,6 +34,8 @@ export interface SampleCheckerContext {
   maxFaults: number;
   /** Missing memories to explain at most (each costs the target a similarity search). */
   maxExplained: number;
+  /** The run's dedup map: a missing id in it was dropped as a near-duplicate, as predicted. */
+  dedupMap?: DedupMap;
   signal?: AbortSignal;
 }
 
@@ -74,6 +78,7 @@ interface Expected {
 export class SampleChecker {
   readonly counters = emptyCounters();
   readonly faults: ValidationFault[] = [];
+  readonly expectedDrops: ExpectedDrop[] = [];
   readonly faultsByKind: Partial<Record<FaultKind, number>> = {};
   readonly rejectedByCode: Record<string, number> = {};
   readonly timings = { embedMs: 0, cosineMs: 0, explainMs: 0 };
@@ -105,6 +110,7 @@ export class SampleChecker {
       const present = target.present[row]!;
       if (present === ABSENT) {
         if (this.#ctx.rejects.keys.has(rejectKey(label.label, key))) return void this.counters.rejectedAtWrite++;
+        if (this.#predictedDrop(label, key)) return;
         this.counters.expected++;
         missing.push({ i, expected });
         if (expected.node.generateFrom !== null && this.#ctx.reader.dedup)
@@ -274,6 +280,31 @@ export class SampleChecker {
       this.#fault({ ...base, kind: 'missing', detail: `not in space ${space} of the target${unsearched}` });
     });
     this.timings.explainMs += performance.now() - started;
+  }
+
+  /**
+   * A missing id the dedup map explains: dropped for its survivor; or itself a predicted survivor, when
+   * concurrent writes let one of its near-duplicates land first (the map follows the run's write order).
+   */
+  #predictedDrop(label: ValidationLabel, id: string): boolean {
+    const map = this.#ctx.dedupMap;
+    if (!map?.found) return false;
+    const space = spaceOf(id, label);
+    const entry = map.lookup(space, id);
+    if (entry === undefined && !map.isSurvivor(space, id)) return false;
+    this.counters.droppedAsPredicted++;
+    if (this.expectedDrops.length < this.#ctx.maxFaults) {
+      this.expectedDrops.push({
+        label: label.label,
+        space,
+        id,
+        survivor: entry?.survivor ?? id,
+        detail: entry
+          ? `dropped as near-duplicate of ${entry.survivor} (cosine ${entry.cosine.toFixed(4)}; expected, in the run's dedup map)`
+          : "predicted survivor of near-duplicates, one of which landed first under concurrent writes (expected, in the run's dedup map)",
+      });
+    }
+    return true;
   }
 
   #fault(fault: ValidationFault): void {

@@ -9,6 +9,7 @@ import { createSampleReader } from './create-sample-reader.js';
 import { sampleKeys, type KeySample } from './key-sampler.js';
 import { readCheckpoint, readRejectIndex, type RejectIndex } from './reject-index.js';
 import { SampleChecker } from './sample-checker.js';
+import { DedupMap, dedupMapPath } from '../dedup/dedup-map.js';
 import { InlineSampleFetcher, ThreadSampleFetcher, type SampleFetcher } from './sample-fetcher.js';
 import type { PreparedChunk } from './source-sample-reader.js';
 import { TargetSample, type SampleTargetReader } from './target-sample.js';
@@ -92,14 +93,18 @@ function spaceCounts(
   rejects: RejectIndex,
   existing: Record<string, number>,
   capacity: number | null,
+  dedupMap: DedupMap | null,
 ): SpaceCount[] {
+  const dropped = dedupMap?.countsBySpace() ?? new Map<string, number>();
   return [...plan.spaces].map(([space, labels]) => {
     const neo4j = plan.labels.filter((l) => l.space === space).reduce((sum, l) => sum + l.nodes, 0);
     const rejected = rejects.found ? (rejects.bySpace.get(space) ?? 0) : null;
     // A sharded space is counted over its shards: the hash decides how a label splits, not the plan.
     const shards = plan.shardSpaces.get(space) ?? [space];
     const existingAtStart = shards.reduce((sum, s) => sum + (existing[s] ?? 0), 0);
-    const expected = neo4j - (rejected ?? 0) + existingAtStart;
+    // Drops the run predicted (its dedup map) are not held by a deduplicating target.
+    const predicted = shards.reduce((sum, s) => sum + (dropped.get(s) ?? 0), 0);
+    const expected = neo4j - (rejected ?? 0) - predicted + existingAtStart;
     const held = shards.reduce((sum, s) => sum + (target.spaceCounts.get(s) ?? 0), 0);
     return {
       space,
@@ -210,6 +215,7 @@ function buildReport(
     spaces: r.spaces,
     faults: checker.faults,
     faultsByKind: checker.faultsByKind,
+    ...(checker.expectedDrops.length > 0 ? { expectedDrops: checker.expectedDrops } : {}),
     rejectedByMappingByCode: checker.rejectedByCode,
     timings: { ...timings, ...Object.fromEntries(Object.entries(checker.timings).map(([k, v]) => [k, Math.round(v)])) },
     notes: notesFor(reader, sample, r.plan),
@@ -237,7 +243,11 @@ async function sweep(
   await timed('targetMs', () => reader.read(target, [...plan.shardSpaces.values()].flat(), signal));
   options.onProgress?.({ phase: 'target', done: target.scanned, total: target.scanned });
   const rejectsPath = options.rejectsPath === undefined ? join(config.runDir, 'rejects.ndjson') : options.rejectsPath;
-  const [rejects, checkpoint] = await Promise.all([readRejectIndex(rejectsPath, config.mapping), readCheckpoint(config)]);
+  const [rejects, checkpoint, dedupMap] = await Promise.all([
+    readRejectIndex(rejectsPath, config.mapping),
+    readCheckpoint(config),
+    DedupMap.read(dedupMapPath(config.runDir)),
+  ]);
   const checker = new SampleChecker({
     mapping: config.mapping,
     now: checkpoint?.now ?? new Date().toISOString(),
@@ -250,6 +260,7 @@ async function sweep(
     labels: new Map(plan.labels.map((l) => [l.label, l])),
     maxFaults: options.maxFaults ?? 1000,
     maxExplained: options.maxExplained ?? 1000,
+    dedupMap,
     ...(signal ? { signal } : {}),
   });
   const chunkSize = options.chunkSize ?? 2000;
@@ -261,7 +272,7 @@ async function sweep(
   } finally {
     await fetcher.close();
   }
-  const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace);
+  const spaces = spaceCounts(plan, target, rejects, checkpoint?.existingAtStart ?? {}, reader.capacityPerSpace, reader.dedup ? dedupMap : null);
   const counters = checkpoint?.counters;
   const run: RunAccounting = {
     nodes: plan.labels.reduce((n, l) => n + l.nodes, 0),

@@ -12,6 +12,16 @@ export const DEDUP_COSINE = 0.95;
  */
 export type FaultKind = 'missing' | 'lost-to-dedup' | 'lost-to-eviction' | 'embedding-mismatch' | 'content-mismatch' | 'edge-count-mismatch';
 
+/** A sampled memory missing because the target kept a near-duplicate, as the run's dedup map says. */
+export interface ExpectedDrop {
+  label: string;
+  space: string;
+  id: string;
+  /** The memory that holds it (for a predicted survivor found missing: one of its near-duplicates landed first). */
+  survivor: string;
+  detail: string;
+}
+
 export interface ValidationFault {
   kind: FaultKind;
   label: string;
@@ -51,6 +61,8 @@ export interface ValidationCounters {
   present: number;
   missing: number;
   lostToDedup: number;
+  /** Missing, and in the run's dedup map: dropped by the target as a near-duplicate, as predicted (not a loss). */
+  droppedAsPredicted: number;
   lostToEviction: number;
   embeddingChecked: number;
   embeddingMismatch: number;
@@ -122,6 +134,8 @@ export interface ValidationReport {
   /** The first faults found (see `faultsListed`); counts are in `counters`. */
   faults: ValidationFault[];
   faultsByKind: Partial<Record<FaultKind, number>>;
+  /** The first sampled memories the target dropped as near-duplicates as the run's dedup map predicted (expected). */
+  expectedDrops?: ExpectedDrop[];
   rejectedByMappingByCode: Record<string, number>;
   /** Wall time per phase, ms. */
   timings: Record<string, number>;
@@ -141,6 +155,7 @@ export function emptyCounters(): ValidationCounters {
     present: 0,
     missing: 0,
     lostToDedup: 0,
+    droppedAsPredicted: 0,
     lostToEviction: 0,
     embeddingChecked: 0,
     embeddingMismatch: 0,
@@ -177,7 +192,8 @@ export function evaluateChecks(
       lost,
       c.expected,
       t.maxMissingRate,
-      `${c.missing} missing, ${c.lostToDedup} lost to target dedup, ${c.lostToEviction} lost to eviction`,
+      `${c.missing} missing, ${c.lostToDedup} lost to target dedup, ${c.lostToEviction} lost to eviction` +
+        (c.droppedAsPredicted ? `; ${c.droppedAsPredicted} dropped as near-duplicates as the run's dedup map predicted (expected, not counted)` : ''),
     ),
     rateCheck(
       'embedding',

@@ -2,6 +2,7 @@ import { EngramClient, type EngramClientOptions } from '../../target/engram-clie
 import type { engramRequest } from '../../mapping/memory-encoding.js';
 import { shardSpaces, spaceOf, type ShardLayout } from '../../mapping/shard.js';
 import { own } from '../../shared/own.js';
+import type { DedupMap } from '../../dedup/dedup-map.js';
 import {
   checkNeighbours,
   confidenceFor,
@@ -53,6 +54,11 @@ export interface EngramGraphDatabaseOptions {
    * are used as they are.
    */
   shards?: Readonly<Record<string, number>>;
+  /**
+   * The backfill's dedup map (`DedupMap.read(<runDir>/dedup-map.jsonl)`): a read of an id Engram dropped as
+   * a near-duplicate answers with its survivor, marked by `servedBy` (the record's `id` stays the one asked).
+   */
+  dedupMap?: DedupMap;
 }
 
 /**
@@ -77,12 +83,14 @@ export class EngramGraphDatabase implements GraphDatabase {
   readonly #updates: ResolvedEngramUpdateOptions;
   readonly #verify: boolean;
   readonly #shards: Readonly<Record<string, number>>;
+  readonly #dedupMap: DedupMap | undefined;
 
   constructor(options: EngramGraphDatabaseOptions) {
     this.name = options.name ?? 'engram';
     this.#updates = resolveEngramUpdateOptions(options.updates);
     this.#verify = options.verify ?? true;
     this.#shards = options.shards ?? {};
+    this.#dedupMap = options.dedupMap;
     this.#owned = !(options.client instanceof EngramClient);
     this.client = options.client instanceof EngramClient ? options.client : new EngramClient(options.client);
   }
@@ -111,9 +119,22 @@ export class EngramGraphDatabase implements GraphDatabase {
   }
 
   async getMemory(space: string, id: string, signal?: AbortSignal): Promise<StoredLiveMemory | null> {
-    const memory = await this.client.getMemory(spaceOf(id, this.#layout(space)), id, signal);
-    if (memory === null) return null;
-    return { id: memory.id, space, content: memory.content, timestamp: memory.timestamp ?? null, embedding: null };
+    const shard = spaceOf(id, this.#layout(space));
+    const memory = await this.client.getMemory(shard, id, signal);
+    if (memory !== null) return { id: memory.id, space, content: memory.content, timestamp: memory.timestamp ?? null, embedding: null };
+    // Dropped as a near-duplicate at backfill time: its survivor (same shard: dedup is per space) holds it.
+    const dropped = this.#dedupMap?.lookup(shard, id);
+    if (dropped === undefined) return null;
+    const survivor = await this.client.getMemory(shard, dropped.survivor, signal);
+    if (survivor === null) return null;
+    return {
+      id,
+      space,
+      content: survivor.content,
+      timestamp: survivor.timestamp ?? null,
+      embedding: null,
+      servedBy: { id: survivor.id, reason: 'near-duplicate', cosine: dropped.cosine },
+    };
   }
 
   async activate(query: ActivationQuery, signal?: AbortSignal): Promise<ActivationResult> {
