@@ -110,7 +110,10 @@ describeRealEngram('the migration against the real Engram server', () => {
     const stop = new AbortController();
     const first = await loadBundle({ bundleDir: bundleConfig.target.path, config, signal: stop.signal, onProgress: () => stop.abort() });
     expect(total).toBeGreaterThan(5);
-    expect(first).toMatchObject({ status: 'aborted', error: null, loaded: 5 });
+    expect(first).toMatchObject({ status: 'aborted', error: null });
+    // The abort comes after the first batch is recorded; the next one is already in flight then (load keeps
+    // one batch in flight while it records the last) and is recorded too when it was acknowledged.
+    expect([5, 10]).toContain(first.loaded);
     const second = await loadBundle({ bundleDir: bundleConfig.target.path, config, resume: true });
     expect(second).toMatchObject({ status: 'completed', error: null, loaded: total });
     expect((await client.spaceCount(SPACE)) - before).toBe(total);
