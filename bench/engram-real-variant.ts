@@ -149,5 +149,6 @@ async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb'>> {
 
 const result = await run().catch((err: unknown) => ({ writes: 0, failed: 0, seconds: 0, events: [], error: (err as Error).message }));
 const outcome: VariantOutcome = { variant, ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
-process.stdout.write(`${JSON.stringify(outcome)}\n`);
-process.exit(0);
+// Exit only once the line is flushed: process.exit() right after a write to a pipe cuts it at 64 KB (a
+// 10,000-write run's events are ~400 KB, and the parent could not parse them).
+process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
