@@ -1,6 +1,6 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|backfill-plain|load> '<json options>'
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
@@ -47,9 +47,13 @@ const o = JSON.parse(json) as VariantOptions;
 function config(): ResolvedConfig {
   return resolveConfig({
     source: { uri: o.uri, labels: [o.label] },
-    target: o.engramUrl ? { kind: 'engram', url: o.engramUrl, concurrency: o.concurrency } : { kind: 'bundle', path: o.bundle },
+    // backfill-plain: the backfill without what it adds to each batch by default against Engram (the
+    // near-duplicate predictor and the live stamp re-read), to show what they cost beside the server.
+    target: o.engramUrl
+      ? { kind: 'engram', url: o.engramUrl, concurrency: o.concurrency, ...(variant === 'backfill-plain' ? { onDedup: 'off' as const } : {}) }
+      : { kind: 'bundle', path: o.bundle },
     mapping: { keys: { [o.label]: 'id' }, spaces: { [o.label]: o.space }, ...(o.shards > 1 ? { shards: { [o.label]: o.shards } } : {}) },
-    engine: { batchSize: o.batchSize, pauseMs: 0, edges: false },
+    engine: { batchSize: o.batchSize, pauseMs: 0, edges: false, ...(variant === 'backfill-plain' ? { liveStampProperty: null } : {}) },
     model: { path: './models/tiny' },
     runDir: mkdtempSync(join(tmpdir(), 'engram-real-run-')),
   });
@@ -101,7 +105,7 @@ async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb'>> {
   const t0 = performance.now();
   const events: DoneEvent[] = [];
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  if (variant === 'bundle' || variant === 'backfill') {
+  if (variant === 'bundle' || variant === 'backfill' || variant === 'backfill-plain') {
     const s = await backfill({
       config: config(),
       overwrite: true,

@@ -8,7 +8,9 @@
  *   npm run bench:engram
  * Sizes by environment (small defaults, a few minutes): ENGRAM_BENCH_NODES (3000), ENGRAM_BENCH_SHARDS (2),
  * ENGRAM_BENCH_BATCH (250), ENGRAM_BENCH_CONCURRENCY (candidates, 4,16,32), ENGRAM_BENCH_STEPS (6),
- * ENGRAM_BENCH_NEO4J_PORT (7724; an instance already listening there is used as is).
+ * ENGRAM_BENCH_NEO4J_PORT (7724; an instance already listening there is used as is), ENGRAM_BENCH_VARIANTS
+ * (ceiling,backfill,load; backfill-plain: the backfill without the dedup predictor and the live stamp check),
+ * ENGRAM_BENCH_LAYOUTS (unsharded,sharded).
  * Prints writes/s (wall and steady), ratios to the ceiling (target ≥ 0.90), writes/s per fill step,
  * peak RSS of the server (VmHWM) and of the tool, with os.loadavg(); writes bench/results/engram-real.json.
  */
@@ -32,6 +34,9 @@ const BATCH = Number(env('ENGRAM_BENCH_BATCH', '250'));
 const CANDIDATES = env('ENGRAM_BENCH_CONCURRENCY', '4,16,32').split(',').map(Number);
 const STEPS = Number(env('ENGRAM_BENCH_STEPS', '6'));
 const PORT = Number(env('ENGRAM_BENCH_NEO4J_PORT', '7724'));
+/** backfill-plain: the backfill with the dedup predictor and the live stamp check off (what they cost). */
+const VARIANTS = env('ENGRAM_BENCH_VARIANTS', 'ceiling,backfill,load').split(',');
+const LAYOUTS = env('ENGRAM_BENCH_LAYOUTS', 'unsharded,sharded').split(',');
 const LABEL = 'EngramRealDoc';
 const SPACE = 'benchreal';
 
@@ -141,9 +146,8 @@ async function main(): Promise<void> {
     const probe = await onFreshServer('probe', 'unsharded', { ...base, shards: 1, bundle: layouts[0]!.bundle, candidates: CANDIDATES, probeWrites: 300 });
     const best = chooseConcurrency(probe.outcome.rates ?? [{ concurrency: base.concurrency, writesPerSecond: 0 }]).concurrency;
     log(`connections: ${(probe.outcome.rates ?? []).map((r) => `${r.concurrency} → ${r.writesPerSecond.toFixed(1)}/s`).join(', ')}; best ${best}`);
-    for (const l of layouts)
-      for (const variant of ['ceiling', 'backfill', 'load'])
-        rows.push(await onFreshServer(variant, l.layout, { ...base, concurrency: best, shards: l.shards, bundle: l.bundle }));
+    for (const l of layouts.filter((x) => LAYOUTS.includes(x.layout)))
+      for (const variant of VARIANTS) rows.push(await onFreshServer(variant, l.layout, { ...base, concurrency: best, shards: l.shards, bundle: l.bundle }));
     report(rows, probe, best, bundles, startLoad);
   } finally {
     rmSync(work, { recursive: true, force: true });
