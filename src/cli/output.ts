@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { AbortError } from '../errors.js';
 
 /** Writes JSON to stdout (machine output). BigInts become strings. */
@@ -16,6 +17,9 @@ export function formatTable(header: string[], rows: Array<Array<string | number>
 /** Runs `work` with an AbortSignal tied to Ctrl-C / SIGTERM (a second Ctrl-C exits at once). */
 export async function withInterrupt<T>(work: (signal: AbortSignal) => Promise<T>, onInterrupt: () => void): Promise<T> {
   const controller = new AbortController();
+  // Every request in flight listens on this one signal (tune's fill curve sends up to 64 at once); Node's
+  // default of 10 listeners printed a MaxListenersExceededWarning, a false leak report.
+  setMaxListeners(0, controller.signal);
   let count = 0;
   const handler = (): void => {
     count++;
