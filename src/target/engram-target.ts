@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { EngramGraphDatabase } from '../live/adapters/engram-graph-database.js';
 import type { LiveMemory } from '../live/graph-database.js';
 import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
@@ -173,23 +174,17 @@ export class EngramTarget implements Target {
     const rejects: RejectRecord[] = [];
     const retry = new Map<string, string>();
     let written = 0;
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < batch.ids.length) {
-        const i = next++;
-        const id = batch.ids[i]!;
-        try {
-          await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
-          written++;
-        } catch (err) {
-          if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
-          if (err.retriable) retry.set(id, err.message);
-          else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
-        }
+    // ids are distinct within a batch, so two lanes never write one id at once
+    await mapLimit(batch.ids, this.#concurrency, async (id, i) => {
+      try {
+        await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
+        written++;
+      } catch (err) {
+        if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
+        if (err.retriable) retry.set(id, err.message);
+        else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
       }
-    };
-    // ids are distinct within a batch, so lanes never write one id at once
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, batch.ids.length) }, lane));
+    });
     return { written, rejects, retry };
   }
 

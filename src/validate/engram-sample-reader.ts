@@ -1,7 +1,7 @@
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import { throwIfAborted } from '../shared/abort.js';
 import type { EngramClient } from '../target/engram-client.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../shared/map-limit.js';
 import type { NearestMemory, SampleTargetReader, TargetSample } from './target-sample.js';
 
 export interface EngramSampleReaderOptions {

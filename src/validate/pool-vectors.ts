@@ -1,7 +1,7 @@
 import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import type { CosineTask, EmbedTask } from '../../workers/task-types.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../shared/map-limit.js';
 
 /** Rows below which splitting a comparison across workers costs more than it saves. */
 const MIN_ROWS_PER_TASK = 2048;

@@ -6,7 +6,7 @@ import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '.
 import { mapRelationship } from '../mapping/edge-mapper.js';
 import { EMBEDDING_DIM, type SourceNode, type SourceRelationship } from '../mapping/types.js';
 import { EMBEDDING_ABSENT, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT } from '../../workers/task-types.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../shared/map-limit.js';
 import { poolCosine, poolEmbed } from './pool-vectors.js';
 import { rejectKey, type RejectIndex } from './reject-index.js';
 import type { PreparedChunk } from './source-sample-reader.js';
