@@ -20,6 +20,14 @@ export function positiveIntegerArg(max: number): (value: string) => number {
   };
 }
 
+/** A percentage from 0 to 100 (decimals allowed). */
+export function percentArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
+    throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 export function numberArg(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a number ≥ 0, got ${JSON.stringify(value)}`);

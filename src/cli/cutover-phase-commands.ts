@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { percentArg } from './common-options.js';
 import { ConfigError } from '../errors.js';
 import { demoteCutover, promoteCutover } from '../live/cutover/cutover-phase.js';
 import { DeadLetterQueue } from '../live/dlq/dead-letter-queue.js';
@@ -7,13 +8,6 @@ import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './c
 import { printState } from './live-commands.js';
 
 type PhaseFlags = CutoverFlags & { reason?: string; force?: boolean };
-
-function percentArg(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
-    throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /**
  * Refuses when the queue at `dir` still holds writes the other store has not got (switching the primary

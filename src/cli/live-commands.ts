@@ -13,7 +13,7 @@ import type { CutoverState } from '../live/cutover/cutover-state.js';
 import { Neo4jCutoverStore } from '../live/cutover/neo4j-cutover-store.js';
 import { migrationStatus } from '../live/status/migration-status.js';
 import { engramTls } from '../target/create-target.js';
-import { configFromFlags, integerArg, positiveIntegerArg } from './common-options.js';
+import { configFromFlags, integerArg, percentArg, positiveIntegerArg } from './common-options.js';
 import { EXIT } from './exit-codes.js';
 import { formatTable, printJson } from './output.js';
 import { registerChecklist } from './checklist-command.js';
@@ -22,13 +22,6 @@ import { registerCutoverPhase } from './cutover-phase-commands.js';
 import { addCutoverStoreOptions, withCutoverStore, type CutoverFlags } from './cutover-store-options.js';
 
 const DEFAULT_DLQ = '.runs/live/dlq';
-
-function percentArg(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100)
-    throw new InvalidArgumentError(`expected a percentage from 0 to 100, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 function fractionArg(value: string): number {
   const n = Number(value);
