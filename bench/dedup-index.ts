@@ -1,39 +1,40 @@
 /**
  * The dedup predictor's index at scale: N writes of 768-d vectors into one space (one per Engram space's
- * capacity by default: 100,000), as the backfill does them, through SpacePredictor (usearch HNSW, f32).
+ * capacity by default: 100,000), in batches as the backfill sends them, through DedupPredictor.writeBatch (exact:
+ * GEMM + TopK on onnxruntime-node).
  * Data: clustered unit vectors (1,000 centres, typical cosine within a cluster ~0.5), with a share of
  * planted near-duplicates of an earlier vector at cosine 0.955..0.999.
  *
- * Prints: writes/s (search + insert per write), heap and RSS growth, recall of planted near-duplicates
- * (each must be predicted dropped), and false negatives found by exact brute force (usearch exactSearch)
- * on a sample of writes predicted "stored": a held vector at cosine >= 0.95 to another held one.
+ * Prints: writes/s, CPU per write, RSS growth, recall of planted near-duplicates (each must be predicted
+ * dropped), how many of the first --check outcomes differ from SpacePredictor.write's plain scan (must be 0),
+ * and false negatives found by brute force in plain JS on a sample of held memories (must be 0).
  *
- *   npm run build && node dist/bench/dedup-index.js [--n 100000] [--planted 0.05] [--sample 1000] [--json out.json]
- *     [--connectivity 16] [--expansion-add 64] [--expansion-search 64]
+ *   npm run build && node dist/bench/dedup-index.js [--n 100000] [--planted 0.05] [--batch 250] [--check 5000]
+ *     [--sample 100] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { DEDUP_THRESHOLD, SpacePredictor } from '../src/dedup/dedup-predictor.js';
+import { DEDUP_THRESHOLD, DedupPredictor, type PredictedOutcome, SpacePredictor } from '../src/dedup/dedup-predictor.js';
 
 const D = 768;
 const { values } = parseArgs({
   options: {
     n: { type: 'string', default: '100000' },
     planted: { type: 'string', default: '0.05' },
-    sample: { type: 'string', default: '1000' },
+    sample: { type: 'string', default: '100' },
+    batch: { type: 'string', default: '250' },
+    check: { type: 'string', default: '5000' },
     seed: { type: 'string', default: '42' },
-    connectivity: { type: 'string', default: '16' },
-    'expansion-add': { type: 'string', default: '64' },
-    'expansion-search': { type: 'string', default: '64' },
     json: { type: 'string' },
   },
 });
 const N = Number(values.n);
 const PLANTED = Number(values.planted);
 const SAMPLE = Number(values.sample);
+const BATCH = Number(values.batch);
+const CHECK = Number(values.check);
 
 const g = xoroshiro128plus(Number(values.seed));
 const uniform = (): number => ((g.next() >>> 0) + 0.5) / 4294967296;
@@ -78,66 +79,84 @@ for (let i = 0; i < N; i++) {
 
 const load0 = loadavg();
 const rss0 = process.memoryUsage().rss;
-const indexOptions = {
-  connectivity: Number(values.connectivity),
-  expansionAdd: Number(values['expansion-add']),
-  expansionSearch: Number(values['expansion-search']),
-};
-const predictor = new SpacePredictor('bench', indexOptions);
+const predictor = new DedupPredictor();
+const space = predictor.space('bench');
 const stored = new Uint8Array(N);
+const outcomes: PredictedOutcome[] = [];
 let planted = 0;
 let plantedCaught = 0;
 let dropped = 0;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const checkpoints: Array<{ writes: number; seconds: number }> = [];
-for (let i = 0; i < N; i++) {
-  const out = predictor.write(`m${i}`, vectors.subarray(i * D, (i + 1) * D), 1);
-  if (out.kind === 'stored') stored[i] = 1;
-  else if (out.kind === 'dropped') dropped++;
-  if (plantedOf[i]! >= 0 && stored[plantedOf[i]!]) {
-    planted++;
-    if (out.kind === 'dropped') plantedCaught++;
-  }
-  if ((i + 1) % Math.max(1, Math.floor(N / 10)) === 0) checkpoints.push({ writes: i + 1, seconds: (performance.now() - t0) / 1000 });
+for (let start = 0; start < N; start += BATCH) {
+  const end = Math.min(N, start + BATCH);
+  const ids = Array.from({ length: end - start }, (_, j) => `m${start + j}`);
+  const found = await predictor.writeBatch({
+    ids,
+    spaces: ids.map(() => 'bench'),
+    rows: Uint32Array.from(ids, (_, j) => j),
+    embeddings: vectors.subarray(start * D, end * D),
+    confidence: 1,
+  });
+  found.forEach((out, j) => {
+    const i = start + j;
+    outcomes.push(out);
+    if (out.kind === 'stored') stored[i] = 1;
+    else if (out.kind === 'dropped') dropped++;
+    if (plantedOf[i]! >= 0 && stored[plantedOf[i]!]) {
+      planted++;
+      if (out.kind === 'dropped') plantedCaught++;
+    }
+  });
+  if (Math.floor(end / Math.max(1, Math.floor(N / 10))) > Math.floor(start / Math.max(1, Math.floor(N / 10))))
+    checkpoints.push({ writes: end, seconds: (performance.now() - t0) / 1000 });
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 const rss1 = process.memoryUsage().rss;
 
-// Exact brute force over a sample of "stored" verdicts: another held vector at >= 0.95 is a miss.
-type ExactSearch = (
-  data: Float32Array,
-  queries: Float32Array,
-  dims: number,
-  k: number,
-  metric: string,
-  threads?: number,
-) => { keys: BigUint64Array; distances: Float32Array };
-const { exactSearch } = createRequire(import.meta.url)('usearch') as { exactSearch: ExactSearch };
+// 1. The batched outcomes equal the plain scan's, write by write, over the first CHECK writes.
+const plain = new SpacePredictor('plain');
+let differ = 0;
+for (let i = 0; i < Math.min(CHECK, N); i++) {
+  const a = plain.write(`m${i}`, vectors.subarray(i * D, (i + 1) * D), 1);
+  const b = outcomes[i]!;
+  if (a.kind !== b.kind || (a.kind === 'dropped' && b.kind === 'dropped' && a.survivor !== b.survivor)) differ++;
+}
+
+// 2. Exact brute force over a sample of held memories: another held vector at >= 0.95 is a missed drop.
 const heldIdx = [...stored.keys()].filter((i) => stored[i]);
-const held = new Float32Array(heldIdx.length * D);
-heldIdx.forEach((i, j) => held.set(vectors.subarray(i * D, (i + 1) * D), j * D));
-const sampleIdx = Array.from({ length: Math.min(SAMPLE, heldIdx.length) }, () => Math.floor(uniform() * heldIdx.length));
-const queries = new Float32Array(sampleIdx.length * D);
-sampleIdx.forEach((j, q) => queries.set(held.subarray(j * D, (j + 1) * D), q * D));
+const unit = (i: number): Float32Array => {
+  const v = vectors.subarray(i * D, (i + 1) * D);
+  let s = 0;
+  for (let k = 0; k < D; k++) s += v[k]! * v[k]!;
+  return v.map((x) => x / Math.sqrt(s));
+};
 const te = performance.now();
-const exact = exactSearch(held, queries, D, 2, 'cos', 0);
-const exactSeconds = (performance.now() - te) / 1000;
 let falseNegatives = 0;
-for (let q = 0; q < sampleIdx.length; q++) {
-  for (let r = 0; r < 2; r++) {
-    const j = Number(exact.keys[q * 2 + r]!);
-    if (j !== sampleIdx[q] && 1 - exact.distances[q * 2 + r]! >= DEDUP_THRESHOLD) falseNegatives++;
+const sampleIdx = Array.from({ length: Math.min(SAMPLE, heldIdx.length) }, () => heldIdx[Math.floor(uniform() * heldIdx.length)]!);
+const heldUnits = heldIdx.map(unit);
+for (const q of sampleIdx) {
+  const u = unit(q);
+  for (let h = 0; h < heldIdx.length; h++) {
+    if (heldIdx[h] === q) continue;
+    const v = heldUnits[h]!;
+    let c = 0;
+    for (let k = 0; k < D; k++) c += u[k]! * v[k]!;
+    if (c >= DEDUP_THRESHOLD) falseNegatives++;
   }
 }
+const exactSeconds = (performance.now() - te) / 1000;
+await predictor.close();
 
 const result = {
   bench: 'dedup-index',
-  index: `usearch HNSW f32, connectivity ${indexOptions.connectivity}, expansion add ${indexOptions.expansionAdd} / search ${indexOptions.expansionSearch}, 4 neighbours per write`,
+  index: `exact: unit rows, batches of ${BATCH} scored by one GEMM + TopK per block (onnxruntime-node, 1 thread)`,
   writes: N,
-  held: predictor.size,
+  batch: BATCH,
+  held: space.size,
   predictedDropped: dropped,
   writesPerSecond: Math.round(N / seconds),
   seconds: Number(seconds.toFixed(1)),
@@ -145,9 +164,11 @@ const result = {
   /** CPU time per write: less sensitive to a loaded machine than wall time. */
   cpuMicrosecondsPerWrite: Math.round((cpuSeconds * 1e6) / N),
   rssGrowthMB: mb(rss1 - rss0),
-  bytesPerHeldMemory: Math.round((rss1 - rss0) / predictor.size),
+  bytesPerHeldMemory: Math.round((rss1 - rss0) / space.size),
   plantedNearDuplicates: planted,
   plantedRecall: planted === 0 ? null : Number((plantedCaught / planted).toFixed(5)),
+  checkedAgainstPlainScan: Math.min(CHECK, N),
+  differFromPlainScan: differ,
   exactSample: sampleIdx.length,
   exactFalseNegatives: falseNegatives,
   exactSearchSeconds: Number(exactSeconds.toFixed(1)),
@@ -159,6 +180,7 @@ log(
     `${result.held} held, RSS +${result.rssGrowthMB} MB (${result.bytesPerHeldMemory} B per held memory)`,
 );
 log(`  planted near-duplicates caught: ${plantedCaught} of ${planted} (recall ${result.plantedRecall})`);
+log(`  batched outcomes vs the plain scan one write at a time, first ${result.checkedAgainstPlainScan} writes: ${differ} differ`);
 log(`  exact brute force on ${sampleIdx.length} held memories: ${falseNegatives} with another held memory at cosine ≥ 0.95 (missed drops)`);
 log(`  load average before ${result.loadAverage.before.join(' ')}, after ${result.loadAverage.after.join(' ')} (1/5/15 min)`);
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -5,7 +5,6 @@
 import { Worker } from 'node:worker_threads';
 import { MigrateError } from '../errors.js';
 import { workerFilename } from '../engine/worker-pool.js';
-import { EMBEDDING_DIM } from '../mapping/types.js';
 import { DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
 import type { DedupThreadReply, DedupThreadRequest } from './dedup-thread.js';
 
@@ -32,20 +31,17 @@ export class LocalDedupBackend implements DedupBackend {
     this.#predictor = new DedupPredictor(options);
   }
 
-  async predict(b: DedupBatch): Promise<PredictedOutcome[]> {
-    const vector = new Float32Array(EMBEDDING_DIM);
-    return b.ids.map((id, i) => {
-      const row = b.rows[i]!;
-      vector.set(b.embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM));
-      return this.#predictor.write(b.spaces[i]!, id, vector, b.confidence);
-    });
+  predict(b: DedupBatch): Promise<PredictedOutcome[]> {
+    return this.#predictor.writeBatch(b);
   }
 
   release(spaces: Iterable<string>): void {
     this.#predictor.release(spaces);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.#predictor.close();
+  }
 }
 
 export class DedupThread implements DedupBackend {

@@ -1,11 +1,10 @@
 /**
- * The dedup predictor's thread: holds every space's index and answers one batch at a time, in the order
+ * The dedup predictor's thread: holds every space's matrix and answers one batch at a time, in the order
  * batches are sent, so a backfill's prediction runs beside its writes instead of blocking the event loop
  * that sends them. Started by {@link DedupThread}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
-import { EMBEDDING_DIM } from '../mapping/types.js';
 
 /** One batch to predict: memory i is `ids[i]` into `spaces[i]`, its embedding row `rows[i]` of `embeddings`. */
 export interface DedupThreadRequest {
@@ -27,18 +26,21 @@ export interface DedupThreadReply {
 
 const predictor = new DedupPredictor(workerData as PredictorIndexOptions);
 
+// Batches are applied one after another, in the order they came: each waits for the one before it.
+let queue: Promise<void> = Promise.resolve();
+
 parentPort!.on('message', (request: DedupThreadRequest | 'close') => {
-  if (request === 'close') return void parentPort!.close();
-  try {
-    predictor.release(request.release);
-    const vector = new Float32Array(EMBEDDING_DIM);
-    const outcomes = request.ids.map((id, i) => {
-      const row = request.rows[i]!;
-      vector.set(request.embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM));
-      return predictor.write(request.spaces[i]!, id, vector, request.confidence);
-    });
-    parentPort!.postMessage({ id: request.id, outcomes } satisfies DedupThreadReply);
-  } catch (err) {
-    parentPort!.postMessage({ id: request.id, error: (err as Error).message } satisfies DedupThreadReply);
-  }
+  queue = queue.then(async () => {
+    if (request === 'close') {
+      await predictor.close();
+      return void parentPort!.close();
+    }
+    try {
+      predictor.release(request.release);
+      const outcomes = await predictor.writeBatch(request);
+      parentPort!.postMessage({ id: request.id, outcomes } satisfies DedupThreadReply);
+    } catch (err) {
+      parentPort!.postMessage({ id: request.id, error: (err as Error).message } satisfies DedupThreadReply);
+    }
+  });
 });

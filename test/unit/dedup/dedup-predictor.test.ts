@@ -5,7 +5,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { describe, expect, it } from 'vitest';
 import { DedupGuard } from '../../../src/dedup/dedup-guard.js';
 import { DedupMap, dedupMapPath } from '../../../src/dedup/dedup-map.js';
-import { DedupPredictor, SpacePredictor } from '../../../src/dedup/dedup-predictor.js';
+import { DedupPredictor, type PredictedOutcome, SpacePredictor } from '../../../src/dedup/dedup-predictor.js';
 import { MigrateError } from '../../../src/errors.js';
 import { NdjsonAppender } from '../../../src/shared/ndjson-appender.js';
 import { MemorySpace } from '../../helpers/engram-double/memory-space.js';
@@ -147,6 +147,108 @@ describe('SpacePredictor: the server dedup rules', () => {
     expect(p.size).toBe(space.count);
     expect(drops).toBeGreaterThan(200);
     expect(replaces).toBeGreaterThan(50);
+  });
+});
+
+describe('writeBatch: the same outcomes as one write at a time', () => {
+  /** Writes with planted near-duplicates (some above, some below 0.95), exact repeats, updates of earlier ids and mixed confidences. */
+  function writes(n: number, seed: number): Array<{ id: string; v: Float32Array; confidence: number }> {
+    const g = rng(seed);
+    const pick = xoroshiro128plus(seed + 1);
+    const bases = Array.from({ length: Math.max(4, n / 10) }, () => randomUnit(g));
+    const out: Array<{ id: string; v: Float32Array; confidence: number }> = [];
+    for (let i = 0; i < n; i++) {
+      const roll = (pick.next() >>> 0) % 10;
+      const base = bases[(pick.next() >>> 0) % bases.length]!;
+      // Cosines on a fine grid (two memories at exactly the same cosine to a write are a tie that float
+      // rounding decides, on the server too), none within 5e-4 of the threshold.
+      const c = 0.9005 + ((pick.next() >>> 0) % 99_000) / 1e6;
+      const v = roll === 0 ? Float32Array.from(base) : atCosine(base, Math.abs(c - 0.95) < 5e-4 ? c + 1e-3 : c, g);
+      const confidence = [0.5, 0.7, 1][(pick.next() >>> 0) % 3]!;
+      const earlier = i > 0 ? out[(pick.next() >>> 0) % i]! : null;
+      // One write in ten re-sends an earlier id with a new embedding (an update), one in ten re-sends an
+      // earlier write as it was (a no-op when it is held).
+      if (roll === 1 && earlier) out.push({ id: earlier.id, v, confidence });
+      else if (roll === 2 && earlier) out.push({ ...earlier });
+      else out.push({ id: `m${i}`, v, confidence });
+    }
+    return out;
+  }
+
+  async function compare(n: number, batch: number, options: { blockRows?: number } = {}) {
+    const list = writes(n, 21);
+    const plain = new SpacePredictor('s');
+    const expected = list.map((w) => plain.write(w.id, w.v, w.confidence));
+    const batched = new DedupPredictor(options);
+    const actual: PredictedOutcome[] = [];
+    try {
+      for (let start = 0; start < n; start += batch) {
+        const part = list.slice(start, start + batch);
+        // One confidence per batch, as a run writes them: split the part where it changes.
+        for (let at = 0; at < part.length; ) {
+          let end = at + 1;
+          while (end < part.length && part[end]!.confidence === part[at]!.confidence) end++;
+          const run = part.slice(at, end);
+          const embeddings = new Float32Array(run.length * D);
+          run.forEach((w, j) => embeddings.set(w.v, j * D));
+          actual.push(
+            ...(await batched.writeBatch({
+              ids: run.map((w) => w.id),
+              spaces: run.map(() => 's'),
+              rows: Uint32Array.from(run, (_, j) => j),
+              embeddings,
+              confidence: run[0]!.confidence,
+            })),
+          );
+          at = end;
+        }
+      }
+    } finally {
+      await batched.close();
+    }
+    // Same outcomes; cosines from the matrix product and the plain scan agree to float32 rounding.
+    const cosine = (o: PredictedOutcome): number => ('cosine' in o ? o.cosine : 0);
+    const strip = (o: PredictedOutcome) => ({ ...o, cosine: 0 });
+    expect(actual.map(strip)).toEqual(expected.map(strip));
+    expect(Math.max(...actual.map((o, i) => Math.abs(cosine(o) - cosine(expected[i]!))))).toBeLessThan(1e-5);
+    expect(batched.space('s').size).toBe(plain.size);
+    return expected;
+  }
+
+  it('over 1,500 writes in batches of 64, across blocks of 128 rows, with drops, replacements and updates inside a batch', async () => {
+    const expected = await compare(1500, 64, { blockRows: 128 });
+    const kinds = new Set(expected.map((o) => o.kind));
+    expect([...kinds].sort()).toEqual(['dropped', 'noop', 'replaces', 'stored']);
+  });
+
+  it('a query with more near-duplicates than TopK returns, whose best ones left earlier in the batch, still finds the rest', async () => {
+    const g = rng(31);
+    const base = randomUnit(g);
+    // 12 memories at 0.96 to the base are ~0.92 to each other: all held, all near-duplicates of the base.
+    const held = Array.from({ length: 12 }, () => atCosine(base, 0.96, g));
+    const ids = held.map((_, j) => `h${j}`);
+    const cosToBase = held.map((v) => v.reduce((sum, x, k) => sum + x * base[k]!, 0));
+    const byCloseness = ids.map((id, j) => ({ id, c: cosToBase[j]! })).sort((x, y) => y.c - x.c);
+    // Then one batch: the 9 closest (more than TopK = 8) are updated to far-away vectors, then the base is written.
+    const moved = byCloseness.slice(0, 9).map((x) => x.id);
+    const batch = [...moved.map((id) => ({ id, v: Float32Array.from(randomUnit(g)) })), { id: 'q', v: Float32Array.from(base) }];
+    const plain = new SpacePredictor('s');
+    const p = new DedupPredictor();
+    const one = (list: Array<{ id: string; v: Float32Array }>) => {
+      const embeddings = new Float32Array(list.length * D);
+      list.forEach((w, j) => embeddings.set(w.v, j * D));
+      return p.writeBatch({ ids: list.map((w) => w.id), spaces: list.map(() => 's'), rows: Uint32Array.from(list, (_, j) => j), embeddings, confidence: 0.5 });
+    };
+    try {
+      const first = held.map((v, j) => ({ id: ids[j]!, v }));
+      expect(await one(first)).toEqual(first.map((w) => plain.write(w.id, w.v, 0.5)));
+      expect(plain.size).toBe(12);
+      const expected = batch.map((w) => plain.write(w.id, w.v, 0.5));
+      expect(expected.at(-1)).toMatchObject({ kind: 'dropped', survivor: byCloseness[9]!.id });
+      expect(await one(batch)).toEqual(expected);
+    } finally {
+      await p.close();
+    }
   });
 });
 
