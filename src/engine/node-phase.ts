@@ -77,7 +77,8 @@ function nextSpan(span: number, found: number, limit: number): number {
 /**
  * Streams one label's nodes page by page (node-id ranges, one per reader) into the pool, and commits
  * the mapped batches to the target in arrival order: reading, mapping and writing overlap, bounded by
- * `maxInflightBatches`. After each acknowledged batch the checkpoint records how far its range got.
+ * `maxInflightBatches`, and a batch's writes overlap the previous batch's finish. After each acknowledged
+ * and checked batch the checkpoint records how far its range got.
  */
 export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<void> {
   const progress = labelProgress(ctx, label.label);
@@ -88,6 +89,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
   // Pages handed to the pool and not settled yet: a failed run waits for them before the pool is closed,
   // since a worker terminated in the middle of ONNX inference can abort the whole process.
   const dispatched = new Set<Promise<NodeTaskResult>>();
+  const committer = batchCommitter(ctx, label);
   const completed = await pipelined(
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
@@ -132,11 +134,17 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
       }
       await Promise.allSettled(inFlight.values());
     },
-    (batch) => commitNodeBatch(ctx, label, batch),
-  ).catch(async (err: unknown) => {
-    await Promise.allSettled(dispatched);
-    throw err;
-  });
+    committer.commit,
+  )
+    .then(async (ran) => {
+      await committer.done();
+      return ran;
+    })
+    .catch(async (err: unknown) => {
+      await committer.done().catch(() => undefined);
+      await Promise.allSettled(dispatched);
+      throw err;
+    });
   if (completed && ranges.every((r) => r.done)) {
     progress.nodesDone = true;
     await saveCheckpoint(ctx);
@@ -202,23 +210,52 @@ function checkKeyUsable(ctx: RunContext, label: LabelPlan, count: number, reject
   );
 }
 
-async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<void> {
-  const range = labelProgress(ctx, label.label).ranges![batch.range]!;
-  range.after = batch.lastCovered;
-  range.done = batch.lastCovered >= range.upper;
-  if (batch.result === null) {
-    if (range.done) await saveCheckpoint(ctx);
-    return;
-  }
+/** A batch on its way: its mapping, its writes' outcome and its prediction, kept for {@link finishNodeBatch}. */
+interface WrittenBatch {
+  batch: PendingBatch;
+  result: NodeTaskResult | null;
+  written: number;
+  targetRejects: RejectRecord[];
+  predicted: Promise<unknown> | undefined;
+}
+
+/**
+ * Commits batches in order, overlapping each batch's writes with the previous batch's finish (its live
+ * stamp check, reject log and checkpoint): the target is not left idle between batches. One batch is on
+ * the wire at a time, so at most `concurrency` requests are in flight. `done()` waits for the last finish.
+ * A failure in a finish stops the run at the next commit: the batch written meanwhile is not checkpointed
+ * and is written again on resume.
+ */
+function batchCommitter(ctx: RunContext, label: LabelPlan): { commit: (batch: PendingBatch) => Promise<void>; done: () => Promise<void> } {
+  // No overlap when something must see the target at a batch boundary: validation in flight counts the
+  // spaces after each batch, and a pause between batches is a pause of the writes.
+  const overlap = ctx.onBatchCommitted === undefined && ctx.config.engine.pauseMs <= 0;
+  let finishing: Promise<void> = Promise.resolve();
+  return {
+    commit: async (batch) => {
+      const written = await writeNodeBatch(ctx, label, batch);
+      await finishing; // the previous batch's failure stops the run here, before this one is finished
+      finishing = finishNodeBatch(ctx, label, written);
+      finishing.catch(() => undefined); // awaited by the next commit or by done()
+      if (overlap) return;
+      await finishing;
+      if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
+    },
+    done: () => finishing,
+  };
+}
+
+/** Maps (awaits the pool), predicts and writes one batch; nothing of it is recorded yet. */
+async function writeNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<WrittenBatch> {
+  if (batch.result === null) return { batch, result: null, written: 0, targetRejects: [], predicted: undefined };
   const result = await batch.result;
   checkKeyUsable(ctx, label, batch.count, result.rejects);
-  const counters = ctx.checkpoint.counters;
   let written = result.ids.length;
   let targetRejects: RejectRecord[] = [];
   // The batch's predicted near-duplicate drops (src/dedup), in write order: refuse waits for them before
   // anything of the batch is written; record lets the writes go on beside the prediction.
   const predicted = ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
-  predicted?.catch(() => undefined); // awaited below
+  predicted?.catch(() => undefined); // awaited in finishNodeBatch
   if (ctx.dedup?.refuses) await predicted;
   if (!ctx.dryRun) {
     const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
@@ -230,10 +267,25 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
       elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
     }));
   }
+  return { batch, result, written, targetRejects, predicted };
+}
+
+/** After the batch's writes: the live stamp check, then its rejects, counters and checkpoint. */
+async function finishNodeBatch(ctx: RunContext, label: LabelPlan, w: WrittenBatch): Promise<void> {
+  const { batch, result } = w;
+  const range = labelProgress(ctx, label.label).ranges![batch.range]!;
+  range.after = batch.lastCovered;
+  range.done = batch.lastCovered >= range.upper;
+  if (result === null) {
+    if (range.done) await saveCheckpoint(ctx);
+    return;
+  }
+  const counters = ctx.checkpoint.counters;
+  const targetRejects = w.targetRejects;
   const race = await checkLiveRaces(ctx, label, batch, result, targetRejects);
-  written -= race.rejects.length;
+  const written = w.written - race.rejects.length;
   targetRejects.push(...race.rejects);
-  await predicted; // its map lines are made durable with this batch's checkpoint
+  await w.predicted; // its map lines are made durable with this batch's checkpoint
   await ctx.rejects.add([...result.rejects, ...targetRejects]);
   counters.nodesRead += batch.count;
   counters.memoriesWritten += written;
@@ -256,7 +308,6 @@ async function commitNodeBatch(ctx: RunContext, label: LabelPlan, batch: Pending
     memoriesWritten: counters.memoriesWritten,
   });
   emitProgress(ctx, 'nodes', label);
-  if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
 }
 
 /** The live stamps of a page as read; stamped nodes of a first batch after a resume as {@link UNCHECKED_STAMP}. */

@@ -99,28 +99,36 @@ export async function startRaceScene(o: {
   const dlq = await DeadLetterQueue.open(dir);
   const dual = new DualWriteCoordinator({ primary: neo, secondary: live, dlq, breaker: false, secondaryTimeoutMs: 60_000 });
   const versions = new Map<string, number>();
+  // One live update at a time: each ends by checking that the queue is empty, which another update in
+  // flight would fail (the backfill's next batch is written while the previous one's rewrites run).
+  let updating: Promise<void> = Promise.resolve();
+  const update = async (ids: readonly string[], how: { smallEdit?: boolean; strength?: number }): Promise<void> => {
+    await Promise.all(
+      ids.map((id) => {
+        const v = (versions.get(id) ?? 0) + 1;
+        versions.set(id, v);
+        const seed = numberOf(id) * 100 + v;
+        const noise = vector(base + seed + 7_777_777);
+        const embedding = how.smallEdit ? vector(base + numberOf(id) * 100).map((x, i) => x + 0.2 * noise[i]!) : vector(base + seed);
+        return dual.createMemory({
+          id,
+          space: o.space,
+          content: `${id} version ${v}`,
+          embedding,
+          timestamp: at(seed),
+          ...(how.strength === undefined ? {} : { strength: how.strength }),
+        });
+      }),
+    );
+    await dual.settle();
+    const stuck = dlq.stats();
+    if (stuck.entries > 0) throw new Error(`live updates did not reach Engram: ${JSON.stringify(stuck)}`);
+  };
   return {
-    async liveUpdate(ids, how = {}) {
-      await Promise.all(
-        ids.map((id) => {
-          const v = (versions.get(id) ?? 0) + 1;
-          versions.set(id, v);
-          const seed = numberOf(id) * 100 + v;
-          const noise = vector(base + seed + 7_777_777);
-          const embedding = how.smallEdit ? vector(base + numberOf(id) * 100).map((x, i) => x + 0.2 * noise[i]!) : vector(base + seed);
-          return dual.createMemory({
-            id,
-            space: o.space,
-            content: `${id} version ${v}`,
-            embedding,
-            timestamp: at(seed),
-            ...(how.strength === undefined ? {} : { strength: how.strength }),
-          });
-        }),
-      );
-      await dual.settle();
-      const stuck = dlq.stats();
-      if (stuck.entries > 0) throw new Error(`live updates did not reach Engram: ${JSON.stringify(stuck)}`);
+    liveUpdate(ids, how = {}) {
+      const next = updating.then(() => update(ids, how));
+      updating = next.catch(() => undefined);
+      return next;
     },
     config(engine = {}) {
       return testConfig({

@@ -68,6 +68,7 @@ describe('race-safe backfill against live updates', () => {
     };
     const config = scene.config({ liveRaceRounds: 3 });
     const summary = await backfill({ config, target: new RacingTarget(config, hook) });
+    expect(summary.error).toBeNull();
     expect(summary.status).toBe('completed');
     expect(summary.counters.liveRaced).toBe(NODES / 2);
     // every raced key rewritten twice at least (raced in the write, raced again in the first rewrite)
