@@ -1,6 +1,6 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|backfill-plain|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
@@ -36,6 +36,8 @@ export interface VariantOutcome {
   seconds: number;
   events: DoneEvent[];
   peakRssMb: number;
+  /** CPU seconds of the whole process (every thread: pool workers, the dedup predictor, readers). */
+  cpuSeconds: number;
   /** probe only: writes/s per connection count. */
   rates?: Array<{ concurrency: number; writesPerSecond: number }>;
   error: string | null;
@@ -44,16 +46,20 @@ export interface VariantOutcome {
 const [variant, json] = process.argv.slice(2) as [string, string];
 const o = JSON.parse(json) as VariantOptions;
 
+// backfill-nodedup / backfill-nostamp: one of the two off, to tell their costs apart.
+const noDedup = variant === 'backfill-plain' || variant === 'backfill-nodedup';
+const noStamp = variant === 'backfill-plain' || variant === 'backfill-nostamp';
+
 function config(): ResolvedConfig {
   return resolveConfig({
     source: { uri: o.uri, labels: [o.label] },
     // backfill-plain: the backfill without what it adds to each batch by default against Engram (the
     // near-duplicate predictor and the live stamp re-read), to show what they cost beside the server.
     target: o.engramUrl
-      ? { kind: 'engram', url: o.engramUrl, concurrency: o.concurrency, ...(variant === 'backfill-plain' ? { onDedup: 'off' as const } : {}) }
+      ? { kind: 'engram', url: o.engramUrl, concurrency: o.concurrency, ...(noDedup ? { onDedup: 'off' as const } : {}) }
       : { kind: 'bundle', path: o.bundle },
     mapping: { keys: { [o.label]: 'id' }, spaces: { [o.label]: o.space }, ...(o.shards > 1 ? { shards: { [o.label]: o.shards } } : {}) },
-    engine: { batchSize: o.batchSize, pauseMs: 0, edges: false, ...(variant === 'backfill-plain' ? { liveStampProperty: null } : {}) },
+    engine: { batchSize: o.batchSize, pauseMs: 0, edges: false, ...(noStamp ? { liveStampProperty: null } : {}) },
     model: { path: './models/tiny' },
     runDir: mkdtempSync(join(tmpdir(), 'engram-real-run-')),
   });
@@ -101,11 +107,11 @@ async function post(pool: Pool, requests: ReadonlyArray<{ space: string; body: U
   return { done, failed };
 }
 
-async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb'>> {
+async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb' | 'cpuSeconds'>> {
   const t0 = performance.now();
   const events: DoneEvent[] = [];
   const elapsed = (): number => (performance.now() - t0) / 1000;
-  if (variant === 'bundle' || variant === 'backfill' || variant === 'backfill-plain') {
+  if (variant === 'bundle' || variant.startsWith('backfill')) {
     const s = await backfill({
       config: config(),
       overwrite: true,
@@ -152,7 +158,13 @@ async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb'>> {
 }
 
 const result = await run().catch((err: unknown) => ({ writes: 0, failed: 0, seconds: 0, events: [], error: (err as Error).message }));
-const outcome: VariantOutcome = { variant, ...result, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) };
+const usage = process.resourceUsage();
+const outcome: VariantOutcome = {
+  variant,
+  ...result,
+  peakRssMb: Math.round(usage.maxRSS / 1024),
+  cpuSeconds: Number(((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(2)),
+};
 // Exit only once the line is flushed: process.exit() right after a write to a pipe cuts it at 64 KB (a
 // 10,000-write run's events are ~400 KB, and the parent could not parse them).
 process.stdout.write(`${JSON.stringify(outcome)}\n`, () => process.exit(0));
