@@ -1,11 +1,12 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|backfill|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-shared|backfill|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import type { ResolvedConfig } from '../src/config/config-schema.js';
 import { resolveConfig } from '../src/config/resolve-config.js';
@@ -27,6 +28,8 @@ export interface VariantOptions {
   /** probe: connection counts to compare and writes per count. */
   candidates?: number[];
   probeWrites?: number;
+  /** ceiling-shared: share of one core a busy thread takes beside the writer. */
+  sharedCpu?: number;
 }
 
 export interface VariantOutcome {
@@ -130,6 +133,15 @@ async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb' | 'cp
     return { writes: s.loaded, failed: s.rejected, seconds: elapsed(), events, error: s.error?.message ?? null };
   }
   const requests = await bundleRequests();
+  // ceiling-shared: the same writer while a thread of this process keeps `sharedCpu` of a core busy (in
+  // 100 ms windows), as the backfill's own work does: how much the server loses to sharing its cores.
+  const hog =
+    variant === 'ceiling-shared'
+      ? new Worker(
+          `const duty = ${o.sharedCpu ?? 0.3}; setInterval(() => { const end = performance.now() + 100 * duty; while (performance.now() < end); }, 100);`,
+          { eval: true },
+        )
+      : null;
   const connections = Math.max(o.concurrency, ...(o.candidates ?? []));
   const pool = new Pool(o.engramUrl!, { connections, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
   try {
@@ -153,6 +165,7 @@ async function run(): Promise<Omit<VariantOutcome, 'variant' | 'peakRssMb' | 'cp
     const { done, failed } = await post(pool, requests, o.concurrency, tStart, events);
     return { writes: done, failed, seconds: (performance.now() - tStart) / 1000, events, error: failed > 0 ? `${failed} writes failed` : null };
   } finally {
+    await hog?.terminate();
     await pool.close();
   }
 }

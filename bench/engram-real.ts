@@ -10,7 +10,8 @@
  * ENGRAM_BENCH_BATCH (250), ENGRAM_BENCH_CONCURRENCY (candidates, 4,16,32), ENGRAM_BENCH_STEPS (6),
  * ENGRAM_BENCH_NEO4J_PORT (7724; an instance already listening there is used as is), ENGRAM_BENCH_VARIANTS
  * (ceiling,backfill,load; backfill-plain: the backfill without the dedup predictor and the live stamp check;
- * backfill-nodedup, backfill-nostamp: without one of them),
+ * backfill-nodedup, backfill-nostamp: without one of them; ceiling-shared: the ceiling's writer while a busy thread
+ * takes ENGRAM_BENCH_SHARED_CPU (0.3) of a core, as the backfill's own work does),
  * ENGRAM_BENCH_LAYOUTS (unsharded,sharded), ENGRAM_BENCH_ROUNDS (1; more rounds alternate the order of the variants
  * and report the median of each round's ratio: the machine is a shared VM, whose host takes CPU (steal) by
  * the minute), ENGRAM_BENCH_NODE_ARGS (Node flags for each variant's process, e.g.
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     const driver = benchDriver(uri);
     await ensureBenchGraph(driver, { label: LABEL, nodes: NODES, missing: 0, seed: 21 }, log);
     await driver.close();
-    const base = { uri, label: LABEL, space: SPACE, batchSize: BATCH, concurrency: CANDIDATES[0]! };
+    const base = { uri, label: LABEL, space: SPACE, batchSize: BATCH, concurrency: CANDIDATES[0]!, sharedCpu: Number(env('ENGRAM_BENCH_SHARED_CPU', '0.3')) };
     const layouts = [
       { layout: 'unsharded' as const, shards: 1, bundle: join(work, 'bundle-unsharded') },
       { layout: 'sharded' as const, shards: SHARDS, bundle: join(work, 'bundle-sharded') },
