@@ -221,15 +221,16 @@ interface WrittenBatch {
 
 /**
  * Commits batches in order, overlapping each batch's writes with the previous batch's finish (its live
- * stamp check, reject log and checkpoint): the target is not left idle between batches. One batch is on
+ * stamp check, reject log and checkpoint) when the target allows it: Engram is not left idle between batches. One batch is on
  * the wire at a time, so at most `concurrency` requests are in flight. `done()` waits for the last finish.
  * A failure in a finish stops the run at the next commit: the batch written meanwhile is not checkpointed
  * and is written again on resume.
  */
 function batchCommitter(ctx: RunContext, label: LabelPlan): { commit: (batch: PendingBatch) => Promise<void>; done: () => Promise<void> } {
   // No overlap when something must see the target at a batch boundary: validation in flight counts the
-  // spaces after each batch, and a pause between batches is a pause of the writes.
-  const overlap = ctx.onBatchCommitted === undefined && ctx.config.engine.pauseMs <= 0;
+  // spaces after each batch, a pause between batches is a pause of the writes, and a target whose state
+  // depends on what is in flight (the bundle's file lengths) cannot be checkpointed meanwhile.
+  const overlap = ctx.onBatchCommitted === undefined && ctx.config.engine.pauseMs <= 0 && ctx.target.capabilities.checkpointDuringWrites;
   let finishing: Promise<void> = Promise.resolve();
   return {
     commit: async (batch) => {

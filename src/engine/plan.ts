@@ -8,6 +8,9 @@ import { own } from '../shared/own.js';
 import { chooseLabelKey, constraintsOf } from '../source/label-keys.js';
 import type { LabelScope, Neo4jSource, NodeConstraint } from '../source/neo4j-source.js';
 import type { Target } from '../target/target.js';
+import { predictorPeakBytes } from '../dedup/predictor-memory.js';
+import { dedupMode } from '../dedup/dedup-guard.js';
+import { totalmem } from 'node:os';
 
 /** At most this many duplicate-key nodes per label: past it the property is not a key worth the name. */
 export const MAX_DUPLICATES = 100_000;
@@ -215,6 +218,16 @@ export async function planBackfill(
     }
     if (l.missingTimestamp > 0 && l.nodes > 0)
       warnings.push(`label ${l.label}: ${l.missingTimestamp} of ${l.nodes} nodes have no ${config.mapping.timestampProperty}; they get the run's start time`);
+  }
+  if (dedupMode(config.target) !== 'off') {
+    const peak = predictorPeakBytes(
+      labels.map((l) => shardSpaces(l)),
+      new Map(spaces.map((s) => [s.space, s.planned])),
+    );
+    if (peak > totalmem() / 2)
+      warnings.push(
+        `the near-duplicate predictor would hold up to ${(peak / 2 ** 30).toFixed(1)} GiB (every memory of the spaces being written, ~3.3 KB each) on a machine with ${(totalmem() / 2 ** 30).toFixed(1)} GiB: run the labels in parts (--labels), or --on-dedup off and rely on validation`,
+      );
   }
   const plan = {
     labels,

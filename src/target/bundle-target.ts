@@ -53,7 +53,7 @@ export async function digestFile(path: string): Promise<{ sha256: string; count:
 export class BundleTarget implements Target {
   readonly kind = 'bundle' as const;
   readonly encoding = 'bundle-ndjson' as const;
-  readonly capabilities: TargetCapabilities = { edges: true, dedup: false, capacityPerSpace: null };
+  readonly capabilities: TargetCapabilities = { edges: true, dedup: false, capacityPerSpace: null, checkpointDuringWrites: false };
   readonly location: string;
   readonly #overwrite: boolean;
   readonly #append: boolean;

@@ -61,7 +61,7 @@ export class EngramTarget implements Target {
     this.#streakLimit = options.rejectStreakLimit ?? DEFAULT_REJECT_STREAK_LIMIT;
     this.location = this.client.displayUrl;
     this.#updater = new EngramGraphDatabase({ client: this.client, name: 'engram-rewrite' });
-    this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace };
+    this.capabilities = { edges: false, dedup: true, capacityPerSpace: options.capacityPerSpace, checkpointDuringWrites: true };
   }
 
   /**

@@ -30,6 +30,12 @@ export interface TargetCapabilities {
   dedup: boolean;
   /** Memories a space holds before the target evicts; null = unbounded. */
   capacityPerSpace: number | null;
+  /**
+   * May `state()` be checkpointed while the next batch is being written? True when the state does not
+   * depend on what is in flight (Engram keeps none); false for the bundle, whose state is its file
+   * lengths: a length taken mid-append would resume into the middle of a line.
+   */
+  checkpointDuringWrites: boolean;
 }
 
 /** What a target needs in a checkpoint to resume exactly (bundle: durable file lengths). */

@@ -22,7 +22,7 @@ function fakeTarget(capacityPerSpace: number | null): Target & { asked: string[]
   const asked: string[] = [];
   return {
     asked,
-    capabilities: { edges: false, dedup: true, capacityPerSpace },
+    capabilities: { edges: false, dedup: true, capacityPerSpace, checkpointDuringWrites: true },
     spaceCounts: async (spaces: readonly string[]) => (asked.push(...spaces), new Map(spaces.map((s) => [s, 0]))),
   } as unknown as Target & { asked: string[] };
 }
