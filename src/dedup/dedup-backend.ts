@@ -5,21 +5,15 @@
 import { Worker } from 'node:worker_threads';
 import { MigrateError } from '../errors.js';
 import { workerFilename } from '../engine/worker-pool.js';
-import { DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
+import { type DedupBatch, DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
 import type { DedupThreadReply, DedupThreadRequest } from './dedup-thread.js';
 
-export interface DedupBatch {
-  ids: readonly string[];
-  spaces: readonly string[];
-  rows: Uint32Array;
-  embeddings: Float32Array;
-  confidence: number;
-}
+export type { DedupBatch };
 
 export interface DedupBackend {
   /** Outcomes of the batch's writes, in order; batches are applied in the order they are sent. */
   predict(batch: DedupBatch): Promise<PredictedOutcome[]>;
-  /** Frees the indexes of spaces no later batch writes to. */
+  /** Frees the matrices of spaces no later batch writes to. */
   release(spaces: Iterable<string>): void;
   close(): Promise<void>;
 }
@@ -83,8 +77,9 @@ export class DedupThread implements DedupBackend {
   }
 
   /**
-   * Lets the thread finish what it was sent and exit by itself: `terminate()` while the native index is
-   * being torn down can abort the whole process (measured: "terminate called after throwing Napi::Error").
+   * Lets the thread finish what it was sent, release its ONNX Runtime sessions and exit by itself:
+   * `terminate()` while native state is being torn down can abort the whole process (measured with the
+   * earlier native index: "terminate called after throwing Napi::Error").
    */
   async close(): Promise<void> {
     if (this.#exited) return;

@@ -49,7 +49,7 @@ export interface DedupGuardOptions {
   map: NdjsonAppender | null;
   /** Where predictions run (default: on the calling thread); the guard closes it. */
   backend?: DedupBackend;
-  /** A resumed run: memories written before it are not in the index. */
+  /** A resumed run: memories written before it are not in the predictor. */
   resumed?: boolean;
 }
 
@@ -99,7 +99,7 @@ export class DedupGuard {
     return found;
   }
 
-  /** Frees the indexes of spaces no later label writes to. */
+  /** Frees the matrices of spaces no later label writes to. */
   release(spaces: Iterable<string>): void {
     this.#backend.release(spaces);
   }
@@ -121,7 +121,7 @@ export class DedupGuard {
 
   summary(): DedupSummary {
     const notes: string[] = [];
-    if (this.#options.resumed) notes.push('resumed run: memories written before the resume are not in the index, so drops against them are not predicted');
+    if (this.#options.resumed) notes.push('resumed run: memories written before the resume are not in the predictor, so drops against them are not predicted');
     return {
       mode: this.#options.mode,
       checked: this.#checked,

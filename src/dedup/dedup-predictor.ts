@@ -34,6 +34,15 @@ export type PredictedOutcome =
   /** stored, and `replaced` (a near-duplicate of lower confidence) disappears */
   | { kind: 'replaces'; replaced: string; cosine: number };
 
+/** One batch of writes: write i is `ids[i]` into `spaces[i]`, its embedding row `rows[i]` of `embeddings`. */
+export interface DedupBatch {
+  ids: readonly string[];
+  spaces: readonly string[];
+  rows: Uint32Array;
+  embeddings: Float32Array;
+  confidence: number;
+}
+
 /** Predictor settings. */
 export interface PredictorIndexOptions {
   threshold?: number;
@@ -82,6 +91,11 @@ export class SpacePredictor {
     this.#blockRows = options.blockRows ?? BLOCK_ROWS;
   }
 
+  /** Where row `row` lives: its block and the offset of its first float there. */
+  #slot(row: number): { block: Float32Array; at: number } {
+    return { block: this.#blocks[Math.floor(row / this.#blockRows)]!, at: (row % this.#blockRows) * D };
+  }
+
   /** Memories held. */
   get size(): number {
     return this.#rowOf.size;
@@ -99,7 +113,8 @@ export class SpacePredictor {
     const candidates: Candidate[] = [];
     for (let row = 0; row < this.#idOf.length; row++) {
       if (this.#idOf[row] === null) continue;
-      const cosine = dot(q, 0, this.#blocks[Math.floor(row / this.#blockRows)]!, (row % this.#blockRows) * D);
+      const { block, at } = this.#slot(row);
+      const cosine = dot(q, 0, block, at);
       if (cosine >= this.#threshold) candidates.push({ row, cosine });
     }
     return this.#settle(id, q, 0, confidence, candidates).outcome;
@@ -194,7 +209,8 @@ export class SpacePredictor {
       this.#idOf.push(null);
       this.#confidence.push(0);
     }
-    this.#blocks[Math.floor(row / this.#blockRows)]!.set(q.subarray(at, at + D), (row % this.#blockRows) * D);
+    const slot = this.#slot(row);
+    slot.block.set(q.subarray(at, at + D), slot.at);
     this.#idOf[row] = id;
     this.#confidence[row] = confidence;
     this.#rowOf.set(id, row);
@@ -204,7 +220,8 @@ export class SpacePredictor {
   #remove(row: number): void {
     const id = this.#idOf[row];
     if (id === null || id === undefined) return;
-    this.#blocks[Math.floor(row / this.#blockRows)]!.fill(0, (row % this.#blockRows) * D, ((row % this.#blockRows) + 1) * D);
+    const { block, at } = this.#slot(row);
+    block.fill(0, at, at + D);
     this.#idOf[row] = null;
     this.#rowOf.delete(id);
     (this.#freedInBatch ?? this.#free).push(row);
@@ -234,17 +251,8 @@ export class DedupPredictor {
     return this.space(space).write(id, embedding, confidence);
   }
 
-  /**
-   * Applies one batch in order (write i: `ids[i]` into `spaces[i]`, embedding row `rows[i]` of
-   * `embeddings`), space by space (spaces are independent, so each keeps its own order).
-   */
-  async writeBatch(batch: {
-    ids: readonly string[];
-    spaces: readonly string[];
-    rows: Uint32Array;
-    embeddings: Float32Array;
-    confidence: number;
-  }): Promise<PredictedOutcome[]> {
+  /** Applies one batch in order, space by space (spaces are independent, so each keeps its own order). */
+  async writeBatch(batch: DedupBatch): Promise<PredictedOutcome[]> {
     this.#kernel ??= SimilarityKernel.create();
     const kernel = await this.#kernel;
     const bySpace = new Map<string, number[]>();
@@ -274,7 +282,7 @@ export class DedupPredictor {
     if (kernel) await (await kernel).release();
   }
 
-  /** Frees the indexes of spaces no later write goes to. */
+  /** Frees the matrices of spaces no later write goes to. */
   release(spaces: Iterable<string>): void {
     for (const s of spaces) this.#spaces.delete(s);
   }

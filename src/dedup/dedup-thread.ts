@@ -4,16 +4,11 @@
  * that sends them. Started by {@link DedupThread}.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
+import { type DedupBatch, DedupPredictor, type PredictedOutcome, type PredictorIndexOptions } from './dedup-predictor.js';
 
-/** One batch to predict: memory i is `ids[i]` into `spaces[i]`, its embedding row `rows[i]` of `embeddings`. */
-export interface DedupThreadRequest {
+/** One batch to predict, numbered for its reply. */
+export interface DedupThreadRequest extends DedupBatch {
   id: number;
-  ids: readonly string[];
-  spaces: readonly string[];
-  rows: Uint32Array;
-  embeddings: Float32Array;
-  confidence: number;
   /** Spaces to free before this batch (no later write goes to them). */
   release: readonly string[];
 }

@@ -26,6 +26,7 @@ import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
 import type { DedupGuard } from '../dedup/dedup-guard.js';
 import { createDedupGuard, withPreflight } from '../dedup/preflight.js';
+import { lastLabelWriting } from '../dedup/predictor-memory.js';
 
 export interface BackfillOptions {
   config: ResolvedConfig;
@@ -226,12 +227,12 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     };
     await saveCheckpoint(ctx);
     emitProgress(ctx, 'plan', null);
+    // A space's predictor matrix is needed only until the last label writing to it is done.
+    const lastLabel = lastLabelWriting(plan.labels.map((l) => shardSpaces(l)));
     for (const [i, label] of plan.labels.entries()) {
       if (signal.aborted) break;
       await migrateNodes(ctx, label);
-      // A space's index is needed only while some label still writes to it.
-      const later = new Set(plan.labels.slice(i + 1).flatMap((l) => shardSpaces(l)));
-      dedup?.release(shardSpaces(label).filter((s) => !later.has(s)));
+      dedup?.release(shardSpaces(label).filter((s) => lastLabel.get(s) === i));
     }
     if (config.engine.edges && !signal.aborted) await migrateEdges(ctx);
     if (!signal.aborted && !dryRun) {
