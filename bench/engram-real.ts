@@ -30,6 +30,7 @@ import { chooseConcurrency, curveFromEvents, fillSteps, fitFillModel, type FillP
 import { syntheticMemory } from '../src/tune/fill-probe.js';
 import { startRealEngram } from '../test/helpers/real-engram-server.js';
 import { benchDriver, ensureBenchGraph } from './bench-graph.js';
+import { cpuSecondsOf } from './live-load-procs.js';
 import type { VariantOptions, VariantOutcome } from './engram-real-variant.js';
 
 const env = (name: string, fallback: string): string => process.env[name] ?? fallback;
@@ -104,18 +105,6 @@ function vmHwmMb(pid: number): number | null {
   }
 }
 
-/** CPU seconds (user + system, every thread) a process has used so far; null when it is gone. */
-function cpuSeconds(pid: number | null): number | null {
-  if (pid === null) return null;
-  try {
-    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
-}
-
 /** writes/s between the first and the last acknowledgement (the pipeline's start and the space's creation left out). */
 function steady(o: VariantOutcome): number {
   const first = o.events[0];
@@ -140,11 +129,16 @@ async function onFreshServer(
     for (const [i, space] of spaces.entries()) await client.remember(space, syntheticMemory(i, 'bench-create'));
     await client.close();
     const createSeconds = (performance.now() - t) / 1000;
-    const cpu0 = { server: cpuSeconds(server.pid), neo4j: cpuSeconds(neo4jPid) };
+    const neo4jCpu = (): number | null => (neo4jPid === null ? null : cpuSecondsOf(neo4jPid));
+    const cpu0 = { server: cpuSecondsOf(server.pid), neo4j: neo4jCpu() };
     const times0 = cpuTimes();
     const outcome = runVariant(variant, { ...options, engramUrl: server.url });
     const delta = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : Number((b - a).toFixed(2)));
-    const cpu = { server: delta(cpu0.server, cpuSeconds(server.pid)), neo4j: delta(cpu0.neo4j, cpuSeconds(neo4jPid)), tool: outcome.cpuSeconds };
+    const cpu = {
+      server: delta(cpu0.server, cpuSecondsOf(server.pid)),
+      neo4j: delta(cpu0.neo4j, neo4jCpu()),
+      tool: outcome.cpuSeconds,
+    };
     const times1 = cpuTimes();
     const stealPercent =
       times0 && times1 && times1.total > times0.total ? Number(((100 * (times1.steal - times0.steal)) / (times1.total - times0.total)).toFixed(1)) : null;
