@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { MigrateError } from '../errors.js';
+import { installBoltFloatLists } from '../source/bolt-float-lists.js';
 import { Neo4jSource, type LabelScope } from '../source/neo4j-source.js';
 import { buildNodeBatch } from './node-batch.js';
 
@@ -19,8 +20,12 @@ export interface ReaderRequest {
   limit: number;
 }
 
+// This thread's own copy of the driver: the float-list fast path changes nothing outside it.
+installBoltFloatLists();
 const data = workerData as { source: ResolvedConfig['source']; mapping: { embeddingProperty: string } };
 const source = new Neo4jSource(data.source, data.mapping);
+// Connect while the main thread plans; a failure here is reported by the first page's request.
+source.connect().catch(() => undefined);
 
 parentPort!.on('message', (request: ReaderRequest | 'close') => {
   if (request === 'close') {

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { MigrateError } from '../errors.js';
+import { installBoltFloatLists } from '../source/bolt-float-lists.js';
 import { Neo4jSource } from '../source/neo4j-source.js';
 import { fetchSampleChunk, prepareChunk } from './source-sample-reader.js';
 import type { ValidationLabel } from './validation-plan.js';
@@ -28,6 +29,8 @@ export interface FetchThreadData {
   keyProperties: string[];
 }
 
+// This thread's own copy of the driver: the float-list fast path changes nothing outside it.
+installBoltFloatLists();
 const data = workerData as FetchThreadData;
 const source = new Neo4jSource(data.source, data.mapping);
 
