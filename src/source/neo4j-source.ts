@@ -3,7 +3,7 @@ import { boltTlsConfig } from '../config/tls-options.js';
 import { SourceError } from '../errors.js';
 import type { ResolvedConfig } from '../config/config-schema.js';
 import type { PropertyValue, RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
-import { normalizeProperties, normalizeValue, quoteIdentifier as q } from './neo4j-values.js';
+import { normalizeProperties, normalizePropertyPairs, normalizeValue, propertiesExceptCypher, quoteIdentifier as q } from './neo4j-values.js';
 
 type SourceOptions = ResolvedConfig['source'];
 
@@ -63,14 +63,14 @@ export function nodePageCypher(scope: LabelScope, key: readonly string[], embedd
   const e = q(embeddingProperty);
   return `MATCH (n) WHERE id(n) IN range($lo, $hi) AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
        WITH n ORDER BY id(n) LIMIT $limit
-       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
+       RETURN elementId(n), labels(n), ${keyList('n', key)}, ${propertiesExceptCypher('n', embeddingProperty)}, n.${e}, id(n)`;
 }
 
 /** The same columns as {@link nodePageCypher}, for the nodes with these element ids (parameter `ids`). */
 export function nodesByElementIdCypher(scope: LabelScope, key: readonly string[], embeddingProperty: string): string {
   const e = q(embeddingProperty);
   return `MATCH (n) WHERE elementId(n) IN $ids AND n:${q(scope.label)}${earlierFilter('n', scope.earlier)}
-       RETURN elementId(n), labels(n), ${keyList('n', key)}, n {.*, ${e}: null}, n.${e}, id(n)`;
+       RETURN elementId(n), labels(n), ${keyList('n', key)}, ${propertiesExceptCypher('n', embeddingProperty)}, n.${e}, id(n)`;
 }
 
 const int = (n: number): ReturnType<typeof neo4j.int> => neo4j.int(n);
@@ -235,8 +235,7 @@ export class Neo4jSource {
   }
 
   #toSourceNode(label: string, record: { get(i: number): unknown }): SourceNode {
-    const properties = normalizeProperties(record.get(3) as Record<string, unknown>);
-    delete properties[this.#embeddingProperty];
+    const properties = normalizePropertyPairs(record.get(3));
     const rawEmbedding = record.get(4);
     return {
       elementId: record.get(0) as string,

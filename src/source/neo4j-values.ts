@@ -46,6 +46,27 @@ export function normalizeProperties(properties: Record<string, unknown>): Record
   return out;
 }
 
+/**
+ * Cypher for a node's properties other than `excluded` (the embedding), as a list of `[key, value]` pairs.
+ * The map projection `n {.*, e: null}` reads the excluded value too: for a 768-float embedding that is about
+ * a third of Neo4j's CPU for a page of nodes (measured on the bench graph: 117 µs per node against 79-89).
+ */
+export function propertiesExceptCypher(node: string, excluded: string): string {
+  return `[k IN keys(${node}) WHERE k <> ${cypherString(excluded)} | [k, ${node}[k]]]`;
+}
+
+/** The normalised properties of {@link propertiesExceptCypher}'s pairs. */
+export function normalizePropertyPairs(pairs: unknown): Record<string, PropertyValue> {
+  const out: Record<string, PropertyValue> = {};
+  for (const [name, value] of pairs as Array<[string, unknown]>) setOwn(out, name, normalizeValue(value));
+  return out;
+}
+
+/** A Cypher string literal (quotes and backslashes escaped). */
+export function cypherString(text: string): string {
+  return `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
 /** Quotes a label, relationship type or property key for Cypher (backticks, embedded backticks doubled). */
 export function quoteIdentifier(name: string): string {
   return '`' + name.replaceAll('`', '``') + '`';

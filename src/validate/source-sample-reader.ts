@@ -4,7 +4,7 @@ import { buildNodeBatch, type NodeBatchBuffers } from '../engine/node-batch.js';
 import { SourceError, errorMessage } from '../errors.js';
 import type { RelationshipEnd, SourceNode, SourceRelationship } from '../mapping/types.js';
 import type { Neo4jSource } from '../source/neo4j-source.js';
-import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../source/neo4j-values.js';
+import { normalizeProperties, normalizePropertyPairs, normalizeValue, propertiesExceptCypher, quoteIdentifier as q } from '../source/neo4j-values.js';
 import type { ValidationLabel } from './validation-plan.js';
 
 /** The source side of a chunk of sampled nodes of one label. */
@@ -81,21 +81,25 @@ export async function fetchSampleChunk(
   const ids = nodeIds.map((n) => neo4j.int(n));
   const match = `UNWIND $ids AS i MATCH (n) WHERE id(n) = i AND n:${q(label.label)}`;
   const nodes = new Map<string, SourceNode[]>();
-  await run(source, `${match} RETURN id(n), elementId(n), labels(n), n {.*, ${e}: null}, n.${e}, ${keyList('n', label.key.properties)}`, { ids }, (r) => {
-    const properties = normalizeProperties(r.get(3) as Record<string, unknown>);
-    delete properties[mapping.embeddingProperty];
-    const raw = r.get(4);
-    const node: SourceNode = {
-      elementId: r.get(1) as string,
-      label: label.label,
-      labels: r.get(2) as string[],
-      keyValues: (r.get(5) as unknown[]).map(normalizeValue),
-      properties,
-      embedding: raw === null ? undefined : Array.isArray(raw) ? (raw as number[]) : normalizeValue(raw),
-    };
-    const key = idOf.get(Number(r.get(0)))!;
-    nodes.set(key, [...(nodes.get(key) ?? []), node]);
-  });
+  await run(
+    source,
+    `${match} RETURN id(n), elementId(n), labels(n), ${propertiesExceptCypher('n', mapping.embeddingProperty)}, n.${e}, ${keyList('n', label.key.properties)}`,
+    { ids },
+    (r) => {
+      const properties = normalizePropertyPairs(r.get(3));
+      const raw = r.get(4);
+      const node: SourceNode = {
+        elementId: r.get(1) as string,
+        label: label.label,
+        labels: r.get(2) as string[],
+        keyValues: (r.get(5) as unknown[]).map(normalizeValue),
+        properties,
+        embedding: raw === null ? undefined : Array.isArray(raw) ? (raw as number[]) : normalizeValue(raw),
+      };
+      const key = idOf.get(Number(r.get(0)))!;
+      nodes.set(key, [...(nodes.get(key) ?? []), node]);
+    },
+  );
   if (!ctx.withEdges) return { nodes, relationships: null };
   const end = (elementId: unknown, labels: unknown, keyValues: unknown): RelationshipEnd => ({
     elementId: elementId as string,

@@ -3,7 +3,7 @@ import { mapNode, type EmbeddingInput } from '../../mapping/node-mapper.js';
 import { spaceOf } from '../../mapping/shard.js';
 import { EMBEDDING_DIM, type SourceNode } from '../../mapping/types.js';
 import type { Neo4jSource } from '../../source/neo4j-source.js';
-import { normalizeProperties, normalizeValue, quoteIdentifier as q } from '../../source/neo4j-values.js';
+import { normalizePropertyPairs, normalizeValue, propertiesExceptCypher, quoteIdentifier as q } from '../../source/neo4j-values.js';
 import type { EngramClient } from '../../target/engram-client.js';
 import type { ValidationLabel } from '../../validate/validation-plan.js';
 
@@ -62,14 +62,13 @@ export async function sampleSourceNodes(
     if (n === 0) continue;
     const earlier = l.earlier.length === 0 ? '' : ` AND NOT (${l.earlier.map((e) => `n:${q(e)}`).join(' OR ')})`;
     const keyValues = `[${l.key.properties.map((p) => `n.${q(p)}`).join(', ')}]`;
-    const rows = await source.query<{ props: Record<string, unknown>; embedding: unknown; labels: string[]; key: unknown[]; elementId: string }>(
+    const rows = await source.query<{ props: unknown; embedding: unknown; labels: string[]; key: unknown[]; elementId: string }>(
       `MATCH (n:${q(l.label)}) WHERE true${earlier} WITH n, rand() AS r ORDER BY r LIMIT $n
-       RETURN n {.*, ${q(embeddingProperty)}: null} AS props, n.${q(embeddingProperty)} AS embedding, labels(n) AS labels, ${keyValues} AS key, elementId(n) AS elementId`,
+       RETURN ${propertiesExceptCypher('n', embeddingProperty)} AS props, n.${q(embeddingProperty)} AS embedding, labels(n) AS labels, ${keyValues} AS key, elementId(n) AS elementId`,
       { n: BigInt(n) },
     );
     for (const row of rows) {
-      const properties = normalizeProperties(row.props);
-      delete properties[embeddingProperty];
+      const properties = normalizePropertyPairs(row.props);
       const node: SourceNode = {
         elementId: row.elementId,
         label: l.label,
