@@ -5,8 +5,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { createEmbedder, type Embedder } from '../src/embed/embedder.js';
-import { createOpenAiEmbedder } from '../src/embed/openai-embedder.js';
+import type { Embedder } from '../src/embed/embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
 import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
@@ -36,24 +35,32 @@ const ELEMENT_ID_KEY: LabelKey = { properties: [], source: 'element-id', unique:
 const model = (workerData as { model?: WorkerModelOptions } | undefined)?.model;
 let embedder: Promise<Embedder> | null = null;
 
+/**
+ * The embedder, made on first use: transformers.js (or undici, for a remote model) is imported only then, so
+ * a backfill whose embeddings are all copied never loads it (~0.25 s of CPU per worker at start-up).
+ */
 function getEmbedder(): Promise<Embedder> {
   if (!model) throw new Error('worker pool started without a model; cannot generate embeddings');
-  embedder ??= model.remote
-    ? Promise.resolve(remoteEmbedder(model, model.remote))
-    : createEmbedder({
-        model: model.path,
-        allowRemote: model.allowRemote,
-        dtype: model.dtype,
-        threads: model.threads,
-        maxTokens: model.maxTokens,
-        device: model.device,
-        ...(model.sortByLength ? { lengthBatching: { batchSize: model.batchSize, tokenBudget: model.tokensPerBatch } } : {}),
-      });
+  embedder ??= model.remote ? remoteEmbedder(model, model.remote) : localEmbedder(model);
   return embedder;
 }
 
+async function localEmbedder(m: WorkerModelOptions): Promise<Embedder> {
+  const { createEmbedder } = await import('../src/embed/embedder.js');
+  return createEmbedder({
+    model: m.path,
+    allowRemote: m.allowRemote,
+    dtype: m.dtype,
+    threads: m.threads,
+    maxTokens: m.maxTokens,
+    device: m.device,
+    ...(m.sortByLength ? { lengthBatching: { batchSize: m.batchSize, tokenBudget: m.tokensPerBatch } } : {}),
+  });
+}
+
 /** The inference server's client: the only connection a worker opens, and only with model.provider openai. */
-function remoteEmbedder(m: WorkerModelOptions, r: RemoteModelOptions): Embedder {
+async function remoteEmbedder(m: WorkerModelOptions, r: RemoteModelOptions): Promise<Embedder> {
+  const { createOpenAiEmbedder } = await import('../src/embed/openai-embedder.js');
   return createOpenAiEmbedder({
     baseUrl: r.url,
     model: r.name,

@@ -169,6 +169,11 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   let error: unknown = null;
   let poolBusy: PoolBusy | null = null;
   try {
+    // The threads start first: they load their modules and connect while this thread plans.
+    const sizing = choosePoolSizing(config.engine);
+    pool = new WorkerPool(sizing, workerModelOptions(config.model));
+    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
+    readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
     if (previous) checkShardLayout(previous, plan, config.runDir);
@@ -199,10 +204,6 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await target.open(previous ? previous.targetState : null);
     }
     dedup = await createDedupGuard(config, { dryRun, preflight: options.preflight ?? dryRun, resumed, mapLength: previous?.dedupMapLength ?? 0 });
-    const sizing = choosePoolSizing(config.engine);
-    pool = new WorkerPool(sizing, workerModelOptions(config.model));
-    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
-    readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     ctx = {
       config,
       source,
