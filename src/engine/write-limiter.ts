@@ -15,10 +15,19 @@ const UNLIMITED_TOKENS = 1e12;
  * is at most heartbeat / refill interval (5 / 200 = 2.5%, always on the slow side).
  */
 const HEARTBEAT_MS = 5;
+/**
+ * The heartbeat without a rate (writes bypass the bucket): a 5 ms heartbeat woke the main thread 200 times
+ * a second for nothing, 2% of a core on an idle machine and more beside a busy server.
+ */
+const IDLE_HEARTBEAT_MS = 60_000;
+
+function heartbeatFor(rate: number): number {
+  return rate > 0 ? HEARTBEAT_MS : IDLE_HEARTBEAT_MS;
+}
 
 /** Token-bucket refill: whole tokens per tick of about 200 ms that give `rate` records per second exactly. */
 export function refillFor(rate: number): { amount: number; intervalMs: number } {
-  if (rate <= 0) return { amount: UNLIMITED_TOKENS, intervalMs: 200 };
+  if (rate <= 0) return { amount: UNLIMITED_TOKENS, intervalMs: IDLE_HEARTBEAT_MS };
   const amount = Math.max(1, Math.round(rate / 5));
   return { amount, intervalMs: (amount * 1000) / rate };
 }
@@ -47,7 +56,7 @@ export class WriteLimiter implements WriteGate {
       reservoir: refill.amount,
       reservoirRefreshAmount: refill.amount,
       reservoirRefreshInterval: refill.intervalMs,
-      heartbeatInterval: HEARTBEAT_MS,
+      heartbeatInterval: heartbeatFor(s.rate),
     };
   }
 
@@ -67,12 +76,23 @@ export class WriteLimiter implements WriteGate {
     // bottleneck 2.19.5: updateSettings() on a limiter whose refill heartbeat runs clears that heartbeat
     // and never restarts it (its _startHeartbeat only starts one when none is set), so the bucket would
     // stop refilling. Restart it.
-    const store = (this.#bottleneck as unknown as { _store?: { heartbeat?: unknown; _startHeartbeat?: () => void } })._store;
+    // The heartbeat's interval is fixed at construction in bottleneck; it follows the rate here.
+    const store = this.#store();
     if (store?._startHeartbeat) {
       clearInterval(store.heartbeat as NodeJS.Timeout);
       store.heartbeat = null;
+      store.heartbeatInterval = heartbeatFor(this.#settings.rate);
       store._startHeartbeat();
     }
+  }
+
+  #store(): { heartbeat?: unknown; heartbeatInterval?: number; _startHeartbeat?: () => void } | undefined {
+    return (this.#bottleneck as unknown as { _store?: { heartbeat?: unknown; heartbeatInterval?: number; _startHeartbeat?: () => void } })._store;
+  }
+
+  /** How often the bucket is checked now (ms): every 5 ms with a rate, once a minute without one. */
+  get heartbeatMs(): number | undefined {
+    return this.#store()?.heartbeatInterval;
   }
 
   get concurrency(): number {

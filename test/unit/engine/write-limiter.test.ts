@@ -54,6 +54,24 @@ describe('WriteLimiter (bottleneck token bucket)', () => {
     expect(fast).toBeLessThanOrEqual(10_500);
   });
 
+  it('checks the bucket every 5 ms only while a rate is set, and holds a rate set on an unlimited limiter', async () => {
+    vi.useFakeTimers();
+    const limiter = limiterOf(0);
+    expect(limiter.heartbeatMs).toBe(60_000); // no wake-ups of the main thread for a bucket nothing uses
+    const updated = limiter.update({ rate: 500 });
+    await vi.advanceTimersByTimeAsync(1);
+    await updated;
+    expect(limiter.heartbeatMs).toBe(5);
+    const done = await recordsAfter(limiter, 300, 10, 4);
+    expect(done).toBeGreaterThanOrEqual(500 * 4 * 0.95);
+    expect(done).toBeLessThanOrEqual(500 * 4 * 1.05);
+    const back = limiter.update({ rate: 0 });
+    await vi.advanceTimersByTimeAsync(1);
+    await back;
+    expect(limiter.heartbeatMs).toBe(60_000);
+    expect(await limiter.schedule(1_000_000, async () => 'direct')).toBe('direct');
+  });
+
   it('runs jobs directly when no rate is set', async () => {
     const limiter = new WriteLimiter({ rate: 0, concurrency: 4 });
     expect(await limiter.schedule(1_000_000, async () => 'now')).toBe('now');
