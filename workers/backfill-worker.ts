@@ -7,7 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Embedder } from '../src/embed/embedder.js';
 import { mapRelationship } from '../src/mapping/edge-mapper.js';
-import { encodeEdge, encodeMemory } from '../src/mapping/memory-encoding.js';
+import { encodeEdge, encodeMemory, packEngramRequests } from '../src/mapping/memory-encoding.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../src/mapping/node-mapper.js';
 import { spaceOf } from '../src/mapping/shard.js';
 import { EMBEDDING_DIM, type LabelKey, type RejectRecord, type SourceNode } from '../src/mapping/types.js';
@@ -156,12 +156,12 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     };
   }
   const inferenceMs = await generate(task, pending);
-  const suffix = task.encoding === 'bundle-ndjson' ? '\n' : '';
-  // One string per record, written into place: a joined batch could pass V8's string length limit.
-  const { bytes, offsets } = packRecords(mapped.length, (i) => {
-    const m = mapped[i]!;
-    return encodeMemory(m.node, task.embeddings.subarray(m.row * EMBEDDING_DIM, (m.row + 1) * EMBEDDING_DIM), task.encoding, task.mapping.strength) + suffix;
-  });
+  const embeddingOf = (row: number): Float32Array => task.embeddings.subarray(row * EMBEDDING_DIM, (row + 1) * EMBEDDING_DIM);
+  // One record at a time, written into place: a joined batch could pass V8's string length limit.
+  const { bytes, offsets } =
+    task.encoding === 'engram-json'
+      ? packEngramRequests(mapped.length, (i) => ({ node: mapped[i]!.node, embedding: embeddingOf(mapped[i]!.row), strength: task.mapping.strength }))
+      : packRecords(mapped.length, (i) => `${encodeMemory(mapped[i]!.node, embeddingOf(mapped[i]!.row), task.encoding, task.mapping.strength)}\n`);
   const result: NodeTaskResult = {
     ids: mapped.map((m) => m.node.id),
     spaces: mapped.map((m) => m.node.space),

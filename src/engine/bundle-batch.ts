@@ -1,7 +1,6 @@
 import { MigrateError } from '../errors.js';
-import { engramRequest } from '../mapping/memory-encoding.js';
+import { packEngramRequests } from '../mapping/memory-encoding.js';
 import { spaceOf, type ShardLayout } from '../mapping/shard.js';
-import { packRecords } from '../shared/record-buffers.js';
 import { parseMemoryLine } from '../target/bundle-reader.js';
 import type { EncodedMemoryBatch } from '../target/target.js';
 
@@ -14,7 +13,7 @@ import type { EncodedMemoryBatch } from '../target/target.js';
 export function encodeBundleLines(lines: readonly string[], where: string, space?: string, layout?: ShardLayout): EncodedMemoryBatch {
   const ids: string[] = [];
   const spaces: string[] = [];
-  const { bytes, offsets } = packRecords(lines.length, (i) => {
+  const { bytes, offsets } = packEngramRequests(lines.length, (i) => {
     const m = parseMemoryLine(lines[i]!, `${where}, line ${i + 1} of the batch`);
     if (space !== undefined && (m.memory_space_id !== space || (layout && spaceOf(m.id, layout) !== space))) {
       const expected = layout ? spaceOf(m.id, layout) : space;
@@ -25,7 +24,11 @@ export function encodeBundleLines(lines: readonly string[], where: string, space
     }
     ids.push(m.id);
     spaces.push(m.memory_space_id);
-    return engramRequest({ id: m.id, space: m.memory_space_id, content: m.content, timestamp: m.timestamp, memoryType: m.memory_type }, m.vector, m.confidence);
+    return {
+      node: { id: m.id, space: m.memory_space_id, content: m.content, timestamp: m.timestamp, memoryType: m.memory_type },
+      embedding: m.vector,
+      strength: m.confidence,
+    };
   });
   return { ids, spaces, bytes, offsets };
 }

@@ -4,7 +4,13 @@ export interface PackedRecords {
   offsets: Uint32Array;
 }
 
-const MAX_BATCH_BYTES = 0xffff_ffff;
+/** Offsets are 32-bit: a batch's records together stay below 4 GiB. */
+export const MAX_BATCH_BYTES = 0xffff_ffff;
+
+/** The error for a batch whose records pass {@link MAX_BATCH_BYTES} at record `at`. */
+export function batchTooLarge(count: number, at: number): RangeError {
+  return new RangeError(`a batch of ${count} records encodes to more than 4 GiB (at record ${at}); use a smaller batch size`);
+}
 
 /**
  * Encodes `count` records with `encode` and packs their UTF-8 bytes into one array of its own (not a
@@ -20,7 +26,7 @@ export function packRecords(count: number, encode: (i: number) => string): Packe
     const text = encode(i);
     texts[i] = text;
     total += Buffer.byteLength(text, 'utf8');
-    if (total > MAX_BATCH_BYTES) throw new RangeError(`a batch of ${count} records encodes to more than 4 GiB (at record ${i}); use a smaller batch size`);
+    if (total > MAX_BATCH_BYTES) throw batchTooLarge(count, i);
     offsets[i + 1] = total;
   }
   const bytes = Buffer.allocUnsafeSlow(total);
