@@ -135,7 +135,8 @@ async function runNodes(task: NodeTask): Promise<NodeTaskResult> {
     mapped.push({ row, node: task.shards > 1 ? { ...result.node, space: spaceOf(result.node.id, task) } : result.node });
   });
   // Shards interleave within a batch: grouping them keeps the bundle's appends one per space (stable sort).
-  if (task.shards > 1) mapped.sort((a, b) => (a.node.space < b.node.space ? -1 : a.node.space > b.node.space ? 1 : 0));
+  // Engram's requests keep the page's order, shards interleaved, so concurrent writes spread over them.
+  if (task.shards > 1 && task.encoding === 'bundle-ndjson') mapped.sort((a, b) => (a.node.space < b.node.space ? -1 : a.node.space > b.node.space ? 1 : 0));
   const pending = mapped.filter((m) => m.node.generateFrom !== null).map((m) => ({ row: m.row, text: m.node.generateFrom! }));
   const regeneratedWrongWidth = mapped.reduce((n, m) => n + (m.node.wrongWidthRegenerated ? 1 : 0), 0);
   const empty = { bytes: new Uint8Array(0), offsets: new Uint32Array(1) };

@@ -95,6 +95,10 @@ export class WriteLimiter implements WriteGate {
     return this.#store()?.heartbeatInterval;
   }
 
+  get rated(): boolean {
+    return this.#settings.rate > 0;
+  }
+
   get concurrency(): number {
     return this.#settings.concurrency;
   }

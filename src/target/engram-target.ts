@@ -90,7 +90,10 @@ export class EngramTarget implements Target {
     let next = 0;
     const total = batch.ids.length;
     const lanes = gate.concurrency > 0 ? gate.concurrency : this.#concurrency;
-    const chunk = Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes)));
+    // Without a rate, lanes take one record at a time: requests leave in the batch's order (the order the
+    // near-duplicate predictor settles them in) and a sharded batch's spaces interleave, as the minimal
+    // writer of bench/engram-real sends them. With a rate, contiguous chunks (few jobs for the bucket).
+    const chunk = gate.rated ? Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes))) : 1;
     const reject = (i: number, reason: string): void =>
       void rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason });
     const send = async (i: number): Promise<void> => {

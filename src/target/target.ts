@@ -7,6 +7,12 @@ export interface WriteGate {
   schedule<T>(weight: number, job: () => Promise<T>): Promise<T>;
   /** Requests a target may have in flight at once; 0 = its own default. Read per batch, so it can change live. */
   readonly concurrency: number;
+  /**
+   * True while a rate applies (jobs wait for tokens): targets then schedule chunks of records, since the
+   * bucket admits only a few hundred jobs a second. Otherwise (or absent) one record per job, so that
+   * concurrent requests leave in the batch's order.
+   */
+  readonly rated?: boolean;
 }
 
 /** Memories of one batch, already encoded by a worker: item i is `bytes[offsets[i]..offsets[i+1])`. */

@@ -86,3 +86,24 @@ describe('retry delays', () => {
     expect(backoffDelay(0, { baseMs: 10, maxMs: 1_000, random: () => 0 }, 300)).toBe(300);
   });
 });
+
+describe('EngramTarget lanes', () => {
+  const idOf = (r: TinyRequest): string => (JSON.parse(r.body) as { id: string }).id;
+
+  it('without a rate, four lanes send one record at a time, in the batch order', async () => {
+    await engram(rememberEcho);
+    const unrated: WriteGate = { schedule: (_w, job) => job(), concurrency: 4 };
+    expect(await target!.writeMemories(batch(40), unrated)).toEqual({ written: 40, rejects: [] });
+    // requests start in order; with four in flight, none may start more than three places early
+    const order = server!.requests.map((r) => Number(idOf(r).slice(1)));
+    order.forEach((id, at) => expect(Math.abs(id - at)).toBeLessThanOrEqual(3));
+  });
+
+  it('with a rate, lanes take contiguous chunks (few jobs for the bucket)', async () => {
+    await engram(rememberEcho);
+    const weights: number[] = [];
+    const rated: WriteGate = { schedule: (w, job) => (weights.push(w), job()), concurrency: 4, rated: true };
+    expect(await target!.writeMemories(batch(40), rated)).toEqual({ written: 40, rejects: [] });
+    expect(weights).toEqual([10, 10, 10, 10]);
+  });
+});

@@ -48,7 +48,7 @@ describe('backfill worker: node batches', () => {
     expect(JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[2], result.offsets[3])).toString('utf8'))).toMatchObject({ id: 'd002', content: big });
   });
 
-  it('puts each memory in the shard its id hashes to, grouped by shard, each record naming its shard', async () => {
+  it.each(['engram-json', 'bundle-ndjson'] as const)('puts each memory in the shard its id hashes to, each record naming its shard (%s)', async (encoding) => {
     const n = 40;
     const layout = { space: 'documents', shards: 3 };
     const task: NodeTask = {
@@ -66,7 +66,7 @@ describe('backfill worker: node batches', () => {
       ...layout,
       key: { properties: ['id'], source: 'key', unique: true, reason: 'test' },
       mapping: resolveConfig({}).mapping,
-      encoding: 'engram-json',
+      encoding,
       now: '2024-01-01T00:00:00.000Z',
       duplicates: [],
       dryRun: false,
@@ -75,7 +75,14 @@ describe('backfill worker: node batches', () => {
     const result = ((moved as Record<symbol, unknown>)[Piscina.valueSymbol] ?? moved) as NodeTaskResult;
     expect(result.ids).toHaveLength(n);
     expect(result.spaces).toEqual(result.ids.map((id) => spaceOf(id, layout)));
-    expect(result.spaces).toEqual([...result.spaces].sort());
+    if (encoding === 'bundle-ndjson') {
+      // grouped by shard: one append per space file
+      expect(result.spaces).toEqual([...result.spaces].sort());
+    } else {
+      // Engram's requests in the page's order, shards interleaved: concurrent writes spread over them
+      expect(Array.from(result.rows)).toEqual(Array.from({ length: n }, (_, i) => i));
+      expect(result.spaces).not.toEqual([...result.spaces].sort());
+    }
     expect(new Set(result.spaces).size).toBe(3);
     result.ids.forEach((id, i) => {
       const body = JSON.parse(Buffer.from(result.bytes.subarray(result.offsets[i], result.offsets[i + 1])).toString('utf8')) as {
