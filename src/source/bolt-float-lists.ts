@@ -68,10 +68,17 @@ function floatListFastPath(original: UnpackListWithSize): UnpackListWithSize {
   };
 }
 
-/** A complete message that arrived in several chunks, as one buffer (the driver's string and float reads take its fast path). */
-function contiguousMessage(ChannelBuffer: BoltConnectionInternals['ChannelBuffer']): BoltConnectionInternals['combined']['default'] {
+/**
+ * A complete message that arrived in several chunks, as one buffer (the driver's string and float reads take
+ * its fast path). Parts are the dechunker's slices of socket data; any other kind keeps the driver's own class.
+ */
+function contiguousMessage(
+  b: BoltConnectionInternals,
+  Combined: BoltConnectionInternals['combined']['default'],
+): BoltConnectionInternals['combined']['default'] {
   return function Contiguous(parts: BoltBuffer[]) {
-    return new ChannelBuffer(Buffer.concat(parts.map((p) => p._buffer!)));
+    if (!parts.every((p) => p._buffer !== undefined && p.position === 0 && p.length === p._buffer.length)) return new Combined(parts);
+    return new b.ChannelBuffer(Buffer.concat(parts.map((p) => p._buffer!)));
   } as unknown as BoltConnectionInternals['combined']['default'];
 }
 
@@ -121,7 +128,7 @@ export function installBoltFloatLists(): { ok: boolean; reason: string } {
   try {
     expected = decodeAll(b);
     proto._unpackListWithSize = floatListFastPath(originalList);
-    b.combined.default = contiguousMessage(b.ChannelBuffer);
+    b.combined.default = contiguousMessage(b, originalCombined);
     const got = decodeAll(b);
     if (got !== expected) throw new Error(`self-test decoded ${got}, the driver ${expected}`);
   } catch (err) {

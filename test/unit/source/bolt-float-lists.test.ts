@@ -32,18 +32,24 @@ function chunked(message: Buffer, chunk: number): Buffer {
   return Buffer.concat([...parts, Buffer.from([0, 0])]);
 }
 
-/** Sends `wire` through the driver's dechunker in pieces of `read` bytes (as sockets deliver) and unpacks the message. */
-function decode(wire: Buffer, read: number): unknown {
+/** Sends `wire` through the driver's dechunker in pieces of `read` bytes (as sockets deliver): the message it makes. */
+function dechunk(wire: Buffer, read: number): BoltBuffer {
   const b = boltConnectionInternals();
   const dechunker = new Dechunker();
   let message: BoltBuffer | null = null;
   dechunker.onmessage = (m) => void (message = m);
   for (let at = 0; at < wire.length; at += read) dechunker.write(new b.ChannelBuffer(Buffer.from(wire.subarray(at, at + read))));
-  return new b.Unpacker(false, true).unpack(message!);
+  return message!;
 }
 
-it('installs over the driver in use, after its self-test', () => {
+function decode(wire: Buffer, read: number): unknown {
+  return new (boltConnectionInternals().Unpacker)(false, true).unpack(dechunk(wire, read));
+}
+
+it('installs over the driver in use, after its self-test, and joins a message that spans chunks into one buffer', () => {
   expect(installBoltFloatLists()).toEqual({ ok: true, reason: expect.stringMatching(/^neo4j-driver-bolt-connection 5\./) });
+  const message = dechunk(chunked(pack([0.5, 1.5, 2.5]), 7), 3);
+  expect(message._buffer?.length).toBe(message.length); // one contiguous buffer, not the driver's CombinedBuffer
 });
 
 it('decodes lists of floats, mixed lists and nested lists to the values packed, whatever the chunking', () => {
