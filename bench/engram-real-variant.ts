@@ -1,6 +1,7 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-shared|backfill|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-again|ceiling-shared|backfill|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
+ * (ceiling-again is the ceiling's writer under another name: an A/A check.)
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
