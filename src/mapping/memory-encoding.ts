@@ -139,12 +139,17 @@ function putFloat32(x: number, out: Buffer, pos: number): number {
  */
 export function joinFloat32(values: Float32Array): string {
   if (scratch.length < values.length * MAX_COMPONENT_BYTES) scratch = Buffer.allocUnsafe(values.length * MAX_COMPONENT_BYTES);
-  let p = 0;
+  return scratch.toString('latin1', 0, putFloat32List(values, scratch, 0));
+}
+
+/** Writes `values` comma-joined at `pos` (at most MAX_COMPONENT_BYTES each) and returns the end. */
+function putFloat32List(values: Float32Array, out: Buffer, pos: number): number {
+  let p = pos;
   for (let i = 0; i < values.length; i++) {
-    if (i > 0) scratch[p++] = 44;
-    p = putFloat32(values[i]!, scratch, p);
+    if (i > 0) out[p++] = 44;
+    p = putFloat32(values[i]!, out, p);
   }
-  return scratch.toString('latin1', 0, p);
+  return p;
 }
 
 type RequestNode = Pick<MappedNode, 'id' | 'space' | 'content' | 'timestamp' | 'memoryType'>;
@@ -172,25 +177,24 @@ export function engramRequest(node: RequestNode, embedding: ArrayLike<number>, s
 export function packEngramRequests(count: number, memory: (i: number) => { node: RequestNode; embedding: Float32Array; strength: number }): PackedRecords {
   const parts: Array<[string, string]> = new Array(count);
   const embeddings: Float32Array[] = new Array(count);
+  /** Per record, the most bytes it can take (its numbers at their longest). */
+  const most = new Float64Array(count);
   let bound = 0;
   for (let i = 0; i < count; i++) {
     const m = memory(i);
     parts[i] = engramRequestParts(m.node, m.strength);
     embeddings[i] = m.embedding;
-    bound += Buffer.byteLength(parts[i]![0]) + Buffer.byteLength(parts[i]![1]) + m.embedding.length * MAX_COMPONENT_BYTES;
+    most[i] = Buffer.byteLength(parts[i]![0]) + Buffer.byteLength(parts[i]![1]) + m.embedding.length * MAX_COMPONENT_BYTES;
+    bound += most[i]!;
   }
   const out = Buffer.allocUnsafeSlow(Math.min(bound, MAX_BATCH_BYTES + 1));
   const offsets = new Uint32Array(count + 1);
   let p = 0;
   for (let i = 0; i < count; i++) {
+    if (p + most[i]! > MAX_BATCH_BYTES) throw batchTooLarge(count, i);
     const [head, tail] = parts[i]!;
-    const values = embeddings[i]!;
-    if (p + Buffer.byteLength(head) + Buffer.byteLength(tail) + values.length * MAX_COMPONENT_BYTES > MAX_BATCH_BYTES) throw batchTooLarge(count, i);
     p += out.write(head, p, 'utf8');
-    for (let j = 0; j < values.length; j++) {
-      if (j > 0) out[p++] = 44;
-      p = putFloat32(values[j]!, out, p);
-    }
+    p = putFloat32List(embeddings[i]!, out, p);
     p += out.write(tail, p, 'utf8');
     offsets[i + 1] = p;
   }
