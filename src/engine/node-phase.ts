@@ -26,6 +26,19 @@ interface PendingBatch {
 /** Pages seek at most this many times the batch size of ids (a label spread thinly over the id space). */
 const MAX_SPAN_FACTOR = 64;
 
+/**
+ * A range's first page holds at most this many nodes, and each next page twice as many, up to the batch
+ * size: writing starts as soon as a few nodes are read and mapped, instead of after a whole batch on cold
+ * threads (a 250-node first page took 0.6 s to read and 0.2 s to map in a fresh process; a label's writes
+ * waited for it). Later pages are whole batches.
+ */
+export const FIRST_PAGE_LIMIT = 32;
+
+/** The page limits of one range, from {@link FIRST_PAGE_LIMIT} doubling up to `batchSize`. */
+export function pageLimitAfter(previous: number | null, batchSize: number): number {
+  return previous === null ? Math.min(batchSize, FIRST_PAGE_LIMIT) : Math.min(batchSize, previous * 2);
+}
+
 /** Splits the label's node-id range into one range per reader, once; kept in the checkpoint for resumes. */
 async function labelRanges(ctx: RunContext, label: LabelPlan): Promise<RangeProgress[]> {
   const progress = labelProgress(ctx, label.label);
@@ -57,8 +70,8 @@ async function readRange(
   index: number,
   lo: number,
   hi: number,
+  limit: number,
 ): Promise<{ buffers: NodeBatchBuffers; lastCovered: number }> {
-  const limit = ctx.config.engine.batchSize;
   if (ctx.readers) {
     const page = await ctx.readers.page(index, { scope: { label: label.label, earlier: label.earlier }, key: label.key.properties, lo, hi, limit });
     return { buffers: page, lastCovered: page.lastCovered };
@@ -94,7 +107,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
     ctx.config.engine.maxInflightBatches,
     ctx.signal,
     async function* (stopped) {
-      const cursor = ranges.map((r) => ({ after: r.after, span: r.span }));
+      const cursor = ranges.map((r) => ({ after: r.after, span: r.span, limit: pageLimitAfter(null, limit) }));
       type Read = { index: number; lo: number; page: Awaited<ReturnType<typeof readRange>> };
       const inFlight = new Map<number, Promise<Read>>();
       const request = (i: number): void => {
@@ -103,7 +116,7 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         const hi = Math.min(ranges[i]!.upper, after + span);
         inFlight.set(
           i,
-          readRange(ctx, label, i, lo, hi).then((page) => ({ index: i, lo, page })),
+          readRange(ctx, label, i, lo, hi, cursor[i]!.limit).then((page) => ({ index: i, lo, page })),
         );
       };
       ranges.forEach((r, i) => (r.done || r.after >= r.upper ? undefined : request(i)));
@@ -115,7 +128,9 @@ export async function migrateNodes(ctx: RunContext, label: LabelPlan): Promise<v
         const nodes = page.buffers.nodes;
         const c = cursor[index]!;
         c.after = page.lastCovered;
-        c.span = nextSpan(c.span, nodes.length, limit);
+        // A short first page says nothing of the label's density: the span adapts to whole pages only.
+        if (c.limit === limit) c.span = nextSpan(c.span, nodes.length, limit);
+        c.limit = pageLimitAfter(c.limit, limit);
         if (c.after < ranges[index]!.upper) request(index);
         const result = nodes.length === 0 ? null : dispatchNodePage(ctx, label, page.buffers);
         if (result) {

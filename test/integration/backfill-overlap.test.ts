@@ -1,7 +1,8 @@
 /**
  * A batch's writes overlap the previous batch's finish (stamp check, reject log, checkpoint) only when the
  * target's state may be checkpointed meanwhile: never for the bundle, whose state is its file lengths (a
- * length taken mid-append would resume into the middle of a line).
+ * length taken mid-append would resume into the middle of a line). Also here: a label's first pages are
+ * short, so its writes start early.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,4 +71,35 @@ describe('overlapping a batch with the previous batch finish', () => {
       expect(lines).toBe(summary.counters.memoriesWritten);
     });
   }
+});
+
+/** A bundle that records the size and space of each batch written, in order. */
+class BatchSizes extends BundleTarget {
+  readonly batches: Array<{ space: string; size: number }> = [];
+
+  override async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate) {
+    this.batches.push({ space: batch.spaces[0]!, size: batch.ids.length });
+    return super.writeMemories(batch, gate);
+  }
+}
+
+describe("a label's first pages", () => {
+  it('ramp up from 32 nodes, doubling to the batch size, so writing starts before a whole batch is read and mapped', async () => {
+    // One reader: one range per label, so a label's pages (and batches) come in order.
+    const config = testConfig({ source: { readers: 1 }, engine: { batchSize: 100, pauseMs: 0, edges: false, workers: 1 } });
+    const target = new BatchSizes(config.target.kind === 'bundle' ? config.target.path : '', { overwrite: true });
+    const summary = await backfill({ config, target, overwrite: true });
+    expect(summary.error).toBeNull();
+    expect(summary.counters.memoriesWritten + summary.counters.nodesRejected).toBe(nodes);
+    // Consecutive batches into one space are one label's; each label (with enough nodes) ramps up anew.
+    const runs: number[][] = [];
+    target.batches.forEach((b, i) => (i > 0 && target.batches[i - 1]!.space === b.space ? runs.at(-1)!.push(b.size) : runs.push([b.size])));
+    const big = runs.filter((sizes) => sizes.reduce((a, b) => a + b, 0) > 32 + 64 + 100);
+    expect(big.length).toBeGreaterThanOrEqual(2);
+    for (const sizes of big) {
+      expect(sizes.slice(0, 3)).toEqual([32, 64, 100]);
+      expect(Math.max(...sizes)).toBe(100);
+    }
+    expect(target.batches.reduce((s, b) => s + b.size, 0)).toBe(summary.counters.memoriesWritten);
+  });
 });
