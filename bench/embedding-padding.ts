@@ -9,7 +9,8 @@
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createEmbedder } from '../src/embed/embedder.js';
-import { sharedFloat32, WorkerPool } from '../src/engine/worker-pool.js';
+import { WorkerPool } from '../src/engine/worker-pool.js';
+import { sharedFloat32 } from '../src/shared/shared-memory.js';
 import { closeOrtThread, ortThread, runOn, tokenise } from './ort-thread.js';
 
 export interface PaddingBenchOptions {

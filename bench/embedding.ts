@@ -21,7 +21,8 @@ import { parseArgs } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import type { OrtFeedData } from './embedding-ort-worker.js';
 import { ensureModel, MODEL_PRESETS } from '../src/embed/ensure-model.js';
-import { sharedFloat32, WorkerPool } from '../src/engine/worker-pool.js';
+import { WorkerPool } from '../src/engine/worker-pool.js';
+import { sharedFloat32 } from '../src/shared/shared-memory.js';
 import { runPaddingBench } from './embedding-padding.js';
 import { closeOrtThread, ortThread, runOn, tokenise } from './ort-thread.js';
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { SPACE_ID } from '../mapping/types.js';
 
 /**
  * The one schema of engram-migrate's configuration. Every field has a default, so an empty config file
  * is valid; unknown keys are errors (a typo must not silently become a default).
  */
 
-const SPACE_ID = /^[a-z0-9_-]{3,64}$/;
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 /** Upper bounds: a typo such as `workers: 80000` must be an error naming the option, not a run that spawns 80,000 threads. */

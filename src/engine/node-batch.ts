@@ -1,7 +1,7 @@
 import type { SourceNode } from '../mapping/types.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import { EMBEDDING_ABSENT, EMBEDDING_BAD_TYPE, EMBEDDING_BAD_WIDTH, EMBEDDING_PRESENT, type BatchNode } from '../../workers/task-types.js';
-import { sharedFloat32, sharedUint8 } from './worker-pool.js';
+import { sharedFloat32, sharedUint8 } from '../shared/shared-memory.js';
 
 export interface NodeBatchBuffers {
   nodes: BatchNode[];

@@ -122,12 +122,3 @@ export class WorkerPool {
     await this.#pool.destroy();
   }
 }
-
-/** A Float32Array over shared memory, so workers read and write it in place. */
-export function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
-}
-
-export function sharedUint8(length: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(length));
-}

@@ -1,10 +1,9 @@
 import { stableJson } from '../shared/stable-json.js';
 import { ConfigError } from '../errors.js';
 import type { ResolvedMapping } from '../config/config-schema.js';
-import { SPACE_ID } from '../config/config-schema.js';
 import { own, setOwn } from '../shared/own.js';
 import { keyValueOf, memoryIdForElement, memoryIdForKey, type KeyValue } from './memory-id.js';
-import { MAX_CONTENT_BYTES, type LabelKey, type PropertyValue, type RejectRecord, type SourceNode } from './types.js';
+import { MAX_CONTENT_BYTES, SPACE_ID, type LabelKey, type PropertyValue, type RejectRecord, type SourceNode } from './types.js';
 
 const encoder = new TextEncoder();
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { SPACE_ID } from '../config/config-schema.js';
+import { SPACE_ID } from '../mapping/types.js';
 import { MigrateError } from '../errors.js';
 import { decodeEmbedding, type BundleMemoryLine } from '../mapping/memory-encoding.js';
 import { BUNDLE_FORMAT, digestFile, type BundleManifest } from './bundle-target.js';

@@ -1,4 +1,5 @@
-import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
+import type { WorkerPool } from '../engine/worker-pool.js';
+import { sharedFloat32 } from '../shared/shared-memory.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 import type { CosineTask, EmbedTask } from '../../workers/task-types.js';
 import { mapLimit } from '../shared/map-limit.js';

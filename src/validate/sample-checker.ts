@@ -1,7 +1,8 @@
 import type { ResolvedMapping } from '../config/config-schema.js';
 import { spaceOf } from '../mapping/shard.js';
 import type { NodeBatchBuffers } from '../engine/node-batch.js';
-import { sharedFloat32, type WorkerPool } from '../engine/worker-pool.js';
+import type { WorkerPool } from '../engine/worker-pool.js';
+import { sharedFloat32 } from '../shared/shared-memory.js';
 import { firstNonFinite, mapNode, type EmbeddingInput, type MappedNode } from '../mapping/node-mapper.js';
 import { mapRelationship } from '../mapping/edge-mapper.js';
 import { EMBEDDING_DIM, type SourceNode, type SourceRelationship } from '../mapping/types.js';

@@ -1,4 +1,4 @@
-import { sharedFloat32 } from '../engine/worker-pool.js';
+import { sharedFloat32 } from '../shared/shared-memory.js';
 import { EMBEDDING_DIM } from '../mapping/types.js';
 
 /** `present[row]`: not found. */

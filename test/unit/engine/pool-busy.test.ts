@@ -3,7 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import { workerModelOptions } from '../../../src/engine/worker-model-options.js';
-import { sharedFloat32, WorkerPool } from '../../../src/engine/worker-pool.js';
+import { WorkerPool } from '../../../src/engine/worker-pool.js';
+import { sharedFloat32 } from '../../../src/shared/shared-memory.js';
 
 // Runs the compiled worker (dist/) on models/tiny (npm run setup).
 describe('worker pool busy share', () => {
