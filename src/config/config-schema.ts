@@ -271,4 +271,3 @@ export type MigrateOptions = z.input<typeof configSchema>;
 export type ResolvedConfig = Readonly<z.output<typeof configSchema>>;
 export type ResolvedMapping = ResolvedConfig['mapping'];
 export type EdgeWeightRule = z.output<typeof edgeWeightRule>;
-export { SPACE_ID };

@@ -32,10 +32,10 @@ const MAX_SPAN_FACTOR = 64;
  * threads (a 250-node first page took 0.6 s to read and 0.2 s to map in a fresh process; a label's writes
  * waited for it). Later pages are whole batches.
  */
-export const FIRST_PAGE_LIMIT = 32;
+const FIRST_PAGE_LIMIT = 32;
 
 /** The page limits of one range, from {@link FIRST_PAGE_LIMIT} doubling up to `batchSize`. */
-export function pageLimitAfter(previous: number | null, batchSize: number): number {
+function pageLimitAfter(previous: number | null, batchSize: number): number {
   return previous === null ? Math.min(batchSize, FIRST_PAGE_LIMIT) : Math.min(batchSize, previous * 2);
 }
 

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/config-schema.js';
 import { describeKey, spaceForLabel } from '../mapping/node-mapper.js';
 import type { LabelKey } from '../mapping/types.js';
 import { shardCount, shardSpace, shardSpaces, type ShardLayout } from '../mapping/shard.js';
-import { SPACE_ID } from '../config/config-schema.js';
+import { SPACE_ID } from '../mapping/types.js';
 import { own } from '../shared/own.js';
 import { chooseLabelKey, constraintsOf } from '../source/label-keys.js';
 import type { LabelScope, Neo4jSource, NodeConstraint } from '../source/neo4j-source.js';

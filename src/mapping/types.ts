@@ -1,9 +1,9 @@
 /** Records as they move source → mapping → engine → target. Pure data; no I/O. */
 
-/** Engram stores exactly this many dimensions per embedding. */
 /** An Engram memory space id: 3-64 characters of a-z, 0-9, _ and - (a shard's suffix included). */
 export const SPACE_ID = /^[a-z0-9_-]{3,64}$/;
 
+/** Engram stores exactly this many dimensions per embedding. */
 export const EMBEDDING_DIM = 768;
 /** Engram refuses content above this many UTF-8 bytes. */
 export const MAX_CONTENT_BYTES = 100_000;

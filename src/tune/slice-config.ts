@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/config-schema.js';
-import { SPACE_ID } from '../config/config-schema.js';
+import { SPACE_ID } from '../mapping/types.js';
 import { resolveConfig } from '../config/resolve-config.js';
 import { ConfigError } from '../errors.js';
 import type { TuneSetting } from './tune-types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SPACE_ID } from '../../../src/config/config-schema.js';
+import { SPACE_ID } from '../../../src/mapping/types.js';
 import { fmix32, fnv1a32, shardCount, shardHash, shardSpaces, spaceOf } from '../../../src/mapping/shard.js';
 
 describe('shard routing', () => {
