@@ -63,7 +63,12 @@ async function labelRanges(ctx: RunContext, label: LabelPlan): Promise<RangeProg
   return progress.ranges;
 }
 
-/** The next page of a range: from a reader thread, or read on the main thread. */
+/**
+ * The next page of a range: from its reader thread, or read on the main thread when there are no readers
+ * or while the range's reader is still loading its modules and connecting (~0.4 s in a fresh process on
+ * two cores, longer than the plan): the main thread is connected already, and the first small pages
+ * (FIRST_PAGE_LIMIT) are cheap to read there.
+ */
 async function readRange(
   ctx: RunContext,
   label: LabelPlan,
@@ -72,7 +77,7 @@ async function readRange(
   hi: number,
   limit: number,
 ): Promise<{ buffers: NodeBatchBuffers; lastCovered: number }> {
-  if (ctx.readers) {
+  if (ctx.readers?.ready(index)) {
     const page = await ctx.readers.page(index, { scope: { label: label.label, earlier: label.earlier }, key: label.key.properties, lo, hi, limit });
     return { buffers: page, lastCovered: page.lastCovered };
   }

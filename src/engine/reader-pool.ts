@@ -19,6 +19,11 @@ export class ReaderPool {
     return this.#threads.size;
   }
 
+  /** Whether reader `reader` has loaded its modules and connected (a page asked of it now starts at once). */
+  ready(reader: number): boolean {
+    return this.#threads.ready(reader);
+  }
+
   /** One page of a node-id range, read by reader `reader`. */
   page(reader: number, request: Omit<ReaderRequest, 'id'>): Promise<ReaderPage> {
     return this.#threads.request(reader, request);

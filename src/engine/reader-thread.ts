@@ -9,6 +9,7 @@ import type { MigrateError } from '../errors.js';
 import { installBoltFloatLists } from '../source/bolt-float-lists.js';
 import { Neo4jSource, type LabelScope } from '../source/neo4j-source.js';
 import { buildNodeBatch } from './node-batch.js';
+import type { SourceThreadReady } from './source-threads.js';
 
 export interface ReaderRequest {
   id: number;
@@ -24,8 +25,13 @@ export interface ReaderRequest {
 installBoltFloatLists();
 const data = workerData as { source: ResolvedConfig['source']; mapping: { embeddingProperty: string } };
 const source = new Neo4jSource(data.source, data.mapping);
-// Connect while the main thread plans; a failure here is reported by the first page's request.
-source.connect().catch(() => undefined);
+// Connect while the main thread plans; a failure here is reported by the first page's request. Until this
+// thread says it is ready, the main thread reads its range (see readRange in node-phase.ts).
+const ready: SourceThreadReady = 'ready';
+source.connect().then(
+  () => parentPort!.postMessage(ready),
+  () => parentPort!.postMessage(ready),
+);
 
 parentPort!.on('message', (request: ReaderRequest | 'close') => {
   if (request === 'close') {

@@ -11,6 +11,9 @@ export interface SourceThreadReply<R> {
   error?: { message: string; retriable: boolean };
 }
 
+/** What a source thread may post once, before any reply: it has loaded its modules and connected (or failed to). */
+export type SourceThreadReady = 'ready';
+
 /**
  * Threads that each own a Neo4j connection (decoding happens on the thread that owns the socket), with
  * request/response by id. Used by the backfill's readers and validation's sample fetchers; their entries
@@ -23,6 +26,7 @@ export class SourceThreads<Q extends object, R> {
   readonly #exited: Array<Promise<void>>;
   readonly #dead = new Map<number, Error>();
   readonly #pending = new Map<number, Pending<R>>();
+  readonly #ready: boolean[];
   #next = 0;
 
   /** `entry`: the thread's compiled file (name, folder) as {@link workerFilename} takes them, or a path. */
@@ -30,13 +34,18 @@ export class SourceThreads<Q extends object, R> {
     this.size = size;
     const filename = typeof entry === 'string' ? entry : workerFilename(...entry);
     this.#exited = [];
+    this.#ready = Array.from({ length: size }, () => false);
     this.#workers = Array.from({ length: size }, (_, thread) => {
       const worker = new Worker(filename, { workerData });
       this.#exited.push(new Promise<void>((resolve) => worker.once('exit', () => resolve())));
       worker.once('exit', (code) =>
         this.#fail(thread, this.#dead.get(thread) ?? new SourceError('SOURCE_QUERY_FAILED', `source thread ${thread} exited (code ${code})`)),
       );
-      worker.on('message', (m: SourceThreadReply<R>) => {
+      worker.on('message', (m: SourceThreadReply<R> | SourceThreadReady) => {
+        if (m === 'ready') {
+          this.#ready[thread] = true;
+          return;
+        }
         const pending = this.#pending.get(m.id);
         this.#pending.delete(m.id);
         if (m.error) pending?.reject(new SourceError(m.error.retriable ? 'SOURCE_UNAVAILABLE' : 'SOURCE_QUERY_FAILED', m.error.message));
@@ -58,6 +67,16 @@ export class SourceThreads<Q extends object, R> {
       this.#pending.delete(id);
       p.reject(err);
     }
+  }
+
+  /**
+   * Whether a request to thread `thread` (modulo the size) is answered without waiting for the thread to
+   * start: it has said it is ready (modules loaded, connected), or it has died (the request fails at once
+   * with its error). A thread that never says so is never ready.
+   */
+  ready(thread: number): boolean {
+    const index = thread % this.size;
+    return this.#ready[index]! || this.#dead.has(index);
   }
 
   /** Sends `request` to thread `thread` (modulo the size) and resolves with its reply. */
