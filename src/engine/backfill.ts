@@ -75,6 +75,16 @@ export function configHash(config: ResolvedConfig): string {
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
+/**
+ * Reader threads when `source.readers` is 0. Into a bundle the Neo4j read is the run's ceiling: one per
+ * core. Into Engram the server's ingest is (a few hundred writes/s per server, see the README's Sharding),
+ * far below what the main thread reads alone (~1,850 nodes/s measured with the driver's own decoding), so
+ * reader threads would only add their start-up and CPU beside the server: the main thread reads.
+ */
+export function autoReaders(config: ResolvedConfig): number {
+  return config.target.kind === 'engram' ? 1 : availableParallelism();
+}
+
 async function startCheckpoint(
   store: CheckpointStore,
   config: ResolvedConfig,
@@ -172,7 +182,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     // The threads start first: they load their modules and connect while this thread plans.
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
-    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
+    const readerCount = config.source.readers > 0 ? config.source.readers : autoReaders(config);
     readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
