@@ -14,6 +14,7 @@ import { resolveConfig } from '../src/config/resolve-config.js';
 import { backfill } from '../src/engine/backfill.js';
 import { encodeBundleLines, shardLayoutsOf } from '../src/engine/bundle-batch.js';
 import { loadBundle } from '../src/engine/load-bundle.js';
+import { installBoltFloatLists } from '../src/source/bolt-float-lists.js';
 import { readLineChunks, readManifest } from '../src/target/bundle-reader.js';
 import type { DoneEvent } from '../src/tune/fill-model.js';
 
@@ -46,6 +47,10 @@ export interface VariantOutcome {
   rates?: Array<{ concurrency: number; writesPerSecond: number }>;
   error: string | null;
 }
+
+// As the CLI does (src/cli/main.ts): this process is the tool's own, so its main thread decodes embeddings
+// the faster way too.
+installBoltFloatLists();
 
 const [variant, json] = process.argv.slice(2) as [string, string];
 const o = JSON.parse(json) as VariantOptions;

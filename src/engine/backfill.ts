@@ -77,9 +77,11 @@ export function configHash(config: ResolvedConfig): string {
 
 /**
  * Reader threads when `source.readers` is 0. Into a bundle the Neo4j read is the run's ceiling: one per
- * core. Into Engram the server's ingest is (a few hundred writes/s per server, see the README's Sharding),
- * far below what the main thread reads alone (~1,850 nodes/s measured with the driver's own decoding), so
- * reader threads would only add their start-up and CPU beside the server: the main thread reads.
+ * core. Into Engram the server's ingest (a few hundred writes/s per server, see the README's Sharding) is
+ * far below what the main thread reads alone (the 10k bench graph into a bundle: 3.0-3.1 s from the CLI,
+ * whose main thread decodes the fast way, 2.9-3.1 s with two readers; ~1,850 nodes/s with the driver's own
+ * decoding in a service's process), so reader threads would only add their start-up, memory (~70 MB) and
+ * CPU beside the server: the main thread reads.
  */
 export function autoReaders(config: ResolvedConfig): number {
   return config.target.kind === 'engram' ? 1 : availableParallelism();
