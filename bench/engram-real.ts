@@ -18,7 +18,8 @@
  * and report the median of each round's ratio: the machine is a shared VM, whose host takes CPU (steal) by
  * the minute), ENGRAM_BENCH_NODE_ARGS (Node flags for each variant's process, e.g.
  * "--cpu-prof --cpu-prof-dir=DIR": a profile per thread).
- * Prints writes/s (wall and steady), ratios to the ceiling (target ≥ 0.90), writes/s per fill step,
+ * Prints writes/s (wall and steady), ratios to the ceiling (target ≥ 0.90; also after the first 2,000 writes, the
+ * start left out, and against the mean of the two minimal writers when ceiling-again ran), writes/s per fill step,
  * peak RSS of the server (VmHWM) and of the tool, with os.loadavg(); writes bench/results/engram-real.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -63,6 +64,8 @@ interface Row {
   outcome: VariantOutcome;
   wallRate: number;
   steadyRate: number;
+  /** writes/s from the {@link AFTER_START}th acknowledgement to the last: the start (threads warming up, empty fast spaces) left out. */
+  afterStartRate: number;
   serverPeakRssMb: number | null;
   /** Seconds of the one synthetic write that created each space before the variant (not in its figures). */
   createSeconds: number;
@@ -114,6 +117,16 @@ function steady(o: VariantOutcome): number {
   return first && last && last.atMs > first.atMs ? (last.done - first.done) / ((last.atMs - first.atMs) / 1000) : 0;
 }
 
+/** The start a run leaves behind in {@link afterStart}: the first writes, while the tool's threads warm up and the spaces are empty and fast. */
+const AFTER_START = Math.min(2000, Math.floor(NODES / 5));
+
+/** writes/s from the first acknowledgement that reached `n` writes to the last one. */
+function afterStart(o: VariantOutcome, n = AFTER_START): number {
+  const from = o.events.find((e) => e.done >= n);
+  const last = o.events.at(-1);
+  return from && last && last.atMs > from.atMs ? (last.done - from.done) / ((last.atMs - from.atMs) / 1000) : 0;
+}
+
 async function onFreshServer(
   variant: string,
   layout: Row['layout'],
@@ -152,6 +165,7 @@ async function onFreshServer(
       outcome,
       wallRate: outcome.seconds > 0 ? outcome.writes / outcome.seconds : 0,
       steadyRate: steady(outcome),
+      afterStartRate: afterStart(outcome),
       serverPeakRssMb: vmHwmMb(server.pid),
       createSeconds,
       curve: curveFromEvents(outcome.events, fillSteps(0, NODES, STEPS), { atMs: 0, done: 0 }, shards),
@@ -232,13 +246,13 @@ function report(rows: Row[], probe: Row, best: number, bundles: Record<string, V
   console.log(`load average at start ${startLoad}, at end ${load()} (2-core machine shared; figures are ratios measured side by side)`);
   console.log('(each space was created by one synthetic write before each variant: "create s", not in the figures)');
   console.log(
-    'round variant          layout     writes  seconds  wall w/s  steady w/s  ×ceiling wall  ×ceiling steady  tool RSS MB  server VmHWM MB  create s  CPU ms/write server neo4j tool  cores busy  steal %  load avg',
+    `round variant          layout     writes  seconds  wall w/s  steady w/s  ×ceiling wall  ×ceiling steady  ×ceiling after ${AFTER_START}  tool RSS MB  server VmHWM MB  create s  CPU ms/write server neo4j tool  cores busy  steal %  load avg`,
   );
   for (const r of rows) {
     const c = ceilingOf(r);
     console.log(
       `${String(r.round + 1).padEnd(5)} ${r.variant.padEnd(16)} ${r.layout.padEnd(10)} ${String(r.outcome.writes).padStart(6)} ${r.outcome.seconds.toFixed(1).padStart(8)} ${r.wallRate.toFixed(1).padStart(9)} ${r.steadyRate.toFixed(1).padStart(11)}` +
-        `  ${ratio(r.wallRate, c?.wallRate).padStart(13)}  ${ratio(r.steadyRate, c?.steadyRate).padStart(15)}  ${String(r.outcome.peakRssMb).padStart(11)}  ${String(r.serverPeakRssMb ?? '-').padStart(15)}  ${r.createSeconds.toFixed(1).padStart(8)}  ${perWrite(r).padStart(24)}  ${coresBusy(r).padStart(10)}  ${String(r.stealPercent ?? '-').padStart(7)}  ${r.loadAvg}`,
+        `  ${ratio(r.wallRate, c?.wallRate).padStart(13)}  ${ratio(r.steadyRate, c?.steadyRate).padStart(15)}  ${ratio(r.afterStartRate, c?.afterStartRate).padStart(14 + String(AFTER_START).length)}  ${String(r.outcome.peakRssMb).padStart(11)}  ${String(r.serverPeakRssMb ?? '-').padStart(15)}  ${r.createSeconds.toFixed(1).padStart(8)}  ${perWrite(r).padStart(24)}  ${coresBusy(r).padStart(10)}  ${String(r.stealPercent ?? '-').padStart(7)}  ${r.loadAvg}`,
     );
   }
   console.log('\nwrites/s as spaces fill (fill = memories per space at the middle of the step; load fills shards one after another):');
@@ -255,19 +269,36 @@ function report(rows: Row[], probe: Row, best: number, bundles: Record<string, V
   }
   for (const [layout, b] of Object.entries(bundles))
     console.log(`bundle (${layout}): the Neo4j read took ${b.seconds.toFixed(1)} s (${(b.writes / b.seconds).toFixed(0)} nodes/s), tool RSS ${b.peakRssMb} MB`);
-  // Per variant and layout: the median over rounds of (wall writes/s ÷ the same round's ceiling), with every round's ratio.
-  const perRound = new Map<string, number[]>();
-  for (const r of rows.filter((x) => x.variant !== 'ceiling')) {
-    const key = `${r.variant}/${r.layout}`;
-    perRound.set(key, [...(perRound.get(key) ?? []), Number((r.wallRate / (ceilingOf(r)?.wallRate ?? Number.NaN)).toFixed(3))]);
-  }
+  // Per variant and layout: the median over rounds of (wall writes/s ÷ the same round's ceiling), with every round's ratio;
+  // the same after the start; and, when the A/A writer ran, against the mean of the round's two minimal writers.
   const median = (xs: number[]): number => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   };
-  const targets = Object.fromEntries([...perRound].map(([k, xs]) => [k, Number(median(xs).toFixed(3))]));
+  const perRoundOf = (rate: (r: Row) => number, denominator: (r: Row) => number | undefined): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    for (const r of rows.filter((x) => x.variant !== 'ceiling')) {
+      const key = `${r.variant}/${r.layout}`;
+      out.set(key, [...(out.get(key) ?? []), Number((rate(r) / (denominator(r) ?? Number.NaN)).toFixed(3))]);
+    }
+    return out;
+  };
+  const mediansOf = (m: Map<string, number[]>): Record<string, number> => Object.fromEntries([...m].map(([k, xs]) => [k, Number(median(xs).toFixed(3))]));
+  const perRound = perRoundOf((r) => r.wallRate, (r) => ceilingOf(r)?.wallRate);
+  const afterStartPerRound = perRoundOf((r) => r.afterStartRate, (r) => ceilingOf(r)?.afterStartRate);
+  const again = (r: Row): Row | undefined => rows.find((c) => c.variant === 'ceiling-again' && c.layout === r.layout && c.round === r.round);
+  const bothMean = (r: Row, rate: (x: Row) => number): number | undefined => {
+    const c = ceilingOf(r);
+    const a = again(r);
+    return c && a ? (rate(c) + rate(a)) / 2 : undefined;
+  };
+  const againstBoth = perRoundOf((r) => r.wallRate, (r) => bothMean(r, (x) => x.wallRate));
+  const targets = mediansOf(perRound);
   console.log(`targets: wall writes/s ÷ ceiling ≥ 0.90 (median of ${ROUNDS} round(s)): ${JSON.stringify(targets)}`);
   if (ROUNDS > 1) console.log(`each round: ${JSON.stringify(Object.fromEntries(perRound))}`);
+  console.log(`after the first ${AFTER_START} writes (the start left out), ÷ ceiling: ${JSON.stringify(mediansOf(afterStartPerRound))}; each round: ${JSON.stringify(Object.fromEntries(afterStartPerRound))}`);
+  if (rows.some((r) => r.variant === 'ceiling-again'))
+    console.log(`wall writes/s ÷ the mean of the round's two minimal writers: ${JSON.stringify(mediansOf(againstBoth))}; each round: ${JSON.stringify(Object.fromEntries(againstBoth))}`);
   mkdirSync('bench/results', { recursive: true });
   const json = {
     bench: 'engram-real',
@@ -284,6 +315,8 @@ function report(rows: Row[], probe: Row, best: number, bundles: Record<string, V
     bundles,
     targets,
     perRound: Object.fromEntries(perRound),
+    afterStart: { writes: AFTER_START, medians: mediansOf(afterStartPerRound), perRound: Object.fromEntries(afterStartPerRound) },
+    againstBothMinimalWriters: { medians: mediansOf(againstBoth), perRound: Object.fromEntries(againstBoth) },
   };
   writeFileSync('bench/results/engram-real.json', JSON.stringify(json, null, 2));
 }

@@ -251,6 +251,12 @@ export class DedupPredictor {
     return this.space(space).write(id, embedding, confidence);
   }
 
+  /** Starts making the similarity kernel (ONNX Runtime sessions) now instead of at the first batch; a failure surfaces there. */
+  warm(): void {
+    this.#kernel ??= SimilarityKernel.create();
+    this.#kernel.catch(() => undefined);
+  }
+
   /** Applies one batch in order, space by space (spaces are independent, so each keeps its own order). */
   async writeBatch(batch: DedupBatch): Promise<PredictedOutcome[]> {
     this.#kernel ??= SimilarityKernel.create();

@@ -20,6 +20,8 @@ export interface DedupThreadReply {
 }
 
 const predictor = new DedupPredictor(workerData as PredictorIndexOptions);
+// The thread starts with the backfill's other threads, during the plan: the kernel is ready before the first batch.
+predictor.warm();
 
 // Batches are applied one after another, in the order they came: each waits for the one before it.
 let queue: Promise<void> = Promise.resolve();

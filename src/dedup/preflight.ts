@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config/config-schema.js';
 import type { BackfillOptions } from '../engine/backfill.js';
 import type { BackfillSummary } from '../engine/backfill-types.js';
 import { NdjsonAppender } from '../shared/ndjson-appender.js';
-import { DedupThread } from './dedup-backend.js';
+import { type DedupBackend, DedupThread } from './dedup-backend.js';
 import { DedupGuard, dedupMode } from './dedup-guard.js';
 import { dedupMapPath } from './dedup-map.js';
 
@@ -32,19 +32,28 @@ export async function withPreflight(options: BackfillOptions, run: (o: BackfillO
   return { ...(await run(options)), preflight: pre.dedup };
 }
 
-/** The guard of one pass, or null when it predicts nothing (`off`, or a dry run without preflight). */
+/** Whether a pass predicts near-duplicate drops: not when `off`, nor in a dry run without preflight. */
+export function predictsDedup(config: ResolvedConfig, pass: { dryRun: boolean; preflight: boolean }): boolean {
+  return dedupMode(config.target) !== 'off' && !(pass.dryRun && !pass.preflight);
+}
+
+/**
+ * The guard of one pass, or null when it predicts nothing (see {@link predictsDedup}). `backend`: a predictor
+ * thread started earlier (the backfill starts it with its other threads), which the guard then owns.
+ */
 export async function createDedupGuard(
   config: ResolvedConfig,
   pass: { dryRun: boolean; preflight: boolean; resumed: boolean; mapLength: number },
+  backend?: DedupBackend,
 ): Promise<DedupGuard | null> {
   const mode = dedupMode(config.target);
-  if (mode === 'off' || (pass.dryRun && !pass.preflight)) return null;
+  if (mode === 'off' || !predictsDedup(config, pass)) return null;
   return new DedupGuard({
     // A dry run is the preflight: it goes through every batch; refusing is decided on its summary.
     mode: pass.dryRun ? 'record' : mode,
     confidence: config.mapping.strength,
     map: pass.dryRun ? null : await NdjsonAppender.open(dedupMapPath(config.runDir), pass.mapLength),
-    backend: new DedupThread(),
+    backend: backend ?? new DedupThread(),
     resumed: pass.resumed,
   });
 }

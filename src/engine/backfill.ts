@@ -25,7 +25,8 @@ import { availableParallelism } from 'node:os';
 import { WriteLimiter } from './write-limiter.js';
 import { workerModelOptions } from './worker-model-options.js';
 import type { DedupGuard } from '../dedup/dedup-guard.js';
-import { createDedupGuard, withPreflight } from '../dedup/preflight.js';
+import { DedupThread } from '../dedup/dedup-backend.js';
+import { createDedupGuard, predictsDedup, withPreflight } from '../dedup/preflight.js';
 import { lastLabelWriting } from '../dedup/predictor-memory.js';
 
 export interface BackfillOptions {
@@ -177,6 +178,8 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
   let pool: WorkerPool | null = null;
   let readers: ReaderPool | null = null;
   let dedup: DedupGuard | null = null;
+  let dedupBackend: DedupThread | null = null;
+  const preflight = options.preflight ?? dryRun;
   let ctx: RunContext | null = null;
   let error: unknown = null;
   let poolBusy: PoolBusy | null = null;
@@ -186,6 +189,9 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
     const readerCount = config.source.readers > 0 ? config.source.readers : autoReaders(config);
     readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
+    // The predictor's thread too: loading ONNX Runtime and making its sessions took 0.3-0.7 s of CPU, which
+    // landed on the first writes when it started after the plan.
+    dedupBackend = predictsDedup(config, { dryRun, preflight }) ? new DedupThread() : null;
     await source.connect();
     const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
     if (previous) checkShardLayout(previous, plan, config.runDir);
@@ -215,7 +221,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
       await mkdir(config.runDir, { recursive: true });
       await target.open(previous ? previous.targetState : null);
     }
-    dedup = await createDedupGuard(config, { dryRun, preflight: options.preflight ?? dryRun, resumed, mapLength: previous?.dedupMapLength ?? 0 });
+    dedup = await createDedupGuard(config, { dryRun, preflight, resumed, mapLength: previous?.dedupMapLength ?? 0 }, dedupBackend ?? undefined);
     ctx = {
       config,
       source,
@@ -275,7 +281,8 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     await readers?.close();
     await ctx?.rejects.close();
     await ctx?.edgeSidecar?.close();
-    await dedup?.close();
+    // The guard owns the predictor's thread once made; before that (the plan failed) it is closed here.
+    await (dedup ?? dedupBackend)?.close();
     await limiter.stop();
     await source.close();
     await target.close().catch(() => undefined);
