@@ -284,21 +284,34 @@ function report(rows: Row[], probe: Row, best: number, bundles: Record<string, V
     return out;
   };
   const mediansOf = (m: Map<string, number[]>): Record<string, number> => Object.fromEntries([...m].map(([k, xs]) => [k, Number(median(xs).toFixed(3))]));
-  const perRound = perRoundOf((r) => r.wallRate, (r) => ceilingOf(r)?.wallRate);
-  const afterStartPerRound = perRoundOf((r) => r.afterStartRate, (r) => ceilingOf(r)?.afterStartRate);
+  const perRound = perRoundOf(
+    (r) => r.wallRate,
+    (r) => ceilingOf(r)?.wallRate,
+  );
+  const afterStartPerRound = perRoundOf(
+    (r) => r.afterStartRate,
+    (r) => ceilingOf(r)?.afterStartRate,
+  );
   const again = (r: Row): Row | undefined => rows.find((c) => c.variant === 'ceiling-again' && c.layout === r.layout && c.round === r.round);
   const bothMean = (r: Row, rate: (x: Row) => number): number | undefined => {
     const c = ceilingOf(r);
     const a = again(r);
     return c && a ? (rate(c) + rate(a)) / 2 : undefined;
   };
-  const againstBoth = perRoundOf((r) => r.wallRate, (r) => bothMean(r, (x) => x.wallRate));
+  const againstBoth = perRoundOf(
+    (r) => r.wallRate,
+    (r) => bothMean(r, (x) => x.wallRate),
+  );
   const targets = mediansOf(perRound);
   console.log(`targets: wall writes/s ÷ ceiling ≥ 0.90 (median of ${ROUNDS} round(s)): ${JSON.stringify(targets)}`);
   if (ROUNDS > 1) console.log(`each round: ${JSON.stringify(Object.fromEntries(perRound))}`);
-  console.log(`after the first ${AFTER_START} writes (the start left out), ÷ ceiling: ${JSON.stringify(mediansOf(afterStartPerRound))}; each round: ${JSON.stringify(Object.fromEntries(afterStartPerRound))}`);
+  console.log(
+    `after the first ${AFTER_START} writes (the start left out), ÷ ceiling: ${JSON.stringify(mediansOf(afterStartPerRound))}; each round: ${JSON.stringify(Object.fromEntries(afterStartPerRound))}`,
+  );
   if (rows.some((r) => r.variant === 'ceiling-again'))
-    console.log(`wall writes/s ÷ the mean of the round's two minimal writers: ${JSON.stringify(mediansOf(againstBoth))}; each round: ${JSON.stringify(Object.fromEntries(againstBoth))}`);
+    console.log(
+      `wall writes/s ÷ the mean of the round's two minimal writers: ${JSON.stringify(mediansOf(againstBoth))}; each round: ${JSON.stringify(Object.fromEntries(againstBoth))}`,
+    );
   mkdirSync('bench/results', { recursive: true });
   const json = {
     bench: 'engram-real',
