@@ -1,11 +1,11 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-again|ceiling-shared|backfill|backfill-readers|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-again|ceiling-shared|backfill|backfill-mainreader|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
  * (ceiling-again is the ceiling's writer under another name: an A/A check.)
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
@@ -61,8 +61,8 @@ const noStamp = variant === 'backfill-plain' || variant === 'backfill-nostamp';
 
 function config(): ResolvedConfig {
   return resolveConfig({
-    // backfill-readers: one reader thread per core, the default into a bundle (into Engram the main thread reads).
-    source: { uri: o.uri, labels: [o.label], ...(variant === 'backfill-readers' ? { readers: availableParallelism() } : {}) },
+    // backfill-mainreader: no reader threads, the main thread reads every page (the default is one reader per core).
+    source: { uri: o.uri, labels: [o.label], ...(variant === 'backfill-mainreader' ? { readers: 1 } : {}) },
     // backfill-plain: the backfill without what it adds to each batch by default against Engram (the
     // near-duplicate predictor and the live stamp re-read), to show what they cost beside the server.
     target: o.engramUrl

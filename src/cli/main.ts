@@ -58,8 +58,9 @@ for (const stream of [process.stdout, process.stderr])
   });
 
 // This process is the tool's own (a service that imports the library keeps its driver as it is), so its main
-// thread, which reads Neo4j alone into Engram, decodes embeddings the faster way too, as the reader threads
-// do (200 µs of CPU per node read and laid out → 73-88 µs). Left out when its self-test disagrees.
+// thread, which reads a label's first pages while the reader threads start (and every page with --readers 1),
+// decodes embeddings the faster way too, as the reader threads do (200 µs of CPU per node read and laid out
+// → 73-88 µs). Left out when its self-test disagrees.
 installBoltFloatLists();
 
 process.exitCode = await main(process.argv);

@@ -44,9 +44,7 @@ export const sourceSchema = z
     fetchSize: intIn(1, 100_000).default(2000),
     /**
      * Parallel readers, each a thread with its own connection over a slice of every label's node-id range.
-     * Decoding 768-float embeddings saturates one core at about 15k nodes/s. 0 = automatic: one per core
-     * into a bundle; into Engram none (the main thread reads alone, 1,850-3,300 nodes/s, far above the
-     * server's ingest).
+     * Decoding 768-float embeddings saturates one core at about 15k nodes/s; 0 = one per core.
      */
     readers: intIn(0, 256).default(0),
     /** Encrypt Bolt (bolt:// and neo4j:// URIs; the +s and +ssc schemes decide this themselves). */

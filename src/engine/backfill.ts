@@ -76,18 +76,6 @@ export function configHash(config: ResolvedConfig): string {
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
-/**
- * Reader threads when `source.readers` is 0. Into a bundle the Neo4j read is the run's ceiling: one per
- * core. Into Engram the server's ingest (a few hundred writes/s per server, see the README's Sharding) is
- * far below what the main thread reads alone (the 10k bench graph into a bundle: 3.0-3.1 s from the CLI,
- * whose main thread decodes the fast way, 2.9-3.1 s with two readers; ~1,850 nodes/s with the driver's own
- * decoding in a service's process), so reader threads would only add their start-up, memory (~70 MB) and
- * CPU beside the server: the main thread reads.
- */
-export function autoReaders(config: ResolvedConfig): number {
-  return config.target.kind === 'engram' ? 1 : availableParallelism();
-}
-
 async function startCheckpoint(
   store: CheckpointStore,
   config: ResolvedConfig,
@@ -187,7 +175,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     // The threads start first: they load their modules and connect while this thread plans.
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
-    const readerCount = config.source.readers > 0 ? config.source.readers : autoReaders(config);
+    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
     readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     // The predictor's thread too: loading ONNX Runtime and making its sessions took 0.3-0.7 s of CPU, which
     // landed on the first writes when it started after the plan.
