@@ -48,6 +48,11 @@ export interface LiveLoadOptions {
   instances?: number;
   /** Share of the writes that update a key the same process wrote before (default 0.2). */
   updateFraction?: number;
+  /**
+   * The services' `strayWriteMs` (default 30 s, the library's): how long a write a service gave up on
+   * may still land in Engram; keys with such a write are read back once more after it.
+   */
+  strayWriteMs?: number;
   /** The Neo4j server's pid, when this machine runs it: its CPU time goes into the result. */
   neo4jPid?: number | null;
   log?: (line: string) => void;
@@ -75,9 +80,13 @@ export interface LiveLoadResult {
   missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number; olderThanAcked: number };
   /** Keys updated at least once, and how many of them Engram holds at Neo4j's latest version. */
   updatedKeys: { keys: number; atLatest: number };
+  /** The first keys (at most 20) whose content in Engram is not Neo4j's, with both contents. */
+  mismatches: Array<{ id: string; neo4j: string; engram: string | null }>;
   instances: number;
   restart: { downMs: number; recovered: Record<string, number> };
   drainMs: number;
+  /** What the services' dead-letter queues still held after their drains: queued, and parked (given up on, with a reason). */
+  queues: { remaining: number; parked: number };
   latencyMs: { before: LatencySummary; outage: LatencySummary; outageWithRestart: LatencySummary; after: LatencySummary };
   p99Ratio: number;
   /** CPU seconds per process over the run and per write, so the result can be read apart from machine load. */
@@ -156,6 +165,8 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     String(o.replayRate),
     '--update-fraction',
     String(o.updateFraction),
+    '--stray-write-ms',
+    String(o.strayWriteMs),
   ];
   const doubleCpu = async (): Promise<number> => ((await double.stats()).process as { cpuMs: number }).cpuMs / 1000;
   const [double0, neo0] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
@@ -186,7 +197,7 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
   o.log(`service a2 up after ${restartedAt - killedAt} ms on a's queue, recovered ${JSON.stringify(recovered)}`);
   const summaries = await Promise.all([successor, ...services.slice(1)].map((s) => s.done));
   o.log(
-    `services done: ${JSON.stringify(summaries.map((x) => ({ acked: x.acked, updates: x.updates, errors: x.errors, remaining: x.remaining, drainMs: x.drainMs })))}`,
+    `services done: ${JSON.stringify(summaries.map((x) => ({ acked: x.acked, updates: x.updates, errors: x.errors, remaining: x.remaining, parked: (x.dlq as { parked?: number } | undefined)?.parked, drainMs: x.drainMs })))}`,
   );
   const sum = (key: string): number => summaries.reduce((n, x) => n + Number(x[key] ?? 0), 0);
   const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
@@ -196,7 +207,12 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     killedAt,
     restartedAt,
     recovered,
-    summary: { errors: sum('errors'), remaining: sum('remaining'), drainMs: Math.max(...summaries.map((x) => Number(x.drainMs ?? 0))) },
+    summary: {
+      errors: sum('errors'),
+      remaining: sum('remaining'),
+      parked: summaries.reduce((n, x) => n + Number((x.dlq as { parked?: number } | undefined)?.parked ?? 0), 0),
+      drainMs: Math.max(...summaries.map((x) => Number(x.drainMs ?? 0))),
+    },
     serviceSeconds: firstCpu + sum('cpuSeconds'),
     doubleSeconds: double1 - double0,
     neo4jSeconds: neo0 !== null && neo1 !== null ? neo1 - neo0 : null,
@@ -237,6 +253,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
     space: 'live_load',
     instances: 3,
     updateFraction: 0.2,
+    strayWriteMs: 30_000,
     neo4jPid: null,
     log: () => undefined,
     ...options,
@@ -256,7 +273,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       outageWithRestart: window(rows, tl.t0 + o.outageAtMs, outageEnd),
       after: window(rows, outageEnd, tl.t0 + o.durationMs + 1),
     };
-    const { missing, updatedKeys } = compareStores(rows, inNeo, inEngram);
+    const { missing, updatedKeys, mismatches } = compareStores(rows, inNeo, inEngram);
     // one of the services was down between the kill and the restart: its share of the rate was not written
     const runningMs = o.durationMs - (tl.restartedAt - tl.killedAt) / o.instances;
     const p99Ratio = latencyMs.before.p99 === 0 ? Number.POSITIVE_INFINITY : latencyMs.outage.p99 / latencyMs.before.p99;
@@ -277,7 +294,7 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       runningRate: Math.round(measured / (runningMs / 1000)),
     };
     const pass = {
-      allWritesInBoth: Object.values(missing).every((n) => n === 0) && Number(tl.summary.remaining) === 0,
+      allWritesInBoth: Object.values(missing).every((n) => n === 0) && Number(tl.summary.remaining) === 0 && Number(tl.summary.parked) === 0,
       rate: writes.runningRate >= o.rate * 0.98,
       p99: p99Ratio <= 1.2,
     };
@@ -296,8 +313,10 @@ export async function runLiveLoad(options: LiveLoadOptions): Promise<LiveLoadRes
       writes,
       missing,
       updatedKeys,
+      mismatches,
       restart: { downMs: tl.restartedAt - tl.killedAt, recovered: tl.recovered },
       drainMs: Number(tl.summary.drainMs ?? 0),
+      queues: { remaining: Number(tl.summary.remaining ?? 0), parked: Number(tl.summary.parked ?? 0) },
       latencyMs,
       p99Ratio: Math.round(p99Ratio * 1000) / 1000,
       pass,

@@ -6,7 +6,7 @@
  *   node dist/bench/live-load-service.js --neo4j-uri bolt://127.0.0.1:7687 --engram-url http://127.0.0.1:7432 \
  *     --label LiveLoadMemory --space live_load --dlq-dir .runs/live-load/dlq --rate 1000 --duration-ms 60000 \
  *     --id-prefix a --log .runs/live-load/writes-a.log [--replay-interval-ms 10000] [--replay-rate 0] [--drain-timeout-ms 120000]
- *     [--update-fraction 0]
+ *     [--update-fraction 0] [--stray-write-ms 30000]
  *
  * Prints `READY {recovered queue stats}` and at the end `DONE {json}`. Every acknowledged write is
  * appended to --log as `<id> <start epoch ms> <latency ms> <version>` (flushed to the kernel every 100
@@ -41,6 +41,7 @@ const { values: v } = parseArgs({
     'drain-timeout-ms': { type: 'string', default: '120000' },
     'max-outstanding': { type: 'string', default: '5000' },
     'update-fraction': { type: 'string', default: '0' },
+    'stray-write-ms': { type: 'string', default: '30000' },
   },
 });
 const need = (name: keyof typeof v): string => {
@@ -63,7 +64,7 @@ const neo = new Neo4jGraphDatabase({ driver, label: need('label'), maxBatch: 250
 const engram = new EngramGraphDatabase({
   client: { url: need('engram-url'), maxRetries: 1, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, connections: 32 },
 });
-const dlq = await DeadLetterQueue.open(need('dlq-dir'), { retryBaseMs: 1_000, retryMaxMs: 5_000 });
+const dlq = await DeadLetterQueue.open(need('dlq-dir'), { retryBaseMs: 1_000, retryMaxMs: 5_000, strayWriteMs: Number(v['stray-write-ms']) });
 const dual = new DualWriteCoordinator({ primary: neo, secondary: engram, dlq, maxSecondaryInFlight: 64, secondaryTimeoutMs: 2_000 });
 const replayer = new DlqReplayer({
   dlq,

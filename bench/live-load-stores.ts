@@ -74,6 +74,8 @@ export function compareStores(
 ): {
   missing: { inNeo4j: number; inEngram: number; phantomsInEngram: number; contentMismatches: number; olderThanAcked: number };
   updatedKeys: { keys: number; atLatest: number };
+  /** The first keys (at most 20) whose content differs, for the report: what each store holds. */
+  mismatches: Array<{ id: string; neo4j: string; engram: string | null }>;
 } {
   const acked = new Map<string, number>();
   for (const r of rows) acked.set(r.id, Math.max(acked.get(r.id) ?? 0, r.version));
@@ -87,5 +89,9 @@ export function compareStores(
       olderThanAcked: [...acked].filter(([id, version]) => inNeo.has(id) && versionOf(inNeo.get(id)!) < version).length,
     },
     updatedKeys: { keys: updated.length, atLatest: updated.filter(([id, content]) => inEngram.get(id) === content).length },
+    mismatches: [...inNeo]
+      .filter(([id, content]) => inEngram.get(id) !== content)
+      .slice(0, 20)
+      .map(([id, content]) => ({ id, neo4j: content, engram: inEngram.get(id) ?? null })),
   };
 }

@@ -8,7 +8,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/live-load.js [--rate 1000] [--duration 60] [--outage-at 15]
  *     [--outage 20] [--kill-at 25] [--replay-interval 10] [--lead-in 20] [--control] [--replay-rate 0]
- *     [--instances 3] [--update-fraction 0.2]
+ *     [--instances 3] [--update-fraction 0.2] [--stray-write-ms 30000]
  *
  * The service first writes at the same rate for --lead-in seconds (a warm service and a warm Neo4j, as in
  * production); the 60 s, the outage and the kill are timed from the end of the lead-in. Lead-in writes are
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '7730' },
     instances: { type: 'string', default: '3' },
     'update-fraction': { type: 'string', default: '0.2' },
+    'stray-write-ms': { type: 'string', default: '30000' },
   },
 });
 const seconds = (name: keyof typeof values): number => {
@@ -70,6 +71,7 @@ try {
     replayRate: Number(values['replay-rate']),
     instances: Number(values.instances),
     updateFraction: Number(values['update-fraction']),
+    strayWriteMs: Number(values['stray-write-ms']),
     outageMode: values.control ? 'none' : 'refuse',
     neo4jPid: neo?.pid ?? null,
     log: (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
@@ -79,7 +81,7 @@ try {
   console.error(
     `live-load: ${result.instances} services, ${w.achievedRate} writes/s (running ${w.runningRate}/s; ${w.updates} of ${w.loggedAcked} writes were updates), P99 ratio ${result.p99Ratio} ` +
       `(before ${result.latencyMs.before.p99} ms, outage ${result.latencyMs.outage.p99} ms), keys ${w.neo4j} in Neo4j / ${w.engram} in Engram, ` +
-      `updated keys at Neo4j's latest in Engram ${result.updatedKeys.atLatest}/${result.updatedKeys.keys}, missing ${JSON.stringify(result.missing)}, ` +
+      `updated keys at Neo4j's latest in Engram ${result.updatedKeys.atLatest}/${result.updatedKeys.keys}, missing ${JSON.stringify(result.missing)}, queues ${JSON.stringify(result.queues)}, ` +
       `load average ${result.machine.loadAverageStart.toFixed(2)} → ${result.machine.loadAverageEnd.toFixed(2)} on ${result.machine.cores} cores`,
   );
   console.error(

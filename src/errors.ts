@@ -148,6 +148,26 @@ export function isRetriable(err: unknown): boolean {
   return false;
 }
 
+/** Codes of a connection that was never made: a request that failed with one never reached the server. */
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Whether a failed write may still be applied by the server later: it was (or may have been) sent and
+ * never answered (a timeout, a connection broken after sending). A server can apply such a request after
+ * its client gave up, even after a later write of the same record (measured against the Engram double:
+ * a write aborted after 2 s landed over the next version of its key, written and read back after it).
+ * Not for an answered request (any HTTP status, or a read-back that found another version) or a
+ * connection that was never made; unknown errors count as able to land.
+ */
+export function mayStillLand(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof TargetError && (e.status !== null || e.code === 'TARGET_REJECTED' || e.code === 'TARGET_AUTH')) return false;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_CONNECTED_CODES.has(code)) return false;
+  }
+  return true;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -55,7 +55,7 @@ async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; 
   out(`dead-letter queue ${flags.dlqDir}${holder ? ` (held by pid ${holder.pid} since ${holder.since})` : ' (no process holds it)'}`);
   const s = view.stats;
   out(
-    `depth ${s.depth}: ${s.queued} queued, ${s.inDoubt} in doubt, ${s.inFlight} in flight; ${s.parked} parked; oldest ${s.oldestQueuedAt ?? '-'}; journal ${(s.journalBytes / 1e6).toFixed(1)} MB`,
+    `depth ${s.depth}: ${s.queued} queued (${s.rechecks} to read back once more), ${s.inDoubt} in doubt, ${s.inFlight} in flight; ${s.parked} parked; oldest ${s.oldestQueuedAt ?? '-'}; journal ${(s.journalBytes / 1e6).toFixed(1)} MB`,
   );
   if (entries.length > 0) {
     out(

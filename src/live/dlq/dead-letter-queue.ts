@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MigrateError, errorMessage, isRetriable } from '../../errors.js';
+import { MigrateError, errorMessage, isRetriable, mayStillLand } from '../../errors.js';
 import { backoffDelay } from '../../engine/retry.js';
 import { decodeOp, encodeOp, keyIdOf, opKey, type DlqEntrySummary, type DlqEntryState, type DlqEvent, type DlqOp } from './dlq-entry.js';
 import { DLQ_FILES, DlqJournal, readJournalLines, type CompactionEvent, type JournalIo, type QuarantinedLine } from './dlq-journal.js';
@@ -13,6 +13,13 @@ export interface DeadLetterQueueOptions {
   /** Backoff between attempts of one entry: base and cap, equal jitter (default 10 s and 5 min). */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * How long a write the secondary was sent but never answered (a timeout, a connection broken after
+   * sending, a crash of this process) may still be applied by the server (default 30 s). Such a write
+   * can land after a newer version of its key and overwrite it: newer writes of that key that complete
+   * within this window stay queued and are read back (and rewritten if overwritten) when it has passed.
+   */
+  strayWriteMs?: number;
   /** Compact once the journal passes this many bytes and is 4× the live entries (default 64 MiB). */
   compactAboveBytes?: number;
   now?: () => number;
@@ -48,6 +55,7 @@ export class DeadLetterQueue {
   readonly #state: DlqState;
   readonly #release: () => Promise<void>;
   readonly #options: Required<DeadLetterQueueOptions>;
+  #fencesSweptAt = 0;
 
   private constructor(dir: string, journal: DlqJournal, state: DlqState, release: () => Promise<void>, options: Required<DeadLetterQueueOptions>) {
     this.dir = dir;
@@ -69,6 +77,7 @@ export class DeadLetterQueue {
       maxAttempts: options.maxAttempts ?? 50,
       retryBaseMs: options.retryBaseMs ?? 10_000,
       retryMaxMs: options.retryMaxMs ?? 300_000,
+      strayWriteMs: options.strayWriteMs ?? 30_000,
       compactAboveBytes: options.compactAboveBytes ?? 64 * 1024 * 1024,
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
@@ -77,12 +86,21 @@ export class DeadLetterQueue {
       io: options.io ?? {},
     };
     await mkdir(dir, { recursive: true });
-    const release = await acquireDlqLock(dir, resolved.lock);
+    let crashed = false; // the last owner died holding the queue (a clean close releases the lock)
+    const release = await acquireDlqLock(dir, {
+      ...resolved.lock,
+      onTakeOver: (why) => {
+        crashed = true;
+        resolved.lock.onTakeOver?.(why);
+      },
+    });
     try {
       const state = new DlqState();
       const journal = await DlqJournal.open(dir, state.lineReader(join(dir, DLQ_FILES.journal)), { io: resolved.io, now: resolved.now });
       const queue = new DeadLetterQueue(dir, journal, state, release, resolved);
       if (journal.quarantined.length > 0) await journal.compactNow(); // the journal without the quarantined lines
+      // the last owner died, maybe with writes of these keys on the wire: they can still land
+      if (crashed) for (const x of state.entries.values()) queue.#fence(x.keyId);
       return queue;
     } catch (err) {
       await release();
@@ -143,6 +161,7 @@ export class DeadLetterQueue {
       error: null,
       reason: null,
       claim: 'live' as const,
+      recheck: false,
     };
     this.#state.add(entry);
     const prefix = `{"e":"add","seq":${seq},"at":${at},"op":`;
@@ -213,6 +232,7 @@ export class DeadLetterQueue {
   async claimSuccessor(seq: number, key: string): Promise<ClaimedEntry | null> {
     const newest = this.#state.newestOf(key); // after every secondary write: must not scan a queue grown by an outage
     if (newest === undefined || newest.seq === seq || newest.state !== 'pending' || newest.claim !== null || !this.mayStart(newest.seq)) return null;
+    if (newest.recheck && newest.next > this.#options.now()) return null; // the replayer reads it back when it is due
     newest.claim = 'live';
     return (await this.#withOps([newest]))[0] ?? null;
   }
@@ -228,12 +248,45 @@ export class DeadLetterQueue {
     this.#log({ e: 'cancel', seq }).catch(NOOP);
   }
 
-  /** The secondary has the write. */
+  /**
+   * The secondary has the write. While a stray earlier attempt at its key may still land over it, the
+   * entry stays queued, due when that can no longer happen, and is read back then (see `strayWriteMs`).
+   */
   done(seq: number): void {
     const entry = this.#state.entries.get(seq);
     if (entry?.supersededBy != null) return this.#supersede(seq, entry.supersededBy);
+    const until = entry === undefined || entry.kind === 'delete' ? 0 : this.#fenceOf(entry.keyId);
+    if (until > 0) {
+      const event: DlqEvent = { e: 'recheck', seq, next: until };
+      this.#state.apply(event);
+      this.#log(event).catch(NOOP);
+      entry!.claim = null;
+      return;
+    }
     this.#state.apply({ e: 'done', seq });
     this.#log({ e: 'done', seq }).catch(NOOP);
+  }
+
+  /** Until when (ms) a stray attempt at `keyId` may still land; 0 when none can. */
+  #fenceOf(keyId: string): number {
+    const fences = this.#state.fences;
+    const until = fences.get(keyId);
+    if (until === undefined) return 0;
+    if (until > this.#options.now()) return until;
+    fences.delete(keyId);
+    return 0;
+  }
+
+  /** A write of `keyId` may have been sent and not answered: it can land until `strayWriteMs` from now. */
+  #fence(keyId: string): void {
+    if (!(this.#options.strayWriteMs > 0)) return;
+    const now = this.#options.now();
+    const fences = this.#state.fences;
+    fences.set(keyId, Math.max(fences.get(keyId) ?? 0, now + this.#options.strayWriteMs));
+    if (fences.size > 1024 && now - this.#fencesSweptAt > this.#options.strayWriteMs) {
+      this.#fencesSweptAt = now;
+      for (const [key, until] of fences) if (until <= now) fences.delete(key);
+    }
   }
 
   /** The caller gives its claim back without trying (e.g. too many secondary writes in flight): retry soon. */
@@ -249,6 +302,7 @@ export class DeadLetterQueue {
     const entry = this.#state.entries.get(seq);
     if (entry === undefined) return 'retry';
     entry.claim = null;
+    if (entry.kind !== 'delete' && mayStillLand(err)) this.#fence(entry.keyId);
     if (entry.supersededBy !== null) {
       this.#supersede(seq, entry.supersededBy);
       return 'superseded';
@@ -279,9 +333,11 @@ export class DeadLetterQueue {
    */
   claimReady(limit: number, dueBy = this.#options.now()): Promise<ClaimedEntry[]> {
     const claimed: DlqEntry[] = [];
+    const now = this.#options.now();
     for (const x of this.#state.entries.values()) {
       if (claimed.length >= limit) break;
-      if (x.state !== 'pending' || x.claim !== null || x.next > dueBy) continue;
+      // a recheck is due when stray writes can no longer land, even in a drain that replays everything
+      if (x.state !== 'pending' || x.claim !== null || x.next > dueBy || (x.recheck && x.next > now)) continue;
       const others = this.#state.sameKey(x);
       const newer = others.filter((o) => o.seq > x.seq);
       if (newer.some((o) => o.state !== 'intent')) {
@@ -384,7 +440,10 @@ export class DeadLetterQueue {
     return this.#journal.flush();
   }
 
+  /** Closes the journal (the fences that still hold are written to it for the next owner) and releases the lock. */
   async close(): Promise<void> {
+    const now = this.#options.now();
+    for (const [key, until] of this.#state.fences) if (until > now) this.#log({ e: 'fence', seq: 0, key, until }).catch(NOOP);
     await this.#journal.close();
     await this.#release();
   }

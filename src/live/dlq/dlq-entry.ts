@@ -28,6 +28,11 @@ export interface DlqEntrySummary {
   nextAttemptAt: string | null;
   lastError: string | null;
   reason: string | null;
+  /**
+   * The secondary has this write, but an earlier attempt at its key was sent and never answered and may
+   * still land over it: it is read back once more at `nextAttemptAt` (see `strayWriteMs`).
+   */
+  recheck: boolean;
 }
 
 /** Journal events, one JSON object per line. `snap` and `mark` (the highest sequence so far) lines are written by compaction. */
@@ -37,7 +42,21 @@ export type DlqEvent =
   | { e: 'fail'; seq: number; attempts: number; next: number; error: string }
   | { e: 'park'; seq: number; reason: string }
   | { e: 'supersede'; seq: number; by: number }
-  | { e: 'snap'; seq: number; at: number; op: unknown; state: DlqEntryState; attempts: number; next: number; error: string | null; reason: string | null };
+  | { e: 'recheck'; seq: number; next: number }
+  /** Written at close (seq 0): until when a stray write of the key may still land (see `strayWriteMs`). */
+  | { e: 'fence'; seq: number; key: string; until: number }
+  | {
+      e: 'snap';
+      seq: number;
+      at: number;
+      op: unknown;
+      state: DlqEntryState;
+      attempts: number;
+      next: number;
+      error: string | null;
+      reason: string | null;
+      recheck?: boolean;
+    };
 
 function float32Base64(values: Float32Array | number[]): string {
   const f32 = values instanceof Float32Array ? values : Float32Array.from(values);

@@ -43,6 +43,8 @@ export interface DlqLockOptions {
   now?: () => number;
   /** This process (tests pass another identity to play a second host or a restarted container). */
   identity?: ProcessIdentity;
+  /** Told when the lock was taken over from a holder that died (crashed, killed) instead of released. */
+  onTakeOver?: (why: string) => void;
 }
 
 function readProc(path: string): string | null {
@@ -176,7 +178,10 @@ export async function acquireDlqLock(dir: string, options: DlqLockOptions = {}):
         const h = holder.info!;
         throw new MigrateError('DLQ_IO', `dead-letter queue ${dir} is in use by pid ${h.pid} on ${h.host} since ${h.since}`, { details: { ...h } });
       }
-      if (await takeOver(path, side, holder, why)) return holdLock(path, info.token!, options.heartbeatMs ?? 5_000);
+      if (await takeOver(path, side, holder, why)) {
+        options.onTakeOver?.(why);
+        return holdLock(path, info.token!, options.heartbeatMs ?? 5_000);
+      }
     }
   } finally {
     await unlink(side).catch(ignore);

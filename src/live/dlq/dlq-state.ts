@@ -3,7 +3,7 @@ import { keyIdOf, opIdentity, type DlqEntryState, type DlqEntrySummary, type Dlq
 import type { PayloadRef, ReadLine, SnapshotItem } from './dlq-journal.js';
 import { COMMIT_LINE } from './dlq-recovery.js';
 
-const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap', 'supersede']);
+const EVENTS = new Set(['add', 'ok', 'cancel', 'done', 'unpark', 'mark', 'fail', 'park', 'snap', 'supersede', 'recheck', 'fence']);
 
 /** Who is working on an entry right now: the dual writer's first attempt, or the replayer. */
 export type DlqClaim = 'live' | 'replay' | null;
@@ -31,6 +31,8 @@ export interface DlqEntry {
   error: string | null;
   reason: string | null;
   claim: DlqClaim;
+  /** The secondary has it; read it back once more at `next` (an earlier attempt at its key may still land). */
+  recheck: boolean;
 }
 
 /** Counts of a queue. `depth` is what waits for the secondary outside a first live attempt. */
@@ -45,6 +47,11 @@ export interface DlqStats {
   parked: number;
   /** Entries dropped since the queue was opened because a newer write of their key reached the primary. */
   superseded: number;
+  /**
+   * Of `queued`: writes the secondary has, to be read back once more when a stray earlier attempt at their
+   * key can no longer land (see `strayWriteMs`).
+   */
+  rechecks: number;
   /** inDoubt + queued + replays in flight: the dead-letter depth. */
   depth: number;
   oldestQueuedAt: string | null;
@@ -64,6 +71,8 @@ export class DlqState {
   liveBytes = 0;
   /** Entries superseded since open. */
   superseded = 0;
+  /** Key id → until when (ms) a stray write of it may still land; expired ones are swept by the queue. */
+  readonly fences = new Map<string, number>();
   /** Live entries per key, by sequence. */
   readonly #byKey = new Map<string, Set<number>>();
 
@@ -108,6 +117,10 @@ export class DlqState {
    */
   apply(event: DlqEvent, ref: PayloadRef | null = null): void {
     this.maxSeq = Math.max(this.maxSeq, event.seq);
+    if (event.e === 'fence') {
+      this.fences.set(event.key, Math.max(this.fences.get(event.key) ?? 0, event.until));
+      return;
+    }
     if (event.e === 'add' || event.e === 'snap') {
       const snap = event.e === 'snap' ? event : null;
       const { kind, key, space } = opIdentity(event.op);
@@ -128,6 +141,7 @@ export class DlqState {
         error: snap?.error ?? null,
         reason: snap?.reason ?? null,
         claim: null,
+        recheck: snap?.recheck === true,
       });
       return;
     }
@@ -149,6 +163,12 @@ export class DlqState {
         entry.attempts = event.attempts;
         entry.next = event.next;
         entry.error = event.error;
+        entry.recheck = false;
+        break;
+      case 'recheck':
+        entry.state = 'pending';
+        entry.next = event.next;
+        entry.recheck = true;
         break;
       case 'park':
         entry.state = 'parked';
@@ -200,12 +220,13 @@ export class DlqState {
     }
   }
 
-  /** What recreates this state in a fresh journal (compaction): a mark, then each live entry with its op. */
+  /** What recreates this state in a fresh journal (compaction): a mark, the fences, then each live entry with its op. */
   snapshot(): SnapshotItem[] {
     const items: SnapshotItem[] = [{ line: JSON.stringify({ e: 'mark', seq: this.maxSeq }) }];
+    for (const [key, until] of this.fences) items.push({ line: JSON.stringify({ e: 'fence', seq: 0, key, until }) });
     for (const x of this.entries.values()) {
       items.push({
-        prefix: `{"e":"snap","seq":${x.seq},"at":${x.at},"state":"${x.state}","attempts":${x.attempts},"next":${x.next},"error":${JSON.stringify(x.error)},"reason":${JSON.stringify(x.reason)},"op":`,
+        prefix: `{"e":"snap","seq":${x.seq},"at":${x.at},"state":"${x.state}","attempts":${x.attempts},"next":${x.next},"error":${JSON.stringify(x.error)},"reason":${JSON.stringify(x.reason)},${x.recheck ? '"recheck":true,' : ''}"op":`,
         payload: x.opJson,
         ref: x.ref,
         onWritten: (ref) => {
@@ -223,9 +244,11 @@ export class DlqState {
     let inFlight = 0;
     let parked = 0;
     let replaying = 0;
+    let rechecks = 0;
     let oldest: number | null = null;
     for (const x of this.entries.values()) {
       if (x.claim !== null) inFlight++;
+      if (x.claim === null && x.recheck) rechecks++;
       if (x.claim === 'replay') replaying++;
       if (x.state === 'parked') parked++;
       else if (x.claim === null && x.state === 'intent') inDoubt++;
@@ -239,6 +262,7 @@ export class DlqState {
       inFlight,
       parked,
       superseded: this.superseded,
+      rechecks,
       depth: inDoubt + queued + replaying,
       oldestQueuedAt: oldest === null ? null : new Date(oldest).toISOString(),
       journalBytes,
@@ -257,6 +281,7 @@ export class DlqState {
       nextAttemptAt: x.state === 'pending' ? new Date(x.next).toISOString() : null,
       lastError: x.error,
       reason: x.reason,
+      recheck: x.recheck,
     };
   }
 }

@@ -149,6 +149,7 @@ async function serve(s: Served): Promise<void> {
   }
   const route = await admit(s, match);
   if (!route.ok) return respond(s, route.response, decision, started);
+  if (decision !== undefined && decision.queueMs > 0) await sleep(decision.queueMs); // applied even if the client left meanwhile
   if (decision?.timing === 'before' && faultHits(s, decision, started)) return;
   const ctx = { req, url, body: route.body, store: s.store, health: s.faults.health, recordWrite: (r: RememberResult) => s.stats.write(r) };
   const response = route.match.route.handler(route.match.pathId === undefined ? ctx : { ...ctx, pathId: route.match.pathId });

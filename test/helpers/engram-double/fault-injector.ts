@@ -15,6 +15,8 @@ export interface FaultDecision {
   reset: boolean;
   errorStatus?: number;
   delayMs: number;
+  /** Wait before the handler (see `EngramFaults.queueMs`). */
+  queueMs: number;
   slowdownFactor: number;
   timing: 'before' | 'after';
 }
@@ -47,6 +49,7 @@ export function validateFaults(faults: EngramFaults): void {
   if (faults.resetRate !== undefined) checkRate('resetRate', faults.resetRate);
   checkNonNegative('latencyMs', faults.latencyMs);
   checkNonNegative('jitterMs', faults.jitterMs);
+  checkNonNegative('queueMs', faults.queueMs);
   checkNonNegative('retryAfterSeconds', faults.retryAfterSeconds);
   if (faults.slowdownFactor !== undefined && !(faults.slowdownFactor >= 1 && Number.isFinite(faults.slowdownFactor))) {
     throw new Error(`faults.slowdownFactor must be a finite number >= 1, got ${JSON.stringify(faults.slowdownFactor)}`);
@@ -112,7 +115,13 @@ export class FaultInjector {
     const f = this.#faults;
     const scope = f.scope ?? 'all';
     if ((scope === 'writes' && kind !== 'write') || (scope === 'reads' && kind !== 'read')) return undefined;
-    const decision: FaultDecision = { reset: false, delayMs: 0, slowdownFactor: f.slowdownFactor ?? 1, timing: f.faultTiming ?? 'before' };
+    const decision: FaultDecision = {
+      reset: false,
+      delayMs: 0,
+      queueMs: f.queueMs ?? 0,
+      slowdownFactor: f.slowdownFactor ?? 1,
+      timing: f.faultTiming ?? 'before',
+    };
     const outage = this.outage();
     if (outage !== undefined && outage.mode !== 'refuse') {
       decision.outage = outage.mode;

@@ -43,6 +43,12 @@ export interface EngramFaults {
   resetRate?: number;
   /** An outage window that starts when the faults are set. */
   outage?: { durationMs: number; mode?: OutageMode };
+  /**
+   * Every faulted-scope request waits this long after it was read, before it is applied (a server's
+   * request queue): a client that gives up meanwhile does not stop it, and it lands after writes that
+   * came later on other connections.
+   */
+  queueMs?: number;
   /** Every answer takes this many times as long (handler time plus added latency); 1 = off. */
   slowdownFactor?: number;
   /** `before` (default): a faulted write is not applied. `after`: it is applied, then the fault hits. */

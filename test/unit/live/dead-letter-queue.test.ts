@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
 import { readJournalLines, type CompactionEvent, type ReadLine } from '../../../src/live/dlq/dlq-journal.js';
 import { TargetError } from '../../../src/errors.js';
-import { memory } from './memory-graph-database.js';
+import { memory, REFUSED } from './memory-graph-database.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,7 +19,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const down = new TargetError('TARGET_UNAVAILABLE', 'engram down', { retriable: true });
+const down = new TargetError('TARGET_UNAVAILABLE', 'engram down', { retriable: true, cause: REFUSED });
 
 describe('DeadLetterQueue', () => {
   it('recovers every entry in its state after a reopen, embeddings bit-exact', async () => {
@@ -290,5 +290,110 @@ describe('DeadLetterQueue', () => {
     expect(reopened.map((c) => (c.op.kind === 'memory' ? c.op.memory.content : '')).sort()).toEqual([...live].map((i) => `memory number ${i}`).sort());
     expect(reopened.every((c) => c.attempts === 2)).toBe(true);
     await again.close();
+  });
+});
+
+describe('stray writes (sent, never answered, able to land later)', () => {
+  /** What a kill -9 leaves: the lock of a process that no longer runs. */
+  const crashedOwner = async (): Promise<void> =>
+    writeFile(join(dir, 'dlq.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'x' }));
+  const timedOut = Object.assign(new Error('secondary write timed out after 2000 ms'), { code: 'ETIMEDOUT' });
+  const v = (n: number) => ({ kind: 'memory' as const, memory: { ...memory(1), content: `m1 version ${n}` } });
+
+  it('a newer write of a key whose earlier attempt timed out stays queued and is due again once a stray write can no longer land', async () => {
+    let now = 1_000_000;
+    const dlq = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 30_000 });
+    const first = await dlq.recordIntent(v(1));
+    dlq.primaryOk(first);
+    now += 2_000;
+    expect(dlq.failed(first, timedOut)).toBe('retry'); // may still be applied by the server, after anything sent later
+    const second = await dlq.recordIntent(v(2));
+    dlq.primaryOk(second); // supersedes the first
+    now += 300;
+    dlq.done(second); // the secondary answered, and read back version 2
+    expect(dlq.stats()).toMatchObject({ entries: 1, queued: 1, rechecks: 1, depth: 1, superseded: 1 });
+    expect(dlq.list()).toEqual([expect.objectContaining({ seq: second, recheck: true, nextAttemptAt: new Date(1_002_000 + 30_000).toISOString() })]);
+    // not before the window has passed, not even in a drain that replays everything
+    expect(await dlq.claimReady(10, Number.POSITIVE_INFINITY)).toHaveLength(0);
+    now = 1_032_000 - 1;
+    expect(await dlq.claimReady(10)).toHaveLength(0);
+    now += 1;
+    const [again] = await dlq.claimReady(10);
+    expect(again).toMatchObject({ seq: second, op: v(2), attempts: 0 });
+    dlq.done(second); // read back once more: now it is final
+    expect(dlq.stats()).toMatchObject({ entries: 0, rechecks: 0 });
+    await dlq.close();
+  });
+
+  it('no recheck after a refused connection or an answered error: those writes can never land', async () => {
+    const dlq = await DeadLetterQueue.open(dir, { strayWriteMs: 30_000 });
+    const answered = new TargetError('TARGET_HTTP', 'Engram answered 503', { status: 503, cause: new Error('socket hang up') });
+    for (const err of [down, answered]) {
+      const first = await dlq.recordIntent(v(1));
+      dlq.primaryOk(first);
+      dlq.failed(first, err);
+      const second = await dlq.recordIntent(v(2));
+      dlq.primaryOk(second);
+      dlq.done(second);
+      expect(dlq.stats(), String(err)).toMatchObject({ entries: 0, rechecks: 0 });
+    }
+    await dlq.close();
+  });
+
+  it('after a crash every recovered key is fenced (its writes may be on the wire); a recheck survives a reopen and a compaction', async () => {
+    let now = 5_000_000;
+    const dlq = await DeadLetterQueue.open(dir, { now: () => now });
+    const seq = await dlq.recordIntent(v(1));
+    dlq.primaryOk(seq); // the process dies while this write is sent to the secondary
+    await dlq.close();
+    await crashedOwner();
+
+    const reopened = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 10_000 });
+    const [claimed] = await reopened.claimReady(10);
+    reopened.done(claimed!.seq); // replayed and read back: but the dead process's copy may still land
+    expect(reopened.stats()).toMatchObject({ entries: 1, rechecks: 1 });
+    await reopened.close();
+
+    now += 1_000;
+    const third = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 10_000, compactAboveBytes: 1 });
+    expect(third.list()).toEqual([expect.objectContaining({ seq, recheck: true, nextAttemptAt: new Date(5_010_000).toISOString() })]);
+    // a compaction keeps the recheck and its due time
+    for (let i = 0; i < 10; i++) {
+      const s = await third.recordIntent({ kind: 'memory', memory: memory(100 + i) });
+      third.primaryFailed(s);
+    }
+    await third.flush();
+    await third.close();
+    const lines = (await readFile(join(dir, 'journal.ndjson'), 'utf8')).split('\n');
+    expect(lines.some((l) => l.startsWith(`{"e":"snap","seq":${seq},`) && l.includes('"recheck":true'))).toBe(true);
+    const fourth = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 0 });
+    expect(fourth.list()).toEqual([expect.objectContaining({ seq, recheck: true, nextAttemptAt: new Date(5_010_000).toISOString() })]);
+    expect(await fourth.claimReady(10)).toHaveLength(0);
+    now = 5_010_000;
+    expect(await fourth.claimReady(10)).toHaveLength(1);
+    await fourth.close();
+  });
+
+  it('a clean close fences nothing new, but hands the fences that still hold to the next owner', async () => {
+    let now = 7_000_000;
+    const dlq = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 30_000 });
+    const first = await dlq.recordIntent(v(1));
+    dlq.primaryOk(first);
+    dlq.failed(first, timedOut); // may land until 7,030,000
+    const other = await dlq.recordIntent({ kind: 'memory', memory: memory(2) });
+    dlq.primaryOk(other);
+    dlq.failed(other, down); // refused: fences nothing
+    const second = await dlq.recordIntent(v(2));
+    dlq.primaryOk(second);
+    await dlq.close(); // version 2 of m1 never got its secondary write here
+
+    now += 5_000;
+    const next = await DeadLetterQueue.open(dir, { now: () => now, strayWriteMs: 30_000 });
+    const claimed = await next.claimReady(10, Number.POSITIVE_INFINITY);
+    expect(claimed.map((c) => c.seq).sort()).toEqual([other, second]);
+    for (const c of claimed) next.done(c.seq);
+    // m2 is final; m1's version 2 is read back once the stray version 1 can no longer land
+    expect(next.list()).toEqual([expect.objectContaining({ seq: second, recheck: true, nextAttemptAt: new Date(7_030_000).toISOString() })]);
+    await next.close();
   });
 });

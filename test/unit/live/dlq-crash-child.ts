@@ -8,12 +8,13 @@
  */
 import { TargetError } from '../../../src/errors.js';
 import { DeadLetterQueue } from '../../../src/live/dlq/dead-letter-queue.js';
-import { memory } from './memory-graph-database.js';
+import { memory, REFUSED } from './memory-graph-database.js';
 
 const dir = process.argv[2]!;
 const start = Number(process.argv[3] ?? 0);
-const dlq = await DeadLetterQueue.open(dir, { compactAboveBytes: 256 * 1024, retryBaseMs: 1, retryMaxMs: 2 });
-const down = new TargetError('TARGET_UNAVAILABLE', 'down', { retriable: true });
+// its secondary is down (refused): nothing can land late, so no stray-write fences
+const dlq = await DeadLetterQueue.open(dir, { compactAboveBytes: 256 * 1024, retryBaseMs: 1, retryMaxMs: 2, strayWriteMs: 0 });
+const down = new TargetError('TARGET_UNAVAILABLE', 'down', { retriable: true, cause: REFUSED });
 process.stdout.write('ready\n');
 const writeOne = async (i: number): Promise<void> => {
   const seq = await dlq.recordIntent({ kind: 'memory', memory: memory(i) });

@@ -114,7 +114,7 @@ describe('DualWriteCoordinator', () => {
     await dlq.recordIntent({ kind: 'memory', memory: memory(2) }); // died before the primary committed
     await primary.createMemory(memory(1));
     await dlq.close();
-    dlq = await DeadLetterQueue.open(dir);
+    dlq = await DeadLetterQueue.open(dir, { strayWriteMs: 0 }); // nothing was sent to the secondary before the crash
     const round = await new DlqReplayer({ dlq, secondary, primary }).runRound({ all: true });
     expect(round).toMatchObject({ inDoubtKept: 1, inDoubtDropped: 1, replayed: 1 });
     expect([...secondary.memories.keys()]).toEqual(['m1']);

@@ -9,7 +9,18 @@ import { MemoryGraphDatabase, memory, vector } from './memory-graph-database.js'
 it('serves its own registry on a mountable handler: routing share, errors, fallbacks, DLQ gauges', async () => {
   const metrics = new LiveMetrics({ defaultLabels: { service: 'unit' } });
   let depth = 7;
-  metrics.watchDlq(() => ({ entries: depth, inDoubt: 0, queued: depth, inFlight: 0, parked: 2, superseded: 0, depth, oldestQueuedAt: null, journalBytes: 0 }));
+  metrics.watchDlq(() => ({
+    entries: depth,
+    inDoubt: 0,
+    queued: depth,
+    inFlight: 0,
+    parked: 2,
+    superseded: 0,
+    rechecks: 0,
+    depth,
+    oldestQueuedAt: null,
+    journalBytes: 0,
+  }));
   const oldStore = new MemoryGraphDatabase('neo4j');
   const newStore = new MemoryGraphDatabase('engram');
   await oldStore.createMemory(memory(1));

@@ -15,6 +15,9 @@ import type {
   StoredLiveMemory,
 } from '../../../src/live/graph-database.js';
 
+/** How a refused connection fails (the cause of an `engram down` error). */
+export const REFUSED = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:7432'), { code: 'ECONNREFUSED' });
+
 export interface MemoryStoreFaults {
   /** Every call fails with a retriable error. */
   down?: boolean;
@@ -44,7 +47,8 @@ export class MemoryGraphDatabase implements GraphDatabase {
     const f = this.faults;
     if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
     if (f.down || (f.errorRate !== undefined && this.random() < f.errorRate)) {
-      throw new TargetError('TARGET_UNAVAILABLE', `${this.name} is down`, { retriable: true });
+      // never applied: like a refused connection, nothing of this write can land later
+      throw new TargetError('TARGET_UNAVAILABLE', `${this.name} is down`, { retriable: true, cause: REFUSED });
     }
     if (write && id !== undefined && f.rejectIds?.has(id)) throw new TargetError('TARGET_REJECTED', `${this.name} rejects ${id}`, { status: 400 });
   }

@@ -10,6 +10,7 @@ const dlq = (over: Partial<DlqStats> = {}): DlqStats => ({
   inFlight: 0,
   parked: 0,
   superseded: 0,
+  rechecks: 0,
   depth: 0,
   oldestQueuedAt: null,
   journalBytes: 0,

@@ -94,6 +94,51 @@ describe('per-key order', () => {
   });
 });
 
+describe('stray writes over HTTP', () => {
+  let double: EngramDouble;
+  let engram: EngramGraphDatabase;
+  beforeEach(async () => {
+    double = await startEngramDouble();
+    engram = new EngramGraphDatabase({ client: { url: double.url, maxRetries: 0, timeoutMs: 5_000 } });
+  });
+  afterEach(async () => {
+    await engram.close();
+    await double.stop();
+  });
+
+  it('a write the client gave up on lands after the next version of its key; the recheck after the stray window writes the latest again', async () => {
+    let clock = 1_000_000;
+    const dlq = await DeadLetterQueue.open(dir, { now: () => clock, strayWriteMs: 30_000 });
+    const primary = new MemoryGraphDatabase('neo4j');
+    const dual = new DualWriteCoordinator({ primary, secondary: engram, dlq, breaker: false, secondaryTimeoutMs: 300 });
+    const replayer = new DlqReplayer({ dlq, secondary: engram, primary });
+    const held = (): string | undefined => double.store.get(SPACE, 'k1')?.content;
+
+    // the server holds the POST for 3 s, whatever the client does (long enough for version 2 to be written
+    // and read back first on a loaded machine)
+    double.setFaults({ queueMs: 3_000, scope: 'writes' });
+    await dual.createMemory(version(1, 1));
+    await dual.settle();
+    expect(dual.stats).toMatchObject({ secondaryOk: 0, secondaryFailed: 1 }); // the client gave up after 300 ms
+    double.setFaults({});
+    await dual.createMemory(version(1, 2));
+    await dual.settle();
+    expect(dual.stats.secondaryOk).toBe(1);
+    expect(held()).toBe('key 1 version 2'); // written and read back
+    for (let i = 0; i < 200 && held() !== 'key 1 version 1'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(held()).toBe('key 1 version 1'); // the abandoned write landed over it
+    expect(dlq.stats()).toMatchObject({ entries: 1, rechecks: 1 });
+
+    expect(await replayer.runRound({ all: true })).toMatchObject({ replayed: 0 }); // not due while stray writes may land
+    clock += 30_000;
+    expect(await replayer.runRound()).toMatchObject({ replayed: 1 });
+    expect(held()).toBe('key 1 version 2');
+    expect(Array.from(double.store.get(SPACE, 'k1')!.embedding!)).toEqual(Array.from(version(1, 2).embedding));
+    expect(dlq.stats()).toMatchObject({ entries: 0, depth: 0 });
+    await dlq.close();
+  });
+});
+
 describe('in-doubt writes', () => {
   it('are settled by the primary’s version of the record: replayed when it holds that version, dropped when it holds another', async () => {
     const primary = new MemoryGraphDatabase('neo4j');
