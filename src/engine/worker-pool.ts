@@ -38,12 +38,12 @@ export function choosePoolSizing(requested: { workers: number; inferenceThreads:
  * A compiled thread entry (`dir` relative to the project root). Under vitest (TypeScript sources) it is
  * taken from `dist/`, so build first.
  */
-export function workerFilename(name = 'backfill-worker', dir = 'workers'): string {
+export function workerFilename(name = 'backfill-worker', dir = 'workers', ext: 'js' | 'cjs' = 'js'): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const root = resolve(here, import.meta.url.endsWith('.ts') ? '../..' : '../../..');
-  const compiled = join(root, 'dist', dir, `${name}.js`);
+  const compiled = join(root, 'dist', dir, `${name}.${ext}`);
   if (existsSync(compiled)) return compiled;
-  throw new MigrateError('INTERNAL', `thread entry ${dir}/${name}.js not found in ${join(root, 'dist')} (run "npm run build")`);
+  throw new MigrateError('INTERNAL', `thread entry ${dir}/${name}.${ext} not found in ${join(root, 'dist')} (run "npm run build")`);
 }
 
 /** The piscina pool that runs mapping, inference, encoding and cosine work off the main thread. */
@@ -64,7 +64,7 @@ export class WorkerPool {
   constructor(sizing: PoolSizing, model: Omit<WorkerModelOptions, 'threads'> | null, options: { filename?: string } = {}) {
     this.sizing = sizing;
     this.#pool = new Piscina({
-      filename: options.filename ?? workerFilename(),
+      filename: options.filename ?? workerFilename('backfill-worker-entry', 'workers', 'cjs'),
       minThreads: sizing.workers,
       maxThreads: sizing.workers,
       // Tasks queue here when every worker is busy. The engine bounds what it submits (pipeline depth ×
