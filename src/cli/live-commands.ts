@@ -61,7 +61,16 @@ async function dlqStatus(flags: { dlqDir: string; list: number; state?: string; 
     out(
       formatTable(
         ['seq', 'state', 'kind', 'key', 'space', 'attempts', 'next attempt', 'last error / reason'],
-        entries.map((e) => [e.seq, e.state, e.kind, e.key, e.space ?? '-', e.attempts, e.nextAttemptAt ?? '-', (e.reason ?? e.lastError ?? '').slice(0, 80)]),
+        entries.map((e) => [
+          e.seq,
+          e.state,
+          e.kind,
+          e.key,
+          e.space ?? '-',
+          e.attempts,
+          e.nextAttemptAt ?? '-',
+          (e.recheck ? 'recheck: an abandoned write of this key may still land before then' : (e.reason ?? e.lastError ?? '')).slice(0, 80),
+        ]),
       ),
     );
   }
