@@ -177,17 +177,28 @@ export class EngramTarget implements Target {
     const rejects: RejectRecord[] = [];
     const retry = new Map<string, string>();
     let written = 0;
-    // ids are distinct within a batch, so two lanes never write one id at once
-    await mapLimit(batch.ids, this.#concurrency, async (id, i) => {
-      try {
-        await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), signal);
-        written++;
-      } catch (err) {
-        if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
-        if (err.retriable) retry.set(id, err.message);
-        else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
-      }
-    });
+    // Each lane's requests listen on the signal (GET, POST, GET, retries): a signal of this call's own,
+    // so the caller's run signal does not collect more listeners than Node's warning limit.
+    const local = new AbortController();
+    setMaxListeners(0, local.signal);
+    const onAbort = (): void => local.abort(signal!.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      // ids are distinct within a batch, so two lanes never write one id at once
+      await mapLimit(batch.ids, this.#concurrency, async (id, i) => {
+        try {
+          await this.#updater.createMemory(liveMemoryOf(batch.bytes.subarray(batch.offsets[i], batch.offsets[i + 1])), local.signal);
+          written++;
+        } catch (err) {
+          if (!(err instanceof TargetError && err.code === 'TARGET_REJECTED')) throw err;
+          if (err.retriable) retry.set(id, err.message);
+          else rejects.push({ kind: 'node', id, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason: err.message });
+        }
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     return { written, rejects, retry };
   }
 
