@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { initialCutoverState } from '../../../src/live/cutover/cutover-state.js';
-import type { DlqStats } from '../../../src/live/dlq/dlq-state.js';
 import { finalGate, type FinalGateEvidence } from '../../../src/live/status/final-gate.js';
+import { dlqStats } from './dlq-stats.js';
 
-const empty: DlqStats = {
-  entries: 0,
-  inDoubt: 0,
-  queued: 0,
-  inFlight: 0,
-  parked: 0,
-  superseded: 0,
-  rechecks: 0,
-  depth: 0,
-  oldestQueuedAt: null,
-  journalBytes: 0,
-};
+const empty = dlqStats();
 const now = Date.parse('2026-12-10T00:00:00Z');
 const ready: FinalGateEvidence = {
   cutover: { ...initialCutoverState(), percent: 100, revision: 9, source: 'manual', updatedAt: '2026-12-01T00:00:00Z', phase: 'promoted' },

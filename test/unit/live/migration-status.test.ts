@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { initialCutoverState, type CutoverState } from '../../../src/live/cutover/cutover-state.js';
-import type { DlqStats } from '../../../src/live/dlq/dlq-state.js';
 import { migrationStatus } from '../../../src/live/status/migration-status.js';
+import { dlqStats } from './dlq-stats.js';
 
-const dlq = (over: Partial<DlqStats> = {}): DlqStats => ({
-  entries: 0,
-  inDoubt: 0,
-  queued: 0,
-  inFlight: 0,
-  parked: 0,
-  superseded: 0,
-  rechecks: 0,
-  depth: 0,
-  oldestQueuedAt: null,
-  journalBytes: 0,
-  ...over,
-});
+const dlq = dlqStats;
 const cut = (percent: number, over: Partial<CutoverState> = {}): CutoverState => ({
   ...initialCutoverState(),
   percent,

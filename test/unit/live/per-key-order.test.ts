@@ -92,19 +92,6 @@ describe('per-key order', () => {
     expect(stats.superseded).toBe(KEYS / 2 + KEYS / 3 - KEYS / 6 + KEYS / 6); // v2 of the even keys and of every third, v3 of the sixth ones
     await dlq.close();
   });
-});
-
-describe('stray writes over HTTP', () => {
-  let double: EngramDouble;
-  let engram: EngramGraphDatabase;
-  beforeEach(async () => {
-    double = await startEngramDouble();
-    engram = new EngramGraphDatabase({ client: { url: double.url, maxRetries: 0, timeoutMs: 5_000 } });
-  });
-  afterEach(async () => {
-    await engram.close();
-    await double.stop();
-  });
 
   it('a write the client gave up on lands after the next version of its key; the recheck after the stray window writes the latest again', async () => {
     let clock = 1_000_000;
