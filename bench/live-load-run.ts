@@ -102,6 +102,9 @@ export interface LiveLoadResult {
   ok: boolean;
 }
 
+/** Entries a service's queue parked (given up on), from its final summary. */
+const parkedOf = (summary: Record<string, unknown>): number => Number((summary.dlq as { parked?: number } | undefined)?.parked ?? 0);
+
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
 async function prepare(o: Required<LiveLoadOptions>): Promise<void> {
@@ -197,7 +200,7 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
   o.log(`service a2 up after ${restartedAt - killedAt} ms on a's queue, recovered ${JSON.stringify(recovered)}`);
   const summaries = await Promise.all([successor, ...services.slice(1)].map((s) => s.done));
   o.log(
-    `services done: ${JSON.stringify(summaries.map((x) => ({ acked: x.acked, updates: x.updates, errors: x.errors, remaining: x.remaining, parked: (x.dlq as { parked?: number } | undefined)?.parked, drainMs: x.drainMs })))}`,
+    `services done: ${JSON.stringify(summaries.map((x) => ({ acked: x.acked, updates: x.updates, errors: x.errors, remaining: x.remaining, parked: parkedOf(x), drainMs: x.drainMs })))}`,
   );
   const sum = (key: string): number => summaries.reduce((n, x) => n + Number(x[key] ?? 0), 0);
   const [double1, neo1] = [await doubleCpu(), o.neo4jPid ? cpuSecondsOf(o.neo4jPid) : null];
@@ -210,7 +213,7 @@ async function drive(o: Resolved, double: DoubleProcess, logs: string[]): Promis
     summary: {
       errors: sum('errors'),
       remaining: sum('remaining'),
-      parked: summaries.reduce((n, x) => n + Number((x.dlq as { parked?: number } | undefined)?.parked ?? 0), 0),
+      parked: summaries.reduce((n, x) => n + parkedOf(x), 0),
       drainMs: Math.max(...summaries.map((x) => Number(x.drainMs ?? 0))),
     },
     serviceSeconds: firstCpu + sum('cpuSeconds'),

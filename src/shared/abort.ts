@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
@@ -13,6 +15,20 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * A controller of one's own that aborts when `signal` does (at once when it already has), without Node's
+ * limit of 10 listeners: for work whose many requests in flight all listen on one signal. `release()`
+ * stops following `signal` (call it when the work is done).
+ */
+export function followAbort(signal?: AbortSignal): { controller: AbortController; release: () => void } {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const onAbort = (): void => controller.abort(signal!.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return { controller, release: () => signal?.removeEventListener('abort', onAbort) };
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {

@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events';
+import { followAbort } from '../shared/abort.js';
 import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
@@ -80,11 +80,8 @@ export class EngramTarget implements Target {
    * few for one job per request.
    */
   async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult> {
-    const failFast = new AbortController();
     // Every in-flight request listens on this signal: one per lane, more than Node's default warning limit.
-    setMaxListeners(0, failFast.signal);
-    const onAbort = (): void => failFast.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const { controller: failFast, release } = followAbort(signal);
     const rejects: RejectRecord[] = [];
     let written = 0;
     let next = 0;
@@ -137,7 +134,7 @@ export class EngramTarget implements Target {
       );
       if (failFast.signal.aborted) throw failFast.signal.reason;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      release();
     }
     return { written, rejects };
   }
@@ -179,11 +176,7 @@ export class EngramTarget implements Target {
     let written = 0;
     // Each lane's requests listen on the signal (GET, POST, GET, retries): a signal of this call's own,
     // so the caller's run signal does not collect more listeners than Node's warning limit.
-    const local = new AbortController();
-    setMaxListeners(0, local.signal);
-    const onAbort = (): void => local.abort(signal!.reason);
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    const { controller: local, release } = followAbort(signal);
     try {
       // ids are distinct within a batch, so two lanes never write one id at once
       await mapLimit(batch.ids, this.#concurrency, async (id, i) => {
@@ -197,7 +190,7 @@ export class EngramTarget implements Target {
         }
       });
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      release();
     }
     return { written, rejects, retry };
   }
