@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.js';
 import { describeKey } from '../mapping/node-mapper.js';
 import { EMBEDDING_DIM, type RejectRecord } from '../mapping/types.js';
-import { sleep } from '../shared/abort.js';
+import { followAbort, sleep } from '../shared/abort.js';
 import type { NodeTask, NodeTaskResult } from '../../workers/task-types.js';
 import { buildNodeBatch, type NodeBatchBuffers } from './node-batch.js';
 import { liveStampProperty, settleLiveRaces, stampKey, UNCHECKED_STAMP, type RaceOutcome, type WrittenNode } from './live-race.js';
@@ -241,9 +241,11 @@ interface WrittenBatch {
 
 /**
  * Commits batches in order, overlapping each batch's writes with the previous batch's finish (its live
- * stamp check, reject log and checkpoint) when the target allows it: Engram is not left idle between batches. One batch is on
- * the wire at a time, so at most `concurrency` requests are in flight. `done()` waits for the last finish.
- * A failure in a finish stops the run at the next commit: the batch written meanwhile is not checkpointed
+ * stamp check, reject log and checkpoint) and with the previous batch's last requests, when the target
+ * allows it: Engram is not left idle between batches, nor one of a sharded batch's spaces at its tail.
+ * A batch's writes start once every record of the one before is on its way; the target keeps at most
+ * `concurrency` requests in flight over both. `done()` waits for the last writes and finish.
+ * A failure stops the run at the next commit: the batch written meanwhile is not checkpointed
  * and is written again on resume.
  */
 function batchCommitter(ctx: RunContext, label: LabelPlan): { commit: (batch: PendingBatch) => Promise<void>; done: () => Promise<void> } {
@@ -252,43 +254,69 @@ function batchCommitter(ctx: RunContext, label: LabelPlan): { commit: (batch: Pe
   // depends on what is in flight (the bundle's file lengths) cannot be checkpointed meanwhile.
   const overlap = ctx.onBatchCommitted === undefined && ctx.config.engine.pauseMs <= 0 && ctx.target.capabilities.checkpointDuringWrites;
   let finishing: Promise<void> = Promise.resolve();
+  let writing: Promise<unknown> = Promise.resolve();
+  // A batch whose writes fail stops the next one's, which may have started beside its last requests.
+  const { controller: stop, release } = followAbort(ctx.signal);
   return {
     commit: async (batch) => {
-      const written = await writeNodeBatch(ctx, label, batch);
+      const { sent, written } = writeNodeBatch(ctx, label, batch, stop.signal);
+      writing = written;
+      written.catch((err: unknown) => stop.abort(err)); // and awaited by this batch's finish
+      // With overlap, the next batch may start once this one's records are all on their way.
+      await (overlap ? sent : written);
+      if (stop.signal.aborted) await written; // failed already: its error, not the next batch's
       await finishing; // the previous batch's failure stops the run here, before this one is finished
-      finishing = finishNodeBatch(ctx, label, written);
+      finishing = written.then((w) => finishNodeBatch(ctx, label, w));
       finishing.catch(() => undefined); // awaited by the next commit or by done()
       if (overlap) return;
       await finishing;
       if (ctx.config.engine.pauseMs > 0 && !ctx.dryRun) await sleep(ctx.config.engine.pauseMs, ctx.signal).catch(() => undefined);
     },
-    done: () => finishing,
+    // The last batch's requests end before the run goes on (or closes the target after a failure).
+    done: async () => {
+      await writing.catch(() => undefined);
+      release();
+      await finishing;
+    },
   };
 }
 
-/** Maps (awaits the pool), predicts and writes one batch; nothing of it is recorded yet. */
-async function writeNodeBatch(ctx: RunContext, label: LabelPlan, batch: PendingBatch): Promise<WrittenBatch> {
-  if (batch.result === null) return { batch, result: null, written: 0, targetRejects: [], predicted: undefined };
-  const result = await batch.result;
-  checkKeyUsable(ctx, label, batch.count, result.rejects);
-  let written = result.ids.length;
-  let targetRejects: RejectRecord[] = [];
-  // The batch's predicted near-duplicate drops (src/dedup), in write order: refuse waits for them before
-  // anything of the batch is written; record lets the writes go on beside the prediction.
-  const predicted = ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
-  predicted?.catch(() => undefined); // awaited in finishNodeBatch
-  if (ctx.dedup?.refuses) await predicted;
-  if (!ctx.dryRun) {
-    const outcome = await ctx.target.writeMemories(result, ctx.limiter, ctx.signal);
-    written = outcome.written;
-    const elementIdOf = new Map(result.ids.map((id, i) => [id, batch.elementIds[result.rows[i]!]!]));
-    targetRejects = outcome.rejects.map((r) => ({
-      ...r,
-      label: label.label,
-      elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
-    }));
-  }
-  return { batch, result, written, targetRejects, predicted };
+/**
+ * Maps (awaits the pool), predicts and writes one batch; nothing of it is recorded yet. `sent` settles
+ * once every record is on its way (or the writes ended), `written` when they ended.
+ */
+function writeNodeBatch(
+  ctx: RunContext,
+  label: LabelPlan,
+  batch: PendingBatch,
+  signal: AbortSignal,
+): { sent: Promise<unknown>; written: Promise<WrittenBatch> } {
+  let onSent: () => void = () => undefined;
+  const sent = new Promise<void>((resolve) => (onSent = resolve));
+  const written = (async (): Promise<WrittenBatch> => {
+    if (batch.result === null) return { batch, result: null, written: 0, targetRejects: [], predicted: undefined };
+    const result = await batch.result;
+    checkKeyUsable(ctx, label, batch.count, result.rejects);
+    let written = result.ids.length;
+    let targetRejects: RejectRecord[] = [];
+    // The batch's predicted near-duplicate drops (src/dedup), in write order: refuse waits for them before
+    // anything of the batch is written; record lets the writes go on beside the prediction.
+    const predicted = ctx.dedup?.check(label.label, result.ids, result.spaces, result.rows, batch.embeddings);
+    predicted?.catch(() => undefined); // awaited in finishNodeBatch
+    if (ctx.dedup?.refuses) await predicted;
+    if (!ctx.dryRun) {
+      const outcome = await ctx.target.writeMemories(result, ctx.limiter, signal, onSent);
+      written = outcome.written;
+      const elementIdOf = new Map(result.ids.map((id, i) => [id, batch.elementIds[result.rows[i]!]!]));
+      targetRejects = outcome.rejects.map((r) => ({
+        ...r,
+        label: label.label,
+        elementId: r.elementId ?? (r.id === null ? null : (elementIdOf.get(r.id) ?? null)),
+      }));
+    }
+    return { batch, result, written, targetRejects, predicted };
+  })();
+  return { sent: Promise.race([sent, written.catch(() => undefined)]), written };
 }
 
 /** After the batch's writes: the live stamp check, then its rejects, counters and checkpoint. */

@@ -3,6 +3,7 @@ import { TargetError } from '../errors.js';
 import type { RejectRecord } from '../mapping/types.js';
 import { EngramClient, type EngramClientOptions } from './engram-client.js';
 import { mapLimit } from '../shared/map-limit.js';
+import { SpaceLanes } from './space-lanes.js';
 import { EngramGraphDatabase } from '../live/adapters/engram-graph-database.js';
 import type { LiveMemory } from '../live/graph-database.js';
 import type { EncodedMemoryBatch, MemoryWriteResult, Target, WriteGate, TargetCapabilities, TargetState } from './target.js';
@@ -53,6 +54,11 @@ export class EngramTarget implements Target {
   readonly #updater: EngramGraphDatabase;
   /** The run of identical unexplained 4xx answers (status and error code) that ended the latest writes. */
   #streak = { key: '', count: 0 };
+  /** Requests in flight over all `writeMemories` calls (a batch starts while the previous one's last are on the wire), and per space. */
+  #inFlight = 0;
+  readonly #inFlightPerSpace = new Map<string, number>();
+  /** Lanes waiting for one of those requests to end. */
+  readonly #waiting: Array<() => void> = [];
 
   constructor(options: EngramClientOptions & { capacityPerSpace: number; chunkMax?: number; rejectStreakLimit?: number }) {
     this.client = new EngramClient(options);
@@ -74,23 +80,32 @@ export class EngramTarget implements Target {
   }
 
   /**
-   * Sends a batch over `gate.concurrency` lanes (default: the target's `concurrency`); each lane sends one request at a time, so at most
-   * `concurrency` requests are in flight. Each lane takes chunks of memories and pays their tokens to
-   * the limiter up front (weight = records): bottleneck admits a few hundred jobs per second, far too
-   * few for one job per request.
+   * Sends a batch over `gate.concurrency` lanes (default: the target's `concurrency`); each lane sends one
+   * request at a time, and at most `concurrency` requests are in flight over every batch being written
+   * (the next batch may start once `onAllSent` has been called, while this one's last requests are on
+   * the wire). With a rate, each lane takes chunks of memories and pays their tokens to the limiter up
+   * front (weight = records): bottleneck admits a few hundred jobs per second, far too few for one job
+   * per request.
    */
-  async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult> {
+  async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal, onAllSent?: () => void): Promise<MemoryWriteResult> {
     // Every in-flight request listens on this signal: one per lane, more than Node's default warning limit.
     const { controller: failFast, release } = followAbort(signal);
     const rejects: RejectRecord[] = [];
     let written = 0;
-    let next = 0;
     const total = batch.ids.length;
     const lanes = gate.concurrency > 0 ? gate.concurrency : this.#concurrency;
-    // Without a rate, lanes take one record at a time: requests leave in the batch's order (the order the
-    // near-duplicate predictor settles them in) and a sharded batch's spaces interleave, as the minimal
-    // writer of bench/engram-real sends them. With a rate, contiguous chunks (few jobs for the bucket).
+    // Without a rate, lanes take one record at a time; with a rate, chunks of a space's records (few jobs
+    // for the bucket). A free lane takes from the space with the fewest requests in flight, each space's
+    // records in the batch's order (the order the near-duplicate predictor settles them in): the server
+    // serves one request per space at a time, so no space of a sharded batch is left without work.
     const chunk = gate.rated ? Math.max(1, Math.min(this.#chunkMax, Math.ceil(total / lanes))) : 1;
+    const queues = new SpaceLanes(batch.spaces, this.#inFlightPerSpace);
+    let allSent = false;
+    const sentAll = (): void => {
+      if (allSent) return;
+      allSent = true;
+      onAllSent?.();
+    };
     const reject = (i: number, reason: string): void =>
       void rejects.push({ kind: 'node', id: batch.ids[i]!, label: null, elementId: null, field: null, code: 'TARGET_REJECTED', reason });
     const send = async (i: number): Promise<void> => {
@@ -114,13 +129,22 @@ export class EngramTarget implements Target {
         );
     };
     const lane = async (): Promise<void> => {
-      while (next < total && !failFast.signal.aborted) {
-        const start = next;
-        const end = Math.min(total, start + chunk);
-        next = end;
-        await gate.schedule(end - start, async () => {
-          for (let i = start; i < end && !failFast.signal.aborted; i++) await send(i);
-        });
+      while (!failFast.signal.aborted) {
+        await this.#slot(lanes);
+        const taken = failFast.signal.aborted ? null : queues.take(chunk);
+        if (taken === null) return this.#unslot();
+        if (queues.remaining === 0) sentAll();
+        try {
+          await gate.schedule(taken.rows.length, async () => {
+            for (const i of taken.rows) {
+              if (failFast.signal.aborted) return;
+              await send(i);
+            }
+          });
+        } finally {
+          queues.release(taken.space);
+          this.#unslot();
+        }
       }
     };
     try {
@@ -135,8 +159,21 @@ export class EngramTarget implements Target {
       if (failFast.signal.aborted) throw failFast.signal.reason;
     } finally {
       release();
+      sentAll();
     }
     return { written, rejects };
+  }
+
+  /** Waits until fewer than `limit` requests are in flight over all batches, and takes one place. */
+  async #slot(limit: number): Promise<void> {
+    while (this.#inFlight >= limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#inFlight++;
+  }
+
+  /** Gives a place back, to the lane that has waited longest. */
+  #unslot(): void {
+    this.#inFlight--;
+    this.#waiting.shift()?.();
   }
 
   /**

@@ -60,7 +60,12 @@ export interface Target {
   readonly location: string;
   /** Opens for writing; with a state from a checkpoint, rewinds to it so nothing is written twice. */
   open(state: TargetState | null): Promise<void>;
-  writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal): Promise<MemoryWriteResult>;
+  /**
+   * Writes a batch. `onAllSent` (optional; a target may never call it) is called once every record of
+   * the batch is on its way: a caller may then start the next batch, whose requests share the target's
+   * `concurrency` with this one's last, so the target is not left idle at the batch's tail.
+   */
+  writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal, onAllSent?: () => void): Promise<MemoryWriteResult>;
   /**
    * Writes each memory as an update that must land over whatever the target holds under its id, proved
    * by reading it back (Engram: the confidence ladder of the live adapter). Targets without it cannot

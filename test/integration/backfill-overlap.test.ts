@@ -2,16 +2,18 @@
  * A batch's writes overlap the previous batch's finish (stamp check, reject log, checkpoint) only when the
  * target's state may be checkpointed meanwhile: never for the bundle, whose state is its file lengths (a
  * length taken mid-append would resume into the middle of a line). Also here: a label's first pages are
- * short, so its writes start early.
+ * short, so its writes start early; and a batch starts beside the previous batch's last requests.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../src/engine/backfill.js';
+import { TargetError } from '../../src/errors.js';
+import { sleep } from '../../src/shared/abort.js';
 import { BundleTarget } from '../../src/target/bundle-target.js';
 import type { EncodedMemoryBatch, TargetCapabilities, TargetState, WriteGate } from '../../src/target/target.js';
-import { driverFor, loadFixtureGraph, testConfig } from '../helpers/backfill-fixture.js';
+import { driverFor, loadFixtureGraph, readBundleMemories, testConfig } from '../helpers/backfill-fixture.js';
 
 let driver: Driver;
 let nodes = 0;
@@ -71,6 +73,75 @@ describe('overlapping a batch with the previous batch finish', () => {
       expect(lines).toBe(summary.counters.memoriesWritten);
     });
   }
+});
+
+/**
+ * A target whose batches take 380 ms and have a tail: every record is on its way (`onAllSent`) 80 ms
+ * before the batch ends, as the last requests of an Engram batch are. Optionally the batch `failAt`
+ * fails at its end.
+ */
+class TailTarget extends BundleTarget {
+  override readonly capabilities: TargetCapabilities = { edges: true, dedup: false, capacityPerSpace: null, checkpointDuringWrites: true };
+  active = 0;
+  peakActive = 0;
+  started = 0;
+  /** Batches that began while the one before was still in its tail. */
+  overlapped = 0;
+  /** Batches whose tail was cut short by an abort. */
+  readonly aborted: number[] = [];
+
+  constructor(
+    dir: string,
+    readonly failAt: number | null = null,
+  ) {
+    super(dir, { overwrite: true });
+  }
+
+  override async writeMemories(batch: EncodedMemoryBatch, gate: WriteGate, signal?: AbortSignal, onAllSent?: () => void) {
+    const index = this.started++;
+    if (this.active > 0) this.overlapped++;
+    this.peakActive = Math.max(this.peakActive, ++this.active);
+    try {
+      const outcome = await super.writeMemories(batch, gate);
+      await sleep(300); // the batch's requests going out, while the previous batch is finished
+      onAllSent?.();
+      await sleep(80, signal).catch((err: unknown) => {
+        this.aborted.push(index);
+        throw err;
+      });
+      if (index === this.failAt) throw new TargetError('TARGET_HTTP', `batch ${index} failed in its tail`, { retriable: false });
+      return outcome;
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+describe("a batch's writes overlap the previous batch's last requests", () => {
+  it('the next batch starts once every record of the one before is on its way, never more than two at once, and every memory lands once', async () => {
+    const config = testConfig({ engine: { batchSize: 50, pauseMs: 0, edges: false, workers: 1 } });
+    const target = new TailTarget(config.target.kind === 'bundle' ? config.target.path : '');
+    const summary = await backfill({ config, target, overwrite: true });
+    expect(summary.error).toBeNull();
+    expect(summary.counters.memoriesWritten + summary.counters.nodesRejected).toBe(nodes);
+    // A label's first batch has nothing before it to overlap (labels are written one after another);
+    // 10 of 16 batches overlapped here, all but the first of each label.
+    expect(target.overlapped).toBeGreaterThan(target.started / 3);
+    expect(target.peakActive).toBe(2);
+    const lines = readBundleMemories(target.location);
+    expect(lines).toHaveLength(summary.counters.memoriesWritten);
+    expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+  });
+
+  it("a batch that fails in its tail stops the next batch's writes, and the run reports that failure", async () => {
+    const config = testConfig({ engine: { batchSize: 50, pauseMs: 0, edges: false, workers: 1 } });
+    const target = new TailTarget(config.target.kind === 'bundle' ? config.target.path : '', 3);
+    const summary = await backfill({ config, target, overwrite: true });
+    expect(summary.status).toBe('failed');
+    expect(summary.error?.message).toContain('batch 3 failed in its tail');
+    expect(target.aborted).toEqual([4]); // the batch that had started beside it
+    expect(target.started).toBe(5);
+  });
 });
 
 /** A bundle that records the size and space of each batch written, in order. */

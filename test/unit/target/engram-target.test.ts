@@ -28,7 +28,7 @@ function batch(n: number): EncodedMemoryBatch {
   return { ids, spaces: ids.map(() => 'docs'), bytes: new Uint8Array(Buffer.concat(bodies)), offsets };
 }
 
-async function engram(handler: (req: TinyRequest, i: number) => TinyAnswer): Promise<EngramTarget> {
+async function engram(handler: (req: TinyRequest, i: number) => TinyAnswer | Promise<TinyAnswer>): Promise<EngramTarget> {
   server = await startTinyServer(handler);
   target = new EngramTarget({ url: server.url, capacityPerSpace: 100_000, maxRetries: 3, retryBaseMs: 1, retryMaxMs: 5 });
   return target;
@@ -90,13 +90,38 @@ describe('retry delays', () => {
 describe('EngramTarget lanes', () => {
   const idOf = (r: TinyRequest): string => (JSON.parse(r.body) as { id: string }).id;
 
-  it('without a rate, four lanes send one record at a time, in the batch order', async () => {
+  it('without a rate, four lanes send one record at a time, in the batch order (one space)', async () => {
     await engram(rememberEcho);
     const unrated: WriteGate = { schedule: (_w, job) => job(), concurrency: 4 };
     expect(await target!.writeMemories(batch(40), unrated)).toEqual({ written: 40, rejects: [] });
     // requests start in order; with four in flight, none may start more than three places early
     const order = server!.requests.map((r) => Number(idOf(r).slice(1)));
     order.forEach((id, at) => expect(Math.abs(id - at)).toBeLessThanOrEqual(3));
+  });
+
+  it('a sharded batch keeps every space busy: a free lane goes to the space with the fewest requests in flight', async () => {
+    // Engram serves one request per space at a time (each write scans its space under the space's lock);
+    // the batch has its records in runs of eight per space, as a hash may leave them. The server answers
+    // nothing until four requests are in, so those four are exactly what the four lanes took first.
+    let release: () => void = () => undefined;
+    const firstFour = new Promise<void>((r) => (release = r));
+    await engram(async (req, i) => {
+      if (i === 3) release();
+      await firstFour;
+      return rememberEcho(req);
+    });
+    const spaces = Array.from({ length: 48 }, (_, i) => (Math.floor(i / 8) % 2 === 0 ? 'docs-0' : 'docs-1'));
+    const unrated: WriteGate = { schedule: (_w, job) => job(), concurrency: 4 };
+    expect(await target!.writeMemories({ ...batch(48), spaces }, unrated)).toEqual({ written: 48, rejects: [] });
+    const ids = server!.requests.map((r) => Number(idOf(r).slice(1)));
+    // in the batch's order all four would have gone to docs-0 (records 0-3); spread, two per space
+    expect(ids.slice(0, 4).sort((x, y) => x - y)).toEqual([0, 1, 8, 9]);
+    // and each space's records leave in the batch's order (requests in flight together may arrive swapped)
+    for (const space of ['docs-0', 'docs-1']) {
+      const sent = ids.filter((id) => spaces[id] === space);
+      const inOrder = [...sent].sort((x, y) => x - y);
+      sent.forEach((id, at) => expect(Math.abs(inOrder.indexOf(id) - at)).toBeLessThanOrEqual(3));
+    }
   });
 
   it('with a rate, lanes take contiguous chunks (few jobs for the bucket)', async () => {
