@@ -1,12 +1,13 @@
 /**
  * One measured variant of bench/engram-real.ts, in its own process so its peak RSS is its own:
- *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-again|ceiling-shared|backfill|backfill-mainreader|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
+ *   node dist/bench/engram-real-variant.js <bundle|probe|ceiling|ceiling-again|ceiling-shared|backfill|backfill-readers|backfill-plain|backfill-nodedup|backfill-nostamp|load> '<json options>'
  * (ceiling-again is the ceiling's writer under another name: an A/A check.)
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import type { ResolvedConfig } from '../src/config/config-schema.js';
@@ -61,8 +62,8 @@ const noStamp = variant === 'backfill-plain' || variant === 'backfill-nostamp';
 
 function config(): ResolvedConfig {
   return resolveConfig({
-    // backfill-mainreader: no reader threads, the main thread reads every page (the default is one reader per core).
-    source: { uri: o.uri, labels: [o.label], ...(variant === 'backfill-mainreader' ? { readers: 1 } : {}) },
+    // backfill-readers: a reader thread per core (into Engram the default is the main thread alone).
+    source: { uri: o.uri, labels: [o.label], ...(variant === 'backfill-readers' ? { readers: availableParallelism() } : {}) },
     // backfill-plain: the backfill without what it adds to each batch by default against Engram (the
     // near-duplicate predictor and the live stamp re-read), to show what they cost beside the server.
     target: o.engramUrl

@@ -10,8 +10,8 @@
  * ENGRAM_BENCH_BATCH (250), ENGRAM_BENCH_CONCURRENCY (candidates, 4,16,32), ENGRAM_BENCH_STEPS (6),
  * ENGRAM_BENCH_NEO4J_PORT (7724; an instance already listening there is used as is), ENGRAM_BENCH_VARIANTS
  * (ceiling,backfill,load; backfill-plain: the backfill without the dedup predictor and the live stamp check;
- * backfill-nodedup, backfill-nostamp: without one of them; backfill-mainreader: without reader threads, the main
- * thread reading every page; ceiling-shared: the ceiling's writer while a busy thread
+ * backfill-nodedup, backfill-nostamp: without one of them; backfill-readers: with a reader thread per core, the
+ * default before the main thread read alone into Engram; ceiling-shared: the ceiling's writer while a busy thread
  * takes ENGRAM_BENCH_SHARED_CPU (0.3) of a core, as the backfill's own work does; ceiling-again: the ceiling's writer
  * once more, an A/A check of how far two identical runs differ on this machine),
  * ENGRAM_BENCH_LAYOUTS (unsharded,sharded), ENGRAM_BENCH_ROUNDS (1; more rounds alternate the order of the variants

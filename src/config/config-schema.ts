@@ -44,7 +44,8 @@ export const sourceSchema = z
     fetchSize: intIn(1, 100_000).default(2000),
     /**
      * Parallel readers, each a thread with its own connection over a slice of every label's node-id range.
-     * Decoding 768-float embeddings saturates one core at about 15k nodes/s; 0 = one per core.
+     * Decoding 768-float embeddings saturates one core at about 15k nodes/s. 0 = one per core into a
+     * bundle; into Engram, whose ingest is far slower than one reader, the main thread alone.
      */
     readers: intIn(0, 256).default(0),
     /** Encrypt Bolt (bolt:// and neo4j:// URIs; the +s and +ssc schemes decide this themselves). */
@@ -166,7 +167,7 @@ export const engineSchema = z
     pauseMs: nonNegative.max(HOUR_MS, atMost(HOUR_MS)).default(100),
     /** Records per second written to the target; 0 = unlimited. */
     rate: nonNegative.max(1_000_000_000, atMost(1_000_000_000)).default(0),
-    /** Worker threads; 0 = one per core less the main thread's, at least 1. */
+    /** Worker threads; 0 = one per core. */
     workers: intIn(0, 256).default(0),
     /** ONNX Runtime threads per worker; 0 = so that workers × threads fits the cores. */
     inferenceThreads: intIn(0, 256).default(0),

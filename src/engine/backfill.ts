@@ -136,6 +136,18 @@ async function refuseLabelsAlreadyInBundle(target: Target, labels: readonly stri
 }
 
 /**
+ * Reader threads (`source.readers`; 0 = by target). Into a bundle, one per core: the read is the whole
+ * run. Into Engram, the main thread alone: the server ingests hundreds of memories a second (a thousand
+ * into empty spaces) and the main thread reads and decodes several thousand nodes a second, while each
+ * reader thread costs its start-up (loading neo4j-driver, warming up: measured 1.1-1.3 s of CPU over a
+ * 10k-node backfill, most of it in the first seconds, when a server beside the tool is at its fastest).
+ */
+export function defaultReaders(config: Pick<ResolvedConfig, 'source'>, target: Target['kind']): number {
+  if (config.source.readers > 0) return config.source.readers;
+  return target === 'engram' ? 1 : availableParallelism();
+}
+
+/**
  * The backfill (article, Phase 3): streams every node and relationship from Neo4j through the worker
  * pool into the target under the token bucket, checkpointing after every acknowledged batch, so a
  * crash at any point resumes without loss or duplicates. Records that cannot be migrated go to the
@@ -175,7 +187,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     // The threads start first: they load their modules and connect while this thread plans.
     const sizing = choosePoolSizing(config.engine);
     pool = new WorkerPool(sizing, workerModelOptions(config.model));
-    const readerCount = config.source.readers > 0 ? config.source.readers : availableParallelism();
+    const readerCount = defaultReaders(config, target.kind);
     readers = readerCount > 1 ? new ReaderPool(readerCount, config.source, config.mapping) : null;
     // The predictor's thread too: loading ONNX Runtime and making its sessions took 0.3-0.7 s of CPU, which
     // landed on the first writes when it started after the plan.
