@@ -66,7 +66,11 @@ export function addConnectionOptions(cmd: Command): Command {
     .option('--neo4j-password <password>', 'Neo4j password [env NEO4J_PASSWORD]; visible to ps: prefer the environment or --neo4j-password-file')
     .option('--neo4j-password-file <file>', 'file holding the Neo4j password [env NEO4J_PASSWORD_FILE]')
     .option('--database <name>', 'Neo4j database [env NEO4J_DATABASE] (default neo4j)')
-    .option('--readers <n>', 'parallel Neo4j reader threads, 0 = one per core (default 0)', integerArg)
+    .option(
+      '--readers <n>',
+      'parallel Neo4j reader threads; 0 = by job: a backfill into Engram (slower than one reader) reads on its main thread, anything else uses one per core (default 0)',
+      integerArg,
+    )
     .option('--labels <list>', 'labels to migrate, comma-separated, in order (default: all)', listArg)
     .option('--key <property>', "key property of every label not named in --keys (default: each label's uniqueness constraint, else its element id)")
     .option('--keys <pairs>', 'key per label: Label=property[,Label=a+b for a composite key] (mapping.keys)', keysArg)

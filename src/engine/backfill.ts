@@ -193,7 +193,7 @@ async function backfillLocked(options: BackfillOptions): Promise<BackfillSummary
     // landed on the first writes when it started after the plan.
     dedupBackend = predictsDedup(config, { dryRun, preflight }) ? new DedupThread() : null;
     await source.connect();
-    const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null);
+    const { plan, existingAtStart, duplicates } = await planBackfill(source, target, config, previous?.existingAtStart ?? null, dryRun);
     if (previous) checkShardLayout(previous, plan, config.runDir);
     if (options.append && !resumed)
       await refuseLabelsAlreadyInBundle(

@@ -182,12 +182,20 @@ export async function planBackfill(
   target: Target,
   config: ResolvedConfig,
   existingAtStart: Record<string, number> | null,
+  dryRun = false,
 ): Promise<{ plan: BackfillPlan; existingAtStart: Record<string, number>; duplicates: DuplicateIndex }> {
   const { labels, duplicates } = await planLabels(source, config);
   const spaceNames = [...new Set(labels.flatMap((l) => shardSpaces(l)))];
-  const existing = existingAtStart ?? Object.fromEntries(await target.spaceCounts(spaceNames));
+  // A dry run writes nothing, and on Engram asking a space anything creates it (seconds and ~3 GB each):
+  // it counts only the spaces the server has loaded.
+  const existing = existingAtStart ?? Object.fromEntries(await target.spaceCounts(spaceNames, dryRun));
   const capacity = target.capabilities.capacityPerSpace === null ? null : config.target.capacityPerSpace;
   const warnings: string[] = [];
+  const notAsked = existingAtStart ? [] : spaceNames.filter((space) => existing[space] === undefined);
+  if (notAsked.length > 0)
+    warnings.push(
+      `dry run: ${notAsked.length} space(s) not loaded on the target (${notAsked.slice(0, 5).join(', ')}${notAsked.length > 5 ? ', …' : ''}) were not counted (shown as 0 already there): asking Engram about a space creates it. They are new, or were not asked since the server restarted; a real run counts them.`,
+    );
   const spaces = spaceNames.map((space) => {
     const members = labels.filter((l) => shardSpaces(l).includes(space));
     // A shard's expected share; the hash spreads within a few percent, which target.shardFill leaves room for.

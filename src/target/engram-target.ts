@@ -240,10 +240,8 @@ export class EngramTarget implements Target {
     return {};
   }
 
-  async spaceCounts(spaces: readonly string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const space of spaces) counts.set(space, await this.client.spaceCount(space));
-    return counts;
+  async spaceCounts(spaces: readonly string[], loadedOnly = false): Promise<Map<string, number>> {
+    return this.client.spaceCounts(spaces, undefined, loadedOnly);
   }
 
   async finish(): Promise<void> {}

@@ -77,8 +77,12 @@ export interface Target {
   writeEdges(lines: Uint8Array, count: number): Promise<void>;
   /** Makes everything written so far durable and returns the state to checkpoint. */
   state(): Promise<TargetState>;
-  /** Memories held per space right now (for capacity planning and validation). */
-  spaceCounts(spaces: readonly string[]): Promise<Map<string, number>>;
+  /**
+   * Memories held per space right now (for capacity planning and validation). With `loadedOnly` (a dry
+   * run), a target that creates a space by being asked about it leaves out the spaces it has not loaded
+   * rather than create them.
+   */
+  spaceCounts(spaces: readonly string[], loadedOnly?: boolean): Promise<Map<string, number>>;
   /** Completes the target (the bundle writes its manifest). */
   finish(info: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;

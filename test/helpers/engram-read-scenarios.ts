@@ -118,3 +118,25 @@ export async function replacedMemoryReadBack(
     await reader.close();
   }
 }
+
+/**
+ * A space nobody has used yet: what a dry run's count (`loadedOnly`) and a real count of it do. Returns
+ * whether the server listed it as loaded before, after the dry run's count and after the real count.
+ */
+export async function unusedSpaceCounts(
+  url: string,
+  space: string,
+): Promise<{ loadedBefore: boolean; dryRunCounts: Array<[string, number]>; loadedAfterDryRun: boolean; count: number; loadedAfterCount: boolean }> {
+  const target = new EngramTarget({ url, maxRetries: 2, capacityPerSpace: 100_000 });
+  const client = new EngramClient({ url, maxRetries: 2 });
+  try {
+    const loadedBefore = (await client.loadedSpaces()).has(space);
+    const dryRunCounts = [...(await target.spaceCounts([space, 'default'], true))];
+    const loadedAfterDryRun = (await client.loadedSpaces()).has(space);
+    const count = (await target.spaceCounts([space])).get(space)!;
+    return { loadedBefore, dryRunCounts, loadedAfterDryRun, count, loadedAfterCount: (await client.loadedSpaces()).has(space) };
+  } finally {
+    await client.close();
+    await target.close();
+  }
+}

@@ -5,13 +5,13 @@
  * (test/helpers/engram-double/engram-double-server.ts) says so.
  *
  * Both run in the `default` space (the real server creates it at start; every other space costs a few
- * seconds and ~3 GB of mapped pages), ids prefixed per scenario. Order matters: the server's similarity
+ * seconds and ~3 GB of mapped pages: only the `spaces` scenario makes one), ids prefixed per scenario. Order matters: the server's similarity
  * cache holds the first 1,000 (new id, existing id) pairs of the space, so the cache scenario runs first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngramDouble } from '../helpers/engram-double/index.js';
 import { call, remember, unitVector, vectorAtCosine, type Reply } from '../double/double-client.js';
-import { replacedMemoryReadBack, updatedSpace, vectorFor, warmSpaceListing } from '../helpers/engram-read-scenarios.js';
+import { replacedMemoryReadBack, unusedSpaceCounts, updatedSpace, vectorFor, warmSpaceListing } from '../helpers/engram-read-scenarios.js';
 import { describeRealEngram, startRealEngram } from '../helpers/real-engram.js';
 
 const SPACE = 'default';
@@ -102,6 +102,12 @@ function contract(start: () => Promise<Server>): () => Server {
     expect(r.listed.sort()).toEqual(['count-a', 'count-b', 'count-c']);
     expect(r.clientCount).toBe(3);
     expect(r.targetCount).toBe(3);
+  });
+
+  it('spaces: system/health lists the loaded spaces and creates none; asking an unused space for its listing creates it', async () => {
+    // The one scenario outside `default`: it must create a space (seconds and ~3 GB of mapped pages on the real server).
+    const r = await unusedSpaceCounts(server.url, 'contract-unused');
+    expect(r).toEqual({ loadedBefore: false, dryRunCounts: [['default', expect.any(Number)]], loadedAfterDryRun: false, count: 0, loadedAfterCount: true });
   });
 
   it('listing: without tier each memory once; tier=all repeats a memory held hot and warm', async () => {

@@ -59,19 +59,26 @@ describeRealEngram('sharding against the real Engram server', () => {
     await driver?.close();
   });
 
-  it('backfills over 2 shards, validates 0 missing, and activates over both shards like Neo4j', async () => {
+  it('a dry run creates no shard; the backfill over 2 shards validates 0 missing and activates over both shards like Neo4j', async () => {
     const config = testConfig({
       source: { labels: [LABEL] },
       mapping: { keys: { [LABEL]: 'id' }, spaces: { [LABEL]: SPACE }, shards: { [LABEL]: SHARDS } },
       target: { kind: 'engram', url: engram.url },
       engine: { edges: false },
     });
-    const summary = await backfill({ config });
-    expect(summary.status).toBe('completed');
-    expect(summary.counters.memoriesWritten).toBe(NODES);
-
     const client = new EngramClient({ url: engram.url, maxRetries: 2 });
     try {
+      // A dry run first: it plans both shards but does not ask the server about them, since asking creates a space.
+      const dry = await backfill({ config, dryRun: true });
+      expect(dry.status).toBe('dry-run');
+      expect(dry.plan.spaces.map((s) => s.space)).toEqual(shardSpaces({ space: SPACE, shards: SHARDS }));
+      expect(dry.plan.warnings).toContainEqual(expect.stringMatching(/^dry run: 2 space\(s\) not loaded on the target \(realshard-0, realshard-1\)/));
+      expect([...(await client.loadedSpaces())].filter((s) => s.startsWith(SPACE))).toEqual([]);
+
+      const summary = await backfill({ config });
+      expect(summary.status).toBe('completed');
+      expect(summary.counters.memoriesWritten).toBe(NODES);
+
       const counts = await Promise.all(shardSpaces({ space: SPACE, shards: SHARDS }).map((s) => client.spaceCount(s)));
       expect(counts.reduce((a, b) => a + b, 0)).toBe(NODES);
       expect(counts.every((n) => n > 0)).toBe(true);

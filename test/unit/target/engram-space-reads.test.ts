@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngramDouble, type EngramDouble } from '../../helpers/engram-double/index.js';
-import { replacedMemoryReadBack, updatedSpace, warmSpaceListing } from '../../helpers/engram-read-scenarios.js';
+import { replacedMemoryReadBack, unusedSpaceCounts, updatedSpace, warmSpaceListing } from '../../helpers/engram-read-scenarios.js';
 
 let double: EngramDouble;
 
@@ -39,5 +39,10 @@ describe('reading a space of the Engram double', () => {
     expect(r.loserListed).toBe(true);
     expect(r.present).toEqual({ loser: false, winner: true, kept: true });
     expect(r.embeddingRead).toEqual({ loser: false, winner: true, kept: true });
+  });
+
+  it('a dry run counts only the loaded spaces and creates none; a real count of a new space creates it, as the server does', async () => {
+    const r = await unusedSpaceCounts(double.url, 'never-used');
+    expect(r).toEqual({ loadedBefore: false, dryRunCounts: [['default', 0]], loadedAfterDryRun: false, count: 0, loadedAfterCount: true });
   });
 });
