@@ -5,9 +5,8 @@
  * Prints one JSON line ({@link VariantOutcome}). `events` are (ms since the variant started, writes acknowledged).
  */
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import type { ResolvedConfig } from '../src/config/config-schema.js';
