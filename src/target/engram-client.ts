@@ -47,6 +47,10 @@ interface ErrorBody {
   error?: { code?: string; message?: string };
 }
 
+/** Whether a non-2xx answer (status, parsed body) is still an answer to return rather than an error. */
+type AcceptAnswer = (status: number, json: unknown) => boolean;
+const acceptNone: AcceptAnswer = () => false;
+
 /**
  * Engram's HTTP API as it really behaves (see docs: engram-api.md): one request per memory over
  * keep-alive connections, explicit ids, the space in `X-Memory-Space`, retries with backoff and jitter
@@ -97,7 +101,7 @@ export class EngramClient {
     space: string | null,
     body: Uint8Array | string | undefined,
     signal?: AbortSignal,
-    alsoOk: readonly number[] = [],
+    accept: AcceptAnswer = acceptNone,
   ): Promise<{ status: number; json: unknown }> {
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -122,7 +126,7 @@ export class EngramClient {
     } catch {
       json = null;
     }
-    if ((status >= 200 && status < 300) || alsoOk.includes(status)) return { status, json };
+    if ((status >= 200 && status < 300) || accept(status, json)) return { status, json };
     const err = (json as ErrorBody | null)?.error;
     const options = { status, targetCode: err?.code ?? null, retryAfterMs: parseRetryAfter(response.headers['retry-after']) };
     if (status < 400) {
@@ -146,9 +150,9 @@ export class EngramClient {
     space: string | null,
     body?: Uint8Array | string,
     signal?: AbortSignal,
-    alsoOk: readonly number[] = [],
+    accept: AcceptAnswer = acceptNone,
   ): Promise<{ status: number; json: unknown }> {
-    return withRetry(() => this.#once(method, path, space, body, signal, alsoOk), {
+    return withRetry(() => this.#once(method, path, space, body, signal, accept), {
       maxRetries: this.#options.maxRetries,
       baseMs: this.#options.retryBaseMs,
       maxMs: this.#options.retryMaxMs,
@@ -235,8 +239,17 @@ export class EngramClient {
    * this tells a dry run what it may count without creating anything, not whether a space is empty.
    */
   async loadedSpaces(signal?: AbortSignal): Promise<Set<string>> {
-    const { json } = await this.#request('GET', '/api/v1/system/health', null, undefined, signal, [503]);
-    const list = (json as { spaces?: Array<{ space?: unknown }> } | null)?.spaces;
+    // A 503 that lists no spaces is not the server's own `unhealthy` (a proxy, an overload): retried as any 503.
+    const spacesOf = (json: unknown): unknown => (json as { spaces?: unknown } | null)?.spaces;
+    const { json } = await this.#request(
+      'GET',
+      '/api/v1/system/health',
+      null,
+      undefined,
+      signal,
+      (status, body) => status === 503 && Array.isArray(spacesOf(body)),
+    );
+    const list = spacesOf(json) as Array<{ space?: unknown }> | undefined;
     if (!Array.isArray(list))
       throw new TargetError('TARGET_HTTP', `Engram at ${this.displayUrl} answered /api/v1/system/health without a spaces list`, { retriable: false });
     return new Set(list.map((s) => String(s.space)));
@@ -266,22 +279,8 @@ export class EngramClient {
    * returned, neither retried nor thrown. Connection failures are retried.
    */
   async health(signal?: AbortSignal): Promise<{ status: string }> {
-    const once = async (): Promise<{ status: string }> => {
-      try {
-        return ((await this.#once('GET', '/health', null, undefined, signal)).json ?? { status: 'unknown' }) as { status: string };
-      } catch (err) {
-        if (err instanceof TargetError && err.status === 503) return { status: 'unhealthy' };
-        throw err;
-      }
-    };
-    const o = this.#options;
-    return withRetry(once, {
-      maxRetries: o.maxRetries,
-      baseMs: o.retryBaseMs,
-      maxMs: o.retryMaxMs,
-      ...(signal ? { signal } : {}),
-      onRetry: (err) => o.onRetry?.(err),
-    });
+    const { status, json } = await this.#request('GET', '/health', null, undefined, signal, (s) => s === 503);
+    return status === 503 ? { status: 'unhealthy' } : ((json ?? { status: 'unknown' }) as { status: string });
   }
 
   async close(): Promise<void> {

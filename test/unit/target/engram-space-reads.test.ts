@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngramDouble, type EngramDouble } from '../../helpers/engram-double/index.js';
 import { replacedMemoryReadBack, unusedSpaceCounts, updatedSpace, warmSpaceListing } from '../../helpers/engram-read-scenarios.js';
+import { startTinyServer } from '../../helpers/tiny-http.js';
+import { EngramClient } from '../../../src/target/engram-client.js';
 
 let double: EngramDouble;
 
@@ -44,5 +46,21 @@ describe('reading a space of the Engram double', () => {
   it('a dry run counts only the loaded spaces and creates none; a real count of a new space creates it, as the server does', async () => {
     const r = await unusedSpaceCounts(double.url, 'never-used');
     expect(r).toEqual({ loadedBefore: false, dryRunCounts: [['default', 0]], loadedAfterDryRun: false, count: 0, loadedAfterCount: true });
+  });
+
+  it("the loaded spaces: the server's own 503 (unhealthy, spaces listed) is an answer; a 503 that lists none is retried", async () => {
+    const answers = [
+      { status: 503, body: { error: { code: 'OVERLOADED' } } },
+      { status: 503, body: { status: 'unhealthy', spaces: [{ space: 'default' }, { space: 'people-0' }] } },
+    ];
+    const server = await startTinyServer((_req, i) => answers[i] ?? { status: 500 });
+    const client = new EngramClient({ url: server.url, maxRetries: 2, retryBaseMs: 1, retryMaxMs: 5 });
+    try {
+      expect([...(await client.loadedSpaces())]).toEqual(['default', 'people-0']);
+      expect(server.requests.map((r) => r.url)).toEqual(['/api/v1/system/health', '/api/v1/system/health']);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
   });
 });
